@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// Cohort: a distributed data-parallel deep-learning trainer for Linux.
+// Targets are layered; imports only go downward (docs/architecture.md).
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Cohort",
+    products: [
+        .executable(name: "cohort", targets: ["cohort"]),
+        .library(name: "CohortNN", targets: ["CohortNN"]),
+        .library(name: "CohortOptim", targets: ["CohortOptim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CohortCore", swiftSettings: release),
+        .target(name: "CohortKernels", dependencies: ["COpenBLAS", "CohortCore"], swiftSettings: release),
+        .target(name: "CohortTensor", dependencies: ["CohortKernels", "CohortCore"], swiftSettings: release),
+        .target(name: "CohortNN", dependencies: ["CohortTensor"], swiftSettings: release),
+        .target(name: "CohortOptim", dependencies: ["CohortNN"], swiftSettings: release),
+        .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"], swiftSettings: release),
+        .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
+        .executableTarget(
+            name: "cohort",
+            dependencies: [
+                "CohortNN", "CohortOptim", "CohortData", "CProtobufC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: release),
+        .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
+        .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
+        .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
+        .testTarget(name: "CLITests", dependencies: ["CohortCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,48 @@
+// Logging for every rank: a `[rank r/N]` prefix when the job has more than
+// one rank, and rank-0-only output for progress lines.
+import Foundation
+
+/// Where this process sits in the job, read once from the launcher's environment.
+public struct RunInfo: Sendable {
+    /// This process's rank (0 when not launched by mpirun).
+    public var rank: Int
+    /// Number of ranks in the job (1 when not launched by mpirun).
+    public var worldSize: Int
+    /// Ranks on this node and this process's index among them.
+    public var localRank: Int
+    public var localSize: Int
+
+    /// Reads `OMPI_COMM_WORLD_*` (set by OpenMPI's mpirun); defaults to a single process.
+    public static let current: RunInfo = {
+        let env = ProcessInfo.processInfo.environment
+        func int(_ key: String) -> Int? { env[key].flatMap { Int($0) } }
+        return RunInfo(rank: int("OMPI_COMM_WORLD_RANK") ?? 0,
+                       worldSize: int("OMPI_COMM_WORLD_SIZE") ?? 1,
+                       localRank: int("OMPI_COMM_WORLD_LOCAL_RANK") ?? 0,
+                       localSize: int("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1)
+    }()
+}
+
+/// Minimal rank-aware logger writing to standard error (progress) or output.
+public enum Log {
+    private static func prefix() -> String {
+        let r = RunInfo.current
+        return r.worldSize > 1 ? "[rank \(r.rank)/\(r.worldSize)] " : ""
+    }
+
+    /// Prints a line on every rank, prefixed with the rank when there are several.
+    public static func info(_ message: String) {
+        FileHandle.standardError.write(Data((prefix() + message + "\n").utf8))
+    }
+
+    /// Prints a line on rank 0 only.
+    public static func main(_ message: String) {
+        guard RunInfo.current.rank == 0 else { return }
+        FileHandle.standardError.write(Data((prefix() + message + "\n").utf8))
+    }
+
+    /// Prints a warning on every rank.
+    public static func warning(_ message: String) {
+        info("warning: " + message)
+    }
+}

@@ -1,0 +1,88 @@
+// The one source of random numbers: xoshiro256** seeded through SplitMix64.
+// Its state is four UInt64 words, saved in checkpoints, so a resumed run draws
+// the same bits as an uninterrupted one.
+
+/// A seeded xoshiro256** generator with serialisable state.
+public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
+    /// The full generator state (restore with `init(state:)`).
+    public private(set) var state: [UInt64]
+
+    /// Seeds the generator; equal seeds give equal streams.
+    public init(seed: UInt64) {
+        var s = seed
+        func splitMix() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = [splitMix(), splitMix(), splitMix(), splitMix()]
+    }
+
+    /// Restores a generator from `state` (four words, not all zero).
+    public init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "invalid generator state")
+        self.state = state
+    }
+
+    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// Next 64 random bits.
+    public mutating func next() -> UInt64 {
+        let result = RandomGenerator.rotl(state[1] &* 5, 7) &* 9
+        let t = state[1] << 17
+        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
+        state[2] ^= t
+        state[3] = RandomGenerator.rotl(state[3], 45)
+        return result
+    }
+
+    /// Uniform in [0, 1) with 24 bits of precision.
+    public mutating func nextFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+
+    /// Uniform in [0, 1) with 53 bits of precision.
+    public mutating func nextDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
+
+    /// Uniform integer in `0..<bound` (Lemire's unbiased method).
+    public mutating func nextInt(below bound: Int) -> Int {
+        precondition(bound > 0)
+        return Int(next(upperBound: UInt64(bound)))
+    }
+
+    /// Standard normal draws (Box–Muller), written pairwise into `out`.
+    public mutating func fillNormal(_ out: UnsafeMutablePointer<Float>, _ n: Int, mean: Float = 0, std: Float = 1) {
+        var i = 0
+        while i < n {
+            let u1 = max(nextDouble(), 1e-300), u2 = nextDouble()
+            let r = (-2 * _logD(u1)).squareRoot()
+            let (s, c) = _sinCos(2 * Double.pi * u2)
+            out[i] = mean + std * Float(r * c)
+            if i + 1 < n { out[i + 1] = mean + std * Float(r * s) }
+            i += 2
+        }
+    }
+
+    /// Uniform draws in [low, high).
+    public mutating func fillUniform(_ out: UnsafeMutablePointer<Float>, _ n: Int, low: Float = 0, high: Float = 1) {
+        for i in 0..<n { out[i] = low + (high - low) * nextFloat() }
+    }
+
+    /// A random permutation of `0..<n` (Fisher–Yates).
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        if n < 2 { return p }
+        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, nextInt(below: i + 1)) }
+        return p
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
+@inline(__always) func _sinCos(_ x: Double) -> (Double, Double) { (Glibc.sin(x), Glibc.cos(x)) }
+#else
+import Foundation
+@inline(__always) func _logD(_ x: Double) -> Double { Foundation.log(x) }
+@inline(__always) func _sinCos(_ x: Double) -> (Double, Double) { (Foundation.sin(x), Foundation.cos(x)) }
+#endif

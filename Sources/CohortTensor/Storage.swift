@@ -1,0 +1,78 @@
+// Float32 buffers shared by tensors and their views, recycled through a
+// size-keyed cache so a steady-state training step does not call malloc or
+// take page faults for its activations and gradients.
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A reference-counted, 64-byte-aligned Float32 buffer.
+public final class Storage: @unchecked Sendable {
+    /// First element. Valid for `count` elements while the storage lives.
+    public let pointer: UnsafeMutablePointer<Float>
+    /// Number of Float32 elements.
+    public let count: Int
+
+    /// Allocates `count` uninitialised elements (from the cache when possible).
+    public init(count: Int) {
+        self.count = count
+        self.pointer = BufferCache.shared.take(count)
+    }
+
+    /// Allocates `count` elements set to zero.
+    public convenience init(zeros count: Int) {
+        self.init(count: count)
+        pointer.update(repeating: 0, count: count)
+    }
+
+    deinit { BufferCache.shared.give(pointer, count) }
+}
+
+/// Size-keyed free lists of buffers. Bounded: beyond `limitBytes` buffers are freed.
+final class BufferCache: Sendable {
+    static let shared = BufferCache()
+
+    private struct State {
+        var free: [Int: [UInt]] = [:]   // addresses, so the state is Sendable
+        var cachedBytes = 0
+    }
+    private let state = Mutex(State())
+    private let limitBytes = 2 << 30
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = max(count, 1)
+        let cached: UInt? = state.withLock { s in
+            guard var list = s.free[n], let p = list.popLast() else { return nil }
+            s.free[n] = list
+            s.cachedBytes -= n * 4
+            return p
+        }
+        if let cached, let p = UnsafeMutablePointer<Float>(bitPattern: cached) { return p }
+        var raw: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&raw, 64, n * 4)
+        precondition(rc == 0 && raw != nil, "out of memory allocating \(n * 4) bytes")
+        return raw!.bindMemory(to: Float.self, capacity: n)
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        let n = max(count, 1)
+        let address = UInt(bitPattern: p)
+        let kept = state.withLock { s -> Bool in
+            guard s.cachedBytes + n * 4 <= limitBytes else { return false }
+            s.free[n, default: []].append(address)
+            s.cachedBytes += n * 4
+            return true
+        }
+        if !kept { free(p) }
+    }
+
+    /// Releases every cached buffer (e.g. after a large evaluation).
+    func trim() {
+        let all = state.withLock { s -> [UInt] in
+            let ps = s.free.values.flatMap { $0 }
+            s.free = [:]; s.cachedBytes = 0
+            return ps
+        }
+        for a in all { free(UnsafeMutableRawPointer(bitPattern: a)) }
+    }
+}
