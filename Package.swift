@@ -36,6 +36,7 @@ let package = Package(
             ],
             swiftSettings: release),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
+        .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),

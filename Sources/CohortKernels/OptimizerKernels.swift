@@ -1,0 +1,101 @@
+// Optimizer update rules as single vectorised passes over flat buffers
+// (parameters, gradients and state all share one layout).
+
+/// Fused parameter-update kernels. All pointers cover `n` contiguous elements.
+public enum OptimizerKernels {
+    /// SGD with optional momentum/Nesterov and L2 weight decay (PyTorch semantics;
+    /// `firstStep` initialises the momentum buffer with the gradient).
+    public static func sgd(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buf: UnsafeMutablePointer<Float>?,
+                           lr: Float, momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool) {
+        let vlr = V16(repeating: lr), vwd = V16(repeating: weightDecay), vmu = V16(repeating: momentum)
+        let vdamp = V16(repeating: firstStep ? 1 : 1 - dampening)
+        @inline(__always) func lane(_ pv: V16, _ gv0: V16, _ bv: V16) -> (V16, V16) {
+            var gv = gv0
+            if weightDecay != 0 { gv += vwd * pv }
+            guard buf != nil else { return (pv - vlr * gv, bv) }
+            let nb = firstStep ? gv : vmu * bv + vdamp * gv
+            let step = nesterov ? gv + vmu * nb : nb
+            return (pv - vlr * step, nb)
+        }
+        var i = 0
+        while i + 16 <= n {
+            let (np, nb) = lane(loadF16(p + i), loadF16(g + i), buf.map { loadF16($0 + i) } ?? V16())
+            storeF16(np, p + i)
+            if let buf { storeF16(nb, buf + i) }
+            i += 16
+        }
+        while i < n {
+            var gv = g[i]
+            if weightDecay != 0 { gv += weightDecay * p[i] }
+            if let buf {
+                let nb = firstStep ? gv : momentum * buf[i] + (1 - dampening) * gv
+                buf[i] = nb
+                gv = nesterov ? gv + momentum * nb : nb
+            }
+            p[i] -= lr * gv
+            i += 1
+        }
+    }
+
+    /// Adam / AdamW. `decoupled` applies weight decay to the parameters (AdamW),
+    /// otherwise it is added to the gradient (Adam's L2). `step` counts from 1.
+    public static func adam(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+                            m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                            lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool, step: Int) {
+        let bc1 = 1 - Float(Double(beta1).power(step)), bc2 = 1 - Float(Double(beta2).power(step))
+        let stepSize = lr / bc1, bc2Sqrt = bc2.squareRoot()
+        let decay: Float = decoupled ? 1 - lr * weightDecay : 1
+        let l2: Float = decoupled ? 0 : weightDecay
+        let vb1 = V16(repeating: beta1), vb2 = V16(repeating: beta2)
+        let v1b1 = V16(repeating: 1 - beta1), v1b2 = V16(repeating: 1 - beta2)
+        var i = 0
+        while i + 16 <= n {
+            var pv = loadF16(p + i)
+            var gv = loadF16(g + i)
+            if l2 != 0 { gv += V16(repeating: l2) * pv }
+            if decay != 1 { pv *= V16(repeating: decay) }
+            let mv = vb1 * loadF16(m + i) + v1b1 * gv
+            let vv = vb2 * loadF16(v + i) + v1b2 * gv * gv
+            storeF16(mv, m + i); storeF16(vv, v + i)
+            let denom = vv.squareRoot() / V16(repeating: bc2Sqrt) + V16(repeating: eps)
+            storeF16(pv - V16(repeating: stepSize) * mv / denom, p + i)
+            i += 16
+        }
+        while i < n {
+            var gv = g[i]
+            if l2 != 0 { gv += l2 * p[i] }
+            if decay != 1 { p[i] *= decay }
+            m[i] = beta1 * m[i] + (1 - beta1) * gv
+            v[i] = beta2 * v[i] + (1 - beta2) * gv * gv
+            p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+            i += 1
+        }
+    }
+
+    /// RMSprop (PyTorch semantics, no centering): `v = αv + (1-α)g²`,
+    /// with momentum `buf = μ·buf + g/(√v+ε)`, `p -= lr·buf`; else `p -= lr·g/(√v+ε)`.
+    public static func rmsprop(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+                               v: UnsafeMutablePointer<Float>, buf: UnsafeMutablePointer<Float>?,
+                               lr: Float, alpha: Float, eps: Float, momentum: Float, weightDecay: Float) {
+        for i in 0..<n {
+            var gv = g[i]
+            if weightDecay != 0 { gv += weightDecay * p[i] }
+            v[i] = alpha * v[i] + (1 - alpha) * gv * gv
+            let upd = gv / (v[i].squareRoot() + eps)
+            if let buf {
+                buf[i] = momentum * buf[i] + upd
+                p[i] -= lr * buf[i]
+            } else {
+                p[i] -= lr * upd
+            }
+        }
+    }
+}
+
+extension Double {
+    @inline(__always) func power(_ k: Int) -> Double {
+        var r = 1.0
+        for _ in 0..<max(k, 0) { r *= self }
+        return r
+    }
+}

@@ -1,0 +1,66 @@
+// The Module protocol: a layer or model with ordered, dotted parameter names
+// (`layers.0.weight`), children, and a train/eval mode. Names and order come
+// from arrays only, so every rank enumerates parameters identically.
+@_exported import CohortTensor
+import CohortCore
+
+/// A layer or model. Conformers are classes that list their own parameters and
+/// children in a fixed order; the extension derives names, modes and counts.
+public protocol Module: AnyObject {
+    /// Maps an input batch to an output batch.
+    func forward(_ x: Tensor) throws -> Tensor
+    /// This module's own parameters (not its children's), in a fixed order.
+    var localParameters: [(name: String, tensor: Tensor)] { get }
+    /// Direct sub-modules, in a fixed order.
+    var children: [(name: String, module: any Module)] { get }
+    /// Whether the module is in training mode (dropout active, statistics updated).
+    var isTraining: Bool { get set }
+}
+
+extension Module {
+    public var localParameters: [(name: String, tensor: Tensor)] { [] }
+    public var children: [(name: String, module: any Module)] { [] }
+
+    /// Calls `forward`.
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try forward(x) }
+
+    /// Every parameter with its dotted path, depth-first in declaration order.
+    /// A tensor shared by two modules (weight tying) is listed once, under its first name.
+    public func namedParameters() -> [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = []
+        var seen = Set<ObjectIdentifier>()
+        func visit(_ m: any Module, _ prefix: String) {
+            for (n, t) in m.localParameters where seen.insert(ObjectIdentifier(t)).inserted {
+                out.append((prefix + n, t))
+            }
+            for (n, c) in m.children { visit(c, prefix + n + ".") }
+        }
+        visit(self, "")
+        return out
+    }
+
+    /// The parameters in `namedParameters()` order.
+    public func parameters() -> [Tensor] { namedParameters().map(\.tensor) }
+
+    /// Total number of scalar parameters.
+    public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
+
+    /// Sets training mode on this module and all descendants.
+    public func train(_ on: Bool = true) {
+        isTraining = on
+        for (_, c) in children { c.train(on) }
+    }
+
+    /// Switches to evaluation mode (same as `train(false)`).
+    public func eval() { train(false) }
+
+    /// Zeroes every parameter's gradient in place.
+    public func zeroGrad() { for p in parameters() { p.zeroGrad() } }
+}
+
+/// Creates a parameter tensor: a leaf that requires a gradient and carries `name`.
+public func parameter(_ t: Tensor, name: String? = nil) -> Tensor {
+    t.requiresGrad = true
+    t.name = name
+    return t
+}

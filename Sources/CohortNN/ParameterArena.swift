@@ -1,0 +1,78 @@
+// Flat parameter and gradient arenas: every parameter of a model becomes a view
+// into one contiguous buffer, and so does its gradient. A DDP bucket is then a
+// slice of the gradient arena, an optimizer step one loop, a checkpoint a few writes.
+import CohortCore
+
+/// One parameter's place in the arenas.
+public struct ArenaEntry: Sendable {
+    /// Dotted parameter name.
+    public let name: String
+    /// Shape of the parameter.
+    public let shape: [Int]
+    /// First element within the arena.
+    public let offset: Int
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// The parameters of a module moved into one flat buffer, with a matching gradient buffer.
+public final class ParameterArena {
+    /// All parameter values, contiguous, in `entries` order.
+    public let values: Storage
+    /// All gradients, contiguous, same layout as `values`.
+    public let grads: Storage
+    /// Layout: names, shapes and offsets in registration order.
+    public let entries: [ArenaEntry]
+    /// The parameter tensors (views into `values`), in `entries` order.
+    public let tensors: [Tensor]
+    /// Total number of elements.
+    public var count: Int { values.count }
+
+    /// Moves `module`'s parameters into fresh arenas, keeping their values. Each
+    /// parameter's `grad` becomes a zeroed view into the gradient arena.
+    /// Offsets are aligned to 16 floats (64 bytes) so every parameter starts on a cache line.
+    public init(_ module: any Module) {
+        let named = module.namedParameters()
+        var entries: [ArenaEntry] = []
+        var offset = 0
+        for (name, t) in named {
+            entries.append(ArenaEntry(name: name, shape: t.shape, offset: offset))
+            offset += (t.count + 15) / 16 * 16
+        }
+        values = Storage(zeros: offset)
+        grads = Storage(zeros: offset)
+        for (e, (_, t)) in zip(entries, named) {
+            t.rebind(to: values, offset: e.offset)
+            t.grad = Tensor(storage: grads, shape: t.shape, offset: e.offset)
+        }
+        self.entries = entries
+        self.tensors = named.map(\.tensor)
+    }
+
+    /// Zeroes the whole gradient arena (one memset).
+    public func zeroGrad() { grads.pointer.update(repeating: 0, count: grads.count) }
+
+    /// SHA-256 of all parameter values in name order (the bytes of each parameter,
+    /// little-endian Float32), for bitwise comparisons between runs.
+    public func sha256() -> String {
+        var h = SHA256()
+        for e in entries {
+            h.update(UnsafeRawBufferPointer(start: values.pointer + e.offset, count: e.count * 4))
+        }
+        return hexString(h.finalize())
+    }
+
+    /// Global L2 norm of all gradients.
+    public func gradNorm() -> Float { Reduce.sumSquares(grads.count, grads.pointer).squareRoot() }
+
+    /// The first parameter whose gradient holds a NaN or infinity, if any.
+    public func firstNonFiniteGrad() -> String? {
+        for e in entries {
+            let p = grads.pointer + e.offset
+            if !Reduce.sum(e.count, p).isFinite {
+                for i in 0..<e.count where !p[i].isFinite { return "\(e.name) (gradient element \(i) is \(p[i]))" }
+            }
+        }
+        return nil
+    }
+}

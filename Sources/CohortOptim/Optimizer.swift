@@ -1,0 +1,85 @@
+// Optimizers over a model's flat parameter arena: one vectorised pass per step,
+// with explicit state that can be exported and restored (for checkpoints).
+@_exported import CohortNN
+import CohortCore
+
+/// A named hyper-parameter value, kept in a fixed order for serialisation.
+public struct HyperParameter: Sendable, Equatable {
+    public var name: String
+    public var value: Double
+    public init(_ name: String, _ value: Double) { self.name = name; self.value = value }
+}
+
+/// Everything an optimizer needs to continue exactly where it stopped.
+public struct OptimizerState: Sendable, Equatable {
+    /// `sgd`, `adam`, `adamw` or `rmsprop`.
+    public var kind: String
+    /// Hyper-parameters in a fixed order (lr first).
+    public var hyperParameters: [HyperParameter]
+    /// Number of completed steps.
+    public var step: Int
+    /// State buffers (e.g. `momentum`, `exp_avg`, `exp_avg_sq`), each laid out like the arena.
+    public var buffers: [(name: String, values: [Float])]
+
+    public static func == (a: OptimizerState, b: OptimizerState) -> Bool {
+        a.kind == b.kind && a.hyperParameters == b.hyperParameters && a.step == b.step
+            && a.buffers.map(\.name) == b.buffers.map(\.name) && a.buffers.map(\.values) == b.buffers.map(\.values)
+    }
+}
+
+/// Errors from optimizers.
+public enum OptimizerError: Error, CustomStringConvertible {
+    case stateMismatch(String)
+    public var description: String {
+        switch self { case let .stateMismatch(m): return "optimizer state: \(m)" }
+    }
+}
+
+/// An optimizer updating a `ParameterArena` in place from its gradient arena.
+public protocol Optimizer: AnyObject {
+    /// The parameters being optimised.
+    var arena: ParameterArena { get }
+    /// Current learning rate (a schedule may change it between steps).
+    var learningRate: Float { get set }
+    /// Completed steps.
+    var stepCount: Int { get }
+    /// Applies one update from the current gradients.
+    func step()
+    /// Exports the full state.
+    func exportState() -> OptimizerState
+    /// Restores state exported from an optimizer of the same kind over the same layout.
+    func restoreState(_ state: OptimizerState) throws
+}
+
+extension Optimizer {
+    /// Zeroes all gradients (one memset over the gradient arena).
+    public func zeroGrad() { arena.zeroGrad() }
+
+    func checkRestore(_ s: OptimizerState, kind: String, buffers: [String]) throws {
+        guard s.kind == kind else { throw OptimizerError.stateMismatch("saved by \(s.kind), restoring into \(kind)") }
+        guard s.buffers.map(\.name) == buffers else {
+            throw OptimizerError.stateMismatch("buffers \(s.buffers.map(\.name)) do not match \(buffers)")
+        }
+        for b in s.buffers where b.values.count != arena.count {
+            throw OptimizerError.stateMismatch("buffer \(b.name) has \(b.values.count) elements, the model has \(arena.count)")
+        }
+    }
+}
+
+/// A buffer laid out like the arena, zero-initialised.
+final class StateBuffer {
+    let storage: Storage
+    init(_ count: Int) { storage = Storage(zeros: count) }
+    var array: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: storage.count)) }
+    func load(_ values: [Float]) { values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) } }
+}
+
+/// Clips the global L2 norm of all gradients to `maxNorm`; returns the norm before clipping.
+@discardableResult
+public func clipGradNorm(_ arena: ParameterArena, maxNorm: Float) -> Float {
+    let norm = arena.gradNorm()
+    if norm > maxNorm && norm.isFinite {
+        Elementwise.scale(arena.grads.count, alpha: maxNorm / (norm + 1e-6), arena.grads.pointer)
+    }
+    return norm
+}
