@@ -39,6 +39,23 @@ struct GeK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b:
 import Glibc
 #endif
 
+protocol UnaryKernel { static func vector(_ x: V16) -> V16 }
+struct NegK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { -x } }
+struct ExpK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { simdExp(x) } }
+struct SqrtK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { x.squareRoot() } }
+struct AbsK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { simdAbs(x) } }
+struct TanhK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { simdTanh(x) } }
+struct SigmoidK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { simdSigmoid(x) } }
+struct ReluK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { x.replacing(with: 0, where: x .< V16(repeating: 0)) } }
+struct GeluK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { 0.5 * x * (1 + simdErf(x * 0.70710678118654752)) } }
+struct SquareK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { x * x } }
+struct ReciprocalK: UnaryKernel { @inline(__always) static func vector(_ x: V16) -> V16 { 1 / x } }
+struct SignK: UnaryKernel {
+    @inline(__always) static func vector(_ x: V16) -> V16 {
+        V16(repeating: 0).replacing(with: 1, where: x .> V16(repeating: 0)).replacing(with: -1, where: x .< V16(repeating: 0))
+    }
+}
+
 /// Dimensions after merging neighbours that are contiguous for every operand.
 struct Coalesced {
     var shape: [Int]
@@ -176,30 +193,29 @@ public enum Elementwise {
     /// `out[i] = op(x[i])` over `n` contiguous elements (`out` may alias `x`).
     public static func unary(_ op: UnaryOp, _ n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         switch op {
-        case .neg: map(n, x, out) { -$0 }
-        case .exp: map(n, x, out) { simdExp($0) }
+        case .neg: map(NegK.self, n, x, out)
+        case .exp: map(ExpK.self, n, x, out)
         case .log: for i in 0..<n { out[i] = logf(x[i]) }
-        case .sqrt: map(n, x, out) { $0.squareRoot() }
-        case .abs: map(n, x, out) { simdAbs($0) }
-        case .tanh: map(n, x, out) { simdTanh($0) }
-        case .sigmoid: map(n, x, out) { simdSigmoid($0) }
-        case .relu: map(n, x, out) { pointwiseMax($0, V16(repeating: 0)) }
-        case .gelu: map(n, x, out) { 0.5 * $0 * (1 + simdErf($0 * 0.70710678118654752)) }
-        case .square: map(n, x, out) { $0 * $0 }
-        case .reciprocal: map(n, x, out) { 1 / $0 }
-        case .sign: map(n, x, out) { v in
-            V16(repeating: 0).replacing(with: 1, where: v .> 0).replacing(with: -1, where: v .< 0) }
+        case .sqrt: map(SqrtK.self, n, x, out)
+        case .abs: map(AbsK.self, n, x, out)
+        case .tanh: map(TanhK.self, n, x, out)
+        case .sigmoid: map(SigmoidK.self, n, x, out)
+        case .relu: map(ReluK.self, n, x, out)
+        case .gelu: map(GeluK.self, n, x, out)
+        case .square: map(SquareK.self, n, x, out)
+        case .reciprocal: map(ReciprocalK.self, n, x, out)
+        case .sign: map(SignK.self, n, x, out)
         }
     }
 
-    @inline(__always)
-    static func map(_ n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ f: (V16) -> V16) {
+    /// Generic over the kernel type so each op is specialised into its own tight loop.
+    static func map<K: UnaryKernel>(_: K.Type, _ n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         var i = 0
-        while i + 16 <= n { storeF16(f(loadF16(x + i)), out + i); i += 16 }
+        while i + 16 <= n { storeF16(K.vector(loadF16(x + i)), out + i); i += 16 }
         if i < n {
             var tail = V16(repeating: 0)
             for j in 0..<(n - i) { tail[j] = x[i + j] }
-            let r = f(tail)
+            let r = K.vector(tail)
             for j in 0..<(n - i) { out[i + j] = r[j] }
         }
     }

@@ -20,7 +20,11 @@ func storeF16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPoin
 @inline(__always)
 public func simdExp(_ x0: V16) -> V16 {
     let x = x0.clamped(lowerBound: V16(repeating: -87.3), upperBound: V16(repeating: 88.7))
-    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: the integer
+    // lands in the low mantissa bits, so no float→int conversion is needed.
+    let magic = V16(repeating: 12_582_912)
+    let j = x * 1.44269504088896341 + magic
+    let n = j - magic
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p = V16(repeating: 1.9875691500e-4)
@@ -31,10 +35,9 @@ public func simdExp(_ x0: V16) -> V16 {
     p = p * r + 5.0000001201e-1
     let r2 = r * r
     let y = p * r2 + r + 1
-    // 2^n by building the exponent bits.
-    let ni = SIMD16<Int32>(n)
-    let bits = (ni &+ 127) &<< 23
-    let scale = unsafeBitCast(bits, to: V16.self)
+    // 2^n from the exponent bits: (n + 127) << 23, with n read from j's mantissa.
+    let nbits = unsafeBitCast(j, to: SIMD16<UInt32>.self) &- SIMD16<UInt32>(repeating: 0x4B40_0000)
+    let scale = unsafeBitCast((nbits &+ SIMD16<UInt32>(repeating: 127)) &<< SIMD16<UInt32>(repeating: 23), to: V16.self)
     return y * scale
 }
 

@@ -1,0 +1,30 @@
+// The models `cohort train --model NAME` can build, by name.
+import CohortNN
+import CohortCore
+
+/// Builds the models the CLI knows by name.
+enum ModelZoo {
+    static let names = ["mlp"]
+
+    /// An MLP `inputs → hidden… → classes` with ReLU between layers.
+    static func mlp(inputs: Int, hidden: [Int], classes: Int, generator: inout RandomGenerator) -> Sequential {
+        var layers: [any Module] = []
+        var width = inputs
+        for h in hidden {
+            layers.append(Linear(width, h, generator: &generator))
+            layers.append(ReLU())
+            width = h
+        }
+        layers.append(Linear(width, classes, generator: &generator))
+        return Sequential(layers)
+    }
+
+    /// Resolves `name` or throws an error listing the known models.
+    static func build(_ name: String, inputs: Int, hidden: [Int], classes: Int, generator: inout RandomGenerator) throws -> any Module {
+        switch name {
+        case "mlp": return mlp(inputs: inputs, hidden: hidden, classes: classes, generator: &generator)
+        default:
+            throw CohortError.badFlag(flag: "--model", "unknown model '\(name)'; known models: \(names.joined(separator: ", "))")
+        }
+    }
+}
