@@ -136,3 +136,4 @@ extension Tensor: CustomStringConvertible {
 }
 
 @_exported import CohortKernels
+@_exported import CohortCore
