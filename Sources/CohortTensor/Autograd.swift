@@ -51,9 +51,9 @@ public final class GradContext {
 final class GradNode {
     let name: String
     var inputs: [Tensor]
-    var backward: ((Tensor, GradContext) -> [Tensor?])?
+    var backward: ((Tensor, GradContext) throws -> [Tensor?])?
 
-    init(name: String, inputs: [Tensor], backward: @escaping (Tensor, GradContext) -> [Tensor?]) {
+    init(name: String, inputs: [Tensor], backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.backward = backward
@@ -68,14 +68,14 @@ extension Tensor {
     /// (shaped like that input) or `nil` where none is needed.
     @inline(__always)
     func record(_ out: Tensor, _ name: String, _ inputs: [Tensor],
-                _ backward: @escaping (Tensor, GradContext) -> [Tensor?]) -> Tensor {
+                _ backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) -> Tensor {
         Tensor.record(out, name, inputs, backward)
     }
 
     /// Static form of `record`, for ops that are not methods.
     @inline(__always)
     static func record(_ out: Tensor, _ name: String, _ inputs: [Tensor],
-                       _ backward: @escaping (Tensor, GradContext) -> [Tensor?]) -> Tensor {
+                       _ backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) -> Tensor {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled else { return out }
         out.requiresGrad = true
         out.gradFn = GradNode(name: name, inputs: inputs, backward: backward)
@@ -147,7 +147,7 @@ extension Tensor {
             let inputs = node.inputs
             let g = grads.removeValue(forKey: ObjectIdentifier(node))
             let ctx = GradContext(inputs)
-            let inGrads: [Tensor?] = g.map { node.backward!($0, ctx) } ?? Array(repeating: nil, count: inputs.count)
+            let inGrads: [Tensor?] = try g.map { try node.backward!($0, ctx) } ?? Array(repeating: nil, count: inputs.count)
             for (i, t) in inputs.enumerated() where t.requiresGrad {
                 if let parent = t.gradFn {
                     guard let gi = inGrads[i] else { continue }
@@ -185,6 +185,35 @@ extension Tensor {
             }
         } else {
             leaf.grad = g.copy()
+        }
+    }
+}
+
+extension Tensor {
+    /// Records a user-defined differentiable operation.
+    ///
+    /// `forward` runs without recording (use any ops or raw buffers inside it);
+    /// `backward` receives the output gradient, the (detached) inputs and the
+    /// (detached) output, and returns one gradient per input shaped like it, or
+    /// `nil` for inputs that need none. See `examples/custom-layer`.
+    public static func customOp(_ name: String, inputs: [Tensor],
+                                forward: ([Tensor]) throws -> Tensor,
+                                backward: @escaping (_ gradOutput: Tensor, _ inputs: [Tensor], _ output: Tensor) throws -> [Tensor?]) throws -> Tensor {
+        let detachedInputs = inputs.map { $0.detached() }
+        let result = try withNoGrad { try forward(detachedInputs) }
+        let out = result.gradFn == nil && !result.requiresGrad ? result : result.detached()
+        let savedOut = out.detached()
+        return record(out, name, inputs) { g, _ in
+            let grads = try backward(g, detachedInputs, savedOut)
+            guard grads.count == inputs.count else {
+                throw CohortError.invalidArgument("customOp \(name): backward returned \(grads.count) gradients for \(inputs.count) inputs")
+            }
+            for (i, gi) in grads.enumerated() {
+                if let gi, gi.shape != inputs[i].shape {
+                    throw CohortError.shapeMismatch(op: "customOp \(name)", "gradient \(i) has shape \(describeShape(gi.shape)), input has \(describeShape(inputs[i].shape))")
+                }
+            }
+            return grads
         }
     }
 }
