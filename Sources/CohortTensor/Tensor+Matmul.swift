@@ -105,7 +105,12 @@ extension Tensor {
             for r in 0..<rows { (out.base + r * outF).update(from: bc.base, count: outF) }
             beta = 1
         }
-        _ = try gemm(x2, transA: false, w, transB: true, into: out, beta: beta, op: "linear")
+        if rows == 1 && w.isContiguous {
+            // One sample (inference): a matrix-vector product streams W once without packing.
+            BLAS.sgemv(trans: false, rows: outF, cols: inF, alpha: 1, a: w.base, lda: inF, x: x2.base, beta: beta, y: out.base)
+        } else {
+            _ = try gemm(x2, transA: false, w, transB: true, into: out, beta: beta, op: "linear")
+        }
         out.shape = Array(x.shape.dropLast()) + [outF]
         out.strides = Tensor.contiguousStrides(out.shape)
         let (dx, dw) = (x2.detached(), w.detached())

@@ -66,7 +66,7 @@ func peakRSSMiB() -> Double {
 }
 
 /// Monotonic seconds.
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// The W1 model and data: MLP 784-1024-1024-10, batch 256, SGD(0.01, momentum 0.9).
 struct W1Setup {
@@ -122,9 +122,9 @@ struct W1Bench {
         let gemmSeconds = gemmOnlySeconds(steps: max(steps / 4, 5))
         var sps: [Double] = []
         for _ in 0..<repeats {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             for _ in 0..<steps { try w.step() }
-            sps.append(Double(steps * W1Setup.batch) / (now() - t0))
+            sps.append(Double(steps * W1Setup.batch) / (monotonicSeconds() - t0))
         }
         let finalLoss = try w.step()
         var r = BenchResult(workload: "W1 MLP train", threads: threads, metric: "samples/s", unit: "samples/s", values: sps)
@@ -147,7 +147,7 @@ struct W1Bench {
         }
         var times: [Double] = []
         for _ in 0..<5 {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             for _ in 0..<steps {
                 for (l, buf) in buffers.enumerated() {
                     let (inF, outF) = (s[l], s[l + 1])
@@ -162,7 +162,7 @@ struct W1Bench {
                     }
                 }
             }
-            times.append((now() - t0) / Double(steps))
+            times.append((monotonicSeconds() - t0) / Double(steps))
         }
         return times.sorted()[times.count / 2]
     }
@@ -180,9 +180,9 @@ struct W7Bench {
             for _ in 0..<warmup { _ = try model(x) }
             var lat: [Double] = []
             for _ in 0..<repeats {
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 for _ in 0..<calls { _ = try model(x) }
-                lat.append((now() - t0) / Double(calls) * 1e6)
+                lat.append((monotonicSeconds() - t0) / Double(calls) * 1e6)
             }
             var r = BenchResult(workload: "W7 MLP infer b1", threads: threads, metric: "latency", unit: "us", values: lat)
             r.extra = [("calls_per_repeat", calls), ("blas_kernel", BLAS.coreName)]
@@ -210,10 +210,10 @@ struct W8Bench {
             p.arguments = ["bench", "w8", "--w8-child", "--threads", "\(threads)"]
             let pipe = Pipe()
             p.standardOutput = pipe
-            let t0 = now()
+            let t0 = monotonicSeconds()
             try p.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            let t1 = now()
+            let t1 = monotonicSeconds()
             p.waitUntilExit()
             guard String(decoding: data, as: UTF8.self).contains("FIRST_STEP_DONE"), p.terminationStatus == 0 else {
                 throw CohortError.invalidArgument("w8: child run failed with status \(p.terminationStatus)")
