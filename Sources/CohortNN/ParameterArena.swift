@@ -76,3 +76,14 @@ public final class ParameterArena {
         return nil
     }
 }
+
+extension ParameterArena {
+    /// The first parameter holding a NaN or infinity, if any.
+    public func firstNonFiniteValue() -> String? {
+        for e in entries {
+            let p = values.pointer + e.offset
+            for i in 0..<e.count where !p[i].isFinite { return "\(e.name) (element \(i) is \(p[i]))" }
+        }
+        return nil
+    }
+}
