@@ -22,9 +22,11 @@ public final class Linear: Module {
     }
 
     public func forward(_ x: Tensor) throws -> Tensor {
-        do { return try Tensor.linear(x, weight: weight, bias: bias) } catch let e as CohortError {
-            throw CohortError.shapeMismatch(op: "Linear(\(inFeatures), \(outFeatures))", "input \(describeShape(x.shape)) must end in \(inFeatures) (\(e))")
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw CohortError.shapeMismatch(op: "Linear(\(inFeatures), \(outFeatures))",
+                                            "input \(describeShape(x.shape)) must have last dimension \(inFeatures) (weight \(describeShape(weight.shape)))")
         }
+        return try Tensor.linear(x, weight: weight, bias: bias)
     }
 }
 

@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var w8Child = false
 
     func run() throws {
-        BLAS.threads = threads  // TODO: BLASRuntime.configureThreads
+        try BLASRuntime.configureThreads(requested: threads)
         switch workload.lowercased() {
         case "w1": try W1Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
         case "w7": try W7Bench(threads: threads, calls: steps ?? 2000, warmup: warmup ?? 200, repeats: repeats, seed: seed, json: json).run()

@@ -6,9 +6,10 @@ import CohortCore
 enum ModelZoo {
     static let names = ["mlp"]
 
-    /// An MLP `inputs → hidden… → classes` with ReLU between layers.
+    /// An MLP `inputs → hidden… → classes` with ReLU between layers; inputs of any
+    /// shape `[B, …]` are flattened first.
     static func mlp(inputs: Int, hidden: [Int], classes: Int, generator: inout RandomGenerator) -> Sequential {
-        var layers: [any Module] = []
+        var layers: [any Module] = [Flatten()]
         var width = inputs
         for h in hidden {
             layers.append(Linear(width, h, generator: &generator))

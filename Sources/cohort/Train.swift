@@ -1,0 +1,160 @@
+// `cohort train`: mini-batch training of a classifier with shuffling, progress
+// lines, a held-out evaluation and a JSON summary. Data: the built-in synthetic
+// set (default, no download) or MNIST IDX files (`--data DIR`).
+import ArgumentParser
+import CohortCore
+import CohortData
+import CohortOptim
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Train a model (MLP classifier for now).")
+
+    @Option(help: "Model name (mlp).") var model = "mlp"
+    @Option(help: "Directory with MNIST-format IDX files (gzip or raw). Default: the built-in synthetic dataset.") var data: String?
+    @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3
+    @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize = 128
+    @Option(help: "Hidden layer widths, comma-separated.") var hidden = "512,256"
+    @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "Momentum (sgd, rmsprop).") var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Float = 0
+    @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
+    @Option(name: .customLong("clip-grad-norm"), help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
+    @Option(help: "Seed for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
+    @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
+    @Option(name: .customLong("log-every"), help: "Print progress every N steps.") var logEvery = 100
+    @Option(name: .customLong("summary-json"), help: "Write a JSON summary of the run to this file.") var summaryJSON: String?
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard epochs > 0 || steps != nil else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
+        guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
+            throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
+        }
+        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers, got '\(hidden)'") }
+    }
+
+    var hiddenSizes: [Int]? {
+        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    func run() throws {
+        let usedThreads = try BLASRuntime.configureThreads(requested: threads)
+        let (train, test) = try loadData()
+        var generator = RandomGenerator(seed: seed)
+        let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
+        let arena = ParameterArena(net)
+        let opt = makeOptimizer(arena)
+        let stepsPerEpoch = train.count / batchSize
+        guard stepsPerEpoch > 0 else {
+            throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(train.count) samples)")
+        }
+        let totalSteps = steps ?? epochs * stepsPerEpoch
+        let schedule: any LRSchedule = lrSchedule == "cosine"
+            ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
+            : ConstantLR(lr)
+        Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(train.name) \(train.count) train / \(test.count) test samples, "
+                 + "batch \(batchSize), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
+
+        var batches = try BatchIterator(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
+        var recentLosses: [Float] = []
+        var trainSeconds = 0.0
+        var windowStart = monotonicSeconds(), windowSamples = 0
+        net.train()
+        for step in 0..<totalSteps {
+            let t0 = monotonicSeconds()
+            let batch = batches.nextBatch()
+            schedule.apply(to: opt)
+            opt.zeroGrad()
+            let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+            let value = try loss.item()
+            guard value.isFinite else {
+                let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
+                throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy) is \(value)\(culprit). "
+                                            + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
+            }
+            try loss.backward()
+            if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
+            if let bad = arena.firstNonFiniteGrad() {
+                throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
+            }
+            opt.step()
+            trainSeconds += monotonicSeconds() - t0
+            windowSamples += batchSize
+            recentLosses.append(value)
+            if recentLosses.count > stepsPerEpoch { recentLosses.removeFirst() }
+            if (step + 1) % logEvery == 0 || step + 1 == totalSteps {
+                let t = monotonicSeconds()
+                Log.main(String(format: "step %d/%d epoch %d loss %.4f lr %.2e %.0f samples/s",
+                                step + 1, totalSteps, step / stepsPerEpoch + 1, value, opt.learningRate,
+                                Double(windowSamples) / (t - windowStart)))
+                windowStart = t; windowSamples = 0
+            }
+        }
+        net.eval()
+        let accuracy = try evaluate(net, test)
+        let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
+        let samplesPerSec = Double(totalSteps * batchSize) / trainSeconds
+        let sha = arena.sha256()
+        Log.main(String(format: "done: train loss %.4f, test accuracy %.2f%%, %.0f samples/s, weights sha256 %@",
+                        trainLoss, accuracy * 100, samplesPerSec, sha))
+        if let path = summaryJSON {
+            let summary: [String: Any] = [
+                "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
+                "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
+                "samples_per_sec": samplesPerSec, "world_size": RunInfo.current.worldSize, "weights_sha256": sha,
+                "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
+            ]
+            try writeJSON(summary, to: path)
+        }
+    }
+
+    func loadData() throws -> (ClassificationDataset, ClassificationDataset) {
+        if let dir = data {
+            return (try MNIST.load(directory: dir, split: .train, normalize: true), try MNIST.load(directory: dir, split: .test, normalize: true))
+        }
+        return try SyntheticDataset.make(seed: seed)
+    }
+
+    func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
+        switch optimizer {
+        case "sgd": return SGD(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        case "adamw": return AdamW(arena, lr: lr, weightDecay: weightDecay)
+        case "rmsprop": return RMSprop(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        default: return Adam(arena, lr: lr, weightDecay: weightDecay)
+        }
+    }
+
+    /// Accuracy over the whole test set, in evaluation mode without recording a graph.
+    func evaluate(_ net: any Module, _ test: ClassificationDataset) throws -> Double {
+        var correct = 0
+        try withNoGrad {
+            var it = try BatchIterator(dataset: test, batchSize: 1000, shuffle: false, dropLast: false)
+            for _ in 0..<it.batchesPerEpoch {
+                let b = it.nextBatch()
+                let pred = try net(b.inputs).argmax(axis: -1).scalars
+                correct += zip(pred, b.labels).filter { Int($0) == $1 }.count
+            }
+        }
+        return Double(correct) / Double(max(test.count, 1))
+    }
+}
+
+/// Writes `object` as pretty, key-sorted JSON, creating parent directories.
+func writeJSON(_ object: [String: Any], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
+    } catch {
+        throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
+    }
+}
