@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
-        .testTarget(name: "CLITests", dependencies: ["CohortCore"]),
+        .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -77,7 +77,8 @@ struct Train: ParsableCommand {
             let value = try loss.item()
             guard value.isFinite else {
                 let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
-                throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy) is \(value)\(culprit). "
+                let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
+                throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy of the model's logits) is \(shown)\(culprit). "
                                             + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
             }
             try loss.backward()
