@@ -102,7 +102,7 @@ final class GzipInflater {
             if ended { return .end }
             let chunk = min(remaining, 1 << 20)
             let start = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
+            out += [UInt8](repeating: 0, count: chunk)   // memset + memcpy, fast even in debug builds
             let (rc, produced) = out.withUnsafeMutableBufferPointer { buf -> (Int32, Int) in
                 strm.pointee.next_out = buf.baseAddress! + start
                 strm.pointee.avail_out = uInt(chunk)

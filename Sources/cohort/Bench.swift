@@ -42,9 +42,10 @@ struct BenchResult {
         if json {
             var obj: [String: Any] = ["workload": workload, "threads": threads, "metric": metric, "unit": unit,
                                       "median": median, "min": values.min() ?? 0, "max": values.max() ?? 0,
-                                      "n": values.count, "values": values, "peak_rss_mib": peakRSSMiB()]
+                                      "n": values.count, "values": values, "peak_rss_mib": peakRSSMiB(),
+                                      "loadavg_end": loadAverage()]
             for (k, v) in extra { obj[k] = v }
-            let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
             print("RESULT " + String(decoding: data, as: UTF8.self))
         } else {
             var line = String(format: "%@ threads=%d %@: median %.1f %@ (min %.1f, max %.1f, n=%d)",
@@ -63,6 +64,12 @@ func peakRSSMiB() -> Double {
         return kb / 1024
     }
     return 0
+}
+
+/// The 1, 5 and 15 minute load averages (as the peer scripts record them).
+func loadAverage() -> [Double] {
+    guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
+    return s.split(separator: " ").prefix(3).compactMap { Double($0) }
 }
 
 /// Monotonic seconds.
