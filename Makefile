@@ -59,5 +59,9 @@ clean:
 	$(SWIFT) package clean $(SWIFTPM)
 	rm -rf runs/demo
 
-proto:
-	@echo "proto: checkpoints (protobuf-c) come with a later issue; nothing to generate yet"
+# Regenerates the protobuf-c code for the checkpoint manifest (committed; tests/proto-stale.sh
+# fails when the committed files differ from what protoc-c produces).
+PROTO_OUT := Sources/CCheckpointProto
+proto: deps
+	cd proto && protoc-c --c_out=../$(PROTO_OUT) checkpoint.proto
+	mv $(PROTO_OUT)/checkpoint.pb-c.h $(PROTO_OUT)/include/checkpoint.pb-c.h

@@ -17,7 +17,8 @@ public final class Adam: Optimizer {
         m = StateBuffer(arena.count); v = StateBuffer(arena.count)
     }
 
-    var kind: String { decoupled ? "adamw" : "adam" }
+    /// `adam` or `adamw`.
+    public var kind: String { decoupled ? "adamw" : "adam" }
 
     public func step() {
         stepCount += 1
@@ -26,18 +27,12 @@ public final class Adam: Optimizer {
                               decoupled: decoupled, step: stepCount)
     }
 
-    public func exportState() -> OptimizerState {
-        OptimizerState(kind: kind,
-                       hyperParameters: [.init("lr", Double(learningRate)), .init("beta1", Double(beta1)), .init("beta2", Double(beta2)),
-                                         .init("eps", Double(eps)), .init("weight_decay", Double(weightDecay))],
-                       step: stepCount, buffers: [("exp_avg", m.array), ("exp_avg_sq", v.array)])
-    }
+    public var stateBuffers: [(name: String, storage: Storage)] { [("exp_avg", m.storage), ("exp_avg_sq", v.storage)] }
+    public func setStepCount(_ step: Int) { stepCount = step }
 
-    public func restoreState(_ s: OptimizerState) throws {
-        try checkRestore(s, kind: kind, buffers: ["exp_avg", "exp_avg_sq"])
-        m.load(s.buffers[0].values); v.load(s.buffers[1].values)
-        stepCount = s.step
-        if let lr = s.hyperParameters.first(where: { $0.name == "lr" }) { learningRate = Float(lr.value) }
+    public var hyperParameters: [HyperParameter] {
+        [.init("lr", Double(learningRate)), .init("beta1", Double(beta1)), .init("beta2", Double(beta2)),
+         .init("eps", Double(eps)), .init("weight_decay", Double(weightDecay))]
     }
 }
 
@@ -71,20 +66,14 @@ public final class RMSprop: Optimizer {
         stepCount += 1
     }
 
-    public func exportState() -> OptimizerState {
-        var buffers: [(name: String, values: [Float])] = [("square_avg", v.array)]
-        if let buffer { buffers.append(("momentum", buffer.array)) }
-        return OptimizerState(kind: "rmsprop",
-                              hyperParameters: [.init("lr", Double(learningRate)), .init("alpha", Double(alpha)), .init("eps", Double(eps)),
-                                                .init("momentum", Double(momentum)), .init("weight_decay", Double(weightDecay))],
-                              step: stepCount, buffers: buffers)
+    public var stateBuffers: [(name: String, storage: Storage)] {
+        [("square_avg", v.storage)] + (buffer.map { [("momentum", $0.storage)] } ?? [])
     }
+    public func setStepCount(_ step: Int) { stepCount = step }
 
-    public func restoreState(_ s: OptimizerState) throws {
-        try checkRestore(s, kind: "rmsprop", buffers: buffer == nil ? ["square_avg"] : ["square_avg", "momentum"])
-        v.load(s.buffers[0].values)
-        if let buffer { buffer.load(s.buffers[1].values) }
-        stepCount = s.step
-        if let lr = s.hyperParameters.first(where: { $0.name == "lr" }) { learningRate = Float(lr.value) }
+    public var kind: String { "rmsprop" }
+    public var hyperParameters: [HyperParameter] {
+        [.init("lr", Double(learningRate)), .init("alpha", Double(alpha)), .init("eps", Double(eps)),
+         .init("momentum", Double(momentum)), .init("weight_decay", Double(weightDecay))]
     }
 }

@@ -45,13 +45,35 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get }
     /// Applies one update from the current gradients.
     func step()
-    /// Exports the full state.
-    func exportState() -> OptimizerState
-    /// Restores state exported from an optimizer of the same kind over the same layout.
-    func restoreState(_ state: OptimizerState) throws
+    /// The per-element state buffers, laid out like the arena, in a fixed order
+    /// (zero-copy access for checkpoints).
+    var stateBuffers: [(name: String, storage: Storage)] { get }
+    /// `sgd`, `adam`, `adamw` or `rmsprop`.
+    var kind: String { get }
+    /// Hyper-parameters in a fixed order (lr first).
+    var hyperParameters: [HyperParameter] { get }
+    /// Sets the completed-step count (used when buffers were restored in place).
+    func setStepCount(_ step: Int)
 }
 
 extension Optimizer {
+    /// Exports kind, hyper-parameters, step and copies of the buffers.
+    public func exportState() -> OptimizerState {
+        OptimizerState(kind: kind, hyperParameters: hyperParameters, step: stepCount,
+                       buffers: stateBuffers.map { ($0.name, Array(UnsafeBufferPointer(start: $0.storage.pointer, count: $0.storage.count))) })
+    }
+
+    /// Restores state exported from an optimizer of the same kind over the same layout.
+    public func restoreState(_ s: OptimizerState) throws {
+        let own = stateBuffers
+        try checkRestore(s, kind: kind, buffers: own.map(\.name))
+        for (b, mine) in zip(s.buffers, own) {
+            b.values.withUnsafeBufferPointer { mine.storage.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        setStepCount(s.step)
+        if let lr = s.hyperParameters.first(where: { $0.name == "lr" }) { learningRate = Float(lr.value) }
+    }
+
     /// Zeroes all gradients (one memset over the gradient arena).
     public func zeroGrad() { arena.zeroGrad() }
 
@@ -70,8 +92,6 @@ extension Optimizer {
 final class StateBuffer {
     let storage: Storage
     init(_ count: Int) { storage = Storage(zeros: count) }
-    var array: [Float] { Array(UnsafeBufferPointer(start: storage.pointer, count: storage.count)) }
-    func load(_ values: [Float]) { values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) } }
 }
 
 /// Clips the global L2 norm of all gradients to `maxNorm`; returns the norm before clipping.

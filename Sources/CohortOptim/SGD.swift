@@ -23,18 +23,12 @@ public final class SGD: Optimizer {
         stepCount += 1
     }
 
-    public func exportState() -> OptimizerState {
-        OptimizerState(kind: "sgd",
-                       hyperParameters: [.init("lr", Double(learningRate)), .init("momentum", Double(momentum)),
-                                         .init("dampening", Double(dampening)), .init("weight_decay", Double(weightDecay)),
-                                         .init("nesterov", nesterov ? 1 : 0)],
-                       step: stepCount, buffers: buffer.map { [("momentum", $0.array)] } ?? [])
-    }
+    public var stateBuffers: [(name: String, storage: Storage)] { buffer.map { [("momentum", $0.storage)] } ?? [] }
+    public func setStepCount(_ step: Int) { stepCount = step }
 
-    public func restoreState(_ s: OptimizerState) throws {
-        try checkRestore(s, kind: "sgd", buffers: buffer == nil ? [] : ["momentum"])
-        if let b = s.buffers.first { buffer?.load(b.values) }
-        stepCount = s.step
-        if let lr = s.hyperParameters.first(where: { $0.name == "lr" }) { learningRate = Float(lr.value) }
+    public var kind: String { "sgd" }
+    public var hyperParameters: [HyperParameter] {
+        [.init("lr", Double(learningRate)), .init("momentum", Double(momentum)), .init("dampening", Double(dampening)),
+         .init("weight_decay", Double(weightDecay)), .init("nesterov", nesterov ? 1 : 0)]
     }
 }

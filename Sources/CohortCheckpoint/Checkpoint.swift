@@ -1,0 +1,167 @@
+// Reading a checkpoint: the manifest envelope is checked (magic, version,
+// lengths, two CRCs) and every record is validated against the actual file
+// sizes before anything is allocated; tensor bytes are CRC-checked as they are
+// read. A hostile or damaged checkpoint produces a CheckpointError, never a crash.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An opened, structurally validated checkpoint.
+public final class Checkpoint {
+    /// The checkpoint directory.
+    public let path: String
+    /// Its manifest.
+    public let manifest: Manifest
+
+    /// Opens the checkpoint at `path` (a `step-…` directory) and validates its
+    /// manifest and layout against the files present. Does not read tensor data.
+    public init(path: String) throws {
+        self.path = path
+        guard FileIO.isDirectory(path) else { throw CheckpointError.notFound("no checkpoint directory at \(path)") }
+        let mpath = path + "/" + CheckpointLayout.manifestName
+        guard let size = FileIO.fileSize(mpath) else {
+            throw CheckpointError.corrupt(path: path, "\(CheckpointLayout.manifestName) is missing (the save did not complete)")
+        }
+        let header = CheckpointLayout.headerSize
+        guard size >= UInt64(header) else {
+            throw CheckpointError.corrupt(path: path, "\(CheckpointLayout.manifestName) is truncated (\(size) bytes, the header alone is \(header))")
+        }
+        let fd = open(mpath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CheckpointError.io(path: mpath, "cannot open: \(FileIO.errorText())") }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: header)
+        try head.withUnsafeMutableBytes { try FileIO.readExactly(fd, $0.baseAddress!, header, offset: 0, path: mpath) }
+        guard Array(head[0..<8]) == CheckpointLayout.magic else {
+            throw CheckpointError.corrupt(path: path, "\(CheckpointLayout.manifestName) does not start with the Cohort checkpoint magic")
+        }
+        func le<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+            var v: T = 0
+            for i in 0..<MemoryLayout<T>.size { v |= T(head[at + i]) << (8 * i) }
+            return v
+        }
+        guard CRC32C.checksum(Array(head[0..<24])) == le(24, UInt32.self) else {
+            throw CheckpointError.corrupt(path: path, "manifest header checksum mismatch")
+        }
+        let version = le(8, UInt32.self), length = le(12, UInt64.self), crc = le(20, UInt32.self)
+        guard version == Manifest.currentFormatVersion else {
+            throw CheckpointError.corrupt(path: path, "format version \(version) is not supported (this Cohort reads version \(Manifest.currentFormatVersion))")
+        }
+        guard length <= UInt64(CheckpointLayout.maxManifestBytes), length == size - UInt64(header) else {
+            throw CheckpointError.corrupt(path: path, "manifest length \(length) does not match the file (\(size - UInt64(header)) bytes after the header)")
+        }
+        var payload = [UInt8](repeating: 0, count: Int(length))
+        try payload.withUnsafeMutableBytes { try FileIO.readExactly(fd, $0.baseAddress!, Int(length), offset: UInt64(header), path: mpath) }
+        guard CRC32C.checksum(payload) == crc else {
+            throw CheckpointError.corrupt(path: path, "manifest checksum mismatch (the manifest was modified or damaged)")
+        }
+        let m: Manifest
+        do { m = try ManifestCodec.decode(payload) } catch let e as ManifestCodec.DecodeError {
+            throw CheckpointError.corrupt(path: path, "manifest: \(e.message)")
+        }
+        guard m.formatVersion == version else { throw CheckpointError.corrupt(path: path, "manifest version \(m.formatVersion) differs from its envelope (\(version))") }
+        try Checkpoint.validateLayout(m, path: path)
+        manifest = m
+    }
+
+    /// Checks every record against the data files before anything is read.
+    static func validateLayout(_ m: Manifest, path: String) throws {
+        var names = Set<String>()
+        var sizes: [String: UInt64] = [:]
+        for t in m.tensors {
+            guard names.insert(t.name).inserted else { throw CheckpointError.corrupt(path: path, "tensor \(t.name) appears twice") }
+            var elements = 1
+            for d in t.shape {
+                let (p, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw CheckpointError.corrupt(path: path, "tensor \(t.name): shape \(t.shape) overflows") }
+                elements = p
+            }
+            let (bytes, overflow) = elements.multipliedReportingOverflow(by: t.dtype.size)
+            guard !overflow, UInt64(bytes) == t.byteLength else {
+                throw CheckpointError.corrupt(path: path, "tensor \(t.name): shape \(t.shape) × \(t.dtype.size) bytes does not equal its byte length \(t.byteLength)")
+            }
+            var total: UInt64 = 0
+            for c in t.chunks {
+                guard !c.file.isEmpty, !c.file.contains("/"), c.file != ".", c.file != ".." else {
+                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): invalid data file name '\(c.file)'")
+                }
+                guard c.length <= UInt64(CheckpointLayout.chunkBytes) else {
+                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): chunk of \(c.length) bytes exceeds the \(CheckpointLayout.chunkBytes)-byte limit")
+                }
+                let size: UInt64
+                if let s = sizes[c.file] { size = s } else {
+                    guard let s = FileIO.fileSize(path + "/" + c.file) else {
+                        throw CheckpointError.corrupt(path: path, "tensor \(t.name): data file \(c.file) is missing")
+                    }
+                    sizes[c.file] = s
+                    size = s
+                }
+                let (end, o) = c.offset.addingReportingOverflow(c.length)
+                guard !o, end <= size else {
+                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): data file \(c.file) is truncated (needs \(end) bytes, has \(size))")
+                }
+                total += c.length
+            }
+            guard total == t.byteLength else {
+                throw CheckpointError.corrupt(path: path, "tensor \(t.name): chunks hold \(total) bytes, the record says \(t.byteLength)")
+            }
+        }
+    }
+
+    /// Reads tensor `name` into `destination` (exactly its byte length), checking every chunk's CRC.
+    public func read(_ name: String, into destination: UnsafeMutableRawBufferPointer) throws {
+        guard let t = manifest.tensor(named: name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
+        guard UInt64(destination.count) == t.byteLength else {
+            throw CheckpointError.mismatch(path: path, "tensor \(name) has \(t.byteLength) bytes, the destination \(destination.count)")
+        }
+        var done = 0
+        var fds: [String: Int32] = [:]
+        defer { for fd in fds.values { close(fd) } }
+        for c in t.chunks {
+            let fpath = path + "/" + c.file
+            let fd: Int32
+            if let f = fds[c.file] { fd = f } else {
+                fd = open(fpath, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw CheckpointError.corrupt(path: path, "cannot open \(c.file): \(FileIO.errorText())") }
+                fds[c.file] = fd
+            }
+            let dst = destination.baseAddress! + done
+            try FileIO.readExactly(fd, dst, Int(c.length), offset: c.offset, path: fpath)
+            guard CRC32C.checksum(UnsafeRawPointer(dst), count: Int(c.length)) == c.crc32c else {
+                throw CheckpointError.corrupt(path: path, "tensor \(name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
+            }
+            done += Int(c.length)
+        }
+    }
+
+    /// Reads a Float32 tensor into a new array.
+    public func readFloats(_ name: String) throws -> [Float] {
+        guard let t = manifest.tensor(named: name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
+        guard t.dtype == .float32 else { throw CheckpointError.mismatch(path: path, "tensor \(name) is \(t.dtype), not float32") }
+        var out = [Float](repeating: 0, count: t.count)
+        try out.withUnsafeMutableBytes { try read(name, into: $0) }
+        return out
+    }
+
+    /// Reads every tensor (in bounded chunks) and checks every checksum.
+    public func verify() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: CheckpointLayout.chunkBytes, alignment: 64)
+        defer { buffer.deallocate() }
+        var fds: [String: Int32] = [:]
+        defer { for fd in fds.values { close(fd) } }
+        for t in manifest.tensors {
+            for c in t.chunks {
+                let fpath = path + "/" + c.file
+                let fd: Int32
+                if let f = fds[c.file] { fd = f } else {
+                    fd = open(fpath, O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { throw CheckpointError.corrupt(path: path, "cannot open \(c.file): \(FileIO.errorText())") }
+                    fds[c.file] = fd
+                }
+                try FileIO.readExactly(fd, buffer, Int(c.length), offset: c.offset, path: fpath)
+                guard CRC32C.checksum(UnsafeRawPointer(buffer), count: Int(c.length)) == c.crc32c else {
+                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
+                }
+            }
+        }
+    }
+}

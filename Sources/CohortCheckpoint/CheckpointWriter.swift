@@ -1,0 +1,164 @@
+// Writing a checkpoint directory with the commit protocol: everything goes into
+// a hidden temporary directory (data files fsync'd, then the manifest, written
+// last and fsync'd), the directory is fsync'd and renamed to `step-NNNNNNNN`,
+// and the parent is fsync'd. A crash at any point leaves either the previous
+// checkpoints untouched plus a temporary directory (ignored and cleaned up), or
+// the new, complete checkpoint.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bytes of one tensor to write. `bytes` must stay valid until the write returns;
+/// `owner` (if any) keeps the memory alive (e.g. an asynchronous snapshot).
+public struct TensorPayload: @unchecked Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var dtype: DType
+    public var bytes: UnsafeRawBufferPointer
+    public var owner: AnyObject?
+    public init(name: String, shape: [Int], dtype: DType = .float32, bytes: UnsafeRawBufferPointer, owner: AnyObject? = nil) {
+        self.name = name; self.shape = shape; self.dtype = dtype; self.bytes = bytes; self.owner = owner
+    }
+}
+
+/// Checkpoint file layout constants.
+public enum CheckpointLayout {
+    /// The manifest file inside a checkpoint directory.
+    public static let manifestName = "manifest.pb"
+    /// Envelope magic at the start of the manifest file.
+    public static let magic: [UInt8] = Array("COHORTCK".utf8)
+    /// Envelope header size: magic(8) version(4) length(8) payload-crc(4) header-crc(4).
+    public static let headerSize = 28
+    /// Largest chunk (one CRC each): bounded memory and no 2 GB limits anywhere.
+    public static let chunkBytes = 64 << 20
+    /// A data file is closed and a new one started past this size.
+    public static let dataFileBytes: UInt64 = 1 << 30
+    /// Largest manifest accepted by the reader.
+    public static let maxManifestBytes = 256 << 20
+
+    /// Directory name for a step: `step-00001200`.
+    public static func directoryName(step: Int) -> String {
+        let digits = String(step)
+        return "step-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    /// Step encoded in a directory name, if it is one.
+    public static func step(fromDirectoryName name: String) -> Int? {
+        guard name.hasPrefix("step-") else { return nil }
+        let digits = name.dropFirst(5)
+        guard digits.count >= 8, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
+    }
+
+    /// The manifest envelope around protobuf `payload`.
+    static func envelope(_ payload: [UInt8], version: UInt32) -> [UInt8] {
+        var h = magic
+        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { h += $0 } }
+        le(version)
+        le(UInt64(payload.count))
+        le(CRC32C.checksum(payload))
+        le(CRC32C.checksum(h))
+        return h + payload
+    }
+}
+
+/// Writes checkpoints.
+public enum CheckpointWriter {
+    /// Writes `tensors` and `manifest` (its `tensors` field is filled in here) as
+    /// `directory/step-NNNNNNNN` with the commit protocol, replacing an existing
+    /// checkpoint of the same step. Returns the checkpoint's path.
+    @discardableResult
+    public static func write(_ manifest: Manifest, tensors: [TensorPayload], directory: String) throws -> String {
+        try FileIO.makeDirectory(directory)
+        cleanStaleTemporaries(directory)
+        let finalName = CheckpointLayout.directoryName(step: manifest.step)
+        let finalPath = directory + "/" + finalName
+        let rnd = UInt64.random(in: 1...UInt64.max)   // unique temp names; not a numeric draw
+        let tmp = directory + "/.tmp-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
+        try FileIO.makeDirectory(tmp)
+        do {
+            var m = manifest
+            m.tensors = try writeData(tensors, into: tmp)
+            let envelope = CheckpointLayout.envelope(ManifestCodec.encode(m), version: m.formatVersion)
+            let mpath = tmp + "/" + CheckpointLayout.manifestName
+            let fd = try FileIO.create(mpath)
+            defer { close(fd) }
+            try envelope.withUnsafeBytes { try FileIO.writeAll(fd, $0.baseAddress!, $0.count, path: mpath) }
+            try FileIO.fsyncFile(fd, path: mpath)
+            try FileIO.fsyncDirectory(tmp)
+            var displaced: String?
+            if FileIO.isDirectory(finalPath) {
+                displaced = directory + "/.old-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
+                guard rename(finalPath, displaced!) == 0 else {
+                    throw CheckpointError.io(path: finalPath, "cannot move the previous checkpoint of this step aside: \(FileIO.errorText())")
+                }
+            }
+            guard rename(tmp, finalPath) == 0 else {
+                throw CheckpointError.io(path: finalPath, "rename from \(tmp) failed: \(FileIO.errorText())")
+            }
+            try FileIO.fsyncDirectory(directory)
+            if let displaced { FileIO.removeTree(displaced) }
+            return finalPath
+        } catch {
+            FileIO.removeTree(tmp)
+            throw error
+        }
+    }
+
+    /// Writes tensor bytes into data files in ≤64 MiB chunks, each with a CRC32C.
+    static func writeData(_ tensors: [TensorPayload], into dir: String) throws -> [TensorRecord] {
+        var records: [TensorRecord] = []
+        var fileIndex = 0
+        var fd: Int32 = -1
+        var fileName = ""
+        var filePath = ""
+        var fileOffset: UInt64 = 0
+        func closeCurrent() throws {
+            guard fd >= 0 else { return }
+            try FileIO.fsyncFile(fd, path: filePath)
+            close(fd)
+            fd = -1
+        }
+        func openNext() throws {
+            try closeCurrent()
+            fileName = "data-" + String(repeating: "0", count: max(0, 5 - String(fileIndex).count)) + String(fileIndex) + ".bin"
+            filePath = dir + "/" + fileName
+            fd = try FileIO.create(filePath)
+            fileOffset = 0
+            fileIndex += 1
+        }
+        defer { if fd >= 0 { close(fd) } }
+        var seen = Set<String>()
+        for t in tensors {
+            guard seen.insert(t.name).inserted else { throw CheckpointError.io(path: dir, "two tensors are named \(t.name)") }
+            let expected = t.shape.reduce(1, *) * t.dtype.size
+            guard expected == t.bytes.count else {
+                throw CheckpointError.io(path: dir, "tensor \(t.name): shape \(t.shape) needs \(expected) bytes, got \(t.bytes.count)")
+            }
+            var chunks: [Chunk] = []
+            var done = 0
+            repeat {
+                if fd < 0 || fileOffset >= CheckpointLayout.dataFileBytes { try openNext() }
+                let n = min(CheckpointLayout.chunkBytes, t.bytes.count - done)
+                let p = t.bytes.baseAddress.map { UnsafeRawPointer($0) + done } ?? UnsafeRawPointer(bitPattern: 1)!
+                let crc = CRC32C.checksum(p, count: n)
+                try FileIO.writeAll(fd, p, n, path: filePath)
+                chunks.append(Chunk(file: fileName, offset: fileOffset, length: UInt64(n), crc32c: crc))
+                fileOffset += UInt64(n)
+                done += n
+            } while done < t.bytes.count
+            records.append(TensorRecord(name: t.name, shape: t.shape, dtype: t.dtype, byteLength: UInt64(t.bytes.count), chunks: chunks))
+        }
+        try closeCurrent()
+        return records
+    }
+
+    /// Removes temporary directories left by writers that died (`.tmp-*`, `.old-*`)
+    /// unless they belong to this process.
+    static func cleanStaleTemporaries(_ directory: String) {
+        let mine = "-\(getpid())-"
+        for name in FileIO.list(directory) where (name.hasPrefix(".tmp-") || name.hasPrefix(".old-")) && !name.contains(mine) {
+            FileIO.removeTree(directory + "/" + name)
+        }
+    }
+}
