@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CProtobufC",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CProtobufC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),

@@ -64,6 +64,21 @@ public enum CheckpointLayout {
 
 /// Writes checkpoints.
 public enum CheckpointWriter {
+    /// Test-only fault injection: `COHORT_TEST_CRASH_POINT=<phase>@<n>` SIGKILLs this
+    /// process at `phase` (`data`, `manifest`, `renamed`) of its n-th save (1-based),
+    /// so tests can prove a crash mid-save never costs a committed checkpoint.
+    static let crashPoint: (phase: String, save: Int)? = {
+        guard let v = getenv("COHORT_TEST_CRASH_POINT").map({ String(cString: $0) }) else { return nil }
+        let parts = v.split(separator: "@")
+        guard parts.count == 2, let n = Int(parts[1]) else { return nil }
+        return (String(parts[0]), n)
+    }()
+    nonisolated(unsafe) static var saveCount = 0
+
+    static func maybeCrash(_ phase: String) {
+        if let c = crashPoint, c.phase == phase, c.save == saveCount { kill(getpid(), SIGKILL) }
+    }
+
     /// Writes `tensors` and `manifest` (its `tensors` field is filled in here) as
     /// `directory/step-NNNNNNNN` with the commit protocol, replacing an existing
     /// checkpoint of the same step. Returns the checkpoint's path.
@@ -71,6 +86,7 @@ public enum CheckpointWriter {
     public static func write(_ manifest: Manifest, tensors: [TensorPayload], directory: String) throws -> String {
         try FileIO.makeDirectory(directory)
         cleanStaleTemporaries(directory)
+        saveCount += 1
         let finalName = CheckpointLayout.directoryName(step: manifest.step)
         let finalPath = directory + "/" + finalName
         let rnd = UInt64.random(in: 1...UInt64.max)   // unique temp names; not a numeric draw
@@ -84,6 +100,7 @@ public enum CheckpointWriter {
             let fd = try FileIO.create(mpath)
             defer { close(fd) }
             try envelope.withUnsafeBytes { try FileIO.writeAll(fd, $0.baseAddress!, $0.count, path: mpath) }
+            maybeCrash("manifest")
             try FileIO.fsyncFile(fd, path: mpath)
             try FileIO.fsyncDirectory(tmp)
             var displaced: String?
@@ -96,6 +113,7 @@ public enum CheckpointWriter {
             guard rename(tmp, finalPath) == 0 else {
                 throw CheckpointError.io(path: finalPath, "rename from \(tmp) failed: \(FileIO.errorText())")
             }
+            maybeCrash("renamed")
             try FileIO.fsyncDirectory(directory)
             if let displaced { FileIO.removeTree(displaced) }
             return finalPath
@@ -144,6 +162,7 @@ public enum CheckpointWriter {
                 let crc = CRC32C.checksum(p, count: n)
                 try FileIO.writeAll(fd, p, n, path: filePath)
                 chunks.append(Chunk(file: fileName, offset: fileOffset, length: UInt64(n), crc32c: crc))
+                maybeCrash("data")
                 fileOffset += UInt64(n)
                 done += n
             } while done < t.bytes.count

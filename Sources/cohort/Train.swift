@@ -3,6 +3,7 @@
 // set (default, no download) or MNIST IDX files (`--data DIR`).
 import ArgumentParser
 import CohortCore
+import CohortCheckpoint
 import CohortData
 import CohortOptim
 import Foundation
@@ -26,6 +27,12 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
     @Option(name: .customLong("log-every"), help: "Print progress every N steps.") var logEvery = 100
     @Option(name: .customLong("summary-json"), help: "Write a JSON summary of the run to this file.") var summaryJSON: String?
+    @Option(name: .customLong("checkpoint-dir"), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
+    @Option(name: .customLong("checkpoint-every"), help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
+    @Option(help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
+    @Option(name: .customLong("keep-last"), help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
+    @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
+    @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
@@ -36,6 +43,9 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+        guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
+        if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
         guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers, got '\(hidden)'") }
     }
 
@@ -64,11 +74,22 @@ struct Train: ParsableCommand {
                  + "batch \(batchSize), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
 
         var batches = try BatchIterator(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
-        var recentLosses: [Float] = []
+        let checkpoints = TrainCheckpointing(directory: checkpointDir, every: checkpointEvery, keepLast: keepLast, keepEvery: keepEvery,
+                                             async: asyncCheckpoint, config: runConfig(dataset: train, totalSteps: totalSteps))
+        var losses: [Float] = []
+        var startStep = 0
+        if let point = try checkpoints.resume(resume, arena: arena, optimizer: opt) {
+            guard point.step <= totalSteps else {
+                throw CohortError.badFlag(flag: "--resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps")
+            }
+            startStep = point.step
+            losses = point.losses
+            try batches.seek(to: point.samplesConsumed)
+        }
         var trainSeconds = 0.0
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
-        for step in 0..<totalSteps {
+        for step in startStep..<totalSteps {
             let t0 = monotonicSeconds()
             let batch = batches.nextBatch()
             schedule.apply(to: opt)
@@ -86,11 +107,31 @@ struct Train: ParsableCommand {
             if let bad = arena.firstNonFiniteGrad() {
                 throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
             }
+            try checkpoints.beforeParameterUpdate()
             opt.step()
+            losses.append(value)
+            if checkpoints.due(afterStep: step + 1, total: totalSteps) {
+                var cursor = DataCursorRecord()
+                cursor.shuffleSeed = seed
+                cursor.epoch = batches.epoch
+                cursor.sampleInEpoch = batches.positionInEpoch
+                cursor.samplesConsumed = batches.cursor
+                cursor.dataset = train.name
+                cursor.datasetSize = train.count
+                var modelRecord = ModelRecord()
+                modelRecord.name = model
+                modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(train.featureSize)"), KeyValue("classes", "\(train.numClasses)")]
+                modelRecord.parameterCount = net.parameterCount
+                var scheduleRecord = ScheduleRecord()
+                scheduleRecord.kind = lrSchedule
+                scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
+                scheduleRecord.step = step + 1
+                try checkpoints.save(step: step + 1, epoch: batches.epoch, cursor: cursor, batchSize: batchSize, model: modelRecord,
+                                     arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
+                                     rng: [RNGRecord(name: "init", words: generator.state)])
+            }
             trainSeconds += monotonicSeconds() - t0
             windowSamples += batchSize
-            recentLosses.append(value)
-            if recentLosses.count > stepsPerEpoch { recentLosses.removeFirst() }
             if (step + 1) % logEvery == 0 || step + 1 == totalSteps {
                 let t = monotonicSeconds()
                 Log.main(String(format: "step %d/%d epoch %d loss %.4f lr %.2e %.0f samples/s",
@@ -99,10 +140,12 @@ struct Train: ParsableCommand {
                 windowStart = t; windowSamples = 0
             }
         }
+        try checkpoints.finish()
+        let recentLosses = Array(losses.suffix(stepsPerEpoch))
         net.eval()
         let accuracy = try evaluate(net, test)
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
-        let samplesPerSec = Double(totalSteps * batchSize) / trainSeconds
+        let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()
         Log.main(String(format: "done: train loss %.4f, test accuracy %.2f%%, %.0f samples/s, weights sha256 %@",
                         trainLoss, accuracy * 100, samplesPerSec, sha))
@@ -115,6 +158,14 @@ struct Train: ParsableCommand {
             ]
             try writeJSON(summary, to: path)
         }
+    }
+
+    /// The settings that decide the run's result; a resumed run must match them.
+    func runConfig(dataset: ClassificationDataset, totalSteps: Int) -> [KeyValue] {
+        [KeyValue("model", model), KeyValue("dataset", "\(dataset.name) (\(dataset.count) samples)"), KeyValue("hidden", hidden),
+         KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
+         KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
+         KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)")]
     }
 
     func loadData() throws -> (ClassificationDataset, ClassificationDataset) {

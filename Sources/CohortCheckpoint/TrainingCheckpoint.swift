@@ -1,0 +1,114 @@
+// Mapping a training run onto checkpoint tensors: every parameter is stored as
+// `model/<name>` and every optimizer buffer as `optimizer/<buffer>/<name>`, one
+// record per parameter (not the padded arena), so a checkpoint can be checked
+// name by name against a model and later resharded.
+import CohortOptim
+
+/// Saves and restores model parameters and optimizer state.
+public enum TrainingCheckpoint {
+    /// Payloads pointing straight into the arena and optimizer buffers (no copy):
+    /// valid until the next optimizer step.
+    public static func payloads(arena: ParameterArena, optimizer: (any Optimizer)?) -> [TensorPayload] {
+        var out: [TensorPayload] = []
+        for e in arena.entries {
+            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
+                                     bytes: UnsafeRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4),
+                                     owner: arena.values))
+        }
+        for (buffer, storage) in optimizer?.stateBuffers ?? [] {
+            for e in arena.entries {
+                out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
+                                         bytes: UnsafeRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4),
+                                         owner: storage))
+            }
+        }
+        return out
+    }
+
+    /// Copies of the parameters and optimizer buffers (one memcpy per arena-sized
+    /// buffer), for a background writer while training continues.
+    public static func snapshot(arena: ParameterArena, optimizer: (any Optimizer)?) -> [TensorPayload] {
+        func copy(_ s: Storage) -> Storage {
+            let c = Storage(count: s.count)
+            c.pointer.update(from: s.pointer, count: s.count)
+            return c
+        }
+        let values = copy(arena.values)
+        var out = arena.entries.map { e in
+            TensorPayload(name: "model/" + e.name, shape: e.shape,
+                          bytes: UnsafeRawBufferPointer(start: values.pointer + e.offset, count: e.count * 4), owner: values)
+        }
+        for (buffer, storage) in optimizer?.stateBuffers ?? [] {
+            let c = copy(storage)
+            for e in arena.entries {
+                out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
+                                         bytes: UnsafeRawBufferPointer(start: c.pointer + e.offset, count: e.count * 4), owner: c))
+            }
+        }
+        return out
+    }
+
+    /// The optimizer part of the manifest.
+    public static func optimizerRecord(_ o: any Optimizer) -> OptimizerRecord {
+        var r = OptimizerRecord()
+        r.kind = o.kind
+        r.hyperParameters = o.hyperParameters.map { NamedValue($0.name, $0.value) }
+        r.step = o.stepCount
+        r.buffers = o.stateBuffers.map(\.name)
+        return r
+    }
+
+    /// Checks that `checkpoint` holds exactly this model's parameters (names and
+    /// shapes) and, if given, this optimizer's kind and buffers; the error names the
+    /// first tensor that differs and how.
+    public static func checkCompatible(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?) throws {
+        let m = checkpoint.manifest
+        let path = checkpoint.path
+        var expected: [String: [Int]] = [:]
+        for e in arena.entries { expected["model/" + e.name] = e.shape }
+        if let o = optimizer {
+            guard m.optimizer.kind == o.kind else {
+                throw CheckpointError.mismatch(path: path, "it was saved with optimizer \(m.optimizer.kind.isEmpty ? "none" : m.optimizer.kind), this run uses \(o.kind)")
+            }
+            guard m.optimizer.buffers == o.stateBuffers.map(\.name) else {
+                throw CheckpointError.mismatch(path: path, "optimizer buffers \(m.optimizer.buffers) differ from this run's \(o.stateBuffers.map(\.name))")
+            }
+            for b in o.stateBuffers.map(\.name) { for e in arena.entries { expected["optimizer/\(b)/\(e.name)"] = e.shape } }
+        }
+        for e in arena.entries {
+            guard let t = m.tensor(named: "model/" + e.name) else {
+                throw CheckpointError.mismatch(path: path, "the model's parameter \(e.name) \(e.shape) is not in the checkpoint (saved model: \(m.model.name), \(m.model.parameterCount) parameters)")
+            }
+            guard t.shape == e.shape else {
+                throw CheckpointError.mismatch(path: path, "parameter \(e.name) has shape \(t.shape) in the checkpoint but \(e.shape) in the model")
+            }
+            guard t.dtype == .float32 else { throw CheckpointError.mismatch(path: path, "parameter \(e.name) is \(t.dtype) in the checkpoint, not float32") }
+        }
+        for t in m.tensors where t.name.hasPrefix("model/") || (optimizer != nil && t.name.hasPrefix("optimizer/")) {
+            guard let shape = expected[t.name] else {
+                throw CheckpointError.mismatch(path: path, "the checkpoint holds \(t.name) \(t.shape), which this model/optimizer does not have")
+            }
+            guard shape == t.shape else {
+                throw CheckpointError.mismatch(path: path, "\(t.name) has shape \(t.shape) in the checkpoint but \(shape) here")
+            }
+        }
+    }
+
+    /// Loads parameters (and optimizer buffers and step) in place, after `checkCompatible`.
+    /// Every chunk's CRC is verified as it is read.
+    public static func restore(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?) throws {
+        try checkCompatible(checkpoint, arena: arena, optimizer: optimizer)
+        for e in arena.entries {
+            try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4))
+        }
+        if let o = optimizer {
+            for (buffer, storage) in o.stateBuffers {
+                for e in arena.entries {
+                    try checkpoint.read("optimizer/\(buffer)/\(e.name)",
+                                        into: UnsafeMutableRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4))
+                }
+            }
+            o.setStepCount(checkpoint.manifest.optimizer.step)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+// Checkpointing for `cohort train`: resume (auto or an explicit path), periodic
+// saves (synchronous or in the background), retention, and the check that a
+// resumed run has the same configuration as the one that saved.
+import CohortCheckpoint
+import CohortCore
+import CohortOptim
+import Foundation
+
+/// Where a resumed run continues from.
+struct ResumePoint {
+    var step: Int
+    var samplesConsumed: Int
+    var losses: [Float]
+    var path: String
+}
+
+/// The checkpoint side of one training run.
+final class TrainCheckpointing {
+    let directory: String?
+    let every: Int
+    let keepLast: Int, keepEvery: Int
+    let async: AsyncCheckpointer?
+    /// Flags that decide the result; a resume must match them exactly.
+    let config: [KeyValue]
+
+    init(directory: String?, every: Int, keepLast: Int, keepEvery: Int, async: Bool, config: [KeyValue]) {
+        self.directory = directory
+        self.every = every
+        self.keepLast = keepLast
+        self.keepEvery = keepEvery
+        self.async = async && directory != nil ? AsyncCheckpointer() : nil
+        self.async?.onCommit = { Log.main("saved \($0)") }
+        self.config = config
+    }
+
+    /// Loads the checkpoint `resume` names (`auto`: the newest good one in the directory,
+    /// if any) into the arena and optimizer, after checking it belongs to this run.
+    func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer) throws -> ResumePoint? {
+        guard let resume else { return nil }
+        let checkpoint: Checkpoint
+        if resume == "auto" {
+            guard let directory else { throw CohortError.badFlag(flag: "--resume", "auto needs --checkpoint-dir") }
+            let store = CheckpointStore(directory: directory)
+            guard let c = store.latestValid(skipped: { path, error in
+                Log.warning("skipping \(path): \(error); falling back to the previous checkpoint")
+            }) else {
+                Log.main(store.list().isEmpty ? "no checkpoint in \(directory); starting from scratch"
+                         : "no usable checkpoint in \(directory) (all are damaged, see above); starting from scratch")
+                return nil
+            }
+            checkpoint = c
+        } else {
+            checkpoint = try Checkpoint(path: resume)
+            try checkpoint.verify()
+        }
+        try checkConfig(checkpoint)
+        try TrainingCheckpoint.restore(checkpoint, arena: arena, optimizer: optimizer)
+        let m = checkpoint.manifest
+        let losses = m.metrics.filter { $0.name == "loss" }.sorted { $0.step < $1.step }.map { Float($0.value) }
+        Log.main("resumed from \(checkpoint.path) (step \(m.step), epoch \(m.epoch + 1), \(m.data.samplesConsumed) samples consumed)")
+        return ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, losses: losses, path: checkpoint.path)
+    }
+
+    /// A resume must use the same settings as the run that saved, or the result would silently differ.
+    func checkConfig(_ c: Checkpoint) throws {
+        let saved = c.manifest.trainingConfig
+        for kv in config {
+            guard let old = saved.first(where: { $0.key == kv.key }) else {
+                throw CheckpointError.mismatch(path: c.path, "it has no value for \(kv.key) (this run: \(kv.value))")
+            }
+            guard old.value == kv.value else {
+                throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)")
+            }
+        }
+    }
+
+    /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
+    func due(afterStep step: Int, total: Int) -> Bool {
+        directory != nil && every > 0 && (step % every == 0 || step == total)
+    }
+
+    /// Saves the state after `step` completed steps.
+    func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
+              arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, losses: [Float],
+              rng: [RNGRecord]) throws {
+        guard let directory else { return }
+        var m = Manifest()
+        m.cohortVersion = cohortVersion
+        m.createdUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        m.step = step
+        m.epoch = epoch
+        m.data = cursor
+        m.globalBatchSize = batchSize
+        m.worldSize = RunInfo.current.worldSize
+        m.model = model
+        m.rng = rng
+        m.optimizer = TrainingCheckpoint.optimizerRecord(optimizer)
+        m.schedule = schedule
+        m.metrics = losses.enumerated().map { MetricPoint(name: "loss", step: $0.offset + 1, value: Double($0.element)) }
+        m.trainingConfig = config
+        if let async {
+            try async.save(m, arena: arena, optimizer: optimizer, directory: directory, retention: (keepLast, keepEvery))
+        } else {
+            let path = try CheckpointWriter.write(m, tensors: TrainingCheckpoint.payloads(arena: arena, optimizer: optimizer), directory: directory)
+            CheckpointStore(directory: directory).applyRetention(keepLast: keepLast, keepEvery: keepEvery)
+            Log.main("saved \(path)")
+        }
+    }
+
+    /// Call before the optimizer changes parameters (an async save may still be copying them).
+    func beforeParameterUpdate() throws { try async?.beforeParameterUpdate() }
+
+    /// Waits for an in-flight save to commit.
+    func finish() throws { try async?.finish() }
+}
+
+/// Cohort's version string, recorded in checkpoints.
+let cohortVersion = "0.1.0"
