@@ -20,7 +20,9 @@ enum CLI {
     }
 
     /// Runs `cohort args…`; kills it after `timeout` seconds (a hang is a failure, not a wait).
-    static func run(_ args: [String], timeout: Double = 300, environment: [String: String] = [:]) throws -> CLIResult {
+    /// With `killAfter`, the process gets SIGKILL after that many seconds (if still running).
+    static func run(_ args: [String], timeout: Double = 300, environment: [String: String] = [:],
+                    killAfter: Double? = nil) throws -> CLIResult {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no cohort binary at \(binary): run `swift build -c release` (make test does)"])
         }
@@ -41,7 +43,11 @@ enum CLI {
         p.standardError = err
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
+        let killAt = killAfter.map { Date().addingTimeInterval($0) }
+        while p.isRunning && Date() < deadline {
+            if let killAt, Date() >= killAt { kill(p.processIdentifier, SIGKILL); break }
+            usleep(2_000)
+        }
         if p.isRunning { p.terminate(); p.waitUntilExit() }
         p.waitUntilExit()
         try out.close(); try err.close()
