@@ -8,9 +8,10 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a reference workload (w1: MLP training, w7: batch-1 inference latency, w8: start-up to first step).")
+        abstract: "Run a reference workload (w1: MLP training, w6: checkpoint save/load, w7: batch-1 inference latency, w8: start-up to first step).")
 
-    @Argument(help: "Workload: w1, w7 or w8.") var workload: String
+    @Argument(help: "Workload: w1, w6, w7 or w8.") var workload: String
+    @Option(help: "Directory for W6's files (default: the system temporary directory).") var dir = NSTemporaryDirectory()
     @Option(help: "BLAS threads.") var threads: Int = 1
     @Option(help: "Steps per timed repeat (W1) or calls per repeat (W7).") var steps: Int?
     @Option(help: "Untimed warm-up steps.") var warmup: Int?
@@ -23,9 +24,10 @@ struct Bench: ParsableCommand {
         try BLASRuntime.configureThreads(requested: threads)
         switch workload.lowercased() {
         case "w1": try W1Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
+        case "w6": try W6Bench(repeats: min(repeats, 5), directory: dir, json: json, asyncSteps: steps ?? 60).run()
         case "w7": try W7Bench(threads: threads, calls: steps ?? 2000, warmup: warmup ?? 200, repeats: repeats, seed: seed, json: json).run()
         case "w8": try W8Bench(threads: threads, repeats: repeats, child: w8Child, json: json).run()
-        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w7, w8")
+        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w6, w7, w8")
         }
     }
 }
@@ -97,12 +99,13 @@ struct W1Setup {
 
     /// One training step; returns the loss.
     @discardableResult
-    mutating func step() throws -> Float {
+    mutating func step(beforeUpdate: () throws -> Void = {}) throws -> Float {
         let i = next % inputs.count
         next += 1
         optimizer.zeroGrad()
         let loss = try Loss.crossEntropy(model(inputs[i]), labels[i])
         try loss.backward()
+        try beforeUpdate()
         optimizer.step()
         return try loss.item()
     }
