@@ -37,8 +37,10 @@ struct W6Bench {
         let bytes = Double(arena.entries.reduce(0) { $0 + $1.count } * 4 * 3)
         var save: [Double] = [], warm: [Double] = [], cold: [Double] = [], seq: [Double] = []
         for r in 0...repeats {                        // round 0 is an untimed warm-up
-            // Interleave the disk's own rate with the checkpoint, so drift hits both alike.
-            let s = try sequentialWriteSeconds(sources: [arena.values] + adam.stateBuffers.map(\.storage), path: root + "-seq.bin")
+            // Interleave the disk's own rate with the checkpoint (alternating which goes
+            // first), so drift and writeback of the previous round hit both alike.
+            let sources = [arena.values] + adam.stateBuffers.map(\.storage)
+            var s = r % 2 == 0 ? try sequentialWriteSeconds(sources: sources, path: root + "-seq.bin") : 0
             var m = Manifest()
             m.step = r + 1
             m.optimizer = TrainingCheckpoint.optimizerRecord(adam)
@@ -53,6 +55,7 @@ struct W6Bench {
             try TrainingCheckpoint.restore(try Checkpoint(path: path), arena: arena, optimizer: adam)
             let t4 = monotonicSeconds()
             CheckpointStore(directory: root).applyRetention(keepLast: 1)
+            if r % 2 == 1 { s = try sequentialWriteSeconds(sources: sources, path: root + "-seq.bin") }
             guard r > 0 else { continue }
             save.append(t1 - t0); warm.append(t2 - t1); cold.append(t4 - t3); seq.append(s)
             Log.info(String(format: "w6 r%d save %.2fs load warm %.2fs cold %.2fs; sequential fsync'd write %.2fs", r, t1 - t0, t2 - t1, t4 - t3, s))
