@@ -48,7 +48,10 @@ extension Tensor {
         guard ak == bk else {
             throw CohortError.shapeMismatch(op: op, "\(describeShape(a.shape)) @ \(describeShape(b.shape)): inner dimensions \(ak) and \(bk) differ")
         }
-        let batch = try broadcastShapes(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)), op: op)
+        let ba = Array(a.shape.dropLast(2)), bb = Array(b.shape.dropLast(2))
+        guard let batch = try? broadcastShapes(ba, bb, op: op) else {
+            throw CohortError.shapeMismatch(op: op, "\(describeShape(a.shape)) @ \(describeShape(b.shape)): batch dimensions \(describeShape(ba)) and \(describeShape(bb)) cannot be broadcast together")
+        }
         let outShape = batch + [am, bn]
         let out = into ?? Tensor(uninitialized: outShape)
         let A = MatrixOperand(a, batchShape: batch), B = MatrixOperand(b, batchShape: batch)
@@ -72,7 +75,13 @@ extension Tensor {
         if a.rank == 0 || b.rank == 0 {
             throw CohortError.shapeMismatch(op: "matmul", "scalar operand: \(describeShape(a.shape)) @ \(describeShape(b.shape))")
         }
-        if a.rank == 1 { return try matmul(a.unsqueeze(0), b).squeeze(-2) }
+        // Check the inner dimensions here so the message names the caller's shapes, not the promoted ones.
+        let ak = a.shape[a.rank - 1], bk = b.shape[Swift.max(b.rank - 2, 0)]
+        guard ak == bk else {
+            throw CohortError.shapeMismatch(op: "matmul", "\(describeShape(a.shape)) @ \(describeShape(b.shape)): inner dimensions \(ak) and \(bk) differ")
+        }
+        // [k] @ [.., k, n] -> [.., n]; with b also 1-D the result is a scalar, so drop axis 0 then.
+        if a.rank == 1 { return try matmul(a.unsqueeze(0), b).squeeze(b.rank == 1 ? 0 : -2) }
         if b.rank == 1 { return try matmul(a, b.unsqueeze(-1)).squeeze(-1) }
         let out = try gemm(a, transA: false, b, transB: false)
         let (da, db) = (a.detached(), b.detached())
