@@ -67,6 +67,9 @@ public final class Checkpoint {
     static func validateLayout(_ m: Manifest, path: String) throws {
         var names = Set<String>()
         var sizes: [String: UInt64] = [:]
+        // Every non-empty chunk, to rule out overlaps: then the records together claim
+        // no more bytes than the data files hold, so no read allocates beyond that.
+        var ranges: [(file: String, offset: UInt64, length: UInt64, tensor: String)] = []
         for t in m.tensors {
             guard names.insert(t.name).inserted else { throw CheckpointError.corrupt(path: path, "tensor \(t.name) appears twice") }
             var elements = 1
@@ -100,10 +103,15 @@ public final class Checkpoint {
                     throw CheckpointError.corrupt(path: path, "tensor \(t.name): data file \(c.file) is truncated (needs \(end) bytes, has \(size))")
                 }
                 total += c.length
+                if c.length > 0 { ranges.append((c.file, c.offset, c.length, t.name)) }
             }
             guard total == t.byteLength else {
                 throw CheckpointError.corrupt(path: path, "tensor \(t.name): chunks hold \(total) bytes, the record says \(t.byteLength)")
             }
+        }
+        ranges.sort { ($0.file, $0.offset) < ($1.file, $1.offset) }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where a.file == b.file && a.offset + a.length > b.offset {
+            throw CheckpointError.corrupt(path: path, "tensors \(a.tensor) and \(b.tensor) overlap in \(a.file) at bytes \(b.offset)..<\(min(a.offset + a.length, b.offset + b.length))")
         }
     }
 
@@ -116,6 +124,8 @@ public final class Checkpoint {
         var done = 0
         var fds: [String: Int32] = [:]
         defer { for fd in fds.values { close(fd) } }
+        // An empty destination may have no base address; nothing is read through it then.
+        let base = destination.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!
         for c in t.chunks {
             let fpath = path + "/" + c.file
             let fd: Int32
@@ -124,7 +134,7 @@ public final class Checkpoint {
                 guard fd >= 0 else { throw CheckpointError.corrupt(path: path, "cannot open \(c.file): \(FileIO.errorText())") }
                 fds[c.file] = fd
             }
-            let dst = destination.baseAddress! + done
+            let dst = base + done
             try FileIO.readExactly(fd, dst, Int(c.length), offset: c.offset, path: fpath)
             guard CRC32C.checksum(UnsafeRawPointer(dst), count: Int(c.length)) == c.crc32c else {
                 throw CheckpointError.corrupt(path: path, "tensor \(name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")

@@ -95,7 +95,13 @@ public enum CheckpointWriter {
         do {
             var m = manifest
             m.tensors = try writeData(tensors, into: tmp)
-            let envelope = CheckpointLayout.envelope(ManifestCodec.encode(m), version: m.formatVersion)
+            let payload = ManifestCodec.encode(m)
+            // The reader's limits (string lengths, dimensions, no negative counts) apply
+            // here too, so a save never commits a manifest that cannot be read back.
+            do { _ = try ManifestCodec.decode(payload) } catch let e as ManifestCodec.DecodeError {
+                throw CheckpointError.io(path: finalPath, "cannot save: \(e.message)")
+            }
+            let envelope = CheckpointLayout.envelope(payload, version: m.formatVersion)
             let mpath = tmp + "/" + CheckpointLayout.manifestName
             let fd = try FileIO.create(mpath)
             defer { close(fd) }
@@ -124,6 +130,9 @@ public enum CheckpointWriter {
     }
 
     /// Writes tensor bytes into data files in ≤64 MiB chunks, each with a CRC32C.
+    /// Writeback of each chunk starts as soon as it is written (`sync_file_range`),
+    /// so the disk works while the next chunk is checksummed; every file is fsync'd
+    /// once, at the end, before the manifest is written.
     static func writeData(_ tensors: [TensorPayload], into dir: String) throws -> [TensorRecord] {
         var records: [TensorRecord] = []
         var fileIndex = 0
@@ -131,27 +140,35 @@ public enum CheckpointWriter {
         var fileName = ""
         var filePath = ""
         var fileOffset: UInt64 = 0
-        func closeCurrent() throws {
+        var finished: [(fd: Int32, path: String)] = []
+        func closeCurrent() {
             guard fd >= 0 else { return }
-            try FileIO.fsyncFile(fd, path: filePath)
-            close(fd)
+            finished.append((fd, filePath))
             fd = -1
         }
         func openNext() throws {
-            try closeCurrent()
+            closeCurrent()
             fileName = "data-" + String(repeating: "0", count: max(0, 5 - String(fileIndex).count)) + String(fileIndex) + ".bin"
             filePath = dir + "/" + fileName
             fd = try FileIO.create(filePath)
             fileOffset = 0
             fileIndex += 1
         }
-        defer { if fd >= 0 { close(fd) } }
+        defer {
+            if fd >= 0 { close(fd) }
+            for f in finished { close(f.fd) }
+        }
         var seen = Set<String>()
         for t in tensors {
             guard seen.insert(t.name).inserted else { throw CheckpointError.io(path: dir, "two tensors are named \(t.name)") }
-            let expected = t.shape.reduce(1, *) * t.dtype.size
+            // Checked arithmetic: a bad shape from the caller is an error, not a trap.
+            let expected = t.shape.reduce(Optional(t.dtype.size)) { acc, d in
+                guard let acc, d >= 0 else { return nil }
+                let (p, o) = acc.multipliedReportingOverflow(by: d)
+                return o ? nil : p
+            }
             guard expected == t.bytes.count else {
-                throw CheckpointError.io(path: dir, "tensor \(t.name): shape \(t.shape) needs \(expected) bytes, got \(t.bytes.count)")
+                throw CheckpointError.io(path: dir, "tensor \(t.name): shape \(t.shape) needs \(expected.map(String.init) ?? "an impossible number of") bytes, got \(t.bytes.count)")
             }
             var chunks: [Chunk] = []
             var done = 0
@@ -161,6 +178,7 @@ public enum CheckpointWriter {
                 let p = t.bytes.baseAddress.map { UnsafeRawPointer($0) + done } ?? UnsafeRawPointer(bitPattern: 1)!
                 let crc = CRC32C.checksum(p, count: n)
                 try FileIO.writeAll(fd, p, n, path: filePath)
+                FileIO.startWriteback(fd, offset: fileOffset, length: n)
                 chunks.append(Chunk(file: fileName, offset: fileOffset, length: UInt64(n), crc32c: crc))
                 maybeCrash("data")
                 fileOffset += UInt64(n)
@@ -168,7 +186,8 @@ public enum CheckpointWriter {
             } while done < t.bytes.count
             records.append(TensorRecord(name: t.name, shape: t.shape, dtype: t.dtype, byteLength: UInt64(t.bytes.count), chunks: chunks))
         }
-        try closeCurrent()
+        closeCurrent()
+        for f in finished { try FileIO.fsyncFile(f.fd, path: f.path) }
         return records
     }
 

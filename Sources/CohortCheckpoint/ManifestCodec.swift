@@ -1,5 +1,5 @@
-// The one file that touches the protobuf-c generated code (and the C CRC32C):
-// Manifest ⇄ protobuf bytes, plus checksums. Every count and string from a
+// The one file that touches the C target: the protobuf-c generated code
+// (Manifest ⇄ protobuf bytes), the C CRC32C, and Linux-only file calls. Every count and string from a
 // decoded message is converted with bounds checks; nothing here trusts the file.
 import CCheckpointProto
 import CohortCore
@@ -19,6 +19,13 @@ public enum CRC32C {
     }
     /// Whether the SSE4.2 instruction path is in use.
     public static var isHardware: Bool { cohort_crc32c_hardware() != 0 }
+}
+
+extension FileIO {
+    /// Starts writeback of a just-written range without waiting (best effort).
+    static func startWriteback(_ fd: Int32, offset: UInt64, length: Int) {
+        _ = cohort_start_writeback(fd, Int64(offset), Int64(length))
+    }
 }
 
 /// Manifest ⇄ protobuf wire bytes through protobuf-c.
