@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
+        .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -12,6 +12,11 @@ public final class Checkpoint {
     public let path: String
     /// Its manifest.
     public let manifest: Manifest
+    /// Tensor name → index into `manifest.tensors` (names are unique once validated).
+    private let index: [String: Int]
+
+    /// The record named `name`, if present.
+    public func record(_ name: String) -> TensorRecord? { index[name].map { manifest.tensors[$0] } }
 
     /// Opens the checkpoint at `path` (a `step-…` directory) and validates its
     /// manifest and layout against the files present. Does not read tensor data.
@@ -61,6 +66,9 @@ public final class Checkpoint {
         guard m.formatVersion == version else { throw CheckpointError.corrupt(path: path, "manifest version \(m.formatVersion) differs from its envelope (\(version))") }
         try Checkpoint.validateLayout(m, path: path)
         manifest = m
+        var idx: [String: Int] = [:]
+        for (i, t) in m.tensors.enumerated() { idx[t.name] = i }
+        index = idx
     }
 
     /// Checks every record against the data files before anything is read.
@@ -117,7 +125,7 @@ public final class Checkpoint {
 
     /// Reads tensor `name` into `destination` (exactly its byte length), checking every chunk's CRC.
     public func read(_ name: String, into destination: UnsafeMutableRawBufferPointer) throws {
-        guard let t = manifest.tensor(named: name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
+        guard let t = record(name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
         guard UInt64(destination.count) == t.byteLength else {
             throw CheckpointError.mismatch(path: path, "tensor \(name) has \(t.byteLength) bytes, the destination \(destination.count)")
         }
@@ -145,7 +153,7 @@ public final class Checkpoint {
 
     /// Reads a Float32 tensor into a new array.
     public func readFloats(_ name: String) throws -> [Float] {
-        guard let t = manifest.tensor(named: name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
+        guard let t = record(name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
         guard t.dtype == .float32 else { throw CheckpointError.mismatch(path: path, "tensor \(name) is \(t.dtype), not float32") }
         var out = [Float](repeating: 0, count: t.count)
         try out.withUnsafeMutableBytes { try read(name, into: $0) }

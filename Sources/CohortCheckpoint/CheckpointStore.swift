@@ -2,6 +2,10 @@
 // and verified one by scanning (no pointer file that could go stale), and
 // retention (keep the last K, and every N-th step).
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The checkpoints under one `--checkpoint-dir`.
 public struct CheckpointStore: Sendable {
     /// The directory holding `step-NNNNNNNN` checkpoints.
@@ -32,6 +36,19 @@ public struct CheckpointStore: Sendable {
             }
         }
         return nil
+    }
+
+    /// Renames a damaged checkpoint to `step-NNNNNNNN.damaged` (kept for inspection,
+    /// no longer listed), so retention and later resumes do not trip over it.
+    /// Returns the new path, or nil if the rename failed.
+    @discardableResult
+    public func quarantine(_ path: String) -> String? {
+        var target = path + ".damaged"
+        var n = 1
+        while FileIO.isDirectory(target) { n += 1; target = path + ".damaged\(n)" }
+        guard rename(path, target) == 0 else { return nil }
+        try? FileIO.fsyncDirectory(directory)
+        return target
     }
 
     /// Deletes committed checkpoints except the newest `keepLast` and those whose step

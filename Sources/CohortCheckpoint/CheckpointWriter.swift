@@ -85,6 +85,10 @@ public enum CheckpointWriter {
     @discardableResult
     public static func write(_ manifest: Manifest, tensors: [TensorPayload], directory: String) throws -> String {
         try FileIO.makeDirectory(directory)
+        // One writer at a time per directory: then every temporary directory found
+        // while holding the lock was left by a writer that died, whatever its pid.
+        let lock = try FileIO.lockDirectory(directory)
+        defer { FileIO.unlock(lock) }
         cleanStaleTemporaries(directory)
         saveCount += 1
         let finalName = CheckpointLayout.directoryName(step: manifest.step)
@@ -191,11 +195,10 @@ public enum CheckpointWriter {
         return records
     }
 
-    /// Removes temporary directories left by writers that died (`.tmp-*`, `.old-*`)
-    /// unless they belong to this process.
+    /// Removes temporary directories left by writers that died (`.tmp-*`, `.old-*`);
+    /// called with the directory lock held, so no live writer owns one.
     static func cleanStaleTemporaries(_ directory: String) {
-        let mine = "-\(getpid())-"
-        for name in FileIO.list(directory) where (name.hasPrefix(".tmp-") || name.hasPrefix(".old-")) && !name.contains(mine) {
+        for name in FileIO.list(directory) where name.hasPrefix(".tmp-") || name.hasPrefix(".old-") {
             FileIO.removeTree(directory + "/" + name)
         }
     }

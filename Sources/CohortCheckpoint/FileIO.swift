@@ -92,6 +92,25 @@ enum FileIO {
         rmdir(path)
     }
 
+    /// Takes an exclusive lock on `directory/.lock` (blocking), for one writer at a time.
+    static func lockDirectory(_ directory: String) throws -> Int32 {
+        let path = directory + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CheckpointError.io(path: path, "cannot open the lock file: \(errorText())") }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            throw CheckpointError.io(path: path, "cannot lock: \(errorText())")
+        }
+        return fd
+    }
+
+    /// Releases a lock from `lockDirectory`.
+    static func unlock(_ fd: Int32) {
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
+
     /// Entries of a directory (names), or [] if it cannot be read.
     static func list(_ path: String) -> [String] {
         guard let d = opendir(path) else { return [] }

@@ -124,6 +124,6 @@ public struct Manifest: Sendable, Equatable {
     public var tensors: [TensorRecord] = []
     public init() {}
 
-    /// The record named `name`, if present.
+    /// The record named `name`, if present (linear search; `Checkpoint` keeps an index).
     public func tensor(named name: String) -> TensorRecord? { tensors.first { $0.name == name } }
 }

@@ -76,7 +76,7 @@ public enum TrainingCheckpoint {
             for b in o.stateBuffers.map(\.name) { for e in arena.entries { expected["optimizer/\(b)/\(e.name)"] = e.shape } }
         }
         for e in arena.entries {
-            guard let t = m.tensor(named: "model/" + e.name) else {
+            guard let t = checkpoint.record("model/" + e.name) else {
                 throw CheckpointError.mismatch(path: path, "the model's parameter \(e.name) \(e.shape) is not in the checkpoint (saved model: \(m.model.name), \(m.model.parameterCount) parameters)")
             }
             guard t.shape == e.shape else {

@@ -41,9 +41,17 @@ final class TrainCheckpointing {
         if resume == "auto" {
             guard let directory else { throw CohortError.badFlag(flag: "--resume", "auto needs --checkpoint-dir") }
             let store = CheckpointStore(directory: directory)
-            guard let c = store.latestValid(skipped: { path, error in
+            var damaged: [String] = []
+            let found = store.latestValid(skipped: { path, error in
                 Log.warning("skipping \(path): \(error); falling back to the previous checkpoint")
-            }) else {
+                damaged.append(path)
+            })
+            // Newer damaged checkpoints would outrank this run's next saves in retention
+            // and in later resumes: move them aside (kept for inspection).
+            for path in damaged {
+                if let moved = store.quarantine(path) { Log.warning("moved the damaged checkpoint to \(moved)") }
+            }
+            guard let c = found else {
                 Log.main(store.list().isEmpty ? "no checkpoint in \(directory); starting from scratch"
                          : "no usable checkpoint in \(directory) (all are damaged, see above); starting from scratch")
                 return nil

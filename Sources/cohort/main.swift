@@ -8,7 +8,7 @@ struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
-        subcommands: [Train.self, Doctor.self, Bench.self])
+        subcommands: [Train.self, Ckpt.self, Doctor.self, Bench.self])
 }
 
 BLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
