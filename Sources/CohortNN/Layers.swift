@@ -92,7 +92,7 @@ public final class Softmax: Module {
 /// Inverted dropout: in training, zeroes each element with probability `p` and scales
 /// the rest by 1/(1-p); identity in evaluation. Draws from its own seeded generator,
 /// whose state can be saved and restored.
-public final class Dropout: Module {
+public final class Dropout: Module, RandomStateful {
     public var isTraining = true
     public let p: Float
     public var generator: RandomGenerator
@@ -101,6 +101,11 @@ public final class Dropout: Module {
         guard p >= 0 && p < 1 else { throw CohortError.invalidArgument("Dropout: p must be in [0, 1), got \(p)") }
         self.p = p
         self.generator = RandomGenerator(seed: seed ^ 0xD509_0A7)
+    }
+
+    public var randomState: [UInt64] {
+        get { generator.state }
+        set { generator = RandomGenerator(state: newValue) }
     }
 
     public func forward(_ x: Tensor) throws -> Tensor {

@@ -64,3 +64,40 @@ public func parameter(_ t: Tensor, name: String? = nil) -> Tensor {
     t.name = name
     return t
 }
+
+/// A module that draws random numbers during training (e.g. `Dropout`); its
+/// generator state is saved in checkpoints so a resumed run draws the same bits.
+public protocol RandomStateful: AnyObject {
+    /// The generator state (four words).
+    var randomState: [UInt64] { get set }
+}
+
+extension Module {
+    /// Generator states of every `RandomStateful` module, by dotted path, depth-first.
+    public func namedRandomStates() -> [(name: String, state: [UInt64])] {
+        var out: [(name: String, state: [UInt64])] = []
+        func visit(_ m: any Module, _ path: String) {
+            if let r = m as? RandomStateful { out.append((path.isEmpty ? "." : path, r.randomState)) }
+            for (n, c) in m.children { visit(c, path.isEmpty ? n : path + "." + n) }
+        }
+        visit(self, "")
+        return out
+    }
+
+    /// Restores states from `namedRandomStates()`; throws naming a module that is missing.
+    public func restoreRandomStates(_ states: [(name: String, state: [UInt64])]) throws {
+        var byName: [String: [UInt64]] = [:]
+        for s in states { byName[s.name] = s.state }
+        func visit(_ m: any Module, _ path: String) throws {
+            if let r = m as? RandomStateful {
+                let key = path.isEmpty ? "." : path
+                guard let s = byName[key], s.count == 4, s.contains(where: { $0 != 0 }) else {
+                    throw CohortError.invalidArgument("no valid random state saved for module \(key)")
+                }
+                r.randomState = s
+            }
+            for (n, c) in m.children { try visit(c, path.isEmpty ? n : path + "." + n) }
+        }
+        try visit(self, "")
+    }
+}

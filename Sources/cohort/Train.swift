@@ -33,6 +33,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("keep-last"), help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
+    @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
@@ -78,7 +79,7 @@ struct Train: ParsableCommand {
                                              async: asyncCheckpoint, config: runConfig(dataset: train, totalSteps: totalSteps))
         var losses: [Float] = []
         var startStep = 0
-        if let point = try checkpoints.resume(resume, arena: arena, optimizer: opt) {
+        if let point = try checkpoints.resume(resume, arena: arena, optimizer: opt, model: net) {
             guard point.step <= totalSteps else {
                 throw CohortError.badFlag(flag: "--resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps")
             }
@@ -128,7 +129,9 @@ struct Train: ParsableCommand {
                 scheduleRecord.step = step + 1
                 try checkpoints.save(step: step + 1, epoch: batches.epoch, cursor: cursor, batchSize: batchSize, model: modelRecord,
                                      arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
-                                     rng: [RNGRecord(name: "init", words: generator.state)])
+                                     rng: [RNGRecord(name: "init", words: generator.state)]
+                                        + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
+                                     metadata: try parsedMetadata())
             }
             trainSeconds += monotonicSeconds() - t0
             windowSamples += batchSize
@@ -157,6 +160,16 @@ struct Train: ParsableCommand {
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
             try writeJSON(summary, to: path)
+        }
+    }
+
+    /// `--metadata key=value` pairs, in the order given.
+    func parsedMetadata() throws -> [KeyValue] {
+        try metadata.map { item in
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+                throw CohortError.badFlag(flag: "--metadata", "expected key=value, got '\(item)'")
+            }
+            return KeyValue(String(item[..<eq]), String(item[item.index(after: eq)...]))
         }
     }
 

@@ -35,7 +35,7 @@ final class TrainCheckpointing {
 
     /// Loads the checkpoint `resume` names (`auto`: the newest good one in the directory,
     /// if any) into the arena and optimizer, after checking it belongs to this run.
-    func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer) throws -> ResumePoint? {
+    func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
         guard let resume else { return nil }
         let checkpoint: Checkpoint
         if resume == "auto" {
@@ -64,6 +64,10 @@ final class TrainCheckpointing {
         try checkConfig(checkpoint)
         try TrainingCheckpoint.restore(checkpoint, arena: arena, optimizer: optimizer)
         let m = checkpoint.manifest
+        let moduleStates = m.rng.filter { $0.name.hasPrefix("module/") }.map { (name: String($0.name.dropFirst(7)), state: $0.words) }
+        do { try model.restoreRandomStates(moduleStates) } catch {
+            throw CheckpointError.mismatch(path: checkpoint.path, "\(error)")
+        }
         let losses = m.metrics.filter { $0.name == "loss" }.sorted { $0.step < $1.step }.map { Float($0.value) }
         Log.main("resumed from \(checkpoint.path) (step \(m.step), epoch \(m.epoch + 1), \(m.data.samplesConsumed) samples consumed)")
         return ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, losses: losses, path: checkpoint.path)
@@ -90,7 +94,7 @@ final class TrainCheckpointing {
     /// Saves the state after `step` completed steps.
     func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
               arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, losses: [Float],
-              rng: [RNGRecord]) throws {
+              rng: [RNGRecord], metadata: [KeyValue]) throws {
         guard let directory else { return }
         var m = Manifest()
         m.cohortVersion = cohortVersion
@@ -106,6 +110,7 @@ final class TrainCheckpointing {
         m.schedule = schedule
         m.metrics = losses.enumerated().map { MetricPoint(name: "loss", step: $0.offset + 1, value: Double($0.element)) }
         m.trainingConfig = config
+        m.metadata = metadata
         if let async {
             try async.save(m, arena: arena, optimizer: optimizer, directory: directory, retention: (keepLast, keepEvery))
         } else {

@@ -109,4 +109,20 @@ import CohortOptim
         #expect(w.scalars.allSatisfy { Swift.abs($0) <= bound })
         #expect(try w.max().item() > 0.9 * bound)
     }
+
+    @Test func dropoutRandomStateRoundTripsThroughTheModuleTree() throws {
+        var g = RandomGenerator(seed: 1)
+        let make = { (g: inout RandomGenerator) in Sequential([Linear(4, 4, generator: &g), try! Dropout(0.5, seed: 3)]) }
+        let a = make(&g)
+        let x = Tensor.ones([8, 4])
+        _ = try a(x)                                   // advance the dropout generator
+        let saved = a.namedRandomStates()
+        #expect(saved.map(\.name) == ["1"])
+        let next = try a(x).scalars
+        var g2 = RandomGenerator(seed: 1)
+        let b = make(&g2)
+        try b.restoreRandomStates(saved)
+        #expect(try b(x).scalars == next)
+        #expect(throws: CohortError.self) { try b.restoreRandomStates([]) }
+    }
 }
