@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 
 /// Bytes of one tensor to write. `bytes` must stay valid until the write returns;
 /// `owner` (if any) keeps the memory alive (e.g. an asynchronous snapshot).
@@ -162,8 +163,11 @@ public enum CheckpointWriter {
             if fd >= 0 { close(fd) }
             for f in finished { close(f.fd) }
         }
+        // Plan every chunk first (validating shapes), so the checksums can be computed
+        // on another core while this thread writes: the CRC is then off the critical path.
         var seen = Set<String>()
-        for t in tensors {
+        var plan: [(tensor: Int, pointer: UnsafeRawPointer, count: Int)] = []
+        for (ti, t) in tensors.enumerated() {
             guard seen.insert(t.name).inserted else { throw CheckpointError.io(path: dir, "two tensors are named \(t.name)") }
             // Checked arithmetic: a bad shape from the caller is an error, not a trap.
             let expected = t.shape.reduce(Optional(t.dtype.size)) { acc, d in
@@ -174,25 +178,54 @@ public enum CheckpointWriter {
             guard expected == t.bytes.count else {
                 throw CheckpointError.io(path: dir, "tensor \(t.name): shape \(t.shape) needs \(expected.map(String.init) ?? "an impossible number of") bytes, got \(t.bytes.count)")
             }
-            var chunks: [Chunk] = []
             var done = 0
             repeat {
-                if fd < 0 || fileOffset >= CheckpointLayout.dataFileBytes { try openNext() }
                 let n = min(CheckpointLayout.chunkBytes, t.bytes.count - done)
                 let p = t.bytes.baseAddress.map { UnsafeRawPointer($0) + done } ?? UnsafeRawPointer(bitPattern: 1)!
-                let crc = CRC32C.checksum(p, count: n)
-                try FileIO.writeAll(fd, p, n, path: filePath)
-                FileIO.startWriteback(fd, offset: fileOffset, length: n)
-                chunks.append(Chunk(file: fileName, offset: fileOffset, length: UInt64(n), crc32c: crc))
-                maybeCrash("data")
-                fileOffset += UInt64(n)
+                plan.append((ti, p, n))
                 done += n
             } while done < t.bytes.count
+        }
+        let crcs = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(plan.count, 1))
+        defer { crcs.deallocate() }
+        let job = ChecksumJob(chunks: plan.map { ($0.pointer, $0.count) }, out: crcs)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { job.run() }
+        var locations: [(file: String, offset: UInt64)] = []
+        do {
+            for c in plan {
+                if fd < 0 || fileOffset >= CheckpointLayout.dataFileBytes { try openNext() }
+                try FileIO.writeAll(fd, c.pointer, c.count, path: filePath)
+                FileIO.startWriteback(fd, offset: fileOffset, length: c.count)
+                locations.append((fileName, fileOffset))
+                maybeCrash("data")
+                fileOffset += UInt64(c.count)
+            }
+        } catch {
+            group.wait()
+            throw error
+        }
+        group.wait()
+        var i = 0
+        for (ti, t) in tensors.enumerated() {
+            var chunks: [Chunk] = []
+            while i < plan.count && plan[i].tensor == ti {
+                chunks.append(Chunk(file: locations[i].file, offset: locations[i].offset, length: UInt64(plan[i].count), crc32c: crcs[i]))
+                i += 1
+            }
             records.append(TensorRecord(name: t.name, shape: t.shape, dtype: t.dtype, byteLength: UInt64(t.bytes.count), chunks: chunks))
         }
         closeCurrent()
         for f in finished { try FileIO.fsyncFile(f.fd, path: f.path) }
         return records
+    }
+
+    /// Checksums of planned chunks, computed on a background thread; each output slot
+    /// is written once and read only after the job's group is waited on.
+    private struct ChecksumJob: @unchecked Sendable {
+        let chunks: [(UnsafeRawPointer, Int)]
+        let out: UnsafeMutableBufferPointer<UInt32>
+        func run() { for (i, c) in chunks.enumerated() { out[i] = CRC32C.checksum(c.0, count: c.1) } }
     }
 
     /// Removes temporary directories left by writers that died (`.tmp-*`, `.old-*`);

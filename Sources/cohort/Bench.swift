@@ -50,7 +50,7 @@ struct BenchResult {
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
             print("RESULT " + String(decoding: data, as: UTF8.self))
         } else {
-            var line = String(format: "%@ threads=%d %@: median %.1f %@ (min %.1f, max %.1f, n=%d)",
+            var line = String(format: "%@ threads=%d %@: median %.4g %@ (min %.4g, max %.4g, n=%d)",
                               workload, threads, metric, median, unit, values.min() ?? 0, values.max() ?? 0, values.count)
             for (k, v) in extra { line += " \(k)=\(v)" }
             print(line)
