@@ -22,8 +22,8 @@ struct AddK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b
 struct SubK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a - b }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { a - b } }
 struct MulK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a * b }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { a * b } }
 struct DivK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a / b }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { a / b } }
-struct MaxK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { pointwiseMax(a, b) } }
-struct MinK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { pointwiseMin(a, b) } }
+struct MaxK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { simdMax(a, b) } }
+struct MinK: BinaryKernel { @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }; @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { simdMin(a, b) } }
 struct PowK: BinaryKernel {
     @inline(__always) static func scalar(_ a: Float, _ b: Float) -> Float { powf(a, b) }
     @inline(__always) static func vector(_ a: V16, _ b: V16) -> V16 { var r = V16(); for i in 0..<16 { r[i] = powf(a[i], b[i]) }; return r }

@@ -45,10 +45,11 @@ public enum Reduce {
         if n >= 16 {
             var acc = loadF16(x)
             i = 16
-            while i + 16 <= n { acc = max ? pointwiseMax(acc, loadF16(x + i)) : pointwiseMin(acc, loadF16(x + i)); i += 16 }
+            while i + 16 <= n { acc = max ? simdMax(acc, loadF16(x + i)) : simdMin(acc, loadF16(x + i)); i += 16 }
+            if any(acc .!= acc) { return .nan }
             m = max ? acc.max() : acc.min()
         }
-        while i < n { m = max ? Swift.max(m, x[i]) : Swift.min(m, x[i]); i += 1 }
+        while i < n { if x[i].isNaN { return .nan }; m = max ? Swift.max(m, x[i]) : Swift.min(m, x[i]); i += 1 }
         return m
     }
 
@@ -82,10 +83,10 @@ public enum Reduce {
                     while j + 16 <= n { storeF16(loadF16(dst + j) + loadF16(p + j), dst + j); j += 16 }
                     while j < n { dst[j] += p[j]; j += 1 }
                 case .max:
-                    while j + 16 <= n { storeF16(pointwiseMax(loadF16(dst + j), loadF16(p + j)), dst + j); j += 16 }
+                    while j + 16 <= n { storeF16(simdMax(loadF16(dst + j), loadF16(p + j)), dst + j); j += 16 }
                     while j < n { dst[j] = Swift.max(dst[j], p[j]); j += 1 }
                 case .min:
-                    while j + 16 <= n { storeF16(pointwiseMin(loadF16(dst + j), loadF16(p + j)), dst + j); j += 16 }
+                    while j + 16 <= n { storeF16(simdMin(loadF16(dst + j), loadF16(p + j)), dst + j); j += 16 }
                     while j < n { dst[j] = Swift.min(dst[j], p[j]); j += 1 }
                 }
             }

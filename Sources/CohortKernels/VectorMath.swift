@@ -10,6 +10,15 @@ public func simdAbs(_ x: V16) -> V16 {
     unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7fff_ffff), to: V16.self)
 }
 
+/// Lane-wise maximum that propagates NaN from either side. A select, not the
+/// standard library's generic `pointwiseMax`, which runs lane by lane here.
+@inline(__always)
+public func simdMax(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .> a) .| (b .!= b)) }
+
+/// Lane-wise minimum that propagates NaN from either side.
+@inline(__always)
+public func simdMin(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .< a) .| (b .!= b)) }
+
 @inline(__always)
 func loadF16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
 
