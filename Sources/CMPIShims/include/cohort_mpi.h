@@ -1,0 +1,31 @@
+/* OpenMPI handles and constants as functions: MPI_COMM_WORLD, MPI_FLOAT,
+ * MPI_SUM, MPI_IN_PLACE … are macros over incomplete structs that Swift
+ * cannot import (the same pattern as swift-nio's CNIOLinux shims). */
+#ifndef COHORT_MPI_SHIMS_H
+#define COHORT_MPI_SHIMS_H
+#include <mpi.h>
+
+MPI_Comm cohort_mpi_comm_world(void);
+MPI_Comm cohort_mpi_comm_null(void);
+MPI_Datatype cohort_mpi_float(void);
+MPI_Datatype cohort_mpi_double(void);
+MPI_Datatype cohort_mpi_int32(void);
+MPI_Datatype cohort_mpi_int64(void);
+MPI_Datatype cohort_mpi_uint8(void);
+MPI_Op cohort_mpi_op_sum(void);
+MPI_Op cohort_mpi_op_max(void);
+MPI_Op cohort_mpi_op_min(void);
+void *cohort_mpi_in_place(void);
+MPI_Request cohort_mpi_request_null(void);
+MPI_Errhandler cohort_mpi_errors_return(void);
+int cohort_mpi_success(void);
+int cohort_mpi_thread_funneled(void);
+int cohort_mpi_thread_serialized(void);
+int cohort_mpi_thread_multiple(void);
+int cohort_mpi_comm_type_shared(void);
+int cohort_mpi_undefined(void);
+int cohort_mpi_any_source(void);
+int cohort_mpi_max_processor_name(void);
+int cohort_mpi_max_error_string(void);
+
+#endif

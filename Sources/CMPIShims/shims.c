@@ -1,0 +1,25 @@
+/* Returns OpenMPI's macro handles to Swift (see cohort_mpi.h). */
+#include "cohort_mpi.h"
+
+MPI_Comm cohort_mpi_comm_world(void) { return MPI_COMM_WORLD; }
+MPI_Comm cohort_mpi_comm_null(void) { return MPI_COMM_NULL; }
+MPI_Datatype cohort_mpi_float(void) { return MPI_FLOAT; }
+MPI_Datatype cohort_mpi_double(void) { return MPI_DOUBLE; }
+MPI_Datatype cohort_mpi_int32(void) { return MPI_INT32_T; }
+MPI_Datatype cohort_mpi_int64(void) { return MPI_INT64_T; }
+MPI_Datatype cohort_mpi_uint8(void) { return MPI_UINT8_T; }
+MPI_Op cohort_mpi_op_sum(void) { return MPI_SUM; }
+MPI_Op cohort_mpi_op_max(void) { return MPI_MAX; }
+MPI_Op cohort_mpi_op_min(void) { return MPI_MIN; }
+void *cohort_mpi_in_place(void) { return MPI_IN_PLACE; }
+MPI_Request cohort_mpi_request_null(void) { return MPI_REQUEST_NULL; }
+MPI_Errhandler cohort_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+int cohort_mpi_success(void) { return MPI_SUCCESS; }
+int cohort_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+int cohort_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
+int cohort_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
+int cohort_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+int cohort_mpi_undefined(void) { return MPI_UNDEFINED; }
+int cohort_mpi_any_source(void) { return MPI_ANY_SOURCE; }
+int cohort_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+int cohort_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }

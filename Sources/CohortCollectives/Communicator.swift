@@ -1,0 +1,102 @@
+// The collective-communication interface the training code sees. MPI is one
+// implementation (CohortMPI); `SingleProcessCommunicator` makes the same
+// program run alone. Keeping training code on this protocol keeps the backend
+// (and later devices) swappable, as MLX's distributed Group does.
+import CohortCore
+
+/// How `allreduce` combines values across ranks.
+public enum ReduceOperation: String, Sendable {
+    case sum, average, max, min
+}
+
+/// Element types the collectives carry.
+public enum ElementKind: Sendable { case float32, float64, int32, int64, uint8 }
+
+/// A type that can travel through a collective.
+public protocol CollectiveElement: Sendable {
+    static var elementKind: ElementKind { get }
+}
+extension Float: CollectiveElement { public static var elementKind: ElementKind { .float32 } }
+extension Double: CollectiveElement { public static var elementKind: ElementKind { .float64 } }
+extension Int32: CollectiveElement { public static var elementKind: ElementKind { .int32 } }
+extension Int64: CollectiveElement { public static var elementKind: ElementKind { .int64 } }
+extension UInt8: CollectiveElement { public static var elementKind: ElementKind { .uint8 } }
+
+/// Errors from collectives, carrying the backend's own message.
+public enum CommunicationError: Error, CustomStringConvertible {
+    /// The backend reported an error (for MPI: the `MPI_Error_string` text).
+    case backend(operation: String, rank: Int, message: String)
+    /// A wait passed its deadline.
+    case timeout(operation: String, rank: Int, seconds: Double)
+    /// A bad argument (count, root, rank).
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .backend(op, rank, m): return "\(op) failed on rank \(rank): \(m)"
+        case let .timeout(op, rank, s): return "\(op) on rank \(rank) did not complete within \(s) s"
+        case let .invalidArgument(m): return m
+        }
+    }
+}
+
+/// A pending non-blocking operation.
+public protocol CommunicationRequest: AnyObject {
+    /// Blocks until the operation completes.
+    func wait() throws
+    /// Whether the operation has completed (completes it if so).
+    func test() throws -> Bool
+    /// Waits at most `seconds`; throws `CommunicationError.timeout` after that.
+    func wait(timeout seconds: Double) throws
+}
+
+/// A group of ranks that communicate. Buffers are in-place where noted.
+public protocol Communicator: AnyObject {
+    /// This process's index in the group.
+    var rank: Int { get }
+    /// Number of ranks in the group.
+    var size: Int { get }
+    /// Index among the ranks on this node, and their number.
+    var localRank: Int { get }
+    var localSize: Int { get }
+    /// Host name as the backend reports it.
+    var processorName: String { get }
+
+    /// Blocks until every rank arrives.
+    func barrier() throws
+    /// Copies `root`'s buffer to every rank (in place).
+    func broadcast<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws
+    /// Combines every rank's buffer element-wise, in place (`average` divides the sum
+    /// by `size` for floating-point types).
+    func allreduce<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws
+    /// Starts an in-place allreduce; the buffer must stay valid until the request completes.
+    func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest
+    /// Gathers equal-sized pieces from every rank, in rank order, into `receive` (size × send.count).
+    func allgather<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws
+    /// Sends `buffer` to `destination` with `tag`.
+    func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws
+    /// Receives into `buffer` from `source` with `tag`.
+    func receive<T: CollectiveElement>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws
+    /// Splits into sub-groups by `color`, ordered by `key` then rank.
+    func split(color: Int, key: Int) throws -> any Communicator
+    /// A new communicator with the same group (separate message space).
+    func duplicate() throws -> any Communicator
+    /// Ends the whole job with `code` (all ranks).
+    func abort(code: Int32, message: String) -> Never
+}
+
+extension Communicator {
+    /// Allreduce of a Swift array (convenience for small metadata).
+    public func allreduce<T: CollectiveElement>(_ values: [T], op: ReduceOperation) throws -> [T] {
+        var v = values
+        try v.withUnsafeMutableBufferPointer { try allreduce($0, op: op) }
+        return v
+    }
+
+    /// Allgather of one value per rank.
+    public func allgather<T: CollectiveElement & Numeric>(_ value: T) throws -> [T] {
+        var out = [T](repeating: 0, count: size)
+        try [value].withUnsafeBufferPointer { s in try out.withUnsafeMutableBufferPointer { try allgather(s, into: $0) } }
+        return out
+    }
+}

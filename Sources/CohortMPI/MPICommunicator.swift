@@ -1,0 +1,307 @@
+// The MPI wrapper: the one file that imports OpenMPI (through CMPIShims).
+// Runtime init/finalize (singleton without mpirun, or under it), communicators
+// with MPI_ERRORS_RETURN so failures come back as Swift errors carrying
+// MPI_Error_string, counts above Int32.max chunked, and non-blocking requests
+// with a deadline-bounded wait.
+import CMPI
+import CMPIShims
+import CohortCollectives
+import CohortCore
+import Foundation
+
+/// Process-wide MPI initialisation.
+public enum MPIRuntime {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var world: MPICommunicator?
+
+    /// Initialises MPI once (MPI_THREAD_FUNNELED: only the thread that initialised
+    /// calls MPI) and returns the world communicator. Works as a singleton without
+    /// mpirun. Throws if the library cannot provide the thread level.
+    public static func initialize() throws -> MPICommunicator {
+        lock.lock(); defer { lock.unlock() }
+        if let world { return world }
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 {
+            var provided: Int32 = 0
+            let rc = MPI_Init_thread(nil, nil, cohort_mpi_thread_funneled(), &provided)
+            guard rc == cohort_mpi_success() else {
+                throw CommunicationError.backend(operation: "MPI_Init_thread", rank: 0, message: errorString(rc))
+            }
+            guard provided >= cohort_mpi_thread_funneled() else {
+                throw CommunicationError.backend(operation: "MPI_Init_thread", rank: 0,
+                                                 message: "the MPI library provides thread level \(provided), Cohort needs MPI_THREAD_FUNNELED")
+            }
+        }
+        let w = try MPICommunicator(borrowing: cohort_mpi_comm_world())
+        world = w
+        return w
+    }
+
+    /// Finalises MPI if it was initialised and not yet finalised.
+    public static func finalize() {
+        lock.lock(); defer { lock.unlock() }
+        var initialized: Int32 = 0, finalized: Int32 = 0
+        MPI_Initialized(&initialized)
+        MPI_Finalized(&finalized)
+        if initialized != 0 && finalized == 0 { MPI_Finalize() }
+        world = nil
+    }
+
+    /// MPI's text for an error code.
+    static func errorString(_ code: Int32) -> String {
+        var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_error_string()) + 1)
+        var len: Int32 = 0
+        MPI_Error_string(code, &buf, &len)
+        return String(cString: buf)
+    }
+
+    /// The MPI library's version string.
+    public static var libraryVersion: String {
+        var buf = [CChar](repeating: 0, count: 8192)
+        var len: Int32 = 0
+        MPI_Get_library_version(&buf, &len)
+        return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// An MPI communicator. Frees communicators it created (split/dup) when released.
+public final class MPICommunicator: Communicator {
+    let comm: MPI_Comm
+    private let owned: Bool
+    public let rank: Int
+    public let size: Int
+    public let localRank: Int
+    public let localSize: Int
+
+    init(borrowing comm: MPI_Comm, owned: Bool = false) throws {
+        self.comm = comm
+        self.owned = owned
+        MPI_Comm_set_errhandler(comm, cohort_mpi_errors_return())
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        rank = Int(r); size = Int(s)
+        // Ranks sharing this node: a shared-memory split of this communicator.
+        var node: MPI_Comm? = cohort_mpi_comm_null()
+        let rc = MPI_Comm_split_type(comm, cohort_mpi_comm_type_shared(), r, nil, &node)
+        if rc == cohort_mpi_success(), let node {
+            var lr: Int32 = 0, ls: Int32 = 0
+            MPI_Comm_rank(node, &lr); MPI_Comm_size(node, &ls)
+            localRank = Int(lr); localSize = Int(ls)
+            var n: MPI_Comm? = node
+            MPI_Comm_free(&n)
+        } else {
+            localRank = 0; localSize = 1
+        }
+    }
+
+    deinit {
+        if owned {
+            var c: MPI_Comm? = comm
+            var finalized: Int32 = 0
+            MPI_Finalized(&finalized)
+            if finalized == 0 { MPI_Comm_free(&c) }
+        }
+    }
+
+    public var processorName: String {
+        var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_processor_name()) + 1)
+        var len: Int32 = 0
+        MPI_Get_processor_name(&buf, &len)
+        return String(cString: buf)
+    }
+
+    func check(_ rc: Int32, _ op: String) throws {
+        guard rc == cohort_mpi_success() else {
+            throw CommunicationError.backend(operation: op, rank: rank, message: MPIRuntime.errorString(rc))
+        }
+    }
+
+    static func datatype(_ k: ElementKind) -> MPI_Datatype {
+        switch k {
+        case .float32: return cohort_mpi_float()
+        case .float64: return cohort_mpi_double()
+        case .int32: return cohort_mpi_int32()
+        case .int64: return cohort_mpi_int64()
+        case .uint8: return cohort_mpi_uint8()
+        }
+    }
+
+    static func mpiOp(_ op: ReduceOperation) -> MPI_Op {
+        switch op {
+        case .sum, .average: return cohort_mpi_op_sum()
+        case .max: return cohort_mpi_op_max()
+        case .min: return cohort_mpi_op_min()
+        }
+    }
+
+    /// Splits `count` elements into pieces whose counts fit an MPI `int`.
+    static func pieces(_ count: Int) -> [(offset: Int, count: Int32)] {
+        let limit = Int(Int32.max)
+        var out: [(Int, Int32)] = []
+        var o = 0
+        while o < count { let n = min(limit, count - o); out.append((o, Int32(n))); o += n }
+        return out
+    }
+
+    func checkRank(_ r: Int, _ op: String) throws {
+        guard r >= 0 && r < size else { throw CommunicationError.invalidArgument("\(op): rank \(r) is outside 0..<\(size)") }
+    }
+
+    public func barrier() throws { try check(MPI_Barrier(comm), "barrier") }
+
+    public func broadcast<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
+        try checkRank(root, "broadcast")
+        guard let base = buffer.baseAddress else { return }
+        for p in MPICommunicator.pieces(buffer.count) {
+            try check(MPI_Bcast(base + p.offset, p.count, MPICommunicator.datatype(T.elementKind), Int32(root), comm), "broadcast")
+        }
+    }
+
+    public func allreduce<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
+        guard let base = buffer.baseAddress else { return }
+        for p in MPICommunicator.pieces(buffer.count) {
+            try check(MPI_Allreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
+                                    MPICommunicator.mpiOp(op), comm), "allreduce")
+        }
+        if op == .average { MPICommunicator.divide(buffer, by: size) }
+    }
+
+    static func divide<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, by n: Int) {
+        if let b = UnsafeMutableRawBufferPointer(buffer).baseAddress, T.elementKind == .float32 {
+            Elementwise_scale(buffer.count, 1 / Float(n), b.assumingMemoryBound(to: Float.self))
+        } else if T.elementKind == .float64, let b = UnsafeMutableRawBufferPointer(buffer).baseAddress {
+            let p = b.assumingMemoryBound(to: Double.self)
+            for i in 0..<buffer.count { p[i] /= Double(n) }
+        }
+    }
+
+    public func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest {
+        guard let base = buffer.baseAddress else { return MPIRequest(requests: [], communicator: self, operation: "allreduce", finish: {}) }
+        var requests: [MPI_Request?] = []
+        for p in MPICommunicator.pieces(buffer.count) {
+            var r: MPI_Request? = cohort_mpi_request_null()
+            try check(MPI_Iallreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
+                                     MPICommunicator.mpiOp(op), comm, &r), "allreduce (non-blocking)")
+            requests.append(r)
+        }
+        let n = size
+        let buf = UncheckedBuffer(buffer: UnsafeMutableRawBufferPointer(buffer), count: buffer.count, kind: T.elementKind)
+        return MPIRequest(requests: requests, communicator: self, operation: "allreduce", finish: {
+            if op == .average { buf.divide(by: n) }
+        })
+    }
+
+    public func allgather<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws {
+        guard receive.count == send.count * size else {
+            throw CommunicationError.invalidArgument("allgather: receive buffer holds \(receive.count) elements, needs \(send.count) × \(size)")
+        }
+        guard let count = Int32(exactly: send.count) else {
+            throw CommunicationError.invalidArgument("allgather: \(send.count) elements per rank exceed MPI's int count")
+        }
+        try check(MPI_Allgather(send.baseAddress, count, MPICommunicator.datatype(T.elementKind),
+                                receive.baseAddress, count, MPICommunicator.datatype(T.elementKind), comm), "allgather")
+    }
+
+    public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
+        try checkRank(destination, "send")
+        for p in MPICommunicator.pieces(buffer.count) {
+            try check(MPI_Send(buffer.baseAddress.map { $0 + p.offset }, p.count, MPICommunicator.datatype(T.elementKind),
+                               Int32(destination), Int32(tag), comm), "send")
+        }
+    }
+
+    public func receive<T: CollectiveElement>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws {
+        try checkRank(source, "receive")
+        for p in MPICommunicator.pieces(buffer.count) {
+            try check(MPI_Recv(buffer.baseAddress.map { $0 + p.offset }, p.count, MPICommunicator.datatype(T.elementKind),
+                               Int32(source), Int32(tag), comm, nil), "receive")
+        }
+    }
+
+    public func split(color: Int, key: Int) throws -> any Communicator {
+        var c: MPI_Comm? = cohort_mpi_comm_null()
+        try check(MPI_Comm_split(comm, Int32(color), Int32(key), &c), "split")
+        guard let c else { throw CommunicationError.backend(operation: "split", rank: rank, message: "no communicator returned") }
+        return try MPICommunicator(borrowing: c, owned: true)
+    }
+
+    public func duplicate() throws -> any Communicator {
+        var c: MPI_Comm? = cohort_mpi_comm_null()
+        try check(MPI_Comm_dup(comm, &c), "dup")
+        guard let c else { throw CommunicationError.backend(operation: "dup", rank: rank, message: "no communicator returned") }
+        return try MPICommunicator(borrowing: c, owned: true)
+    }
+
+    public func abort(code: Int32, message: String) -> Never {
+        Log.info("aborting the job: \(message)")
+        MPI_Abort(comm, code)
+        exit(code)
+    }
+}
+
+/// Type-erased view of a buffer for the completion step of a non-blocking average.
+struct UncheckedBuffer {
+    let buffer: UnsafeMutableRawBufferPointer
+    let count: Int
+    let kind: ElementKind
+    func divide(by n: Int) {
+        guard let b = buffer.baseAddress else { return }
+        switch kind {
+        case .float32: Elementwise_scale(count, 1 / Float(n), b.assumingMemoryBound(to: Float.self))
+        case .float64: let p = b.assumingMemoryBound(to: Double.self); for i in 0..<count { p[i] /= Double(n) }
+        default: break
+        }
+    }
+}
+
+/// Scales `n` floats in place (kept local so CohortMPI does not depend on the kernels).
+@inline(__always) func Elementwise_scale(_ n: Int, _ a: Float, _ p: UnsafeMutablePointer<Float>) {
+    for i in 0..<n { p[i] *= a }
+}
+
+/// A set of MPI requests completing one logical operation.
+final class MPIRequest: CommunicationRequest {
+    private var requests: [MPI_Request?]
+    private let communicator: MPICommunicator
+    private let operation: String
+    private var finish: (() -> Void)?
+
+    init(requests: [MPI_Request?], communicator: MPICommunicator, operation: String, finish: @escaping () -> Void) {
+        self.requests = requests
+        self.communicator = communicator
+        self.operation = operation
+        self.finish = finish
+    }
+
+    private func complete() {
+        requests = []
+        finish?()
+        finish = nil
+    }
+
+    func wait() throws {
+        guard !requests.isEmpty else { complete(); return }
+        let n = Int32(requests.count)
+        try communicator.check(requests.withUnsafeMutableBufferPointer { MPI_Waitall(n, $0.baseAddress, nil) }, operation)
+        complete()
+    }
+
+    func test() throws -> Bool {
+        guard !requests.isEmpty else { complete(); return true }
+        var flag: Int32 = 0
+        let n = Int32(requests.count)
+        try communicator.check(requests.withUnsafeMutableBufferPointer { MPI_Testall(n, $0.baseAddress, &flag, nil) }, operation)
+        if flag != 0 { complete() }
+        return flag != 0
+    }
+
+    func wait(timeout seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try !test() {
+            if Date() >= deadline { throw CommunicationError.timeout(operation: operation, rank: communicator.rank, seconds: seconds) }
+            usleep(50)
+        }
+    }
+}

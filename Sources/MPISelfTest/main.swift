@@ -1,0 +1,87 @@
+// Exercises every operation of the MPI wrapper with values each rank can check
+// on its own; run it alone (singleton) or under mpirun. Prints
+// "MPI SELFTEST OK rank r/N" on success, exits non-zero on the first failure.
+import CohortCollectives
+import CohortMPI
+import Foundation
+
+func fail(_ message: String, _ rank: Int) -> Never {
+    FileHandle.standardError.write(Data("MPI SELFTEST FAILED rank \(rank): \(message)\n".utf8))
+    exit(1)
+}
+
+let world: MPICommunicator
+do { world = try MPIRuntime.initialize() } catch { fail("\(error)", -1) }
+let r = world.rank, n = world.size
+
+func expect(_ ok: Bool, _ what: String) { if !ok { fail(what, r) } }
+
+do {
+    expect(n >= 1 && r < n, "rank \(r) size \(n)")
+    expect(!world.processorName.isEmpty, "processor name")
+    expect(world.localSize >= 1 && world.localRank < world.localSize, "local rank/size")
+    try world.barrier()
+
+    // broadcast from the last rank
+    var b = [Float](repeating: Float(r), count: 1000)
+    try b.withUnsafeMutableBufferPointer { try world.broadcast($0, root: n - 1) }
+    expect(b.allSatisfy { $0 == Float(n - 1) }, "broadcast")
+
+    // allreduce, every type and operation: rank r contributes r + 1 + i
+    let tri = Double(n * (n + 1) / 2)
+    var f = (0..<37).map { Float(r + 1 + $0) }
+    try f.withUnsafeMutableBufferPointer { try world.allreduce($0, op: .sum) }
+    expect(f.enumerated().allSatisfy { $0.element == Float(tri) + Float(n * $0.offset) }, "allreduce sum Float")
+    var d = [Double](repeating: Double(r + 1), count: 5)
+    try d.withUnsafeMutableBufferPointer { try world.allreduce($0, op: .average) }
+    expect(d.allSatisfy { Swift.abs($0 - tri / Double(n)) < 1e-12 }, "allreduce average Double")
+    expect(try world.allreduce([Int32(r)], op: .max) == [Int32(n - 1)], "allreduce max Int32")
+    expect(try world.allreduce([Int64(r) + 5_000_000_000], op: .min) == [5_000_000_000], "allreduce min Int64")
+    expect(try world.allreduce([UInt8(1)], op: .sum) == [UInt8(truncatingIfNeeded: n)], "allreduce sum UInt8")
+
+    // non-blocking average with a deadline
+    var a = [Float](repeating: Float(r), count: 1 << 20)
+    let req = try a.withUnsafeMutableBufferPointer { try world.allreduceAsync($0, op: .average) }
+    try req.wait(timeout: 60)
+    expect(a.allSatisfy { Swift.abs($0 - Float(n - 1) / 2) < 1e-5 }, "allreduceAsync average")
+
+    // allgather
+    expect(try world.allgather(Int64(r * 10)) == (0..<n).map { Int64($0 * 10) }, "allgather")
+
+    // ring send/receive (even ranks send first to avoid a cycle of blocking sends)
+    if n > 1 {
+        let next = (r + 1) % n, prev = (r + n - 1) % n
+        var got = [Int32](repeating: -1, count: 3)
+        let msg = [Int32(r), Int32(r), Int32(r)]
+        if r % 2 == 0 {
+            try msg.withUnsafeBufferPointer { try world.send($0, to: next, tag: 7) }
+            try got.withUnsafeMutableBufferPointer { try world.receive(into: $0, from: prev, tag: 7) }
+        } else {
+            try got.withUnsafeMutableBufferPointer { try world.receive(into: $0, from: prev, tag: 7) }
+            try msg.withUnsafeBufferPointer { try world.send($0, to: next, tag: 7) }
+        }
+        expect(got == [Int32(prev), Int32(prev), Int32(prev)], "send/receive ring")
+    }
+
+    // split into even/odd ranks, and a duplicate of the world
+    let half = try world.split(color: r % 2, key: r)
+    let members = (0..<n).filter { $0 % 2 == r % 2 }
+    expect(half.size == members.count && half.rank == members.firstIndex(of: r), "split rank/size")
+    expect(try half.allreduce([Int32(r)], op: .sum) == [Int32(members.reduce(0, +))], "split allreduce")
+    let dup = try world.duplicate()
+    expect(dup.size == n && dup.rank == r, "duplicate")
+
+    // a bad argument is an error, not a crash
+    do {
+        var x = [Float](repeating: 0, count: 1)
+        try x.withUnsafeMutableBufferPointer { try world.broadcast($0, root: n) }
+        fail("broadcast to root \(n) did not throw", r)
+    } catch CommunicationError.invalidArgument(let m) {
+        expect(m.contains("\(n)"), "error names the rank")
+    }
+    try world.barrier()
+} catch {
+    fail("\(error)", r)
+}
+print("MPI SELFTEST OK rank \(r)/\(n)")
+MPIRuntime.finalize()
