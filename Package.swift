@@ -34,11 +34,12 @@ let package = Package(
         .target(name: "CohortCheckpoint", dependencies: ["CohortOptim", "CohortData", "CCheckpointProto"], swiftSettings: release),
         .target(name: "CohortCollectives", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
+        .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives"], swiftSettings: release),
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CProtobufC",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CProtobufC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),

@@ -4,7 +4,10 @@
 import ArgumentParser
 import CohortCore
 import CohortCheckpoint
+import CohortCollectives
 import CohortData
+import CohortDistributed
+import CohortMPI
 import CohortOptim
 import Foundation
 
@@ -15,7 +18,9 @@ struct Train: ParsableCommand {
     @Option(help: "Directory with MNIST-format IDX files (gzip or raw). Default: the built-in synthetic dataset.") var data: String?
     @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3
     @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize = 128
+    @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
+            help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
+    @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
     @Option(help: "Hidden layer widths, comma-separated.") var hidden = "512,256"
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
     @Option(help: "Learning rate.") var lr: Float = 1e-3
@@ -36,7 +41,7 @@ struct Train: ParsableCommand {
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
         guard epochs > 0 || steps != nil else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
@@ -58,10 +63,18 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let usedThreads = try BLASRuntime.configureThreads(requested: threads)
+        let comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
+        defer { if comm.size > 1 { MPIRuntime.finalize() } }
+        guard batchSize % comm.size == 0 else {
+            let valid = (1...batchSize).filter { batchSize % $0 == 0 }.map(String.init).joined(separator: ", ")
+            throw CohortError.badFlag(flag: "--global-batch", "\(batchSize) does not divide among \(comm.size) ranks; valid world sizes: \(valid)")
+        }
+        let localBatch = batchSize / comm.size
         let (train, test) = try loadData()
         var generator = RandomGenerator(seed: seed)
         let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
         let arena = ParameterArena(net)
+        let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
         let opt = makeOptimizer(arena)
         let stepsPerEpoch = train.count / batchSize
         guard stepsPerEpoch > 0 else {
@@ -72,7 +85,7 @@ struct Train: ParsableCommand {
             ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
             : ConstantLR(lr)
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(train.name) \(train.count) train / \(test.count) test samples, "
-                 + "batch \(batchSize), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
+                 + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
 
         var batches = try BatchIterator(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
         let checkpoints = TrainCheckpointing(directory: checkpointDir, every: checkpointEvery, keepLast: keepLast, keepEvery: keepEvery,
@@ -87,16 +100,18 @@ struct Train: ParsableCommand {
             losses = point.losses
             try batches.seek(to: point.samplesConsumed)
         }
-        var trainSeconds = 0.0
+        var trainSeconds = 0.0, commSeconds = 0.0
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
         for step in startStep..<totalSteps {
             let t0 = monotonicSeconds()
-            let batch = batches.nextBatch()
+            let global = batches.nextIndices().indices
+            let batch = try train.makeBatch(indices: Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)]))
             schedule.apply(to: opt)
             opt.zeroGrad()
             let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
-            let value = try loss.item()
+            // The global loss (mean over ranks): every rank sees the same value and decisions.
+            let value = comm.size > 1 ? try comm.allreduce([loss.item()], op: .average)[0] : try loss.item()
             guard value.isFinite else {
                 let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
                 let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
@@ -104,6 +119,8 @@ struct Train: ParsableCommand {
                                             + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
             }
             try loss.backward()
+            try ddp.synchronize()
+            commSeconds += ddp.lastWaitSeconds
             if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
             if let bad = arena.firstNonFiniteGrad() {
                 throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
@@ -111,7 +128,7 @@ struct Train: ParsableCommand {
             try checkpoints.beforeParameterUpdate()
             opt.step()
             losses.append(value)
-            if checkpoints.due(afterStep: step + 1, total: totalSteps) {
+            if comm.rank == 0 && checkpoints.due(afterStep: step + 1, total: totalSteps) {
                 var cursor = DataCursorRecord()
                 cursor.shuffleSeed = seed
                 cursor.epoch = batches.epoch
@@ -146,17 +163,18 @@ struct Train: ParsableCommand {
         try checkpoints.finish()
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
         net.eval()
-        let accuracy = try evaluate(net, test)
+        let accuracy = try evaluate(net, test, comm)
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
         let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()
         Log.main(String(format: "done: train loss %.4f, test accuracy %.2f%%, %.0f samples/s, weights sha256 %@",
                         trainLoss, accuracy * 100, samplesPerSec, sha))
-        if let path = summaryJSON {
+        if let path = summaryJSON, comm.rank == 0 {
             let summary: [String: Any] = [
                 "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
                 "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
-                "samples_per_sec": samplesPerSec, "world_size": RunInfo.current.worldSize, "weights_sha256": sha,
+                "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
+                "local_batch": localBatch, "comm_wait_seconds": commSeconds, "train_seconds": trainSeconds,
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
             try writeJSON(summary, to: path)
@@ -198,17 +216,22 @@ struct Train: ParsableCommand {
     }
 
     /// Accuracy over the whole test set, in evaluation mode without recording a graph.
-    func evaluate(_ net: any Module, _ test: ClassificationDataset) throws -> Double {
+    /// Each rank scores a strided share of the test set; the counts are summed across ranks.
+    func evaluate(_ net: any Module, _ test: ClassificationDataset, _ comm: any Communicator) throws -> Double {
         var correct = 0
+        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         try withNoGrad {
-            var it = try BatchIterator(dataset: test, batchSize: 1000, shuffle: false, dropLast: false)
-            for _ in 0..<it.batchesPerEpoch {
-                let b = it.nextBatch()
+            var start = 0
+            while start < mine.count {
+                let idx = Array(mine[start..<min(start + 1000, mine.count)])
+                let b = try test.makeBatch(indices: idx)
                 let pred = try net(b.inputs).argmax(axis: -1).scalars
                 correct += zip(pred, b.labels).filter { Int($0) == $1 }.count
+                start += 1000
             }
         }
-        return Double(correct) / Double(max(test.count, 1))
+        let total = try comm.allreduce([Int64(correct)], op: .sum)[0]
+        return Double(total) / Double(max(test.count, 1))
     }
 }
 

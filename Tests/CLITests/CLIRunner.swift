@@ -22,12 +22,12 @@ enum CLI {
     /// Runs `cohort args…`; kills it after `timeout` seconds (a hang is a failure, not a wait).
     /// With `killAfter`, the process gets SIGKILL after that many seconds (if still running).
     static func run(_ args: [String], timeout: Double = 300, environment: [String: String] = [:],
-                    killAfter: Double? = nil) throws -> CLIResult {
+                    killAfter: Double? = nil, executable: String? = nil) throws -> CLIResult {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no cohort binary at \(binary): run `swift build -c release` (make test does)"])
         }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable ?? binary)
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
@@ -54,6 +54,11 @@ enum CLI {
         return CLIResult(status: p.terminationStatus,
                          stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs another executable (e.g. mpirun) the same way as `run`.
+    static func runExecutable(_ executable: String, _ args: [String], timeout: Double = 300) throws -> CLIResult {
+        try run(args, timeout: timeout, executable: executable)
     }
 
     static func temporaryDirectory() throws -> URL {

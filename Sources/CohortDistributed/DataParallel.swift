@@ -1,0 +1,143 @@
+// Data parallelism over any Communicator: rank 0's parameters are broadcast,
+// every rank's architecture is checked against rank 0's, and gradients are
+// averaged in buckets — contiguous slices of the flat gradient arena, in
+// reverse registration order — whose non-blocking allreduce starts as soon as
+// the last gradient in the bucket is final, overlapping the rest of backward.
+import CohortCollectives
+import CohortCore
+import CohortNN
+import Foundation
+
+/// Errors from data-parallel setup and steps.
+public enum DataParallelError: Error, CustomStringConvertible {
+    case modelMismatch(String)
+    public var description: String {
+        switch self { case let .modelMismatch(m): return "model mismatch across ranks: \(m)" }
+    }
+}
+
+/// Wraps a model's parameter arena for data-parallel training.
+public final class DataParallel {
+    /// The group the gradients are averaged over.
+    public let communicator: any Communicator
+    public let arena: ParameterArena
+    /// Bucket boundaries (element ranges of the gradient arena), in launch order.
+    public let buckets: [Range<Int>]
+    /// When set, backward does not communicate (gradient accumulation); the next
+    /// `synchronize()` after clearing it averages everything accumulated.
+    public var noSync = false
+    /// Seconds spent waiting for communication in the last `synchronize()` (exposed wait).
+    public private(set) var lastWaitSeconds = 0.0
+
+    private var remaining: [Int]            // per bucket: parameters whose gradient is not final yet
+    private let bucketOfEntry: [Int]
+    private var pending: [Int: any CommunicationRequest] = [:]
+    private var launched: [Bool]
+
+    /// Broadcasts parameters from rank 0, checks the architecture on every rank and
+    /// installs gradient hooks. `bucketMegabytes` bounds each bucket (default 25 MB).
+    public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25) throws {
+        self.communicator = communicator
+        self.arena = arena
+        try DataParallel.checkArchitecture(arena, communicator)
+        // Same starting point everywhere: rank 0's values.
+        try communicator.broadcast(UnsafeMutableBufferPointer(start: arena.values.pointer, count: arena.values.count), root: 0)
+        // Buckets: walk the entries backwards (gradients of late layers are final first).
+        let limit = max(Int(bucketMegabytes * 1_000_000 / 4), 1)
+        var ranges: [Range<Int>] = []
+        var owner = [Int](repeating: 0, count: arena.entries.count)
+        var hi = arena.count
+        var lo = hi
+        for i in stride(from: arena.entries.count - 1, through: 0, by: -1) {
+            let start = arena.entries[i].offset
+            if hi - start > limit && lo < hi {
+                ranges.append(lo..<hi)
+                hi = lo
+            }
+            lo = start
+            owner[i] = ranges.count
+        }
+        if lo < hi || ranges.isEmpty { ranges.append(lo..<hi) }
+        // The first bucket also covers the alignment padding before the first entry.
+        if let first = arena.entries.first?.offset, first > 0 { ranges[ranges.count - 1] = 0..<ranges[ranges.count - 1].upperBound }
+        buckets = ranges
+        bucketOfEntry = owner
+        var counts = [Int](repeating: 0, count: ranges.count)
+        for b in owner { counts[b] += 1 }
+        remaining = counts
+        perBucketTotals = counts
+        launched = Array(repeating: false, count: ranges.count)
+        for (i, t) in arena.tensors.enumerated() {
+            t.registerGradHook { [unowned self] _ in self.gradientReady(entry: i) }
+        }
+        // The hooks capture `self` unowned: the DataParallel must outlive the model's use.
+    }
+
+    private let perBucketTotals: [Int]
+
+    private func gradientReady(entry: Int) {
+        guard !noSync, communicator.size > 1 else { return }
+        let b = bucketOfEntry[entry]
+        remaining[b] -= 1
+        if remaining[b] == 0 { launch(b) }
+    }
+
+    private func launch(_ b: Int) {
+        guard !launched[b] else { return }
+        launched[b] = true
+        let r = buckets[b]
+        let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
+        do { pending[b] = try communicator.allreduceAsync(slice, op: .average) } catch {
+            communicator.abort(code: 3, message: "gradient allreduce of bucket \(b) failed to start: \(error)")
+        }
+    }
+
+    /// Completes the step's gradient averaging: launches buckets whose parameters got no
+    /// gradient (their zeros are averaged too, so no rank waits forever) and waits for all.
+    /// Call after `backward()` and before the optimizer step. `timeout` bounds each wait.
+    public func synchronize(timeout: Double = 600) throws {
+        defer { reset() }
+        guard communicator.size > 1, !noSync else { return }
+        for b in buckets.indices where !launched[b] { launch(b) }
+        let t0 = Date()
+        for b in buckets.indices {
+            guard let req = pending[b] else { continue }
+            try req.wait(timeout: timeout)
+        }
+        lastWaitSeconds = Date().timeIntervalSince(t0)
+    }
+
+    private func reset() {
+        remaining = perBucketTotals
+        launched = Array(repeating: false, count: buckets.count)
+        pending = [:]
+    }
+
+    /// Fails on every rank, naming the first differing parameter and the ranks,
+    /// when the ranks' models differ in names or shapes.
+    static func checkArchitecture(_ arena: ParameterArena, _ comm: any Communicator) throws {
+        guard comm.size > 1 else { return }
+        let mine = arena.entries.map { "\($0.name)\($0.shape)" }
+        let text = Array(mine.joined(separator: "\n").utf8)
+        var length = [Int64(text.count)]
+        try length.withUnsafeMutableBufferPointer { try comm.broadcast($0, root: 0) }
+        var reference = comm.rank == 0 ? text : [UInt8](repeating: 0, count: Int(length[0]))
+        try reference.withUnsafeMutableBufferPointer { try comm.broadcast($0, root: 0) }
+        let theirs = String(decoding: reference, as: UTF8.self).split(separator: "\n").map(String.init)
+        var mismatch = ""
+        if theirs != mine {
+            if let i = zip(mine, theirs).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                mismatch = "parameter \(i): rank \(comm.rank) has \(mine[i]), rank 0 has \(theirs[i])"
+            } else {
+                mismatch = "rank \(comm.rank) has \(mine.count) parameters, rank 0 has \(theirs.count)"
+            }
+        }
+        let bad = try comm.allgather(Int32(mismatch.isEmpty ? 0 : 1))
+        if let first = bad.firstIndex(of: 1) {
+            let ranks = bad.enumerated().filter { $0.element == 1 }.map { String($0.offset) }.joined(separator: ", ")
+            throw DataParallelError.modelMismatch(mismatch.isEmpty
+                ? "rank \(first) differs from rank 0 (ranks with a different model: \(ranks))"
+                : mismatch + " (ranks with a different model: \(ranks))")
+        }
+    }
+}
