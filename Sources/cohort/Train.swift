@@ -39,6 +39,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
+    @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -101,11 +102,13 @@ struct Train: ParsableCommand {
             try batches.seek(to: point.samplesConsumed)
         }
         var trainSeconds = 0.0, commSeconds = 0.0
+        let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
         for step in startStep..<totalSteps {
             let t0 = monotonicSeconds()
             let global = batches.nextIndices().indices
+            try trace?.record(step: step + 1, global)
             let batch = try train.makeBatch(indices: Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)]))
             schedule.apply(to: opt)
             opt.zeroGrad()
@@ -245,4 +248,21 @@ func writeJSON(_ object: [String: Any], to path: String) throws {
     } catch {
         throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
     }
+}
+
+/// Appends "step N: id id …" lines to a file (the samples each step trained on).
+final class SampleTrace {
+    let handle: FileHandle
+    let path: String
+    init(_ path: String) throws {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CohortError.badFile(path: path, "cannot open for --trace-samples") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+    func record(step: Int, _ ids: [Int]) throws {
+        handle.write(Data(("step \(step): " + ids.map(String.init).joined(separator: " ") + "\n").utf8))
+    }
+    deinit { try? handle.close() }
 }

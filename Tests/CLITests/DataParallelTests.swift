@@ -33,4 +33,45 @@ import Testing
         #expect(r.status != 0)
         #expect(r.output.contains("--global-batch") && r.output.contains("1, 2, 4, 8"), "\(r.output)")
     }
+
+    @Test func resumeOnAnotherWorldSizeSeesExactlyTheSameSamples() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--steps", "30", "--global-batch", "64", "--hidden", "64", "--log-every", "1000"]
+        let reference = dir.appendingPathComponent("reference.trace").path
+        let r0 = try CLI.run(base + ["--trace-samples", reference, "--checkpoint-dir", dir.appendingPathComponent("ref").path,
+                                     "--checkpoint-every", "30"])
+        #expect(r0.status == 0, "\(r0.output)")
+        // np=4 until it is killed right after its step-10 checkpoint (injected crash in the 2nd save), then np=2.
+        let ckpt = dir.appendingPathComponent("ckpt").path
+        let trace = dir.appendingPathComponent("resumed.trace").path
+        let r4 = try CLI.runExecutable("/usr/bin/env", ["COHORT_TEST_CRASH_POINT=data@2", "mpirun", "--allow-run-as-root", "--oversubscribe",
+                                                        "--bind-to", "none", "-np", "4", CLI.binary] + base
+                                       + ["--trace-samples", trace, "--checkpoint-dir", ckpt, "--checkpoint-every", "10"])
+        #expect(r4.status != 0, "the np=4 run should have been killed in its second save")
+        let r2 = try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                                                        "-np", "2", CLI.binary] + base
+                                       + ["--trace-samples", trace, "--checkpoint-dir", ckpt, "--checkpoint-every", "10", "--resume", "auto"])
+        #expect(r2.status == 0, "\(r2.output)")
+        #expect(r2.stderr.contains("resumed from") && r2.stderr.contains("step-00000010"), "\(r2.stderr)")
+        // The np=4 run traced steps 1…20 before dying; the resumed run re-traces 11…30.
+        // Every step's samples must match the reference, and steps 11…20 must match themselves.
+        var seen: [Int: String] = [:]
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        let ref = Dictionary(uniqueKeysWithValues: try String(contentsOfFile: reference, encoding: .utf8).split(separator: "\n").map { line -> (Int, String) in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            return (Int(parts[0].dropFirst(5))!, String(parts[1]))
+        })
+        for line in lines {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            let step = Int(parts[0].dropFirst(5))!
+            #expect(ref[step] == String(parts[1]), "step \(step) trained on other samples than the uninterrupted run")
+            if let earlier = seen[step] { #expect(earlier == String(parts[1])) }
+            seen[step] = String(parts[1])
+        }
+        #expect(Set(seen.keys) == Set(1...30))
+        let diff = try CLI.run(["ckpt", "diff", dir.appendingPathComponent("ref").path + "/step-00000030", ckpt + "/step-00000030",
+                                "--rtol", "1e-5", "--atol", "1e-6"])
+        #expect(diff.status == 0, "\(diff.output)")
+    }
 }
