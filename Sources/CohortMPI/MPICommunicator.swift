@@ -161,6 +161,13 @@ public final class MPICommunicator: Communicator {
 
     public func allreduce<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
         guard let base = buffer.baseAddress else { return }
+        if let count = Int32(exactly: buffer.count) {
+            // The common case: one call, no piece list (this path is latency-critical).
+            try check(MPI_Allreduce(cohort_mpi_in_place(), base, count, MPICommunicator.datatype(T.elementKind),
+                                    MPICommunicator.mpiOp(op), comm), "allreduce")
+            if op == .average { MPICommunicator.divide(buffer, by: size) }
+            return
+        }
         for p in MPICommunicator.pieces(buffer.count) {
             try check(MPI_Allreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
                                     MPICommunicator.mpiOp(op), comm), "allreduce")
