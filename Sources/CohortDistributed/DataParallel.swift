@@ -80,6 +80,9 @@ public final class DataParallel {
         let b = bucketOfEntry[entry]
         remaining[b] -= 1
         if remaining[b] == 0 { launch(b) }
+        // MPI progresses non-blocking collectives only inside MPI calls: poke the
+        // ones in flight so they advance while backward continues.
+        for (_, req) in pending { _ = try? req.test() }
     }
 
     private func launch(_ b: Int) {

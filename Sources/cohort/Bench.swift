@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a reference workload (w1: MLP training, w6: checkpoint save/load, w7: batch-1 inference latency, w8: start-up to first step).")
 
-    @Argument(help: "Workload: w1, w6, w7, w8 or allreduce.") var workload: String
+    @Argument(help: "Workload: w1, w5, w6, w7, w8 or allreduce.") var workload: String
     @Option(help: "Directory for W6's files (default: the system temporary directory).") var dir = NSTemporaryDirectory()
     @Option(help: "BLAS threads.") var threads: Int = 1
     @Option(help: "Steps per timed repeat (W1) or calls per repeat (W7).") var steps: Int?
@@ -21,16 +21,18 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var w8Child = false
     @Flag(help: .hidden) var worker = false
     @Option(help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
+    @Flag(help: .hidden) var noComm = false
 
     func run() throws {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }
         switch workload.lowercased() {
         case "w1": try W1Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
+        case "w5": try W5Bench(steps: steps ?? 20, repeats: min(repeats, 5), json: json, worker: worker, communicate: !noComm).run()
         case "allreduce": try AllreduceBench(ranks: np, rounds: min(repeats, 3), json: json, worker: worker).run()
         case "w6": try W6Bench(repeats: min(repeats, 5), directory: dir, json: json, asyncSteps: steps ?? 60).run()
         case "w7": try W7Bench(threads: threads, calls: steps ?? 2000, warmup: warmup ?? 200, repeats: repeats, seed: seed, json: json).run()
         case "w8": try W8Bench(threads: threads, repeats: repeats, child: w8Child, json: json).run()
-        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w6, w7, w8, allreduce")
+        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w5, w6, w7, w8, allreduce")
         }
     }
 }

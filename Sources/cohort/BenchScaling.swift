@@ -1,0 +1,78 @@
+// `cohort bench w5`: weak scaling of W1 over MPI — 2 ranks × 1 thread, batch 256
+// per rank, with the data-parallel gradient averaging on, and the same 2 ranks
+// with it off (the no-communication ceiling: on 2 vCPUs two processes reach only
+// ~1.3× one), next to 1 rank × 1 thread, in the same run.
+import CohortCollectives
+import CohortCore
+import CohortDistributed
+import CohortMPI
+import CohortOptim
+import Foundation
+
+struct W5Bench {
+    let steps: Int, repeats: Int, json: Bool, worker: Bool, communicate: Bool
+
+    /// Under mpirun: W1 steps with (or without) gradient averaging; rank 0 prints
+    /// "total_samples_per_s comm_wait_share" per repeat.
+    func runWorker() throws {
+        try BLASRuntime.configureThreads(requested: 1)
+        let comm = try MPIRuntime.initialize()
+        defer { MPIRuntime.finalize() }
+        var w = W1Setup(seed: 0)
+        let ddp = try DataParallel(model: w.model, arena: w.arena, communicator: comm)
+        ddp.noSync = !communicate
+        for _ in 0..<5 { try w.step(beforeUpdate: { try ddp.synchronize() }) }
+        for _ in 0..<repeats {
+            try comm.barrier()
+            let t0 = monotonicSeconds()
+            var wait = 0.0
+            for _ in 0..<steps {
+                try w.step(beforeUpdate: { try ddp.synchronize(); wait += ddp.lastWaitSeconds })
+            }
+            try comm.barrier()
+            let elapsed = monotonicSeconds() - t0
+            let sps = Double(steps * W1Setup.batch * comm.size) / elapsed
+            if comm.rank == 0 { print("\(sps) \(wait / elapsed)") }
+        }
+    }
+
+    func run() throws {
+        if worker { return try runWorker() }
+        // 1 rank × 1 thread, in this process.
+        try BLASRuntime.configureThreads(requested: 1)
+        var single: [Double] = []
+        var w = W1Setup(seed: 0)
+        for _ in 0..<5 { try w.step() }
+        func measureSingle() throws {
+            let t0 = monotonicSeconds()
+            for _ in 0..<steps { try w.step() }
+            single.append(Double(steps * W1Setup.batch) / (monotonicSeconds() - t0))
+        }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let mpirun = ["mpirun", "--allow-run-as-root", "--bind-to", "none", "-np", "2", "-x", "OPENBLAS_NUM_THREADS=1"]
+        var real: [Double] = [], ceiling: [Double] = [], waitShare: [Double] = []
+        for _ in 0..<2 {
+            try measureSingle()
+            for comm in [true, false] {
+                let out = try AllreduceBench(ranks: 2, rounds: 1, json: false, worker: false).runCapturing(
+                    mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)"] + (comm ? [] : ["--no-comm"]))
+                for line in out.split(separator: "\n") {
+                    let f = line.split(separator: " ").compactMap { Double($0) }
+                    guard f.count == 2 else { continue }
+                    if comm { real.append(f[0]); waitShare.append(f[1]) } else { ceiling.append(f[0]) }
+                }
+            }
+            try measureSingle()
+        }
+        func med(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+        let base = med(single)
+        var r = BenchResult(workload: "W5 weak scaling W1 2x1 thread", threads: 1, metric: "efficiency", unit: "ratio",
+                            values: real.map { $0 / (2 * base) })
+        let ceilEff = med(ceiling) / (2 * base)
+        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", med(real).rounded(to: 0)),
+                   ("no_comm_samples_per_s", med(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
+                   ("share_of_ceiling", (med(real) / med(ceiling)).rounded(to: 3)),
+                   ("exposed_comm_wait_share", med(waitShare).rounded(to: 4))]
+        r.emit(json: json)
+    }
+}
