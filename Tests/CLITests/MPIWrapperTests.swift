@@ -6,24 +6,8 @@ import Testing
 @Suite(.serialized) struct MPIWrapperTests {
     var selfTest: String { URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("MPISelfTest").path }
 
-    func run(_ executable: String, _ args: [String], timeout: Double = 120) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        let dir = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        p.standardError = try FileHandle(forWritingTo: err)
-        try p.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    func run(_ executable: String, _ args: [String]) throws -> CLIResult {
+        try CLI.runExecutable(executable, args, timeout: 120)
     }
 
     @Test func singletonWithoutMpirun() throws {
