@@ -10,7 +10,7 @@ import CohortOptim
 import Foundation
 
 struct W5Bench {
-    let steps: Int, repeats: Int, json: Bool, worker: Bool, communicate: Bool
+    let steps: Int, repeats: Int, json: Bool, worker: Bool, communicate: Bool, bucketMB: Double
 
     /// Under mpirun: W1 steps with (or without) gradient averaging; rank 0 prints
     /// "total_samples_per_s comm_wait_share" per repeat.
@@ -19,7 +19,7 @@ struct W5Bench {
         let comm = try MPIRuntime.initialize()
         defer { MPIRuntime.finalize() }
         var w = W1Setup(seed: 0)
-        let ddp = try DataParallel(model: w.model, arena: w.arena, communicator: comm)
+        let ddp = try DataParallel(model: w.model, arena: w.arena, communicator: comm, bucketMegabytes: bucketMB)
         ddp.noSync = !communicate
         for _ in 0..<5 { try w.step(beforeUpdate: { try ddp.synchronize() }) }
         for _ in 0..<repeats {
@@ -55,7 +55,7 @@ struct W5Bench {
             try measureSingle()
             for comm in [true, false] {
                 let out = try AllreduceBench(ranks: 2, rounds: 1, json: false, worker: false).runCapturing(
-                    mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)"] + (comm ? [] : ["--no-comm"]))
+                    mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"] + (comm ? [] : ["--no-comm"]))
                 for line in out.split(separator: "\n") {
                     let f = line.split(separator: " ").compactMap { Double($0) }
                     guard f.count == 2 else { continue }
