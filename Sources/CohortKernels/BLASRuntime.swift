@@ -173,21 +173,28 @@ public struct BLASThreadPolicy: Sendable, Equatable {
     public var warning: String?
 
     /// `--threads` wins, then a positive `OPENBLAS_NUM_THREADS`, else `cores / localSize`, at least 1.
+    /// A count that, times the ranks on this node, exceeds its cores carries a warning
+    /// (oversubscribed ranks lose 10–20 % or more here).
     /// - Throws: `CohortError.badFlag` when `requested` is below 1.
     public static func resolve(requested: Int?, environment: [String: String], cores: Int,
                                localSize: Int) throws -> BLASThreadPolicy {
+        var policy: BLASThreadPolicy
         if let n = requested {
             guard n >= 1 else { throw CohortError.badFlag(flag: "--threads", "must be at least 1, got \(n)") }
-            return BLASThreadPolicy(count: n, source: .flag)
+            policy = BLASThreadPolicy(count: n, source: .flag)
+        } else if let raw = environment["OPENBLAS_NUM_THREADS"], let n = Int(raw.trimmingCharacters(in: .whitespaces)), n >= 1 {
+            policy = BLASThreadPolicy(count: n, source: .environment)
+        } else {
+            let ignored = environment["OPENBLAS_NUM_THREADS"].map { "OPENBLAS_NUM_THREADS='\($0)' is not a positive integer; ignoring it" }
+            policy = BLASThreadPolicy(count: max(1, cores / max(1, localSize)), source: .coresPerRank, warning: ignored)
         }
-        var warning: String?
-        if let raw = environment["OPENBLAS_NUM_THREADS"] {
-            if let n = Int(raw.trimmingCharacters(in: .whitespaces)), n >= 1 {
-                return BLASThreadPolicy(count: n, source: .environment)
-            }
-            warning = "OPENBLAS_NUM_THREADS='\(raw)' is not a positive integer; ignoring it"
+        let ranks = max(1, localSize)
+        if policy.count * ranks > cores && cores > 0 {
+            let note = "\(ranks) rank(s) × \(policy.count) BLAS thread(s) on this node exceed its \(cores) cores (oversubscribed; "
+                + (policy.source == .coresPerRank ? "start fewer ranks per node)" : "leave \(policy.source.rawValue) unset for cores ÷ ranks)")
+            policy.warning = policy.warning.map { $0 + "; " + note } ?? note
         }
-        return BLASThreadPolicy(count: max(1, cores / max(1, localSize)), source: .coresPerRank, warning: warning)
+        return policy
     }
 }
 

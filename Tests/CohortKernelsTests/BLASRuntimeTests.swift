@@ -125,9 +125,9 @@ private let sse3CPU = CPUFeatures(flags: ["sse2", "pni", "ssse3"])
 @Suite struct ThreadPolicyTests {
     @Test func flagWinsThenEnvironmentThenCoresPerRank() throws {
         let env = ["OPENBLAS_NUM_THREADS": "3"]
-        #expect(try BLASThreadPolicy.resolve(requested: 5, environment: env, cores: 8, localSize: 2)
+        #expect(try BLASThreadPolicy.resolve(requested: 5, environment: env, cores: 16, localSize: 2)
             == BLASThreadPolicy(count: 5, source: .flag))
-        #expect(try BLASThreadPolicy.resolve(requested: nil, environment: env, cores: 8, localSize: 2)
+        #expect(try BLASThreadPolicy.resolve(requested: nil, environment: env, cores: 16, localSize: 2)
             == BLASThreadPolicy(count: 3, source: .environment))
         #expect(try BLASThreadPolicy.resolve(requested: nil, environment: [:], cores: 8, localSize: 2)
             == BLASThreadPolicy(count: 4, source: .coresPerRank))
@@ -140,6 +140,16 @@ private let sse3CPU = CPUFeatures(flags: ["sse2", "pni", "ssse3"])
             let p = try BLASThreadPolicy.resolve(requested: nil, environment: ["OPENBLAS_NUM_THREADS": raw], cores: 2, localSize: 1)
             #expect(p.count == 2 && p.source == .coresPerRank && p.warning != nil, "OPENBLAS_NUM_THREADS='\(raw)'")
         }
+    }
+
+    @Test func oversubscriptionIsWarned() throws {
+        let flag = try BLASThreadPolicy.resolve(requested: 2, environment: [:], cores: 2, localSize: 2)
+        #expect(flag.count == 2 && flag.warning?.contains("exceed its 2 cores") == true && flag.warning?.contains("--threads") == true)
+        let env = try BLASThreadPolicy.resolve(requested: nil, environment: ["OPENBLAS_NUM_THREADS": "2"], cores: 2, localSize: 2)
+        #expect(env.warning?.contains("OPENBLAS_NUM_THREADS") == true)
+        let ranks = try BLASThreadPolicy.resolve(requested: nil, environment: [:], cores: 2, localSize: 4)
+        #expect(ranks.count == 1 && ranks.warning?.contains("fewer ranks") == true)
+        #expect(try BLASThreadPolicy.resolve(requested: nil, environment: [:], cores: 2, localSize: 2).warning == nil)
     }
 
     @Test func badFlagThrows() {
