@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
     @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
             help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
+    @Option(help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
     @Option(help: "Hidden layer widths, comma-separated.") var hidden = "512,256"
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
@@ -71,6 +72,9 @@ struct Train: ParsableCommand {
             throw CohortError.badFlag(flag: "--global-batch", "\(batchSize) does not divide among \(comm.size) ranks; valid world sizes: \(valid)")
         }
         let localBatch = batchSize / comm.size
+        guard accumulate >= 1, localBatch % accumulate == 0 else {
+            throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
+        }
         let (train, test) = try loadData()
         var generator = RandomGenerator(seed: seed)
         let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
@@ -101,7 +105,7 @@ struct Train: ParsableCommand {
             losses = point.losses
             try batches.seek(to: point.samplesConsumed)
         }
-        var trainSeconds = 0.0, commSeconds = 0.0
+        var trainSeconds = 0.0, commSeconds = 0.0, dataSeconds = 0.0
         let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
@@ -109,19 +113,29 @@ struct Train: ParsableCommand {
             let t0 = monotonicSeconds()
             let global = batches.nextIndices().indices
             try trace?.record(step: step + 1, global)
-            let batch = try train.makeBatch(indices: Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)]))
+            let local = Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)])
             schedule.apply(to: opt)
             opt.zeroGrad()
-            let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+            // Gradient accumulation: k micro-batches, communication only after the last.
+            let micro = localBatch / accumulate
+            var localLoss: Float = 0
+            for m in 0..<accumulate {
+                let d0 = monotonicSeconds()
+                let batch = try train.makeBatch(indices: Array(local[(m * micro)..<((m + 1) * micro)]))
+                dataSeconds += monotonicSeconds() - d0
+                ddp.noSync = m < accumulate - 1
+                let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+                localLoss += try loss.item() / Float(accumulate)
+                try (accumulate == 1 ? loss : loss / Float(accumulate)).backward()
+            }
             // The global loss (mean over ranks): every rank sees the same value and decisions.
-            let value = comm.size > 1 ? try comm.allreduce([loss.item()], op: .average)[0] : try loss.item()
+            let value = comm.size > 1 ? try comm.allreduce([localLoss], op: .average)[0] : localLoss
             guard value.isFinite else {
                 let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
                 let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
                 throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy of the model's logits) is \(shown)\(culprit). "
                                             + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
             }
-            try loss.backward()
             try ddp.synchronize()
             commSeconds += ddp.lastWaitSeconds
             if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
@@ -177,7 +191,8 @@ struct Train: ParsableCommand {
                 "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
                 "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
                 "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
-                "local_batch": localBatch, "comm_wait_seconds": commSeconds, "train_seconds": trainSeconds,
+                "local_batch": localBatch, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
+                "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
             try writeJSON(summary, to: path)

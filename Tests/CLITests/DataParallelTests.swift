@@ -74,4 +74,22 @@ import Testing
                                 "--rtol", "1e-5", "--atol", "1e-6"])
         #expect(diff.status == 0, "\(diff.output)")
     }
+
+    /// SGD: Adam's m/√v turns rounding differences in near-zero gradients into visible
+    /// ones, which says nothing about accumulation itself.
+    @Test func accumulationMatchesOneBigBatch() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--steps", "30", "--global-batch", "128", "--hidden", "128", "--optimizer", "sgd", "--lr", "0.05",
+                    "--checkpoint-every", "30", "--log-every", "1000"]
+        let one = dir.appendingPathComponent("plain").path, acc = dir.appendingPathComponent("acc").path
+        #expect(try CLI.run(base + ["--checkpoint-dir", one]).status == 0)
+        let r = try mpirun(2, base + ["--accumulate", "4", "--checkpoint-dir", acc, "--summary-json", acc + ".json"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(try CLI.readJSON(acc + ".json")["accumulate"] as? Int == 4)
+        let diff = try CLI.run(["ckpt", "diff", one + "/step-00000030", acc + "/step-00000030", "--rtol", "1e-5", "--atol", "1e-6"])
+        #expect(diff.status == 0, "\(diff.output)")
+        let bad = try CLI.run(["train", "--steps", "1", "--global-batch", "128", "--accumulate", "3"])
+        #expect(bad.status != 0 && bad.stderr.contains("--accumulate"), "\(bad.output)")
+    }
 }
