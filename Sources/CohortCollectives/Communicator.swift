@@ -73,6 +73,12 @@ public protocol Communicator: AnyObject {
     func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest
     /// Gathers equal-sized pieces from every rank, in rank order, into `receive` (size × send.count).
     func allgather<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws
+    /// Gathers pieces of different sizes: rank r contributes `counts[r]` elements; the
+    /// result is their concatenation in rank order (receive.count == counts.sum()).
+    func allgatherv<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, counts: [Int], into receive: UnsafeMutableBufferPointer<T>) throws
+    /// Reduces `send` (size × receive.count elements) across ranks and leaves block r of
+    /// the result on rank r (`average` divides floating-point results by size).
+    func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws
     /// Sends `buffer` to `destination` with `tag`.
     func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws
     /// Receives into `buffer` from `source` with `tag`.

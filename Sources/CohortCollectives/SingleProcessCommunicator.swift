@@ -36,6 +36,13 @@ public final class SingleProcessCommunicator: Communicator {
         }
         if let s = send.baseAddress, let r = receive.baseAddress { r.update(from: s, count: send.count) }
     }
+    public func allgatherv<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, counts: [Int], into receive: UnsafeMutableBufferPointer<T>) throws {
+        guard counts == [send.count] else { throw CommunicationError.invalidArgument("allgatherv: counts \(counts) for one rank sending \(send.count)") }
+        try allgather(send, into: receive)
+    }
+    public func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
+        try allgather(send, into: receive)
+    }
     public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
         throw CommunicationError.invalidArgument("send: a size-1 group has no rank \(destination)")
     }

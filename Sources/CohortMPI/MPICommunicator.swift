@@ -211,6 +211,33 @@ public final class MPICommunicator: Communicator {
                                 receive.baseAddress, count, MPICommunicator.datatype(T.elementKind), comm), "allgather")
     }
 
+    public func allgatherv<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, counts: [Int], into receive: UnsafeMutableBufferPointer<T>) throws {
+        guard counts.count == size, counts[rank] == send.count, counts.reduce(0, +) == receive.count else {
+            throw CommunicationError.invalidArgument("allgatherv: counts \(counts) do not match \(size) ranks, this rank's \(send.count) elements and a receive buffer of \(receive.count)")
+        }
+        let c32 = counts.compactMap { Int32(exactly: $0) }
+        var displacements: [Int32] = []
+        var acc = 0
+        for c in counts { guard let d = Int32(exactly: acc) else { break }; displacements.append(d); acc += c }
+        guard c32.count == size, displacements.count == size else {
+            throw CommunicationError.invalidArgument("allgatherv: counts \(counts) exceed MPI's int range")
+        }
+        let t = MPICommunicator.datatype(T.elementKind)
+        try check(MPI_Allgatherv(send.baseAddress, c32[rank], t, receive.baseAddress, c32, displacements, t, comm), "allgatherv")
+    }
+
+    public func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
+        guard send.count == receive.count * size else {
+            throw CommunicationError.invalidArgument("reduceScatter: send holds \(send.count) elements, needs \(receive.count) × \(size)")
+        }
+        guard let count = Int32(exactly: receive.count) else {
+            throw CommunicationError.invalidArgument("reduceScatter: \(receive.count) elements per rank exceed MPI's int count")
+        }
+        try check(MPI_Reduce_scatter_block(send.baseAddress, receive.baseAddress, count, MPICommunicator.datatype(T.elementKind),
+                                           MPICommunicator.mpiOp(op), comm), "reduceScatter")
+        if op == .average { MPICommunicator.divide(receive, by: size) }
+    }
+
     public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
         try checkRank(destination, "send")
         for p in MPICommunicator.pieces(buffer.count) {

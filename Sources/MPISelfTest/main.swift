@@ -48,6 +48,21 @@ do {
     // allgather
     expect(try world.allgather(Int64(r * 10)) == (0..<n).map { Int64($0 * 10) }, "allgather")
 
+    // allgatherv: rank k sends k + 1 copies of k
+    let counts = (0..<n).map { $0 + 1 }
+    var gathered = [Int32](repeating: -1, count: counts.reduce(0, +))
+    try [Int32](repeating: Int32(r), count: r + 1).withUnsafeBufferPointer { s in
+        try gathered.withUnsafeMutableBufferPointer { try world.allgatherv(s, counts: counts, into: $0) }
+    }
+    expect(gathered == (0..<n).flatMap { [Int32](repeating: Int32($0), count: $0 + 1) }, "allgatherv")
+
+    // reduce-scatter: every rank sends [0, 1, …, 2n-1]; rank k gets block k summed
+    var block = [Float](repeating: 0, count: 2)
+    try (0..<(2 * n)).map(Float.init).withUnsafeBufferPointer { s in
+        try block.withUnsafeMutableBufferPointer { try world.reduceScatter(s, into: $0, op: .sum) }
+    }
+    expect(block == [Float(2 * r * n), Float((2 * r + 1) * n)], "reduceScatter sum")
+
     // ring send/receive (even ranks send first to avoid a cycle of blocking sends)
     if n > 1 {
         let next = (r + 1) % n, prev = (r + n - 1) % n
