@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
     @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
             help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
     @Option(help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
+    @Flag(help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
+    @Option(name: .customLong("virtual-shards"), help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = 8
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
     @Option(help: "Hidden layer widths, comma-separated.") var hidden = "512,256"
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
@@ -64,7 +66,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let usedThreads = try BLASRuntime.configureThreads(requested: threads)
+        // Deterministic mode pins BLAS to one thread: a GEMM's bits depend on how it is split.
+        let usedThreads = try BLASRuntime.configureThreads(requested: threads ?? (deterministic ? 1 : nil))
         let comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
         defer { if comm.size > 1 { MPIRuntime.finalize() } }
         guard batchSize % comm.size == 0 else {
@@ -80,6 +83,15 @@ struct Train: ParsableCommand {
         let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
         let arena = ParameterArena(net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
+        var reducer: VirtualShardReducer?
+        if deterministic {
+            guard accumulate == 1 else { throw CohortError.badFlag(flag: "--accumulate", "cannot be combined with --deterministic (use --virtual-shards)") }
+            guard batchSize % virtualShards == 0 else {
+                throw CohortError.badFlag(flag: "--virtual-shards", "\(virtualShards) shards do not divide the global batch \(batchSize)")
+            }
+            reducer = try VirtualShardReducer(shards: virtualShards, communicator: comm, elements: arena.count)
+            ddp.noSync = true   // gradients are combined by the fixed tree instead
+        }
         let opt = makeOptimizer(arena)
         let stepsPerEpoch = train.count / batchSize
         guard stepsPerEpoch > 0 else {
@@ -116,9 +128,27 @@ struct Train: ParsableCommand {
             let local = Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)])
             schedule.apply(to: opt)
             opt.zeroGrad()
+            var localLoss: Float = 0
+            if let reducer {
+                // Deterministic: one backward per virtual shard, then the fixed-order tree.
+                let shardSize = batchSize / reducer.shards
+                for i in 0..<reducer.perRank {
+                    let j = reducer.firstShard + i
+                    let d0 = monotonicSeconds()
+                    let batch = try train.makeBatch(indices: Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
+                    dataSeconds += monotonicSeconds() - d0
+                    arena.zeroGrad()
+                    let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+                    localLoss += try loss.item() / Float(reducer.perRank)
+                    try loss.backward()
+                    reducer.store(local: i, from: arena.grads.pointer)
+                }
+                let c0 = monotonicSeconds()
+                try reducer.reduce(into: arena.grads.pointer)
+                commSeconds += monotonicSeconds() - c0
+            } else {
             // Gradient accumulation: k micro-batches, communication only after the last.
             let micro = localBatch / accumulate
-            var localLoss: Float = 0
             for m in 0..<accumulate {
                 let d0 = monotonicSeconds()
                 let batch = try train.makeBatch(indices: Array(local[(m * micro)..<((m + 1) * micro)]))
@@ -128,6 +158,7 @@ struct Train: ParsableCommand {
                 localLoss += try loss.item() / Float(accumulate)
                 try (accumulate == 1 ? loss : loss / Float(accumulate)).backward()
             }
+            }
             // The global loss (mean over ranks): every rank sees the same value and decisions.
             let value = comm.size > 1 ? try comm.allreduce([localLoss], op: .average)[0] : localLoss
             guard value.isFinite else {
@@ -136,8 +167,10 @@ struct Train: ParsableCommand {
                 throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy of the model's logits) is \(shown)\(culprit). "
                                             + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
             }
-            try ddp.synchronize()
-            commSeconds += ddp.lastWaitSeconds
+            if reducer == nil {
+                try ddp.synchronize()
+                commSeconds += ddp.lastWaitSeconds
+            }
             if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
             if let bad = arena.firstNonFiniteGrad() {
                 throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
@@ -191,7 +224,7 @@ struct Train: ParsableCommand {
                 "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
                 "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
                 "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
-                "local_batch": localBatch, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
+                "local_batch": localBatch, "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
                 "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
@@ -214,7 +247,8 @@ struct Train: ParsableCommand {
         [KeyValue("model", model), KeyValue("dataset", "\(dataset.name) (\(dataset.count) samples)"), KeyValue("hidden", hidden),
          KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
-         KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)")]
+         KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
+         KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
     }
 
     func loadData() throws -> (ClassificationDataset, ClassificationDataset) {

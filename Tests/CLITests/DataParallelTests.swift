@@ -92,4 +92,37 @@ import Testing
         let bad = try CLI.run(["train", "--steps", "1", "--global-batch", "128", "--accumulate", "3"])
         #expect(bad.status != 0 && bad.stderr.contains("--accumulate"), "\(bad.output)")
     }
+
+    func sha(_ path: String) throws -> String { try CLI.readJSON(path)["weights_sha256"] as? String ?? "" }
+
+    @Test func deterministicModeIsBitwiseIdenticalForEveryWorldSize() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--steps", "8", "--global-batch", "64", "--hidden", "64", "--deterministic", "--log-every", "1000"]
+        let one = dir.appendingPathComponent("np1.json").path
+        #expect(try CLI.run(base + ["--summary-json", one]).status == 0)
+        let expected = try sha(one)
+        for n in [2, 4, 8] {
+            let out = dir.appendingPathComponent("np\(n).json").path
+            let r = try mpirun(n, base + ["--summary-json", out])
+            #expect(r.status == 0, "np=\(n): \(r.output)")
+            #expect(try sha(out) == expected, "np=\(n)")
+        }
+    }
+
+    @Test func deterministicResumeOnAnotherWorldSizeIsBitwiseIdentical() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--steps", "20", "--global-batch", "64", "--hidden", "64", "--deterministic", "--log-every", "1000"]
+        let reference = dir.appendingPathComponent("ref.json").path
+        #expect(try CLI.run(base + ["--summary-json", reference]).status == 0)
+        let ckpt = dir.appendingPathComponent("ckpt").path, out = dir.appendingPathComponent("resumed.json").path
+        let r4 = try CLI.runExecutable("/usr/bin/env", ["COHORT_TEST_CRASH_POINT=manifest@2", "mpirun", "--allow-run-as-root", "--oversubscribe",
+                                                        "--bind-to", "none", "-np", "4", CLI.binary] + base
+                                       + ["--checkpoint-dir", ckpt, "--checkpoint-every", "7"])
+        #expect(r4.status != 0, "the np=4 run should have died in its second save")
+        let r2 = try mpirun(2, base + ["--checkpoint-dir", ckpt, "--checkpoint-every", "7", "--resume", "auto", "--summary-json", out])
+        #expect(r2.status == 0 && r2.stderr.contains("step-00000007"), "\(r2.output)")
+        #expect(try sha(out) == sha(reference))
+    }
 }

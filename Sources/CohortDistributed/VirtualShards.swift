@@ -1,0 +1,80 @@
+// Deterministic mode: each global batch is cut into K fixed virtual shards; a
+// rank computes the gradients of a contiguous range of them, one shard at a
+// time, and the K shard gradients are summed along one fixed binary tree (pairs
+// (0,1), (2,3), … then (01,23), …), across ranks with point-to-point messages
+// where a pair spans two ranks. Every addition happens in the same order for
+// any world size that divides K, so the update is bitwise the same.
+// Cost: K/world backward passes per rank on 1/K-sized batches (smaller GEMMs),
+// one arena-sized buffer per local shard, and log2(K) sequential reduction levels
+// instead of one bandwidth-optimal allreduce.
+import CohortCollectives
+import CohortCore
+import CohortNN
+
+/// Fixed-order reduction of K virtual-shard gradients over a communicator.
+public final class VirtualShardReducer {
+    public let shards: Int
+    public let communicator: any Communicator
+    /// Shards per rank, and this rank's first shard.
+    public let perRank: Int
+    public var firstShard: Int { communicator.rank * perRank }
+    private let buffers: [Storage]
+    private let count: Int
+
+    /// - Throws: if K is not a power of two or the world size does not divide it
+    ///   (the error lists the world sizes that do).
+    public init(shards: Int, communicator: any Communicator, elements: Int) throws {
+        guard shards >= 1, shards & (shards - 1) == 0 else {
+            throw CohortError.badFlag(flag: "--virtual-shards", "\(shards) must be a power of two")
+        }
+        guard shards % communicator.size == 0 else {
+            let valid = (1...shards).filter { shards % $0 == 0 }.map(String.init).joined(separator: ", ")
+            throw CohortError.badFlag(flag: "--virtual-shards", "\(shards) shards do not divide among \(communicator.size) ranks; valid world sizes: \(valid)")
+        }
+        self.shards = shards
+        self.communicator = communicator
+        self.perRank = shards / communicator.size
+        self.count = elements
+        self.buffers = (0..<perRank).map { _ in Storage(zeros: elements) }
+    }
+
+    /// Stores the gradient of local shard `i` (0-based among this rank's shards).
+    public func store(local i: Int, from grads: UnsafePointer<Float>) {
+        buffers[i].pointer.update(from: grads, count: count)
+    }
+
+    private func owner(_ shard: Int) -> Int { shard / perRank }
+
+    /// Sums the K shard gradients along the fixed tree, divides by K and writes the
+    /// result into `out` on every rank.
+    public func reduce(into out: UnsafeMutablePointer<Float>) throws {
+        let me = communicator.rank
+        var width = 1
+        while width < shards {
+            var i = 0
+            while i < shards {
+                let a = i, b = i + width
+                let oa = owner(a), ob = owner(b)
+                if oa == me && ob == me {
+                    Elementwise.axpy(count, alpha: 1, UnsafePointer(buffers[b - firstShard].pointer), buffers[a - firstShard].pointer)
+                } else if ob == me {
+                    try communicator.send(UnsafeBufferPointer(start: buffers[b - firstShard].pointer, count: count), to: oa, tag: b)
+                } else if oa == me {
+                    let incoming = Storage(count: count)
+                    try communicator.receive(into: UnsafeMutableBufferPointer(start: incoming.pointer, count: count), from: ob, tag: b)
+                    // a + b, the same expression as the local case.
+                    Elementwise.axpy(count, alpha: 1, UnsafePointer(incoming.pointer), buffers[a - firstShard].pointer)
+                }
+                i += 2 * width
+            }
+            width *= 2
+        }
+        let result = Storage(count: count)
+        if me == 0 {
+            result.pointer.update(from: buffers[0].pointer, count: count)
+            Elementwise.scale(count, alpha: 1 / Float(shards), result.pointer)
+        }
+        try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
+        out.update(from: result.pointer, count: count)
+    }
+}
