@@ -6,9 +6,9 @@ SWIFT     ?= swift
 BUILD_DIR ?= .build
 SWIFTPM   := --scratch-path $(BUILD_DIR)
 BIN       := $(BUILD_DIR)/release/cohort
-DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config
+DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2
 
-.PHONY: all deps build debug demo test bench clean proto
+.PHONY: all deps build debug demo test test-cluster bench clean proto
 
 all: build
 
@@ -47,6 +47,11 @@ test: deps
 	  [ -e "$$t" ] || continue; \
 	  echo "== $$t"; COHORT_BIN="$(abspath $(BIN))" bash "$$t" || exit 1; \
 	done
+
+# Trains across 2 network-namespace hosts over TCP (root + iproute2; also part of `make test`).
+test-cluster: deps
+	$(SWIFT) build -c release $(SWIFTPM)
+	COHORT_BIN="$(abspath $(BIN))" bash tests/cluster-netns.sh
 
 bench: deps
 	$(SWIFT) build -c release $(SWIFTPM)

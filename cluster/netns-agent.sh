@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# mpirun's launch agent for cluster/netns.sh: called like ssh (`agent HOST COMMAND…`),
+# it runs COMMAND inside the namespace that owns HOST's address, with its own TMPDIR
+# (all namespaces share /tmp and the host name, so session directories would collide).
+set -euo pipefail
+PREFIX=${COHORT_NETNS_PREFIX:-cohort}
+NET=${COHORT_NETNS_NET:-10.201.0}
+while [[ "${1:-}" == -* ]]; do shift; done      # ssh-style options, if any
+host=$1; shift
+i=$(( ${host##*.} - 10 ))
+exec ip netns exec "$PREFIX-h$i" env TMPDIR="/tmp/$PREFIX-netns-h$i" bash -c "$*"
