@@ -135,12 +135,16 @@ public final class DataParallel {
                 mismatch = "rank \(comm.rank) has \(mine.count) parameters, rank 0 has \(theirs.count)"
             }
         }
-        let bad = try comm.allgather(Int32(mismatch.isEmpty ? 0 : 1))
-        if let first = bad.firstIndex(of: 1) {
-            let ranks = bad.enumerated().filter { $0.element == 1 }.map { String($0.offset) }.joined(separator: ", ")
-            throw DataParallelError.modelMismatch(mismatch.isEmpty
-                ? "rank \(first) differs from rank 0 (ranks with a different model: \(ranks))"
-                : mismatch + " (ranks with a different model: \(ranks))")
-        }
+        // Every rank learns every rank's finding, so whichever rank prints first names it.
+        let bytes = Array(mismatch.utf8)
+        let counts = try comm.allgather(Int64(bytes.count)).map { Int($0) }
+        guard counts.contains(where: { $0 > 0 }) else { return }
+        var all = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        try bytes.withUnsafeBufferPointer { b in try all.withUnsafeMutableBufferPointer { try comm.allgatherv(b, counts: counts, into: $0) } }
+        let ranks = counts.enumerated().filter { $0.element > 0 }.map { String($0.offset) }.joined(separator: ", ")
+        let first = counts.firstIndex { $0 > 0 }!
+        let start = counts[..<first].reduce(0, +)
+        let finding = String(decoding: all[start..<(start + counts[first])], as: UTF8.self)
+        throw DataParallelError.modelMismatch(finding + " (ranks with a different model: \(ranks))")
     }
 }

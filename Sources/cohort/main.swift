@@ -1,6 +1,8 @@
 // Entry point of the `cohort` command. The OpenBLAS kernel check runs first:
 // it may re-execute the process with OPENBLAS_CORETYPE set (docs/environment.md).
 import ArgumentParser
+import CohortCore
+import CohortDistributed
 import CohortKernels
 import Foundation
 
@@ -12,4 +14,13 @@ struct CohortCommand: ParsableCommand {
 }
 
 BLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
-CohortCommand.main()
+do {
+    var command = try CohortCommand.parseAsRoot()
+    try command.run()
+} catch let error as DataParallelError where RunInfo.current.rank != 0 {
+    // Every rank reached the same verdict; rank 0 prints it once.
+    _ = error
+    exit(1)
+} catch {
+    CohortCommand.exit(withError: error)
+}
