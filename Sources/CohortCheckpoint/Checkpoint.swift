@@ -123,30 +123,41 @@ public final class Checkpoint {
         }
     }
 
+    /// Open data files of one read or verification pass, closed together.
+    private final class DataFiles {
+        let root: String
+        var fds: [String: Int32] = [:]
+        init(root: String) { self.root = root }
+        deinit { for fd in fds.values { close(fd) } }
+
+        /// Reads chunk `c` of tensor `tensor` into `dst` and checks its CRC32C.
+        func read(_ c: Chunk, of tensor: String, into dst: UnsafeMutableRawPointer) throws {
+            let fpath = root + "/" + c.file
+            let fd: Int32
+            if let f = fds[c.file] { fd = f } else {
+                fd = open(fpath, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw CheckpointError.corrupt(path: root, "cannot open \(c.file): \(FileIO.errorText())") }
+                fds[c.file] = fd
+            }
+            try FileIO.readExactly(fd, dst, Int(c.length), offset: c.offset, path: fpath)
+            guard CRC32C.checksum(UnsafeRawPointer(dst), count: Int(c.length)) == c.crc32c else {
+                throw CheckpointError.corrupt(path: root, "tensor \(tensor): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
+            }
+        }
+    }
+
     /// Reads tensor `name` into `destination` (exactly its byte length), checking every chunk's CRC.
     public func read(_ name: String, into destination: UnsafeMutableRawBufferPointer) throws {
         guard let t = record(name) else { throw CheckpointError.mismatch(path: path, "no tensor named \(name)") }
         guard UInt64(destination.count) == t.byteLength else {
             throw CheckpointError.mismatch(path: path, "tensor \(name) has \(t.byteLength) bytes, the destination \(destination.count)")
         }
-        var done = 0
-        var fds: [String: Int32] = [:]
-        defer { for fd in fds.values { close(fd) } }
+        let files = DataFiles(root: path)
         // An empty destination may have no base address; nothing is read through it then.
         let base = destination.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1)!
+        var done = 0
         for c in t.chunks {
-            let fpath = path + "/" + c.file
-            let fd: Int32
-            if let f = fds[c.file] { fd = f } else {
-                fd = open(fpath, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw CheckpointError.corrupt(path: path, "cannot open \(c.file): \(FileIO.errorText())") }
-                fds[c.file] = fd
-            }
-            let dst = base + done
-            try FileIO.readExactly(fd, dst, Int(c.length), offset: c.offset, path: fpath)
-            guard CRC32C.checksum(UnsafeRawPointer(dst), count: Int(c.length)) == c.crc32c else {
-                throw CheckpointError.corrupt(path: path, "tensor \(name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
-            }
+            try files.read(c, of: name, into: base + done)
             done += Int(c.length)
         }
     }
@@ -164,22 +175,9 @@ public final class Checkpoint {
     public func verify() throws {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: CheckpointLayout.chunkBytes, alignment: 64)
         defer { buffer.deallocate() }
-        var fds: [String: Int32] = [:]
-        defer { for fd in fds.values { close(fd) } }
+        let files = DataFiles(root: path)
         for t in manifest.tensors {
-            for c in t.chunks {
-                let fpath = path + "/" + c.file
-                let fd: Int32
-                if let f = fds[c.file] { fd = f } else {
-                    fd = open(fpath, O_RDONLY | O_CLOEXEC)
-                    guard fd >= 0 else { throw CheckpointError.corrupt(path: path, "cannot open \(c.file): \(FileIO.errorText())") }
-                    fds[c.file] = fd
-                }
-                try FileIO.readExactly(fd, buffer, Int(c.length), offset: c.offset, path: fpath)
-                guard CRC32C.checksum(UnsafeRawPointer(buffer), count: Int(c.length)) == c.crc32c else {
-                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
-                }
-            }
+            for c in t.chunks { try files.read(c, of: t.name, into: buffer) }
         }
     }
 }
