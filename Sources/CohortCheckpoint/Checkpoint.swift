@@ -123,8 +123,8 @@ public final class Checkpoint {
         }
     }
 
-    /// Open data files of one read or verification pass, closed together.
-    private final class DataFiles {
+    /// Open data files of one read, verification or export pass, closed together.
+    final class DataFiles {
         let root: String
         var fds: [String: Int32] = [:]
         init(root: String) { self.root = root }

@@ -56,8 +56,7 @@ public final class TensorStream {
     public let record: TensorRecord
     /// Bytes not yet returned.
     public private(set) var remaining: UInt64
-    private let directory: String
-    private var fds: [String: Int32] = [:]
+    private let files: Checkpoint.DataFiles
     private let buffer: UnsafeMutableRawBufferPointer
     private var nextChunk = 0
     private var start = 0, end = 0   // unread bytes of the current chunk: buffer[start..<end]
@@ -81,16 +80,13 @@ public final class TensorStream {
         let r = checkpoint.manifest.tensors[index]
         record = r
         remaining = r.byteLength
-        directory = checkpoint.path
+        files = Checkpoint.DataFiles(root: checkpoint.path)
         // Chunk lengths were checked against the 64 MiB limit when the checkpoint was opened.
         let largest = Int(r.chunks.map(\.length).max() ?? 0)
         buffer = .allocate(byteCount: max(largest, 1), alignment: 64)
     }
 
-    deinit {
-        for fd in fds.values { close(fd) }
-        buffer.deallocate()
-    }
+    deinit { buffer.deallocate() }
 
     /// Copies the next `min(destination.count, remaining)` bytes into `destination`
     /// and returns that count (0 at the end).
@@ -127,18 +123,8 @@ public final class TensorStream {
         while nextChunk < record.chunks.count {
             let c = record.chunks[nextChunk]
             nextChunk += 1
-            let fpath = directory + "/" + c.file
-            let fd: Int32
-            if let f = fds[c.file] { fd = f } else {
-                fd = open(fpath, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw CheckpointError.corrupt(path: directory, "cannot open \(c.file): \(FileIO.errorText())") }
-                fds[c.file] = fd
-            }
             let n = Int(c.length)
-            try FileIO.readExactly(fd, buffer.baseAddress!, n, offset: c.offset, path: fpath)
-            guard CRC32C.checksum(UnsafeRawPointer(buffer.baseAddress!), count: n) == c.crc32c else {
-                throw CheckpointError.corrupt(path: directory, "tensor \(record.name): checksum mismatch in \(c.file) at bytes \(c.offset)..<\(c.offset + c.length)")
-            }
+            try files.read(c, of: record.name, into: buffer.baseAddress!)
             if n > 0 { start = 0; end = n; return true }
         }
         return false
