@@ -36,6 +36,9 @@ let package = Package(
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives"], swiftSettings: release),
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
+        // The coordinator side links neither MPI nor the numeric code.
+        .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
+        .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
@@ -52,6 +55,8 @@ let package = Package(
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
+        .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
+        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+// The coordinator–rank control channel (see ControlChannel.md in docs once written).

@@ -1,0 +1,1 @@
+// The coordinator logic behind `cohort launch`.
