@@ -46,7 +46,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
-        .executableTarget(name: "AllreduceProbe", dependencies: ["CMPI"], cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI"], swiftSettings: release),
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),

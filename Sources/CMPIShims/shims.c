@@ -13,6 +13,7 @@ MPI_Op cohort_mpi_op_max(void) { return MPI_MAX; }
 MPI_Op cohort_mpi_op_min(void) { return MPI_MIN; }
 void *cohort_mpi_in_place(void) { return MPI_IN_PLACE; }
 MPI_Request cohort_mpi_request_null(void) { return MPI_REQUEST_NULL; }
+MPI_Info cohort_mpi_info_null(void) { return MPI_INFO_NULL; }
 MPI_Errhandler cohort_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 int cohort_mpi_success(void) { return MPI_SUCCESS; }
 int cohort_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
@@ -23,3 +24,30 @@ int cohort_mpi_undefined(void) { return MPI_UNDEFINED; }
 int cohort_mpi_any_source(void) { return MPI_ANY_SOURCE; }
 int cohort_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
 int cohort_mpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+
+int cohort_shm_window_allocate(MPI_Comm node, size_t bytes, void **base, MPI_Win *win) {
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "alloc_shared_noncontig", "true");
+    int rc = MPI_Win_allocate_shared((MPI_Aint)bytes, 1, info, node, base, win);
+    MPI_Info_free(&info);
+    return rc;
+}
+
+int cohort_shm_window_query(MPI_Win win, int rank, void **base) {
+    MPI_Aint size;
+    int disp;
+    return MPI_Win_shared_query(win, rank, &size, &disp, base);
+}
+
+int cohort_shm_window_free(MPI_Win *win) { return MPI_Win_free(win); }
+
+uint64_t cohort_atomic_load_acquire(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+void cohort_atomic_store_release(uint64_t *p, uint64_t value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
+void cohort_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

@@ -89,6 +89,10 @@ public protocol Communicator: AnyObject {
     func duplicate() throws -> any Communicator
     /// Ends the whole job with `code` (all ranks).
     func abort(code: Int32, message: String) -> Never
+    /// A shared-memory averager over `buckets` (element ranges of a `count`-float
+    /// buffer), or nil when the ranks do not all share one node or the backend
+    /// cannot map shared memory (see `SharedAverager`).
+    func makeSharedAverager(count: Int, buckets: [Range<Int>]) throws -> (any SharedAverager)?
 }
 
 extension Communicator {

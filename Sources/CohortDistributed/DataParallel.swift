@@ -3,6 +3,9 @@
 // averaged in buckets — contiguous slices of the flat gradient arena, in
 // reverse registration order — whose non-blocking allreduce starts as soon as
 // the last gradient in the bucket is final, overlapping the rest of backward.
+// When every rank is on one node, the gradient arena moves into shared memory
+// and buckets are averaged in place there (SharedAverager) instead of through
+// MPI messages: the same result with a fraction of the memory traffic.
 import CohortCollectives
 import CohortCore
 import CohortNN
@@ -33,6 +36,10 @@ public final class DataParallel {
     private let bucketOfEntry: [Int]
     private var pending: [Int: any CommunicationRequest] = [:]
     private var launched: [Bool]
+    /// Set when the ranks average through node-local shared memory.
+    private let shared: (any SharedAverager)?
+    /// How gradients travel: "shared memory" or "allreduce".
+    public var transport: String { shared == nil ? "allreduce" : "shared memory" }
 
     /// Broadcasts parameters from rank 0, checks the architecture on every rank and
     /// installs gradient hooks. `bucketMegabytes` bounds each bucket (default 25 MB).
@@ -67,6 +74,10 @@ public final class DataParallel {
         remaining = counts
         perBucketTotals = counts
         launched = Array(repeating: false, count: ranges.count)
+        shared = try communicator.makeSharedAverager(count: arena.count, buckets: ranges)
+        if let shared {
+            arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared))
+        }
         for (i, t) in arena.tensors.enumerated() {
             t.registerGradHook { [unowned self] _ in self.gradientReady(entry: i) }
         }
@@ -79,7 +90,12 @@ public final class DataParallel {
         guard !noSync, communicator.size > 1 else { return }
         let b = bucketOfEntry[entry]
         remaining[b] -= 1
-        if remaining[b] == 0 { launch(b) }
+        if shared == nil && remaining[b] == 0 { launch(b) }
+        if let shared {
+            if remaining[b] == 0 { shared.markReady(bucket: b) }
+            shared.progress()
+            return
+        }
         // MPI progresses non-blocking collectives only inside MPI calls: poke the
         // ones in flight so they advance while backward continues.
         for (_, req) in pending { _ = try? req.test() }
@@ -101,6 +117,12 @@ public final class DataParallel {
     public func synchronize(timeout: Double = 600) throws {
         defer { reset() }
         guard communicator.size > 1, !noSync else { return }
+        if let shared {
+            let t0 = Date()
+            try shared.finish(timeout: timeout)
+            lastWaitSeconds = Date().timeIntervalSince(t0)
+            return
+        }
         for b in buckets.indices where !launched[b] { launch(b) }
         let t0 = Date()
         for b in buckets.indices {

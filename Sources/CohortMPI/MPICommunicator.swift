@@ -84,7 +84,7 @@ public final class MPICommunicator: Communicator {
         rank = Int(r); size = Int(s)
         // Ranks sharing this node: a shared-memory split of this communicator.
         var node: MPI_Comm? = cohort_mpi_comm_null()
-        let rc = MPI_Comm_split_type(comm, cohort_mpi_comm_type_shared(), r, nil, &node)
+        let rc = MPI_Comm_split_type(comm, cohort_mpi_comm_type_shared(), r, cohort_mpi_info_null(), &node)
         if rc == cohort_mpi_success(), let node {
             var lr: Int32 = 0, ls: Int32 = 0
             MPI_Comm_rank(node, &lr); MPI_Comm_size(node, &ls)
@@ -266,6 +266,23 @@ public final class MPICommunicator: Communicator {
         try check(MPI_Comm_dup(comm, &c), "dup")
         guard let c else { throw CommunicationError.backend(operation: "dup", rank: rank, message: "no communicator returned") }
         return try MPICommunicator(borrowing: c, owned: true)
+    }
+
+    /// A shared-memory averager when every rank of this communicator is on this
+    /// node (and `COHORT_SHARED_MEMORY` is not `0`); collective. Nil otherwise.
+    public func makeSharedAverager(count: Int, buckets: [Range<Int>]) throws -> (any SharedAverager)? {
+        guard size > 1, localSize == size, ProcessInfo.processInfo.environment["COHORT_SHARED_MEMORY"] != "0" else { return nil }
+        var node: MPI_Comm? = cohort_mpi_comm_null()
+        try check(MPI_Comm_split_type(comm, cohort_mpi_comm_type_shared(), Int32(rank), cohort_mpi_info_null(), &node), "split_type(shared)")
+        guard let node else { return nil }
+        return try SharedMemoryAverager(node: node, count: count, buckets: buckets)
+    }
+
+    /// `MPI_Allreduce(MPI_IN_PLACE, …, MPI_FLOAT, MPI_SUM)` called directly, with
+    /// nothing of the wrapper around it: the reference `cohort bench allreduce`
+    /// measures the wrapper against. Returns MPI's error code.
+    public func rawAllreduceSumForBenchmark(_ buffer: UnsafeMutableBufferPointer<Float>) -> Int32 {
+        MPI_Allreduce(cohort_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), cohort_mpi_float(), cohort_mpi_op_sum(), comm)
     }
 
     public func abort(code: Int32, message: String) -> Never {

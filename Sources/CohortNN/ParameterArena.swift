@@ -20,7 +20,7 @@ public final class ParameterArena {
     /// All parameter values, contiguous, in `entries` order.
     public let values: Storage
     /// All gradients, contiguous, same layout as `values`.
-    public let grads: Storage
+    public private(set) var grads: Storage
     /// Layout: names, shapes and offsets in registration order.
     public let entries: [ArenaEntry]
     /// The parameter tensors (views into `values`), in `entries` order.
@@ -47,6 +47,17 @@ public final class ParameterArena {
         }
         self.entries = entries
         self.tensors = named.map(\.tensor)
+    }
+
+    /// Moves the gradients into `storage` (at least `count` elements; for example
+    /// shared memory that other ranks can average in place), copying their current
+    /// values and re-pointing every parameter's `grad` at it. Read `grads` after this,
+    /// never a pointer saved before.
+    public func moveGradients(to storage: Storage) {
+        precondition(storage.count >= count, "gradient storage of \(storage.count) elements for an arena of \(count)")
+        storage.pointer.update(from: grads.pointer, count: count)
+        grads = storage
+        for (e, t) in zip(entries, tensors) { t.grad = Tensor(storage: storage, shape: e.shape, offset: e.offset) }
     }
 
     /// Zeroes the whole gradient arena (one memset).

@@ -13,10 +13,22 @@ public final class Storage: @unchecked Sendable {
     /// Number of Float32 elements.
     public let count: Int
 
+    /// Keeps external memory alive; nil for memory from the buffer cache.
+    private let owner: AnyObject?
+
     /// Allocates `count` uninitialised elements (from the cache when possible).
     public init(count: Int) {
         self.count = count
         self.pointer = BufferCache.shared.take(count)
+        self.owner = nil
+    }
+
+    /// Wraps `count` elements of memory that `owner` keeps alive (for example a
+    /// shared-memory segment); the storage holds `owner` and never frees `pointer`.
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.count = count
+        self.pointer = pointer
+        self.owner = owner
     }
 
     /// Allocates `count` elements set to zero.
@@ -25,7 +37,7 @@ public final class Storage: @unchecked Sendable {
         pointer.update(repeating: 0, count: count)
     }
 
-    deinit { BufferCache.shared.give(pointer, count) }
+    deinit { if owner == nil { BufferCache.shared.give(pointer, count) } }
 }
 
 /// Size-keyed free lists of buffers. Bounded: beyond `limitBytes` buffers are freed.

@@ -86,6 +86,26 @@ do {
     let dup = try world.duplicate()
     expect(dup.size == n && dup.rank == r, "duplicate")
 
+    // shared-memory averaging (only when every rank is on this node): uneven
+    // buckets marked in different orders per rank, several steps, then a timeout
+    // when one rank never marks its bucket.
+    let count = 1000 + 37
+    let buckets = [900..<count, 17..<900, 0..<17]
+    if let avg = try world.makeSharedAverager(count: count, buckets: buckets) {
+        expect(world.localSize == n, "shared memory only within one node")
+        for step in 0..<5 {
+            for i in 0..<count { avg.buffer[i] = Float(r * 1000 + i + step) }
+            let order = r % 2 == 0 ? Array(buckets.indices) : buckets.indices.reversed()
+            for b in order { avg.markReady(bucket: b); avg.progress() }
+            try avg.finish(timeout: 60)
+            let ok = (0..<count).allSatisfy { i in Swift.abs(avg.buffer[i] - (Float(1000 * (n - 1)) / 2 + Float(i + step))) < 1e-3 }
+            expect(ok, "shared average step \(step)")
+        }
+        print("shared-memory averaging: ok on rank \(r)")
+    } else if n > 1 && world.localSize == n {
+        fail("no shared-memory averager although all \(n) ranks share this node", r)
+    }
+
     // a bad argument is an error, not a crash
     do {
         var x = [Float](repeating: 0, count: 1)

@@ -83,6 +83,32 @@ func loadAverage() -> [Double] {
 /// Monotonic seconds.
 func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// The middle value (upper middle for an even count); NaN when empty.
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
+
+/// Runs `args` (through /usr/bin/env) and returns its standard output; on a
+/// non-zero exit, throws with the command and the last lines of its standard error.
+func runCapturing(_ args: [String], what: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = args
+    let out = Pipe()
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("cohort-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err")
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    p.standardOutput = out
+    p.standardError = try FileHandle(forWritingTo: errURL)
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        let tail = err.split(separator: "\n").suffix(12).joined(separator: "\n")
+        throw CohortError.invalidArgument("\(what): `\(args.joined(separator: " "))` exited with \(p.terminationStatus)\n\(tail)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
 /// The W1 model and data: MLP 784-1024-1024-10, batch 256, SGD(0.01, momentum 0.9).
 struct W1Setup {
     static let batch = 256, sizes = [784, 1024, 1024, 10]

@@ -1,7 +1,7 @@
 // `cohort bench allreduce`: latency and bus bandwidth of Cohort's MPI wrapper
-// (float sum, in place) for 4 B … 64 MiB, next to a small C program calling
-// MPI_Allreduce directly (AllreduceProbe), both launched with the same mpirun
-// line and alternated, in one run.
+// (float sum, in place) for 4 B … 64 MiB, against MPI_Allreduce called directly
+// on the same buffer. The two alternate call by call inside each rank (same
+// memory, same moment), so the machine's drift cancels out of the ratio.
 import CohortCollectives
 import CohortCore
 import CohortMPI
@@ -10,7 +10,8 @@ import Foundation
 struct AllreduceBench {
     let ranks: Int, rounds: Int, json: Bool, worker: Bool
 
-    /// The worker side: runs under mpirun, prints "bytes median_seconds" on rank 0.
+    /// The worker side: runs under mpirun; rank 0 prints "bytes wrapper_seconds raw_seconds"
+    /// (medians) per size.
     func runWorker() throws {
         let comm = try MPIRuntime.initialize()
         defer { MPIRuntime.finalize() }
@@ -18,50 +19,51 @@ struct AllreduceBench {
         var buf = [Float](repeating: 1, count: maxBytes / 4)
         var bytes = 4
         while bytes <= maxBytes {
-            let count = bytes / 4, iters = bytes <= 1 << 20 ? 200 : 20
-            var times: [Double] = []
+            let count = bytes / 4, iters = bytes <= 1 << 20 ? 200 : 40
+            var wrapper: [Double] = [], raw: [Double] = []
             try buf.withUnsafeMutableBufferPointer { all in
                 let slice = UnsafeMutableBufferPointer(rebasing: all[0..<count])
-                for _ in 0..<5 { try comm.allreduce(slice, op: .sum) }
-                for _ in 0..<iters {
-                    try comm.barrier()
-                    let t0 = monotonicSeconds()
-                    try comm.allreduce(slice, op: .sum)
-                    times.append(monotonicSeconds() - t0)
+                for _ in 0..<5 { try comm.allreduce(slice, op: .sum); _ = comm.rawAllreduceSumForBenchmark(slice) }
+                for i in 0..<iters {
+                    // Alternate which goes first, so neither always follows the barrier.
+                    for viaWrapper in i % 2 == 0 ? [true, false] : [false, true] {
+                        try comm.barrier()
+                        let t0 = monotonicSeconds()
+                        if viaWrapper {
+                            try comm.allreduce(slice, op: .sum)
+                        } else {
+                            let rc = comm.rawAllreduceSumForBenchmark(slice)
+                            guard rc == 0 else { throw CohortError.invalidArgument("MPI_Allreduce returned \(rc)") }
+                        }
+                        (viaWrapper ? { wrapper.append($0) } : { raw.append($0) })(monotonicSeconds() - t0)
+                    }
                 }
             }
-            times.sort()
-            if comm.rank == 0 { print("\(bytes) \(times[times.count / 2])") }
+            if comm.rank == 0 { print("\(bytes) \(median(wrapper)) \(median(raw))") }
             bytes *= 4
         }
     }
 
-    /// The orchestrator: alternates wrapper and raw runs, prints medians and ratios.
+    /// The orchestrator: `rounds` mpirun launches; prints medians and ratios.
     func run() throws {
         if worker { return try runWorker() }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let probe = exe.deletingLastPathComponent().appendingPathComponent("AllreduceProbe").path
-        guard FileManager.default.isExecutableFile(atPath: probe) else {
-            throw CohortError.badFile(path: probe, "AllreduceProbe not found next to cohort (build with swift build -c release)")
-        }
         let mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
         var wrapper: [Int: [Double]] = [:], raw: [Int: [Double]] = [:]
         for _ in 0..<rounds {
-            for (target, args) in [(0, [exe.path, "bench", "allreduce", "--worker"]), (1, [probe])] {
-                let text = try runCapturing(mpirun + args)
-                for line in text.split(separator: "\n") {
-                    let f = line.split(separator: " ")
-                    guard f.count == 2, let b = Int(f[0]), let t = Double(f[1]) else { continue }
-                    if target == 0 { wrapper[b, default: []].append(t) } else { raw[b, default: []].append(t) }
-                }
+            let text = try runCapturing(mpirun + [exe.path, "bench", "allreduce", "--worker"], what: "bench allreduce")
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                guard f.count == 3, let b = Int(f[0]), let tw = Double(f[1]), let tr = Double(f[2]) else { continue }
+                wrapper[b, default: []].append(tw)
+                raw[b, default: []].append(tr)
             }
         }
         let n = Double(ranks)
-        func med(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
         if !json { print("bytes        wrapper µs   raw µs   wrapper GB/s   raw GB/s   ratio (bus bw)") }
         for b in wrapper.keys.sorted() {
             guard let w = wrapper[b], let r = raw[b] else { continue }
-            let tw = med(w), tr = med(r)
+            let tw = median(w), tr = median(r)
             let bw = 2 * (n - 1) / n * Double(b) / tw / 1e9, br = 2 * (n - 1) / n * Double(b) / tr / 1e9
             if json {
                 let obj: [String: Any] = ["workload": "allreduce", "ranks": ranks, "bytes": b, "wrapper_us": tw * 1e6, "raw_us": tr * 1e6,
@@ -72,20 +74,5 @@ struct AllreduceBench {
                 print(String(format: "%-12d %10.2f %8.2f %14.3f %10.3f %8.3f", b, tw * 1e6, tr * 1e6, bw, br, bw / br))
             }
         }
-    }
-
-    func runCapturing(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw CohortError.invalidArgument("bench allreduce: `\(args.joined(separator: " "))` exited with \(p.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -54,8 +54,9 @@ struct W5Bench {
         for _ in 0..<2 {
             try measureSingle()
             for comm in [true, false] {
-                let out = try AllreduceBench(ranks: 2, rounds: 1, json: false, worker: false).runCapturing(
-                    mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"] + (comm ? [] : ["--no-comm"]))
+                let out = try runCapturing(
+                    mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"] + (comm ? [] : ["--no-comm"]),
+                    what: "bench w5")
                 for line in out.split(separator: "\n") {
                     let f = line.split(separator: " ").compactMap { Double($0) }
                     guard f.count == 2 else { continue }
@@ -64,15 +65,14 @@ struct W5Bench {
             }
             try measureSingle()
         }
-        func med(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
-        let base = med(single)
+        let base = median(single)
         var r = BenchResult(workload: "W5 weak scaling W1 2x1 thread", threads: 1, metric: "efficiency", unit: "ratio",
                             values: real.map { $0 / (2 * base) })
-        let ceilEff = med(ceiling) / (2 * base)
-        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", med(real).rounded(to: 0)),
-                   ("no_comm_samples_per_s", med(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
-                   ("share_of_ceiling", (med(real) / med(ceiling)).rounded(to: 3)),
-                   ("exposed_comm_wait_share", med(waitShare).rounded(to: 4))]
+        let ceilEff = median(ceiling) / (2 * base)
+        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", median(real).rounded(to: 0)),
+                   ("no_comm_samples_per_s", median(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
+                   ("share_of_ceiling", (median(real) / median(ceiling)).rounded(to: 3)),
+                   ("exposed_comm_wait_share", median(waitShare).rounded(to: 4))]
         r.emit(json: json)
     }
 }

@@ -224,7 +224,8 @@ struct Train: ParsableCommand {
                 "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
                 "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
                 "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
-                "local_batch": localBatch, "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
+                "local_batch": localBatch, "gradient_transport": comm.size == 1 ? "none" : deterministic ? "virtual shards" : ddp.transport,
+                "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
                 "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]

@@ -23,9 +23,19 @@ import Testing
             #expect(r.status == 0, "np=\(n): \(r.output)")
             #expect(!r.stderr.contains("[rank 1/"), "only rank 0 prints progress: \(r.stderr)")
             #expect(try CLI.readJSON(out + ".json")["world_size"] as? Int == n)
+            #expect(try CLI.readJSON(out + ".json")["gradient_transport"] as? String == "shared memory", "one node: shared memory")
             let diff = try CLI.run(["ckpt", "diff", one + "/step-00000040", out + "/step-00000040", "--rtol", "1e-5", "--atol", "1e-6"])
             #expect(diff.status == 0, "np=\(n) vs np=1: \(diff.output)")
         }
+        // The MPI allreduce path (what runs across nodes), forced on one node.
+        let out = dir.appendingPathComponent("np2-mpi").path
+        let r = try CLI.runExecutable("/usr/bin/env", ["COHORT_SHARED_MEMORY=0", "mpirun", "--allow-run-as-root", "--bind-to", "none",
+                                                       "-x", "COHORT_SHARED_MEMORY", "-np", "2", CLI.binary]
+                                      + args + ["--checkpoint-dir", out, "--summary-json", out + ".json"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(try CLI.readJSON(out + ".json")["gradient_transport"] as? String == "allreduce")
+        let diff = try CLI.run(["ckpt", "diff", one + "/step-00000040", out + "/step-00000040", "--rtol", "1e-5", "--atol", "1e-6"])
+        #expect(diff.status == 0, "np=2 over MPI allreduce vs np=1: \(diff.output)")
     }
 
     @Test func indivisibleGlobalBatchNamesValidWorldSizes() throws {

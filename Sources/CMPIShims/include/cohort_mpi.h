@@ -17,6 +17,7 @@ MPI_Op cohort_mpi_op_max(void);
 MPI_Op cohort_mpi_op_min(void);
 void *cohort_mpi_in_place(void);
 MPI_Request cohort_mpi_request_null(void);
+MPI_Info cohort_mpi_info_null(void);
 MPI_Errhandler cohort_mpi_errors_return(void);
 int cohort_mpi_success(void);
 int cohort_mpi_thread_funneled(void);
@@ -27,5 +28,19 @@ int cohort_mpi_undefined(void);
 int cohort_mpi_any_source(void);
 int cohort_mpi_max_processor_name(void);
 int cohort_mpi_max_error_string(void);
+
+/* Node-local shared memory for gradient averaging without copies: a window of
+ * `bytes` on each rank of a shared-memory communicator (non-contiguous
+ * allocation), and every rank's base address in this process. */
+int cohort_shm_window_allocate(MPI_Comm node, size_t bytes, void **base, MPI_Win *win);
+int cohort_shm_window_query(MPI_Win win, int rank, void **base);
+int cohort_shm_window_free(MPI_Win *win);
+
+/* Flags in that memory: single writer, many readers. */
+#include <stdint.h>
+uint64_t cohort_atomic_load_acquire(const uint64_t *p);
+void cohort_atomic_store_release(uint64_t *p, uint64_t value);
+/* A spin-wait hint (x86 PAUSE). */
+void cohort_cpu_relax(void);
 
 #endif
