@@ -1,1 +1,0 @@
-// The coordinator–rank control channel (see ControlChannel.md in docs once written).
