@@ -1,1 +1,0 @@
-// The coordinator logic behind `cohort launch`.
