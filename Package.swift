@@ -9,6 +9,7 @@ let package = Package(
     name: "Cohort",
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
+        .executable(name: "cohort-launch", targets: ["cohort-launch"]),
         .library(name: "CohortNN", targets: ["CohortNN"]),
         .library(name: "CohortOptim", targets: ["CohortOptim"]),
     ],
@@ -42,10 +43,15 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CProtobufC",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
+        // The coordinator behind `cohort launch`: no MPI, no numeric code.
+        .executableTarget(
+            name: "cohort-launch",
+            dependencies: ["CohortLaunch", "CohortControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CohortLauncher", swiftSettings: release),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI"], swiftSettings: release),
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),

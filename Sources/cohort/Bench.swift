@@ -94,7 +94,7 @@ func runCapturing(_ args: [String], what: String) throws -> String {
     p.arguments = args
     let out = Pipe()
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("cohort-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errURL) }
     p.standardOutput = out
     p.standardError = try FileHandle(forWritingTo: errURL)

@@ -10,9 +10,31 @@ struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
-        subcommands: [Train.self, Ckpt.self, Doctor.self, Bench.self])
+        subcommands: [Train.self, LaunchCommand.self, Ckpt.self, Doctor.self, Bench.self])
 }
 
+/// Listed in `cohort --help`; `cohort launch …` itself never parses here (see `execLauncher`).
+struct LaunchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Run `cohort train` under mpirun, supervised and restarted elastically (`cohort launch --help`).")
+    func run() throws { execLauncher() }
+}
+
+/// `cohort launch …` is the coordinator, a separate executable that links neither
+/// MPI nor the numeric code: replace this process with it.
+func execLauncher() -> Never {
+    let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    let launcher = me.deletingLastPathComponent().appendingPathComponent("cohort-launch").path
+    setenv("COHORT_BINARY", me.path, 1)
+    let argv = [launcher] + CommandLine.arguments.dropFirst(2)
+    var cargs = argv.map { strdup($0) } + [nil]
+    execv(launcher, &cargs)
+    FileHandle.standardError.write(Data("Error: cannot run \(launcher): \(String(cString: strerror(errno))) (build it with `swift build -c release`)\n".utf8))
+    exit(1)
+}
+
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "launch" { execLauncher() }
 BLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
 do {
     var command = try CohortCommand.parseAsRoot()
@@ -22,5 +44,12 @@ do {
     _ = error
     exit(1)
 } catch {
+    // Usage mistakes exit 2 like every other user error (ArgumentParser's own code
+    // is 64), so `cohort launch` never retries them.
+    let code = CohortCommand.exitCode(for: error)
+    if code.rawValue == 64 {
+        FileHandle.standardError.write(Data((CohortCommand.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
     CohortCommand.exit(withError: error)
 }

@@ -1,0 +1,87 @@
+// The coordinator's loop under real mpirun, with a shell script standing in for
+// `cohort` (it sends no heartbeats, so these cover crash, user error, success
+// and the restart budget; heartbeats and hangs are covered by the CLI tests that
+// run the real trainer).
+import CohortLaunch
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CoordinatorTests {
+    /// A fake `cohort` whose behaviour per attempt and rank is `body` (sh).
+    func coordinator(_ body: String, maxRestarts: Int = 3, extra: [String] = []) throws -> (Coordinator, String) {
+        let dir = try makeScratchDirectory()
+        let script = dir + "/fake-cohort"
+        try "#!/bin/sh\n\(body)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let train = try TrainArguments(["--steps", "10", "--global-batch", "8", "--checkpoint-dir", dir + "/ckpt"] + extra)
+        var options = CoordinatorOptions(discovery: HostDiscovery(source: .fixed([HostSlots(host: "localhost", slots: 2)])),
+                                         cohortBinary: script, train: train, eventLogPath: dir + "/events.jsonl")
+        options.np = 2
+        options.maxRestarts = maxRestarts
+        options.oversubscribe = true
+        options.rediscoverInterval = 0
+        return (try Coordinator(options: options), dir)
+    }
+
+    func events(_ dir: String) throws -> [[String: Any]] {
+        try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    func transitions(_ dir: String) throws -> [String] {
+        try events(dir).filter { $0["event"] as? String == "transition" }.map { "\($0["from"]!)→\($0["to"]!)" }
+    }
+
+    @Test func crashOnFirstAttemptRestartsAndSucceeds() throws {
+        let (c, dir) = try coordinator("""
+            if [ "$COHORT_ATTEMPT" = 0 ] && [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then sleep 0.5; kill -9 $$; fi
+            echo "$@" > "$(dirname "$0")/args.$COHORT_ATTEMPT.$OMPI_COMM_WORLD_RANK"
+            exit 0
+            """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try c.run() == .succeeded)
+        #expect(try transitions(dir) == ["starting→failed", "failed→restarting", "restarting→starting", "starting→healthy", "healthy→succeeded"])
+        let failed = try events(dir).first { $0["to"] as? String == "failed" }
+        #expect((failed?["cause"] as? String)?.contains("rank 1") == true, "\(String(describing: failed))")
+        // The restart resumes from the newest checkpoint, with a collective deadline.
+        let args = try String(contentsOfFile: dir + "/args.1.0", encoding: .utf8)
+        #expect(args.contains("--resume auto") && args.contains("--collective-timeout"), "\(args)")
+    }
+
+    @Test func userErrorIsNotRetried() throws {
+        let (c, dir) = try coordinator("echo 'Error: no such file: /nope/train-images-idx3-ubyte.gz' >&2; exit 2")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case let .userError(message) = try c.run() else { Issue.record("expected a user error"); return }
+        #expect(message.contains("exit code 2") || message.contains("user error"), "\(message)")
+        #expect(try transitions(dir) == ["starting→failed", "failed→gaveUp"])
+    }
+
+    @Test func exhaustedRestartsSummarizeEveryFailure() throws {
+        let (c, dir) = try coordinator("sleep 0.3; exit 7", maxRestarts: 2)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case let .gaveUp(summary) = try c.run() else { Issue.record("expected to give up"); return }
+        #expect(summary.contains("3 failures"), "\(summary)")
+        for a in 0..<3 { #expect(summary.contains("attempt \(a)"), "\(summary)") }
+        #expect(try transitions(dir).last == "failed→gaveUp")
+    }
+
+    @Test func worldSizeMustFitTheGlobalBatch() throws {
+        // 8 samples over 3 slots: the coordinator picks 2 ranks, not 3.
+        let train = try TrainArguments(["--global-batch", "8", "--checkpoint-dir", "/tmp/x"])
+        let p = chooseWorldSize(available: [HostSlots(host: "localhost", slots: 3)], minNP: 1, maxNP: 3,
+                                globalBatch: train.globalBatch, virtualShards: train.virtualShards)
+        #expect(p?.worldSize == 2)
+    }
+
+    @Test func trainArgumentsForRestarts() throws {
+        let t = try TrainArguments(["--resume", "/ck/step-00000010", "--checkpoint-dir", "/ck", "--deterministic", "--virtual-shards=4"])
+        #expect(t.virtualShards == 4 && t.globalBatch == 128)
+        #expect(t.forAttempt(0, collectiveTimeout: 30).contains("/ck/step-00000010"))
+        let later = t.forAttempt(2, collectiveTimeout: 30)
+        #expect(!later.contains("/ck/step-00000010"))
+        #expect(Array(later.suffix(4)) == ["--resume", "auto", "--collective-timeout", "30"])
+        #expect(throws: (any Error).self) { try TrainArguments(["--steps", "10"]) }   // no --checkpoint-dir
+        #expect(throws: (any Error).self) { try TrainArguments(["--global-batch", "x", "--checkpoint-dir", "/c"]) }
+    }
+}
