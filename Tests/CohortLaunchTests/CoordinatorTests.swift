@@ -2,6 +2,7 @@
 // `cohort` (it sends no heartbeats, so these cover crash, user error, success
 // and the restart budget; heartbeats and hangs are covered by the CLI tests that
 // run the real trainer).
+import CohortControl
 import CohortLaunch
 import Foundation
 import Testing
@@ -83,5 +84,65 @@ import Testing
         #expect(Array(later.suffix(4)) == ["--resume", "auto", "--collective-timeout", "30"])
         #expect(throws: (any Error).self) { try TrainArguments(["--steps", "10"]) }   // no --checkpoint-dir
         #expect(throws: (any Error).self) { try TrainArguments(["--global-batch", "x", "--checkpoint-dir", "/c"]) }
+    }
+}
+
+/// Someone who reaches the control port without the run's secret.
+@Suite(.serialized) struct ControlChannelAttackTests {
+    /// Writes `bytes` to 127.0.0.1:`port` on a fresh TCP connection, then closes it.
+    func sendRaw(_ bytes: [UInt8], port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    @Test func forgedHeartbeatsCannotMarkARunHealthyOrStopIt() throws {
+        // Ranks that never report (a fake cohort that just sleeps): only the startup
+        // deadline can end the attempt, whatever an attacker sends meanwhile.
+        let dir = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/fake-cohort"
+        try "#!/bin/sh\nsleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let port = UInt16.random(in: 40000...60000)
+        var options = CoordinatorOptions(discovery: HostDiscovery(source: .fixed([HostSlots(host: "localhost", slots: 2)])),
+                                         cohortBinary: script, train: try TrainArguments(["--checkpoint-dir", dir + "/ck"]),
+                                         eventLogPath: dir + "/events.jsonl")
+        options.np = 2
+        options.maxRestarts = 0
+        options.startupTimeout = 4
+        options.controlPort = port
+        options.rediscoverInterval = 0
+        let coordinator = try Coordinator(options: options)
+        let attacker = Thread {
+            Thread.sleep(forTimeInterval: 0.5)
+            let forged = try! ControlSecret.generate()
+            let clients = (0..<2).map { try! ControlClient(address: "127.0.0.1:\(port)", runID: "guess", secret: forged, attempt: 0, rank: $0) }
+            for c in clients { c.start(heartbeatInterval: 0.1) }
+            _ = clients[0].send(kind: .preempted, step: 1, detail: "checkpoint step-00000001", flushWithin: 1)
+            for i in 0..<200 {
+                var junk = (0..<Int.random(in: 1...300)).map { _ in UInt8.random(in: 0...255) }
+                if i % 3 == 0 { junk = [0xFF, 0xFF, 0xFF, 0xFF] + junk }          // absurd length
+                sendRaw(junk, port: port)
+            }
+            Thread.sleep(forTimeInterval: 2.5)
+            for c in clients { c.stop() }
+        }
+        attacker.start()
+        let outcome = try coordinator.run()
+        // The attempt ended by the startup deadline (a hang), not healthy, not preempted.
+        guard case let .gaveUp(summary) = outcome else { Issue.record("expected to give up, got \(outcome)"); return }
+        #expect(summary.contains("hang") && summary.contains("never reported"), "\(summary)")
+        let lines = try String(contentsOfFile: dir + "/events.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(!lines.contains { $0.contains("\"to\":\"healthy\"") })
+        #expect(!lines.contains { $0.contains("rank_report") })
+        #expect(lines.filter { $0.contains("rejected_message") }.count >= 2)
     }
 }
