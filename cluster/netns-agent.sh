@@ -8,4 +8,9 @@ NET=${COHORT_NETNS_NET:-10.201.0}
 while [[ "${1:-}" == -* ]]; do shift; done      # ssh-style options, if any
 host=$1; shift
 i=$(( ${host##*.} - 10 ))
+# Like ssh, fail when the host is unreachable (its link was cut by a test).
+if ! ip -n "$PREFIX-h$i" link show eth0 2>/dev/null | grep -q "state UP"; then
+  echo "ssh: connect to host $host port 22: No route to host" >&2
+  exit 255
+fi
 exec ip netns exec "$PREFIX-h$i" env TMPDIR="/tmp/$PREFIX-netns-h$i" bash -c "$*"

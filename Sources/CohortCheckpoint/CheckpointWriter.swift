@@ -75,10 +75,18 @@ public enum CheckpointWriter {
         return (String(parts[0]), n)
     }()
     nonisolated(unsafe) static var saveCount = 0
+    /// The save number `crashDuringNextSave` armed (0: none).
+    nonisolated(unsafe) static var armedCrashSave = 0
 
     static func maybeCrash(_ phase: String) {
         if let c = crashPoint, c.phase == phase, c.save == saveCount { kill(getpid(), SIGKILL) }
+        if phase == "data", armedCrashSave != 0, armedCrashSave == saveCount { kill(getpid(), SIGKILL) }
     }
+
+    /// Fault injection (`cohort train --inject-fault checkpoint-fail@STEP`): SIGKILLs this
+    /// process after the first data chunk of the next save, like `COHORT_TEST_CRASH_POINT=data@n`.
+    /// Call before starting that save, from the thread that starts saves.
+    public static func crashDuringNextSave() { armedCrashSave = saveCount + 1 }
 
     /// Writes `tensors` and `manifest` (its `tensors` field is filled in here) as
     /// `directory/step-NNNNNNNN` with the commit protocol, replacing an existing

@@ -5,7 +5,8 @@
 // the last gradient in the bucket is final, overlapping the rest of backward.
 // When every rank is on one node, the gradient arena moves into shared memory
 // and buckets are averaged in place there (SharedAverager) instead of through
-// MPI messages: the same result with a fraction of the memory traffic.
+// MPI messages: the same result with a fraction of the memory traffic. A
+// CollectiveWatchdog, when set, bounds and names every wait of a step.
 import CohortCollectives
 import CohortCore
 import CohortNN
@@ -31,6 +32,8 @@ public final class DataParallel {
     public var noSync = false
     /// Seconds spent waiting for communication in the last `synchronize()` (exposed wait).
     public private(set) var lastWaitSeconds = 0.0
+    /// When set, every wait of `synchronize` is reported to it (with its bucket) and bounded by its deadline.
+    public var watchdog: CollectiveWatchdog?
 
     private var remaining: [Int]            // per bucket: parameters whose gradient is not final yet
     private let bucketOfEntry: [Int]
@@ -68,6 +71,8 @@ public final class DataParallel {
         // The first bucket also covers the alignment padding before the first entry.
         if let first = arena.entries.first?.offset, first > 0 { ranges[ranges.count - 1] = 0..<ranges[ranges.count - 1].upperBound }
         buckets = ranges
+        bucketOperations = ranges.indices.map { "allreduce of bucket \($0)" }
+        group = CollectiveWatchdog.group(size: communicator.size)
         bucketOfEntry = owner
         var counts = [Int](repeating: 0, count: ranges.count)
         for b in owner { counts[b] += 1 }
@@ -85,6 +90,10 @@ public final class DataParallel {
     }
 
     private let perBucketTotals: [Int]
+    /// What a watchdog report calls each bucket's wait (built once: no strings per step).
+    private let bucketOperations: [String]
+    /// The ranks every wait depends on, as reports name them (`ranks 0–3`).
+    private let group: String
 
     private func gradientReady(entry: Int) {
         guard !noSync, communicator.size > 1 else { return }
@@ -117,9 +126,18 @@ public final class DataParallel {
     public func synchronize(timeout: Double = 600) throws {
         defer { reset() }
         guard communicator.size > 1, !noSync else { return }
+        // Each wait has its own deadline and a more precise error than the watchdog's
+        // thread could give, so the thread allows it a little longer (slack).
         if let shared {
             let t0 = Date()
-            try shared.finish(timeout: timeout)
+            let operation = "shared-memory gradient average"
+            try watchdog.guarding(operation: operation, peers: group, slack: 2) {
+                do { try shared.finish(timeout: timeout) } catch {
+                    // finish throws only when its deadline passes; its error names the missing node-local ranks.
+                    watchdog?.expired(operation: operation, peers: group, detail: "\(error)")
+                    throw error
+                }
+            }
             lastWaitSeconds = Date().timeIntervalSince(t0)
             return
         }
@@ -127,7 +145,14 @@ public final class DataParallel {
         let t0 = Date()
         for b in buckets.indices {
             guard let req = pending[b] else { continue }
-            try req.wait(timeout: timeout)
+            try watchdog.guarding(operation: bucketOperations[b], peers: group, slack: 2) {
+                do { try req.wait(timeout: timeout) } catch let error as CommunicationError {
+                    if case .timeout = error {
+                        watchdog?.expired(operation: bucketOperations[b], peers: group, detail: nil)
+                    }
+                    throw error
+                }
+            }
         }
         lastWaitSeconds = Date().timeIntervalSince(t0)
     }

@@ -20,6 +20,8 @@ public final class VirtualShardReducer {
     public var firstShard: Int { communicator.rank * perRank }
     private let buffers: [Storage]
     private let count: Int
+    /// When set, every send, receive and broadcast of `reduce` is bounded by its deadline.
+    public var watchdog: CollectiveWatchdog?
 
     /// - Throws: if K is not a power of two or the world size does not divide it
     ///   (the error lists the world sizes that do).
@@ -58,10 +60,14 @@ public final class VirtualShardReducer {
                 if oa == me && ob == me {
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(buffers[b - firstShard].pointer), buffers[a - firstShard].pointer)
                 } else if ob == me {
-                    try communicator.send(UnsafeBufferPointer(start: buffers[b - firstShard].pointer, count: count), to: oa, tag: b)
+                    try watchdog.guarding(operation: "send of virtual shard \(b)'s gradient sum to rank \(oa)", peers: "rank \(oa)") {
+                        try communicator.send(UnsafeBufferPointer(start: buffers[b - firstShard].pointer, count: count), to: oa, tag: b)
+                    }
                 } else if oa == me {
                     let incoming = Storage(count: count)
-                    try communicator.receive(into: UnsafeMutableBufferPointer(start: incoming.pointer, count: count), from: ob, tag: b)
+                    try watchdog.guarding(operation: "receive of virtual shard \(b)'s gradient sum from rank \(ob)", peers: "rank \(ob)") {
+                        try communicator.receive(into: UnsafeMutableBufferPointer(start: incoming.pointer, count: count), from: ob, tag: b)
+                    }
                     // a + b, the same expression as the local case.
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(incoming.pointer), buffers[a - firstShard].pointer)
                 }
@@ -74,7 +80,10 @@ public final class VirtualShardReducer {
             result.pointer.update(from: buffers[0].pointer, count: count)
             Elementwise.scale(count, alpha: 1 / Float(shards), result.pointer)
         }
-        try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
+        try watchdog.guarding(operation: "broadcast of the averaged gradient from rank 0",
+                              peers: CollectiveWatchdog.group(size: communicator.size)) {
+            try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
+        }
         out.update(from: result.pointer, count: count)
     }
 }

@@ -28,7 +28,7 @@ struct Launch: ParsableCommand {
     @Option(name: .customLong("startup-timeout"), help: "Seconds from launch to every rank's first heartbeat.") var startupTimeout = 120.0
     @Option(name: .customLong("rediscover-interval"), help: "Seconds between host re-discoveries while healthy, to scale up (0: never).") var rediscoverInterval = 10.0
     @Option(name: .customLong("exclusion-backoff"), help: "Seconds a failing host is excluded (doubling per repeated failure).") var exclusionBackoff = 10.0
-    @Option(name: .customLong("mpirun-args"), help: "Extra mpirun arguments, space-separated, passed verbatim.") var mpirunArgs: String?
+    @Option(name: .customLong("mpirun-args"), parsing: .unconditional, help: "Extra mpirun arguments, space-separated, passed verbatim.") var mpirunArgs: String?
     @Flag(help: "Pass --oversubscribe to mpirun.") var oversubscribe = false
     @Option(name: .customLong("probe"), help: "Host probe command with {host} (default: the mpirun rsh agent or ssh, for hosts other than this one).") var probe: String?
     @Option(name: .customLong("control-address"), help: "Address the control channel binds to and ranks connect to (default 127.0.0.1; required with remote hosts).") var controlAddress: String?
@@ -117,10 +117,15 @@ struct LauncherFault {
 }
 
 /// SIGTERM/SIGINT ask the running job for a checkpoint, then the launcher exits.
+/// Also unblocks them: a parent (Foundation's `Process`, some shells) may start us with them blocked.
 func installStopHandlers() {
+    var set = sigset_t()
+    sigemptyset(&set)
     for sig in [SIGTERM, SIGINT] {
         signal(sig) { _ in Coordinator.stopRequested.store(true, ordering: .relaxed) }
+        sigaddset(&set, sig)
     }
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
 Launch.main()

@@ -43,6 +43,8 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
+    @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
+    @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -65,11 +67,18 @@ struct Train: ParsableCommand {
         return parts.map { $0! }
     }
 
+    /// Trains under supervision: any error ends the process here with its exit code and report
+    /// (RankSupervision.swift); a SIGTERM or the coordinator's command ends it with a checkpoint and 0.
     func run() throws {
+        let supervisor = RankSupervisor(rank: RunInfo.current.rank)
+        do { try train(supervisor) } catch { supervisor.exit(for: error) }
+    }
+
+    func train(_ supervisor: RankSupervisor) throws {
         // Deterministic mode pins BLAS to one thread: a GEMM's bits depend on how it is split.
         let usedThreads = try BLASRuntime.configureThreads(requested: threads ?? (deterministic ? 1 : nil))
         let comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
-        defer { if comm.size > 1 { MPIRuntime.finalize() } }
+        try supervisor.start(comm: comm, collectiveTimeout: collectiveTimeout, faultSpec: injectFault)
         guard batchSize % comm.size == 0 else {
             let valid = (1...batchSize).filter { batchSize % $0 == 0 }.map(String.init).joined(separator: ", ")
             throw CohortError.badFlag(flag: "--global-batch", "\(batchSize) does not divide among \(comm.size) ranks; valid world sizes: \(valid)")
@@ -83,6 +92,7 @@ struct Train: ParsableCommand {
         let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
         let arena = ParameterArena(net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
+        ddp.watchdog = supervisor.watchdog
         var reducer: VirtualShardReducer?
         if deterministic {
             guard accumulate == 1 else { throw CohortError.badFlag(flag: "--accumulate", "cannot be combined with --deterministic (use --virtual-shards)") }
@@ -90,6 +100,7 @@ struct Train: ParsableCommand {
                 throw CohortError.badFlag(flag: "--virtual-shards", "\(virtualShards) shards do not divide the global batch \(batchSize)")
             }
             reducer = try VirtualShardReducer(shards: virtualShards, communicator: comm, elements: arena.count)
+            reducer?.watchdog = supervisor.watchdog
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }
         let opt = makeOptimizer(arena)
@@ -106,7 +117,8 @@ struct Train: ParsableCommand {
 
         var batches = try BatchIterator(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
         let checkpoints = TrainCheckpointing(directory: checkpointDir, every: checkpointEvery, keepLast: keepLast, keepEvery: keepEvery,
-                                             async: asyncCheckpoint, config: runConfig(dataset: train, totalSteps: totalSteps))
+                                             async: asyncCheckpoint, config: runConfig(dataset: train, totalSteps: totalSteps),
+                                             onSaved: supervisor.reportSaved)
         var losses: [Float] = []
         var startStep = 0
         if let point = try checkpoints.resume(resume, arena: arena, optimizer: opt, model: net) {
@@ -117,11 +129,37 @@ struct Train: ParsableCommand {
             losses = point.losses
             try batches.seek(to: point.samplesConsumed)
         }
+        /// Rank 0: saves the state after `completed` steps (fault injection may kill the write).
+        func saveCheckpoint(after completed: Int) throws {
+            if supervisor.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
+            var cursor = DataCursorRecord()
+            cursor.shuffleSeed = seed
+            cursor.epoch = batches.epoch
+            cursor.sampleInEpoch = batches.positionInEpoch
+            cursor.samplesConsumed = batches.cursor
+            cursor.dataset = train.name
+            cursor.datasetSize = train.count
+            var modelRecord = ModelRecord()
+            modelRecord.name = model
+            modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(train.featureSize)"), KeyValue("classes", "\(train.numClasses)")]
+            modelRecord.parameterCount = net.parameterCount
+            var scheduleRecord = ScheduleRecord()
+            scheduleRecord.kind = lrSchedule
+            scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
+            scheduleRecord.step = completed
+            try checkpoints.save(step: completed, epoch: batches.epoch, cursor: cursor, batchSize: batchSize, model: modelRecord,
+                                 arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
+                                 rng: [RNGRecord(name: "init", words: generator.state)]
+                                    + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
+                                 metadata: try parsedMetadata())
+        }
         var trainSeconds = 0.0, commSeconds = 0.0, dataSeconds = 0.0
+        var stop: (step: Int, reasons: StopReasons)?
         let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
         for step in startStep..<totalSteps {
+            supervisor.beginStep(step + 1)
             let t0 = monotonicSeconds()
             let global = batches.nextIndices().indices
             try trace?.record(step: step + 1, global)
@@ -159,8 +197,9 @@ struct Train: ParsableCommand {
                 try (accumulate == 1 ? loss : loss / Float(accumulate)).backward()
             }
             }
-            // The global loss (mean over ranks): every rank sees the same value and decisions.
-            let value = comm.size > 1 ? try comm.allreduce([localLoss], op: .average)[0] : localLoss
+            // The global loss (mean over ranks): every rank sees the same value and decisions,
+            // including whether to stop after this step (a signal or command on any rank).
+            let (value, stopReasons) = try supervisor.agree(loss: localLoss, step: step + 1, comm: comm)
             guard value.isFinite else {
                 let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
                 let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
@@ -168,7 +207,7 @@ struct Train: ParsableCommand {
                                             + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
             }
             if reducer == nil {
-                try ddp.synchronize()
+                try ddp.synchronize(timeout: collectiveTimeout)
                 commSeconds += ddp.lastWaitSeconds
             }
             if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
@@ -178,28 +217,8 @@ struct Train: ParsableCommand {
             try checkpoints.beforeParameterUpdate()
             opt.step()
             losses.append(value)
-            if comm.rank == 0 && checkpoints.due(afterStep: step + 1, total: totalSteps) {
-                var cursor = DataCursorRecord()
-                cursor.shuffleSeed = seed
-                cursor.epoch = batches.epoch
-                cursor.sampleInEpoch = batches.positionInEpoch
-                cursor.samplesConsumed = batches.cursor
-                cursor.dataset = train.name
-                cursor.datasetSize = train.count
-                var modelRecord = ModelRecord()
-                modelRecord.name = model
-                modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(train.featureSize)"), KeyValue("classes", "\(train.numClasses)")]
-                modelRecord.parameterCount = net.parameterCount
-                var scheduleRecord = ScheduleRecord()
-                scheduleRecord.kind = lrSchedule
-                scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
-                scheduleRecord.step = step + 1
-                try checkpoints.save(step: step + 1, epoch: batches.epoch, cursor: cursor, batchSize: batchSize, model: modelRecord,
-                                     arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
-                                     rng: [RNGRecord(name: "init", words: generator.state)]
-                                        + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                                     metadata: try parsedMetadata())
-            }
+            if comm.rank == 0 && checkpoints.due(afterStep: step + 1, total: totalSteps) { try saveCheckpoint(after: step + 1) }
+            supervisor.completed(step: step + 1)
             trainSeconds += monotonicSeconds() - t0
             windowSamples += batchSize
             if (step + 1) % logEvery == 0 || step + 1 == totalSteps {
@@ -209,11 +228,18 @@ struct Train: ParsableCommand {
                                 Double(windowSamples) / (t - windowStart)))
                 windowStart = t; windowSamples = 0
             }
+            if !stopReasons.isEmpty && step + 1 < totalSteps { stop = (step + 1, stopReasons); break }
+        }
+        if let stop {
+            if comm.rank == 0 && checkpoints.lastSavedStep != stop.step { try saveCheckpoint(after: stop.step) }
+            try checkpoints.finish()
+            try supervisor.preempted(atStep: stop.step, reasons: stop.reasons, checkpointDirectory: checkpointDir, comm: comm)
+            return
         }
         try checkpoints.finish()
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
         net.eval()
-        let accuracy = try evaluate(net, test, comm)
+        let accuracy = try evaluate(net, test, comm, supervisor)
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
         let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()
@@ -231,6 +257,7 @@ struct Train: ParsableCommand {
             ]
             try writeJSON(summary, to: path)
         }
+        supervisor.finished(step: totalSteps, comm: comm)
     }
 
     /// `--metadata key=value` pairs, in the order given.
@@ -270,7 +297,7 @@ struct Train: ParsableCommand {
 
     /// Accuracy over the whole test set, in evaluation mode without recording a graph.
     /// Each rank scores a strided share of the test set; the counts are summed across ranks.
-    func evaluate(_ net: any Module, _ test: ClassificationDataset, _ comm: any Communicator) throws -> Double {
+    func evaluate(_ net: any Module, _ test: ClassificationDataset, _ comm: any Communicator, _ supervisor: RankSupervisor) throws -> Double {
         var correct = 0
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         try withNoGrad {
@@ -283,7 +310,7 @@ struct Train: ParsableCommand {
                 start += 1000
             }
         }
-        let total = try comm.allreduce([Int64(correct)], op: .sum)[0]
+        let total = try supervisor.guarding("allreduce of the evaluation counts") { try comm.allreduce([Int64(correct)], op: .sum)[0] }
         return Double(total) / Double(max(test.count, 1))
     }
 }

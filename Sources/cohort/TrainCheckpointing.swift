@@ -23,19 +23,35 @@ final class TrainCheckpointing {
     /// Flags that decide the result; a resume must match them exactly.
     let config: [KeyValue]
 
-    init(directory: String?, every: Int, keepLast: Int, keepEvery: Int, async: Bool, config: [KeyValue]) {
+    /// Called with each committed checkpoint's path (on the writer thread for async saves).
+    let onSaved: @Sendable (String) -> Void
+    /// Step of the newest save started (0: none yet).
+    private(set) var lastSavedStep = 0
+    /// Set by fault injection: the next save is killed in its data phase.
+    var crashDuringNextSave = false
+
+    init(directory: String?, every: Int, keepLast: Int, keepEvery: Int, async: Bool, config: [KeyValue],
+         onSaved: @escaping @Sendable (String) -> Void = { _ in }) {
         self.directory = directory
         self.every = every
         self.keepLast = keepLast
         self.keepEvery = keepEvery
         self.async = async && directory != nil ? AsyncCheckpointer() : nil
-        self.async?.onCommit = { Log.main("saved \($0)") }
+        self.async?.onCommit = { Log.main("saved \($0)"); onSaved($0) }
+        self.onSaved = onSaved
         self.config = config
     }
 
     /// Loads the checkpoint `resume` names (`auto`: the newest good one in the directory,
     /// if any) into the arena and optimizer, after checking it belongs to this run.
+    /// Every error is a `UserError`: the checkpoint the user pointed at cannot be used.
     func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
+        do { return try load(resume, arena: arena, optimizer: optimizer, model: model) } catch {
+            throw UserError(error)
+        }
+    }
+
+    private func load(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
         guard let resume else { return nil }
         let checkpoint: Checkpoint
         if resume == "auto" {
@@ -111,12 +127,19 @@ final class TrainCheckpointing {
         m.metrics = losses.enumerated().map { MetricPoint(name: "loss", step: $0.offset + 1, value: Double($0.element)) }
         m.trainingConfig = config
         m.metadata = metadata
+        lastSavedStep = step
+        if crashDuringNextSave {
+            try async?.finish()   // so the armed save is this one, not one still in flight
+            CheckpointWriter.crashDuringNextSave()
+            crashDuringNextSave = false
+        }
         if let async {
             try async.save(m, arena: arena, optimizer: optimizer, directory: directory, retention: (keepLast, keepEvery))
         } else {
             let path = try CheckpointWriter.write(m, tensors: TrainingCheckpoint.payloads(arena: arena, optimizer: optimizer), directory: directory)
             CheckpointStore(directory: directory).applyRetention(keepLast: keepLast, keepEvery: keepEvery)
             Log.main("saved \(path)")
+            onSaved(path)
         }
     }
 

@@ -48,7 +48,14 @@ enum CLI {
             if let killAt, Date() >= killAt { kill(p.processIdentifier, SIGKILL); break }
             usleep(2_000)
         }
-        if p.isRunning { p.terminate(); p.waitUntilExit() }
+        if p.isRunning {
+            // SIGTERM first (mpirun passes it on to its ranks, which may be stopping
+            // cleanly), SIGKILL if that does not end it within 5 s.
+            p.terminate()
+            let hard = Date().addingTimeInterval(5)
+            while p.isRunning && Date() < hard { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
         p.waitUntilExit()
         try out.close(); try err.close()
         return CLIResult(status: p.terminationStatus,

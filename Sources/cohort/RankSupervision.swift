@@ -1,0 +1,229 @@
+// The rank side of supervision in `cohort train`: the control channel to
+// `cohort launch` (heartbeats, final reports), stop requests agreed at step
+// boundaries, the collective deadline, fault injection, and the exit codes the
+// coordinator classifies: 0 done or preempted, 1 failed, 2 user error, 3 collective timeout.
+import ArgumentParser
+import CohortCheckpoint
+import CohortCollectives
+import CohortControl
+import CohortCore
+import CohortDistributed
+import CohortMPI
+import Foundation
+import Synchronization
+
+/// Rank-side environment variables beyond the four of `ControlEnvironment`.
+enum RankEnvironment {
+    /// Restarts after failures so far (set by the coordinator; logged).
+    static let restartCount = "COHORT_RESTART_COUNT"
+    /// Seconds the control connection may be down before the rank checkpoints and stops.
+    static let heartbeatTimeout = "COHORT_HEARTBEAT_TIMEOUT"
+    /// Fault injection SPEC, when `--inject-fault` is not given.
+    static let fault = "COHORT_FAULT"
+    /// `COHORT_HEARTBEAT_TIMEOUT` when unset.
+    static let defaultHeartbeatTimeout = 30.0
+
+    /// A non-negative integer variable, or `fallback` when unset or empty.
+    /// - Throws: `ControlError.badEnvironment` naming the variable.
+    static func integer(_ name: String, fallback: Int, _ env: [String: String]) throws -> Int {
+        guard let text = env[name], !text.isEmpty else { return fallback }
+        guard let value = Int(text), value >= 0 else {
+            throw ControlError.badEnvironment(variable: name, "expected a non-negative integer, got \"\(text.prefix(40))\"")
+        }
+        return value
+    }
+
+    /// A positive number of seconds, or `fallback` when unset or empty.
+    /// - Throws: `ControlError.badEnvironment` naming the variable.
+    static func seconds(_ name: String, fallback: Double, _ env: [String: String]) throws -> Double {
+        guard let text = env[name], !text.isEmpty else { return fallback }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw ControlError.badEnvironment(variable: name, "expected a positive number of seconds, got \"\(text.prefix(40))\"")
+        }
+        return value
+    }
+}
+
+/// An error the user must fix (bad flag or value, bad data, an unusable `--resume`
+/// checkpoint, …): the rank reports `userError` and exits 2, and no restart is tried.
+struct UserError: Error, CustomStringConvertible {
+    let underlying: any Error
+    init(_ error: any Error) { underlying = (error as? UserError)?.underlying ?? error }
+    var description: String { "\(underlying)" }
+}
+
+/// `3` for 3.0, `0.5` for 0.5.
+func formatSeconds(_ s: Double) -> String { s == s.rounded() && abs(s) < 1e15 ? String(Int(s)) : String(format: "%.1f", s) }
+
+/// Ends the process once, from whichever thread gets there first (the rank's thread on an
+/// error, the watchdog's on a stalled collective): print, report, exit with the code.
+final class RankExit: Sendable {
+    private let client = Mutex<ControlClient?>(nil)
+    private let exiting = Atomic<Bool>(false)
+    /// Latest completed step, for reports.
+    let step = Atomic<Int>(0)
+
+    func attach(_ c: ControlClient) { client.withLock { $0 = c } }
+    var controlClient: ControlClient? { client.withLock { $0 } }
+
+    /// Prints `Error: message` (unless `printed` is false), sends `kind` to the coordinator
+    /// (≤ 2 s), optionally ends MPI (only from the rank's own thread), and `_exit`s with `code`.
+    /// A second caller blocks: the first is about to end the process.
+    func terminate(_ kind: ControlMessage.Kind, message: String, code: Int32, printed: Bool = true,
+                   finalizeMPI: Bool = false) -> Never {
+        guard exiting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            while true { sleep(3600) }
+        }
+        if printed { FileHandle.standardError.write(Data("Error: \(message)\n".utf8)) }
+        controlClient?.send(kind: kind, step: step.load(ordering: .relaxed), detail: message, flushWithin: 2)
+        if finalizeMPI { MPIRuntime.finalize() }
+        fflush(nil)
+        _exit(code)
+    }
+}
+
+/// One rank's supervision for one `cohort train` run. Used from the rank's thread only,
+/// except `exit` (shared with the watchdog thread).
+final class RankSupervisor {
+    let rank: Int
+    let exit = RankExit()
+    private(set) var client: ControlClient?
+    private(set) var watchdog: CollectiveWatchdog?
+    private var group = "rank 0"
+    private var faults = FaultPlan()
+    private var stops = StopMonitor(client: nil, heartbeatTimeout: RankEnvironment.defaultHeartbeatTimeout)
+    /// [loss, one count per stop reason], summed across ranks each step.
+    private var agreement = [Float](repeating: 0, count: 1 + StopReasons.all.count)
+
+    /// Installs the SIGTERM/SIGINT handlers: from now on they request a checkpoint-and-exit.
+    init(rank: Int) {
+        self.rank = rank
+        StopSignals.install()
+    }
+
+    /// Connects to the coordinator (when `COHORT_CONTROL_ADDR` is set), starts the collective
+    /// watchdog (more than one rank) and reads the faults to inject (`faultSpec`, else `COHORT_FAULT`).
+    /// - Throws: `UserError` for a malformed control environment or fault SPEC, naming the variable or flag.
+    func start(comm: any Communicator, collectiveTimeout: Double, faultSpec: String?,
+               environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        StopSignals.install()   // again: MPI_Init may have installed handlers of its own
+        do {
+            let attempt = try RankEnvironment.integer(ControlEnvironment.attempt, fallback: 0, env)
+            if let client = try ControlClient.fromEnvironment(rank: comm.rank, environment: env) {
+                let timeout = try RankEnvironment.seconds(RankEnvironment.heartbeatTimeout, fallback: RankEnvironment.defaultHeartbeatTimeout, env)
+                let restarts = try RankEnvironment.integer(RankEnvironment.restartCount, fallback: 0, env)
+                client.start()
+                exit.attach(client)
+                self.client = client
+                stops = StopMonitor(client: client, heartbeatTimeout: timeout)
+                Log.main("supervised by the coordinator at \(client.address): attempt \(attempt), restart \(restarts), "
+                         + "heartbeat timeout \(formatSeconds(timeout)) s")
+            }
+            let fromFlag = faultSpec != nil
+            if let spec = faultSpec ?? env[RankEnvironment.fault], !spec.isEmpty || fromFlag {
+                faults = try FaultPlan(spec: spec, source: fromFlag ? "--inject-fault" : RankEnvironment.fault,
+                                       rank: comm.rank, attempt: attempt, worldSize: comm.size)
+            }
+        } catch { throw UserError(error) }
+        guard collectiveTimeout > 0, collectiveTimeout.isFinite else {
+            throw UserError(CohortError.badFlag(flag: "--collective-timeout", "must be a positive number of seconds, got \(collectiveTimeout)"))
+        }
+        group = CollectiveWatchdog.group(size: comm.size)
+        if comm.size > 1 {
+            let exit = self.exit
+            watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: comm.rank) { stall in
+                exit.terminate(.collectiveTimeout, message: stall.description + "; ending this rank so the job stops", code: 3)
+            }
+        }
+    }
+
+    /// Start of step `step` (1-based): injects the faults due now.
+    func beginStep(_ step: Int) {
+        watchdog?.step = step
+        faults.beforeStep(step)
+    }
+
+    /// Runs a collective wait of the whole group under the deadline.
+    func guarding<T>(_ operation: String, _ body: () throws -> T) rethrows -> T {
+        guard let watchdog else { return try body() }
+        return try watchdog.guarding(operation: operation, peers: group, body)
+    }
+
+    /// The step's global loss (the mean over ranks, bitwise what `allreduce(.average)` gives)
+    /// and whether all ranks stop after this step: each rank's stop reasons travel in the
+    /// same allreduce, so every rank decides the same at the same step.
+    func agree(loss: Float, step: Int, comm: any Communicator) throws -> (loss: Float, stop: StopReasons) {
+        let mine = stops.check()
+        guard comm.size > 1 else { return (loss, mine) }
+        agreement[0] = loss
+        for (i, reason) in StopReasons.all.enumerated() { agreement[i + 1] = mine.contains(reason) ? 1 : 0 }
+        try guarding("allreduce of the step loss") {
+            try agreement.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
+        }
+        var agreed: StopReasons = []
+        for (i, reason) in StopReasons.all.enumerated() where agreement[i + 1] > 0 { agreed.insert(reason) }
+        // The same operation as the communicator's average: sum, then times 1/size.
+        return (agreement[0] * (1 / Float(comm.size)), agreed)
+    }
+
+    /// After step `step` completed: the heartbeat's step.
+    func completed(step: Int) {
+        client?.report(step: step)
+        exit.step.store(step, ordering: .relaxed)
+    }
+
+    /// True (once) when fault injection kills the save after `step` steps.
+    func crashesCheckpoint(atStep step: Int) -> Bool { faults.crashesCheckpoint(atStep: step) }
+
+    /// Reports a committed checkpoint to the coordinator (any thread; does not wait).
+    var reportSaved: @Sendable (String) -> Void {
+        let exit = self.exit
+        return { path in
+            let step = CheckpointLayout.step(fromDirectoryName: (path as NSString).lastPathComponent)
+            exit.controlClient?.send(kind: .checkpointSaved, step: step, detail: path, flushWithin: 0)
+        }
+    }
+
+    /// Every rank, after the agreed stop at `step` and rank 0's checkpoint of it: waits until
+    /// rank 0 has committed, logs, reports `preempted` and ends MPI. The process then exits 0.
+    func preempted(atStep step: Int, reasons: StopReasons, checkpointDirectory: String?, comm: any Communicator) throws {
+        if comm.size > 1 { try guarding("barrier after the preemption checkpoint") { try comm.barrier() } }
+        let name = CheckpointLayout.directoryName(step: step)
+        let saved = checkpointDirectory.map { "checkpoint \($0)/\(name)" } ?? "no checkpoint saved (no --checkpoint-dir)"
+        Log.info("preempted at step \(step): \(saved) (\(reasons.text))")
+        client?.send(kind: .preempted, step: step, detail: checkpointDirectory == nil ? "no checkpoint" : "checkpoint \(name)", flushWithin: 2)
+        shutDown(comm)
+    }
+
+    /// Every rank, after the last step, the final checkpoint and the summary: reports
+    /// `finished` and ends MPI.
+    func finished(step: Int, comm: any Communicator) {
+        client?.send(kind: .finished, step: step, flushWithin: 2)
+        shutDown(comm)
+    }
+
+    private func shutDown(_ comm: any Communicator) {
+        watchdog?.stop()
+        client?.stop()
+        if comm.size > 1 { MPIRuntime.finalize() }
+    }
+
+    /// Ends the process for `error`: `Error: …` on standard error, the matching report, and
+    /// exit 2 (user error), 3 (collective timeout) or 1 (anything else). Model mismatches are
+    /// a verdict every rank reached together: rank 0 alone prints it, and all ranks end MPI
+    /// together first, so no rank is killed before rank 0 has printed.
+    func exit(for error: any Error) -> Never {
+        let message = Train.message(for: error)
+        switch (error as? UserError)?.underlying ?? error {
+        case is DataParallelError:
+            exit.terminate(.userError, message: message, code: 2, printed: rank == 0, finalizeMPI: true)
+        case _ where error is UserError, is CohortError, is ControlError, is ValidationError:
+            exit.terminate(.userError, message: message, code: 2)
+        case CommunicationError.timeout:
+            watchdog?.stop()
+            exit.terminate(.collectiveTimeout, message: message, code: 3)
+        default:
+            exit.terminate(.failed, message: message, code: 1)
+        }
+    }
+}
