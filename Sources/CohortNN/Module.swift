@@ -15,11 +15,27 @@ public protocol Module: AnyObject {
     var children: [(name: String, module: any Module)] { get }
     /// Whether the module is in training mode (dropout active, statistics updated).
     var isTraining: Bool { get set }
+    /// This module's own buffers: state that is not trained by gradients but is part
+    /// of the model (BatchNorm's running mean and variance), in a fixed order.
+    /// Saved in checkpoints and broadcast from rank 0 by `DataParallel`.
+    var localBuffers: [(name: String, tensor: Tensor)] { get }
 }
 
 extension Module {
     public var localParameters: [(name: String, tensor: Tensor)] { [] }
     public var children: [(name: String, module: any Module)] { [] }
+    public var localBuffers: [(name: String, tensor: Tensor)] { [] }
+
+    /// Every buffer with its dotted path, depth-first in declaration order.
+    public func namedBuffers() -> [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = []
+        func visit(_ m: any Module, _ prefix: String) {
+            for (n, t) in m.localBuffers { out.append((prefix + n, t)) }
+            for (n, c) in m.children { visit(c, prefix + n + ".") }
+        }
+        visit(self, "")
+        return out
+    }
 
     /// Calls `forward`.
     public func callAsFunction(_ x: Tensor) throws -> Tensor { try forward(x) }

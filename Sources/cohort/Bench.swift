@@ -21,14 +21,13 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var w8Child = false
     @Flag(help: .hidden) var worker = false
     @Option(help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
-    @Flag(help: .hidden) var noComm = false
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
 
     func run() throws {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }
         switch workload.lowercased() {
         case "w1": try W1Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
-        case "w5": try W5Bench(steps: steps ?? 20, repeats: min(repeats, 5), json: json, worker: worker, communicate: !noComm, bucketMB: bucketMB).run()
+        case "w5": try W5Bench(steps: steps ?? 20, repeats: min(repeats, 9), json: json, worker: worker, bucketMB: bucketMB).run()
         case "allreduce": try AllreduceBench(ranks: np, rounds: min(repeats, 3), json: json, worker: worker).run()
         case "w6": try W6Bench(repeats: min(repeats, 5), directory: dir, json: json, asyncSteps: steps ?? 60).run()
         case "w7": try W7Bench(threads: threads, calls: steps ?? 2000, warmup: warmup ?? 200, repeats: repeats, seed: seed, json: json).run()
