@@ -23,8 +23,12 @@ public struct Batch {
 /// the epoch's end (a short last batch unless `dropLast`). Two iterators with equal settings and
 /// cursor serve identical batches, whatever happened before.
 public struct BatchIterator {
-    /// The samples being served.
-    public let dataset: ClassificationDataset
+    /// The samples being served, when the iterator was made from a dataset (`nextBatch`).
+    public let dataset: ClassificationDataset?
+    /// Number of samples indexed (`0..<count`).
+    public let count: Int
+    /// Name of what is indexed (for messages and checkpoints).
+    public let name: String
     /// Samples per batch.
     public let batchSize: Int
     /// Whether each epoch uses a seeded permutation (otherwise dataset order).
@@ -37,20 +41,36 @@ public struct BatchIterator {
     public private(set) var cursor: Int
     private var cachedOrder: (epoch: Int, order: [Int])?
 
-    /// An iterator positioned at `cursor` (0: start of epoch 0).
+    /// An iterator over `dataset`, positioned at `cursor` (0: start of epoch 0).
     /// - Throws: `CohortError.invalidArgument` if `batchSize < 1`, `cursor < 0`, or an epoch
     ///   would hold no batch (an empty dataset, or fewer than `batchSize` samples with `dropLast`).
     public init(dataset: ClassificationDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
                 seed: UInt64 = 0, cursor: Int = 0) throws {
+        try self.init(count: dataset.count, name: dataset.name, dataset: dataset, batchSize: batchSize,
+                      shuffle: shuffle, dropLast: dropLast, seed: seed, cursor: cursor)
+    }
+
+    /// An iterator over sample indices `0..<count` of any dataset (`nextIndices`), e.g.
+    /// windows of a token stream; same order, cursor and errors as the dataset form.
+    public init(count: Int, name: String, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
+                seed: UInt64 = 0, cursor: Int = 0) throws {
+        try self.init(count: count, name: name, dataset: nil, batchSize: batchSize,
+                      shuffle: shuffle, dropLast: dropLast, seed: seed, cursor: cursor)
+    }
+
+    private init(count: Int, name: String, dataset: ClassificationDataset?, batchSize: Int, shuffle: Bool,
+                 dropLast: Bool, seed: UInt64, cursor: Int) throws {
         guard batchSize >= 1 else {
             throw CohortError.invalidArgument("BatchIterator: batch size must be ≥ 1, got \(batchSize)")
         }
-        let perEpoch = dropLast ? dataset.count / batchSize * batchSize : dataset.count
+        let perEpoch = dropLast ? count / batchSize * batchSize : count
         guard perEpoch > 0 else {
-            throw CohortError.invalidArgument("BatchIterator: dataset \(dataset.name) has \(dataset.count) samples, "
+            throw CohortError.invalidArgument("BatchIterator: dataset \(name) has \(count) samples, "
                 + "not enough for one batch of \(batchSize)\(dropLast ? " with dropLast" : "")")
         }
         self.dataset = dataset
+        self.count = count
+        self.name = name
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.dropLast = dropLast
@@ -60,7 +80,7 @@ public struct BatchIterator {
     }
 
     /// Samples served per epoch: the dataset size, rounded down to whole batches with `dropLast`.
-    public var samplesPerEpoch: Int { dropLast ? dataset.count / batchSize * batchSize : dataset.count }
+    public var samplesPerEpoch: Int { dropLast ? count / batchSize * batchSize : count }
     /// Batches per (whole) epoch.
     public var batchesPerEpoch: Int { (samplesPerEpoch + batchSize - 1) / batchSize }
     /// The epoch the next batch comes from.
@@ -96,14 +116,16 @@ public struct BatchIterator {
         let e = epoch, start = positionInEpoch
         let end = min(start + batchSize, samplesPerEpoch)
         if cachedOrder?.epoch != e {
-            cachedOrder = (e, BatchIterator.order(count: dataset.count, seed: seed, epoch: e, shuffle: shuffle))
+            cachedOrder = (e, BatchIterator.order(count: count, seed: seed, epoch: e, shuffle: shuffle))
         }
         cursor += end - start
         return (Array(cachedOrder!.order[start..<end]), e)
     }
 
     /// The next batch (advancing the cursor), crossing into the next epoch when one ends.
+    /// Only for iterators made from a dataset.
     public mutating func nextBatch() -> Batch {
+        guard let dataset else { preconditionFailure("BatchIterator(count:) serves indices only: use nextIndices()") }
         let (indices, e) = nextIndices()
         let (inputs, labels) = dataset.gather(indices)
         return Batch(inputs: inputs, labels: labels, indices: indices, epoch: e)

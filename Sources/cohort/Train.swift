@@ -43,6 +43,8 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
+    @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
+    @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
 
@@ -87,9 +89,10 @@ struct Train: ParsableCommand {
         guard accumulate >= 1, localBatch % accumulate == 0 else {
             throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
         }
-        let (train, test) = try loadData()
+        let task = try makeTask()
+        let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
-        let net = try ModelZoo.build(model, inputs: train.featureSize, hidden: hiddenSizes!, classes: train.numClasses, generator: &generator)
+        let net = try ModelZoo.build(model, shape: shape, hidden: hiddenSizes!, generator: &generator)
         let arena = ParameterArena(net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
         ddp.watchdog = supervisor.watchdog
@@ -104,20 +107,20 @@ struct Train: ParsableCommand {
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }
         let opt = makeOptimizer(arena)
-        let stepsPerEpoch = train.count / batchSize
+        let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
-            throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(train.count) samples)")
+            throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(task.count) samples)")
         }
         let totalSteps = steps ?? epochs * stepsPerEpoch
         let schedule: any LRSchedule = lrSchedule == "cosine"
             ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
             : ConstantLR(lr)
-        Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(train.name) \(train.count) train / \(test.count) test samples, "
+        Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
 
-        var batches = try BatchIterator(dataset: train, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
+        var batches = try BatchIterator(count: task.count, name: task.name, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
         let checkpoints = TrainCheckpointing(directory: checkpointDir, every: checkpointEvery, keepLast: keepLast, keepEvery: keepEvery,
-                                             async: asyncCheckpoint, config: runConfig(dataset: train, totalSteps: totalSteps),
+                                             async: asyncCheckpoint, config: runConfig(task: task, totalSteps: totalSteps),
                                              onSaved: supervisor.reportSaved)
         var losses: [Float] = []
         var startStep = 0
@@ -137,11 +140,11 @@ struct Train: ParsableCommand {
             cursor.epoch = batches.epoch
             cursor.sampleInEpoch = batches.positionInEpoch
             cursor.samplesConsumed = batches.cursor
-            cursor.dataset = train.name
-            cursor.datasetSize = train.count
+            cursor.dataset = task.name
+            cursor.datasetSize = task.count
             var modelRecord = ModelRecord()
             modelRecord.name = model
-            modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(train.featureSize)"), KeyValue("classes", "\(train.numClasses)")]
+            modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
             modelRecord.parameterCount = net.parameterCount
             var scheduleRecord = ScheduleRecord()
             scheduleRecord.kind = lrSchedule
@@ -173,10 +176,10 @@ struct Train: ParsableCommand {
                 for i in 0..<reducer.perRank {
                     let j = reducer.firstShard + i
                     let d0 = monotonicSeconds()
-                    let batch = try train.makeBatch(indices: Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
+                    let batch = try task.batch(Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
                     dataSeconds += monotonicSeconds() - d0
                     arena.zeroGrad()
-                    let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+                    let loss = try task.loss(net(batch.inputs), batch.targets)
                     localLoss += try loss.item() / Float(reducer.perRank)
                     try loss.backward()
                     reducer.store(local: i, from: arena.grads.pointer)
@@ -189,10 +192,10 @@ struct Train: ParsableCommand {
             let micro = localBatch / accumulate
             for m in 0..<accumulate {
                 let d0 = monotonicSeconds()
-                let batch = try train.makeBatch(indices: Array(local[(m * micro)..<((m + 1) * micro)]))
+                let batch = try task.batch(Array(local[(m * micro)..<((m + 1) * micro)]))
                 dataSeconds += monotonicSeconds() - d0
                 ddp.noSync = m < accumulate - 1
-                let loss = try Loss.crossEntropy(net(batch.inputs), batch.labels)
+                let loss = try task.loss(net(batch.inputs), batch.targets)
                 localLoss += try loss.item() / Float(accumulate)
                 try (accumulate == 1 ? loss : loss / Float(accumulate)).backward()
             }
@@ -239,15 +242,15 @@ struct Train: ParsableCommand {
         try checkpoints.finish()
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
         net.eval()
-        let accuracy = try evaluate(net, test, comm, supervisor)
+        let metrics = try task.evaluate(net, comm) { op, body in try supervisor.guarding(op, body) }
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
         let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()
-        Log.main(String(format: "done: train loss %.4f, test accuracy %.2f%%, %.0f samples/s, weights sha256 %@",
-                        trainLoss, accuracy * 100, samplesPerSec, sha))
+        Log.main(String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
+                        trainLoss, metrics.map(\.text).joined(separator: ", "), samplesPerSec, sha))
         if let path = summaryJSON, comm.rank == 0 {
-            let summary: [String: Any] = [
-                "model": model, "dataset": train.name, "train_loss": Double(trainLoss), "test_accuracy": accuracy,
+            var summary: [String: Any] = [
+                "model": model, "dataset": task.name, "train_loss": Double(trainLoss),
                 "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
                 "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
                 "local_batch": localBatch, "gradient_transport": comm.size == 1 ? "none" : deterministic ? "virtual shards" : ddp.transport,
@@ -255,6 +258,7 @@ struct Train: ParsableCommand {
                 "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
+            for m in metrics { summary[m.name] = m.value }
             try writeJSON(summary, to: path)
         }
         supervisor.finished(step: totalSteps, comm: comm)
@@ -271,19 +275,37 @@ struct Train: ParsableCommand {
     }
 
     /// The settings that decide the run's result; a resumed run must match them.
-    func runConfig(dataset: ClassificationDataset, totalSteps: Int) -> [KeyValue] {
-        [KeyValue("model", model), KeyValue("dataset", "\(dataset.name) (\(dataset.count) samples)"), KeyValue("hidden", hidden),
+    func runConfig(task: any TrainTask, totalSteps: Int) -> [KeyValue] {
+        [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hidden),
          KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
     }
 
-    func loadData() throws -> (ClassificationDataset, ClassificationDataset) {
-        if let dir = data {
-            return (try MNIST.load(directory: dir, split: .train, normalize: true), try MNIST.load(directory: dir, split: .test, normalize: true))
+    /// The task `--data` names: an MNIST-format directory (classification), a text file or a
+    /// directory holding `input.txt` (next-token prediction with `--context`), `addition` (the
+    /// built-in addition corpus), or nothing: the built-in synthetic classification set, or the
+    /// addition corpus for sequence models.
+    func makeTask() throws -> any TrainTask {
+        let sequenceModel = ModelZoo.sequenceModels.contains(model)
+        guard let data else {
+            if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
+            let (train, test) = try SyntheticDataset.make(seed: seed)
+            return ClassificationTask(train: train, test: test)
         }
-        return try SyntheticDataset.make(seed: seed)
+        if data == "addition" { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory)
+        let text = !exists || isDirectory.boolValue ? data + "/input.txt" : data
+        if exists && (!isDirectory.boolValue || FileManager.default.fileExists(atPath: text)) && sequenceModel {
+            return try LanguageModelTask(corpusPath: text, context: context)
+        }
+        if sequenceModel {
+            throw CohortError.badFlag(flag: "--data", "\(data): --model \(model) needs a text file (or a directory with input.txt), or 'addition'")
+        }
+        return ClassificationTask(train: try MNIST.load(directory: data, split: .train, normalize: true),
+                                  test: try MNIST.load(directory: data, split: .test, normalize: true))
     }
 
     func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
@@ -293,25 +315,6 @@ struct Train: ParsableCommand {
         case "rmsprop": return RMSprop(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
         default: return Adam(arena, lr: lr, weightDecay: weightDecay)
         }
-    }
-
-    /// Accuracy over the whole test set, in evaluation mode without recording a graph.
-    /// Each rank scores a strided share of the test set; the counts are summed across ranks.
-    func evaluate(_ net: any Module, _ test: ClassificationDataset, _ comm: any Communicator, _ supervisor: RankSupervisor) throws -> Double {
-        var correct = 0
-        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
-        try withNoGrad {
-            var start = 0
-            while start < mine.count {
-                let idx = Array(mine[start..<min(start + 1000, mine.count)])
-                let b = try test.makeBatch(indices: idx)
-                let pred = try net(b.inputs).argmax(axis: -1).scalars
-                correct += zip(pred, b.labels).filter { Int($0) == $1 }.count
-                start += 1000
-            }
-        }
-        let total = try supervisor.guarding("allreduce of the evaluation counts") { try comm.allreduce([Int64(correct)], op: .sum)[0] }
-        return Double(total) / Double(max(test.count, 1))
     }
 }
 

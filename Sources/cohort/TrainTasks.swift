@@ -1,0 +1,187 @@
+// What `cohort train` learns, behind one protocol so the training loop (data
+// order, DDP, checkpoints, supervision) is the same for every kind of data:
+// classification (MNIST-format images, the built-in synthetic set), next-token
+// prediction over a text corpus, and the built-in addition corpus.
+import CohortCollectives
+import CohortCore
+import CohortData
+import CohortNN
+import Foundation
+
+/// One held-out measurement, e.g. ("test_accuracy", 0.98).
+struct Metric {
+    var name: String
+    var value: Double
+    /// How the log line shows it.
+    var text: String
+}
+
+/// Indexed training samples, the loss on a batch, and the held-out metrics.
+protocol TrainTask {
+    /// Name of the training data (checkpoints record it with the cursor).
+    var name: String { get }
+    /// Number of training samples: the data order permutes `0..<count`.
+    var count: Int { get }
+    /// A short description for the start-up log line.
+    var summary: String { get }
+    /// Model settings the task implies (input width, classes or vocabulary size, context).
+    var modelShape: ModelShape { get }
+    /// Inputs and flattened targets (`-100` = ignored) of training samples `indices`.
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int])
+    /// Held-out metrics in evaluation mode, each rank scoring a strided share; collective.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric]
+}
+
+/// Runs a collective under the rank's deadline (see RankSupervisor.guarding).
+typealias CollectiveGuard = (String, () throws -> [Int64]) throws -> [Int64]
+
+/// What a model built for a task must accept and produce.
+struct ModelShape {
+    /// Classification: features per sample. Sequence tasks: tokens per sample.
+    var inputs: Int
+    /// Classes, or vocabulary size.
+    var outputs: Int
+    /// True for token sequences `[B, T]` → logits `[B, T, V]`.
+    var sequence: Bool
+}
+
+extension TrainTask {
+    /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against `targets`.
+    func loss(_ logits: Tensor, _ targets: [Int]) throws -> Tensor {
+        let classes = logits.shape[logits.rank - 1]
+        let flat = logits.rank == 2 ? logits : try logits.reshape([logits.count / classes, classes])
+        return try Loss.crossEntropy(flat, targets)
+    }
+}
+
+/// Images or feature vectors with class labels; metric: test accuracy.
+struct ClassificationTask: TrainTask {
+    let train: ClassificationDataset
+    let test: ClassificationDataset
+
+    var name: String { train.name }
+    var count: Int { train.count }
+    var summary: String { "\(train.name) \(train.count) train / \(test.count) test samples" }
+    var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
+
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) {
+        let b = try train.makeBatch(indices: indices)
+        return (b.inputs, b.labels)
+    }
+
+    /// Accuracy over the whole test set, without recording a graph; counts summed across ranks.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+        var correct = 0
+        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
+        try withNoGrad {
+            var start = 0
+            while start < mine.count {
+                let idx = Array(mine[start..<min(start + 1000, mine.count)])
+                let b = try test.makeBatch(indices: idx)
+                let pred = try model(b.inputs).argmax(axis: -1).scalars
+                correct += zip(pred, b.labels).filter { Int($0) == $1 }.count
+                start += 1000
+            }
+        }
+        let total = try guarding("allreduce of the evaluation counts") { try comm.allreduce([Int64(correct)], op: .sum) }[0]
+        let accuracy = Double(total) / Double(max(test.count, 1))
+        return [Metric(name: "test_accuracy", value: accuracy, text: String(format: "test accuracy %.2f%%", accuracy * 100))]
+    }
+}
+
+/// Next-token prediction over a text corpus (90 % train, 10 % validation); metric: validation loss.
+struct LanguageModelTask: TrainTask {
+    let tokenizer: CharTokenizer
+    let train: TokenWindows
+    let validation: TokenWindows
+    /// Validation windows scored (the first ones, fixed, so runs compare).
+    let validationWindows: Int
+
+    init(corpusPath: String, context: Int, validationWindows: Int = 64) throws {
+        let bytes = try TextCorpus.load(path: corpusPath)
+        tokenizer = CharTokenizer(corpus: bytes)
+        let ids = try tokenizer.encode(bytes)
+        let cut = ids.count * 9 / 10
+        let base = URL(fileURLWithPath: corpusPath).deletingPathExtension().lastPathComponent
+        train = try TokenWindows(name: base + "-train", tokens: Array(ids[..<cut]), context: context, stride: context / 2, vocabularySize: tokenizer.count)
+        validation = try TokenWindows(name: base + "-val", tokens: Array(ids[cut...]), context: context, vocabularySize: tokenizer.count)
+        self.validationWindows = min(validationWindows, validation.count)
+    }
+
+    var name: String { train.name }
+    var count: Int { train.count }
+    var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(tokenizer.count), context \(train.context)" }
+    var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: tokenizer.count, sequence: true) }
+
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) { train.makeBatch(indices: indices) }
+
+    /// Mean cross-entropy (nats per token) over the first `validationWindows` validation windows.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+        let mine = Array(stride(from: comm.rank, to: validationWindows, by: comm.size))
+        var sum = 0.0
+        try withNoGrad {
+            var start = 0
+            while start < mine.count {
+                let idx = Array(mine[start..<min(start + 16, mine.count)])
+                let b = validation.makeBatch(indices: idx)
+                sum += Double(try loss(model(b.inputs), b.targets).item()) * Double(idx.count)
+                start += 16
+            }
+        }
+        // Sums travel as fixed-point micro-nats so the reduction is exact and order-free.
+        let total = try guarding("allreduce of the validation loss") { try comm.allreduce([Int64((sum * 1e6).rounded())], op: .sum) }[0]
+        let value = Double(total) / 1e6 / Double(max(validationWindows, 1))
+        return [Metric(name: "val_loss", value: value, text: String(format: "validation loss %.4f", value))]
+    }
+}
+
+/// The built-in addition corpus (no download): next-token loss on the answers only;
+/// metric: held-out exact match of greedily decoded answers.
+struct AdditionTask: TrainTask {
+    let train: AdditionProblems
+    let test: AdditionProblems
+
+    init(digits: Int, trainCount: Int, testCount: Int, seed: UInt64) throws {
+        (train, test) = try AdditionProblems.make(digits: digits, train: trainCount, test: testCount, seed: seed)
+    }
+
+    var name: String { train.name }
+    var count: Int { train.count }
+    var summary: String { "\(train.name) \(train.count) problems / \(test.count) held-out problems (\(train.digits)-digit addition, sums written reversed)" }
+    var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
+
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) { train.makeBatch(indices: indices) }
+
+    /// Fraction of held-out problems whose greedily decoded answer is exactly right.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+        let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
+        var correct = 0
+        try withNoGrad {
+            var start = 0
+            while start < mine.count {
+                let idx = Array(mine[start..<min(start + 256, mine.count)])
+                let answers = try AdditionTask.greedy(model, prompts: idx.map { test.prompt($0).prompt }, length: test.answerLength)
+                correct += zip(idx, answers).filter { test.prompt($0.0).answer == $0.1 }.count
+                start += 256
+            }
+        }
+        let total = try guarding("allreduce of the exact-match counts") { try comm.allreduce([Int64(correct)], op: .sum) }[0]
+        let value = Double(total) / Double(max(test.count, 1))
+        return [Metric(name: "exact_match", value: value, text: String(format: "held-out exact match %.2f%%", value * 100))]
+    }
+
+    /// Appends `length` greedily chosen tokens to every prompt (all the same length).
+    static func greedy(_ model: any Module, prompts: [String], length: Int) throws -> [String] {
+        let tok = AdditionProblems.tokenizer
+        var rows = try prompts.map { try tok.encode($0) }
+        for _ in 0..<length {
+            let t = rows[0].count
+            let x = try Tensor(rows.flatMap { $0.map(Float.init) }, shape: [rows.count, t])
+            let logits = try model(x)
+            let v = logits.shape[logits.rank - 1]
+            let last = try logits.slice(axis: 1, t - 1, t).reshape([rows.count, v]).argmax(axis: -1).scalars
+            for i in rows.indices { rows[i].append(Int32(last[i])) }
+        }
+        return try rows.map { try tok.decode(Array($0.suffix(length))) }
+    }
+}
