@@ -1,12 +1,52 @@
-// The models `cohort train --model NAME` can build, by name.
-import CohortNN
+// The models `cohort train --model NAME` can build, by name, and the settings
+// that rebuild them from a checkpoint (`cohort generate`, exports).
+import CohortCheckpoint
 import CohortCore
+import CohortNN
+
+/// A model's name and sizes, as the CLI flags give them and checkpoints record them.
+struct ModelSpec {
+    var name: String
+    /// MLP widths; the LSTM's hidden size is the first.
+    var hidden: [Int]
+    /// Transformer / LSTM layers.
+    var layers = 4
+    /// Attention heads.
+    var heads = 4
+    /// Transformer width.
+    var dModel = 256
+    /// LSTM embedding width.
+    var embedding = 64
+
+    /// The sizes as checkpoint settings.
+    var settings: [KeyValue] {
+        [KeyValue("hidden", hidden.map(String.init).joined(separator: ",")), KeyValue("layers", "\(layers)"),
+         KeyValue("heads", "\(heads)"), KeyValue("d_model", "\(dModel)"), KeyValue("embedding", "\(embedding)")]
+    }
+
+    init(name: String, hidden: [Int], layers: Int, heads: Int, dModel: Int, embedding: Int) {
+        self.name = name; self.hidden = hidden; self.layers = layers; self.heads = heads; self.dModel = dModel; self.embedding = embedding
+    }
+
+    /// Sizes read back from checkpoint settings (missing ones keep their defaults).
+    init(name: String, settings: [String: String]) {
+        self.name = name
+        hidden = (settings["hidden"] ?? "").split(separator: ",").compactMap { Int($0) }
+        layers = settings["layers"].flatMap { Int($0) } ?? layers
+        heads = settings["heads"].flatMap { Int($0) } ?? heads
+        dModel = settings["d_model"].flatMap { Int($0) } ?? dModel
+        embedding = settings["embedding"].flatMap { Int($0) } ?? embedding
+    }
+}
 
 /// Builds the models the CLI knows by name.
 enum ModelZoo {
-    static let names = ["mlp"]
+    static let names = ["mlp", "cnn", "resnet", "lstm", "gpt"]
     /// Models over token sequences (`[B, T]` ids → `[B, T, V]` logits).
-    static let sequenceModels: Set<String> = []
+    static let sequenceModels: Set<String> = ["lstm", "gpt"]
+
+    /// The default `--hidden` of each model.
+    static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : "512,256" }
 
     /// An MLP `inputs → hidden… → classes` with ReLU between layers; inputs of any
     /// shape `[B, …]` are flattened first.
@@ -22,15 +62,33 @@ enum ModelZoo {
         return Sequential(layers)
     }
 
-    /// Resolves `name` or throws an error listing the known models.
-    static func build(_ name: String, shape: ModelShape, hidden: [Int], generator: inout RandomGenerator) throws -> any Module {
-        switch name {
-        case "mlp" where !shape.sequence: return mlp(inputs: shape.inputs, hidden: hidden, classes: shape.outputs, generator: &generator)
-        case "mlp":
-            throw CohortError.badFlag(flag: "--model", "mlp classifies feature vectors, but --data holds token sequences; use a sequence model"
-                                      + (sequenceModels.isEmpty ? "" : " (\(sequenceModels.sorted().joined(separator: ", ")))"))
+    /// Resolves `spec` for data of `shape`, or throws an error naming the flag at fault.
+    static func build(_ spec: ModelSpec, shape: ModelShape, generator: inout RandomGenerator) throws -> any Module {
+        let sequence = sequenceModels.contains(spec.name)
+        if names.contains(spec.name) && sequence != shape.sequence {
+            throw CohortError.badFlag(flag: "--model", sequence
+                ? "\(spec.name) reads token sequences, but --data holds feature vectors; give a text file or 'addition'"
+                : "\(spec.name) classifies feature vectors, but --data holds token sequences; use \(sequenceModels.sorted().joined(separator: " or "))")
+        }
+        switch spec.name {
+        case "mlp": return mlp(inputs: shape.inputs, hidden: spec.hidden, classes: shape.outputs, generator: &generator)
+        case "cnn", "resnet":
+            guard shape.inputs == 784 else {
+                throw CohortError.badFlag(flag: "--model", "\(spec.name) takes 28×28 single-channel images (784 features), the data has \(shape.inputs)")
+            }
+            return spec.name == "cnn" ? ConvModels.leNet(classes: shape.outputs, generator: &generator)
+                                      : try ConvModels.resNet(classes: shape.outputs, generator: &generator)
+        case "lstm":
+            return try CharLSTM(vocabularySize: shape.outputs, embeddingDim: spec.embedding, hidden: spec.hidden.first ?? 256,
+                                layers: max(spec.layers, 1), generator: &generator)
+        case "gpt":
+            guard spec.heads > 0, spec.dModel % spec.heads == 0 else {
+                throw CohortError.badFlag(flag: "--heads", "\(spec.heads) heads must divide --d-model \(spec.dModel)")
+            }
+            return try GPT(GPTConfig(vocabSize: shape.outputs, contextLength: shape.inputs, layers: spec.layers,
+                                     heads: spec.heads, dModel: spec.dModel), generator: &generator)
         default:
-            throw CohortError.badFlag(flag: "--model", "unknown model '\(name)'; known models: \(names.joined(separator: ", "))")
+            throw CohortError.badFlag(flag: "--model", "unknown model '\(spec.name)'; known models: \(names.joined(separator: ", "))")
         }
     }
 }

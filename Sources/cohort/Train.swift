@@ -24,7 +24,11 @@ struct Train: ParsableCommand {
     @Flag(help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
     @Option(name: .customLong("virtual-shards"), help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = 8
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
-    @Option(help: "Hidden layer widths, comma-separated.") var hidden = "512,256"
+    @Option(help: "Hidden layer widths, comma-separated (mlp; default 512,256), or the LSTM's hidden size (default 256).") var hidden: String?
+    @Option(help: "Layers (gpt, lstm).") var layers = 4
+    @Option(help: "Attention heads (gpt).") var heads = 4
+    @Option(name: .customLong("d-model"), help: "Transformer width (gpt).") var dModel = 256
+    @Option(help: "Token embedding width (lstm).") var embedding = 64
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "Momentum (sgd, rmsprop).") var momentum: Float = 0.9
@@ -60,11 +64,14 @@ struct Train: ParsableCommand {
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers, got '\(hidden)'") }
+        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers, got '\(hiddenText)'") }
     }
 
+    /// `--hidden`, or the model's default.
+    var hiddenText: String { hidden ?? ModelZoo.defaultHidden(model) }
+
     var hiddenSizes: [Int]? {
-        let parts = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = hiddenText.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return parts.map { $0! }
     }
@@ -92,7 +99,8 @@ struct Train: ParsableCommand {
         let task = try makeTask()
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
-        let net = try ModelZoo.build(model, shape: shape, hidden: hiddenSizes!, generator: &generator)
+        let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
+        let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
         let arena = ParameterArena(net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
         ddp.watchdog = supervisor.watchdog
@@ -144,7 +152,8 @@ struct Train: ParsableCommand {
             cursor.datasetSize = task.count
             var modelRecord = ModelRecord()
             modelRecord.name = model
-            modelRecord.settings = [KeyValue("hidden", hidden), KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
+            modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
+                + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
             modelRecord.parameterCount = net.parameterCount
             var scheduleRecord = ScheduleRecord()
             scheduleRecord.kind = lrSchedule
@@ -276,7 +285,7 @@ struct Train: ParsableCommand {
 
     /// The settings that decide the run's result; a resumed run must match them.
     func runConfig(task: any TrainTask, totalSteps: Int) -> [KeyValue] {
-        [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hidden),
+        [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hiddenText), KeyValue("model_sizes", "\(layers)/\(heads)/\(dModel)/\(embedding)"),
          KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),

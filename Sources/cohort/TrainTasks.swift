@@ -26,6 +26,8 @@ protocol TrainTask {
     var summary: String { get }
     /// Model settings the task implies (input width, classes or vocabulary size, context).
     var modelShape: ModelShape { get }
+    /// The tokenizer of text tasks (saved with checkpoints for `cohort generate`).
+    var tokenizer: CharTokenizer? { get }
     /// Inputs and flattened targets (`-100` = ignored) of training samples `indices`.
     func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int])
     /// Held-out metrics in evaluation mode, each rank scoring a strided share; collective.
@@ -46,6 +48,7 @@ struct ModelShape {
 }
 
 extension TrainTask {
+    var tokenizer: CharTokenizer? { nil }
     /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against `targets`.
     func loss(_ logits: Tensor, _ targets: [Int]) throws -> Tensor {
         let classes = logits.shape[logits.rank - 1]
@@ -91,7 +94,8 @@ struct ClassificationTask: TrainTask {
 
 /// Next-token prediction over a text corpus (90 % train, 10 % validation); metric: validation loss.
 struct LanguageModelTask: TrainTask {
-    let tokenizer: CharTokenizer
+    let vocabulary: CharTokenizer
+    var tokenizer: CharTokenizer? { vocabulary }
     let train: TokenWindows
     let validation: TokenWindows
     /// Validation windows scored (the first ones, fixed, so runs compare).
@@ -99,19 +103,19 @@ struct LanguageModelTask: TrainTask {
 
     init(corpusPath: String, context: Int, validationWindows: Int = 64) throws {
         let bytes = try TextCorpus.load(path: corpusPath)
-        tokenizer = CharTokenizer(corpus: bytes)
-        let ids = try tokenizer.encode(bytes)
+        vocabulary = CharTokenizer(corpus: bytes)
+        let ids = try vocabulary.encode(bytes)
         let cut = ids.count * 9 / 10
         let base = URL(fileURLWithPath: corpusPath).deletingPathExtension().lastPathComponent
-        train = try TokenWindows(name: base + "-train", tokens: Array(ids[..<cut]), context: context, stride: context / 2, vocabularySize: tokenizer.count)
-        validation = try TokenWindows(name: base + "-val", tokens: Array(ids[cut...]), context: context, vocabularySize: tokenizer.count)
+        train = try TokenWindows(name: base + "-train", tokens: Array(ids[..<cut]), context: context, stride: context / 2, vocabularySize: vocabulary.count)
+        validation = try TokenWindows(name: base + "-val", tokens: Array(ids[cut...]), context: context, vocabularySize: vocabulary.count)
         self.validationWindows = min(validationWindows, validation.count)
     }
 
     var name: String { train.name }
     var count: Int { train.count }
-    var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(tokenizer.count), context \(train.context)" }
-    var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: tokenizer.count, sequence: true) }
+    var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(vocabulary.count), context \(train.context)" }
+    var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
 
     func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) { train.makeBatch(indices: indices) }
 
@@ -138,6 +142,7 @@ struct LanguageModelTask: TrainTask {
 /// The built-in addition corpus (no download): next-token loss on the answers only;
 /// metric: held-out exact match of greedily decoded answers.
 struct AdditionTask: TrainTask {
+    var tokenizer: CharTokenizer? { AdditionProblems.tokenizer }
     let train: AdditionProblems
     let test: AdditionProblems
 
