@@ -252,6 +252,9 @@ struct Train: ParsableCommand {
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
         net.eval()
         let metrics = try task.evaluate(net, comm) { op, body in try supervisor.guarding(op, body) }
+        if let addition = task as? AdditionTask, comm.rank == 0 {
+            for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
+        }
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
         let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()

@@ -175,6 +175,19 @@ struct AdditionTask: TrainTask {
         return [Metric(name: "exact_match", value: value, text: String(format: "held-out exact match %.2f%%", value * 100))]
     }
 
+    /// A few held-out problems with the model's greedy answers, in everyday notation
+    /// ("123 + 459 = 582 ✓").
+    func samples(_ model: any Module, count: Int) throws -> [String] {
+        let idx = Array(0..<min(count, test.count))
+        let answers = try withNoGrad { try AdditionTask.greedy(model, prompts: idx.map { test.prompt($0).prompt }, length: test.answerLength) }
+        return zip(idx, answers).map { i, answer in
+            let (a, b) = test.pairs[i]
+            let said = String(answer.reversed()).trimmingCharacters(in: .whitespacesAndNewlines)
+            let right = said == String(a + b) || Int(said) == a + b
+            return "\(a) + \(b) = \(Int(said).map(String.init) ?? said) \(right ? "✓" : "✗ (\(a + b))")"
+        }
+    }
+
     /// Appends `length` greedily chosen tokens to every prompt (all the same length).
     static func greedy(_ model: any Module, prompts: [String], length: Int) throws -> [String] {
         let tok = AdditionProblems.tokenizer
