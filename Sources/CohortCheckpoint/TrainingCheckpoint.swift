@@ -1,5 +1,6 @@
-// Mapping a training run onto checkpoint tensors: every parameter is stored as
-// `model/<name>` and every optimizer buffer as `optimizer/<buffer>/<name>`, one
+// Mapping a training run onto checkpoint tensors: every parameter and every module
+// buffer (BatchNorm running statistics) is stored as `model/<name>`, as in a
+// PyTorch state_dict, and every optimizer buffer as `optimizer/<buffer>/<name>`, one
 // record per parameter (not the padded arena), so a checkpoint can be checked
 // name by name against a model and later resharded.
 import CohortOptim
@@ -14,6 +15,11 @@ public enum TrainingCheckpoint {
             out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
                                      bytes: UnsafeRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4),
                                      owner: arena.values))
+        }
+        for e in arena.bufferEntries {
+            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
+                                     bytes: UnsafeRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4),
+                                     owner: arena.buffers))
         }
         for (buffer, storage) in optimizer?.stateBuffers ?? [] {
             for e in arena.entries {
@@ -37,6 +43,11 @@ public enum TrainingCheckpoint {
         var out = arena.entries.map { e in
             TensorPayload(name: "model/" + e.name, shape: e.shape,
                           bytes: UnsafeRawBufferPointer(start: values.pointer + e.offset, count: e.count * 4), owner: values)
+        }
+        let buffers = copy(arena.buffers)
+        for e in arena.bufferEntries {
+            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
+                                     bytes: UnsafeRawBufferPointer(start: buffers.pointer + e.offset, count: e.count * 4), owner: buffers))
         }
         for (buffer, storage) in optimizer?.stateBuffers ?? [] {
             let c = copy(storage)
@@ -65,7 +76,7 @@ public enum TrainingCheckpoint {
         let m = checkpoint.manifest
         let path = checkpoint.path
         var expected: [String: [Int]] = [:]
-        for e in arena.entries { expected["model/" + e.name] = e.shape }
+        for e in arena.entries + arena.bufferEntries { expected["model/" + e.name] = e.shape }
         if let o = optimizer {
             guard m.optimizer.kind == o.kind else {
                 throw CheckpointError.mismatch(path: path, "it was saved with optimizer \(m.optimizer.kind.isEmpty ? "none" : m.optimizer.kind), this run uses \(o.kind)")
@@ -84,6 +95,14 @@ public enum TrainingCheckpoint {
             }
             guard t.dtype == .float32 else { throw CheckpointError.mismatch(path: path, "parameter \(e.name) is \(t.dtype) in the checkpoint, not float32") }
         }
+        for e in arena.bufferEntries {
+            guard let t = checkpoint.record("model/" + e.name) else {
+                throw CheckpointError.mismatch(path: path, "the model's buffer \(e.name) \(e.shape) is not in the checkpoint (saved model: \(m.model.name))")
+            }
+            guard t.shape == e.shape, t.dtype == .float32 else {
+                throw CheckpointError.mismatch(path: path, "buffer \(e.name) is \(t.dtype) \(t.shape) in the checkpoint but float32 \(e.shape) in the model")
+            }
+        }
         for t in m.tensors where t.name.hasPrefix("model/") || (optimizer != nil && t.name.hasPrefix("optimizer/")) {
             guard let shape = expected[t.name] else {
                 throw CheckpointError.mismatch(path: path, "the checkpoint holds \(t.name) \(t.shape), which this model/optimizer does not have")
@@ -94,12 +113,15 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// Loads parameters (and optimizer buffers and step) in place, after `checkCompatible`.
+    /// Loads parameters and buffers (and optimizer buffers and step) in place, after `checkCompatible`.
     /// Every chunk's CRC is verified as it is read.
     public static func restore(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?) throws {
         try checkCompatible(checkpoint, arena: arena, optimizer: optimizer)
         for e in arena.entries {
             try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4))
+        }
+        for e in arena.bufferEntries {
+            try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4))
         }
         if let o = optimizer {
             for (buffer, storage) in o.stateBuffers {

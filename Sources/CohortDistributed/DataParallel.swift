@@ -52,6 +52,9 @@ public final class DataParallel {
         try DataParallel.checkArchitecture(arena, communicator)
         // Same starting point everywhere: rank 0's values.
         try communicator.broadcast(UnsafeMutableBufferPointer(start: arena.values.pointer, count: arena.values.count), root: 0)
+        if arena.buffers.count > 0 {
+            try communicator.broadcast(UnsafeMutableBufferPointer(start: arena.buffers.pointer, count: arena.buffers.count), root: 0)
+        }
         // Buckets: walk the entries backwards (gradients of late layers are final first).
         let limit = max(Int(bucketMegabytes * 1_000_000 / 4), 1)
         var ranges: [Range<Int>] = []
@@ -157,6 +160,21 @@ public final class DataParallel {
         lastWaitSeconds = Date().timeIntervalSince(t0)
     }
 
+    /// Replaces every rank's module buffers (BatchNorm running statistics, which each
+    /// rank updates from its own shard of the batch) with their mean over the ranks,
+    /// so evaluation and checkpoints see one model. Every rank must call it at the
+    /// same point (`cohort train` does before each save and before evaluation); a
+    /// model without buffers makes it a no-op.
+    public func averageBuffers() throws {
+        guard communicator.size > 1, arena.buffers.count > 0 else { return }
+        let all = UnsafeMutableBufferPointer(start: arena.buffers.pointer, count: arena.buffers.count)
+        try watchdog.guarding(operation: "module buffer average", peers: group, slack: 2) {
+            try communicator.allreduce(all, op: .sum)
+        }
+        let scale = 1 / Float(communicator.size)
+        for i in all.indices { all[i] *= scale }
+    }
+
     private func reset() {
         remaining = perBucketTotals
         launched = Array(repeating: false, count: buckets.count)
@@ -167,7 +185,7 @@ public final class DataParallel {
     /// when the ranks' models differ in names or shapes.
     static func checkArchitecture(_ arena: ParameterArena, _ comm: any Communicator) throws {
         guard comm.size > 1 else { return }
-        let mine = arena.entries.map { "\($0.name)\($0.shape)" }
+        let mine = arena.entries.map { "\($0.name)\($0.shape)" } + arena.bufferEntries.map { "buffer \($0.name)\($0.shape)" }
         let text = Array(mine.joined(separator: "\n").utf8)
         var length = [Int64(text.count)]
         try length.withUnsafeMutableBufferPointer { try comm.broadcast($0, root: 0) }

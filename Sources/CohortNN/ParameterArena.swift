@@ -27,6 +27,11 @@ public final class ParameterArena {
     public let tensors: [Tensor]
     /// Total number of elements.
     public var count: Int { values.count }
+    /// All buffer values (BatchNorm running statistics: model state that is not
+    /// trained by gradients), contiguous, in `bufferEntries` order; empty without buffers.
+    public let buffers: Storage
+    /// Layout of `buffers`: the module's `namedBuffers()`, offsets aligned as in `values`.
+    public let bufferEntries: [ArenaEntry]
 
     /// Moves `module`'s parameters into fresh arenas, keeping their values. Each
     /// parameter's `grad` becomes a zeroed view into the gradient arena.
@@ -47,6 +52,18 @@ public final class ParameterArena {
         }
         self.entries = entries
         self.tensors = named.map(\.tensor)
+        // Buffers move the same way (no gradient), so a checkpoint or a collective
+        // reaches all of them through one storage.
+        let namedBuffers = module.namedBuffers()
+        var bufferEntries: [ArenaEntry] = []
+        var bufferOffset = 0
+        for (name, t) in namedBuffers {
+            bufferEntries.append(ArenaEntry(name: name, shape: t.shape, offset: bufferOffset))
+            bufferOffset += (t.count + 15) / 16 * 16
+        }
+        buffers = Storage(zeros: bufferOffset)
+        for (e, (_, t)) in zip(bufferEntries, namedBuffers) { t.rebind(to: buffers, offset: e.offset) }
+        self.bufferEntries = bufferEntries
     }
 
     /// Moves the gradients into `storage` (at least `count` elements; for example
@@ -64,11 +81,14 @@ public final class ParameterArena {
     public func zeroGrad() { grads.pointer.update(repeating: 0, count: grads.count) }
 
     /// SHA-256 of all parameter values in name order (the bytes of each parameter,
-    /// little-endian Float32), for bitwise comparisons between runs.
+    /// little-endian Float32), then of all buffers, for bitwise comparisons between runs.
     public func sha256() -> String {
         var h = SHA256()
         for e in entries {
             h.update(UnsafeRawBufferPointer(start: values.pointer + e.offset, count: e.count * 4))
+        }
+        for e in bufferEntries {
+            h.update(UnsafeRawBufferPointer(start: buffers.pointer + e.offset, count: e.count * 4))
         }
         return hexString(h.finalize())
     }

@@ -229,7 +229,10 @@ struct Train: ParsableCommand {
             try checkpoints.beforeParameterUpdate()
             opt.step()
             losses.append(value)
-            if comm.rank == 0 && checkpoints.due(afterStep: step + 1, total: totalSteps) { try saveCheckpoint(after: step + 1) }
+            if checkpoints.due(afterStep: step + 1, total: totalSteps) {
+                try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
+                if comm.rank == 0 { try saveCheckpoint(after: step + 1) }
+            }
             supervisor.completed(step: step + 1)
             trainSeconds += monotonicSeconds() - t0
             windowSamples += batchSize
@@ -243,6 +246,7 @@ struct Train: ParsableCommand {
             if !stopReasons.isEmpty && step + 1 < totalSteps { stop = (step + 1, stopReasons); break }
         }
         if let stop {
+            try ddp.averageBuffers()
             if comm.rank == 0 && checkpoints.lastSavedStep != stop.step { try saveCheckpoint(after: stop.step) }
             try checkpoints.finish()
             try supervisor.preempted(atStep: stop.step, reasons: stop.reasons, checkpointDirectory: checkpointDir, comm: comm)
@@ -250,6 +254,7 @@ struct Train: ParsableCommand {
         }
         try checkpoints.finish()
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
+        try ddp.averageBuffers()
         net.eval()
         let metrics = try task.evaluate(net, comm) { op, body in try supervisor.guarding(op, body) }
         if let addition = task as? AdditionTask, comm.rank == 0 {
