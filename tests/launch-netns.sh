@@ -103,12 +103,16 @@ fi
 
 if only latency; then
 # 4. Restart latency: kill -9 one rank from outside at a known time.
+# The long run, slowed in its first attempt (~6 s), so the kill lands mid-run on a busy machine too.
 ( while ! grep -q '"event":"first_step"' "$work/lat/launch-events.jsonl" 2>/dev/null; do sleep 0.1; done
-  sleep 0.5; pid=$(pgrep -f "^[^ ]*/cohort train .*$work/lat " | head -1); date +%s.%N > "$work/lat.kill"; kill -9 "$pid" ) &
+  sleep 0.5
+  for _ in $(seq 100); do pid=$(pgrep -f "^[^ ]*/cohort train .*$work/lat " | head -1 || true); [ -n "$pid" ] && break; sleep 0.1; done
+  [ -n "$pid" ] || exit 1
+  date +%s.%N > "$work/lat.kill"; kill -9 "$pid" ) &
 killer=$!
-launch lat --exclusion-backoff 1000 || { wait $killer || true; fail "latency run" "$work/lat.log"; }
-wait $killer || true
-[ "$(sha "$work/lat.json")" = "$ref" ] || fail "latency run: weights differ"
+launch lat --exclusion-backoff 1000 --inject-fault "slow@1:ms=25:attempt=0" -- "${LONG[@]}" || { wait $killer || true; fail "latency run" "$work/lat.log"; }
+wait $killer || fail "latency run: no rank to kill was found" "$work/lat.log"
+[ "$(sha "$work/lat.json")" = "$reflong" ] || fail "latency run: weights differ"
 t_kill=$(cat "$work/lat.kill")
 t_failed=$(seconds "$(events lat | grep -m1 '"to":"failed"' | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')")
 t_start=$(seconds "$(events lat | grep -m1 '"from":"restarting","to":"starting"' | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')")
