@@ -204,6 +204,21 @@ public enum BLASRuntime {
     public static let coreTypeVariable = "OPENBLAS_CORETYPE"
     /// Marks a process image produced by Cohort's re-exec; its value is the kernel OpenBLAS first picked.
     public static let reexecMarker = "COHORT_BLAS_REEXEC"
+    /// How long an idle OpenBLAS worker thread spins (2^value cycles) before it sleeps; read
+    /// by the library when it loads.
+    public static let threadTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
+    /// Cohort's value: the minimum (2^4 cycles), so workers sleep as soon as a GEMM ends.
+    /// With the default (2^28 cycles, about 0.1 s) an idle worker keeps yielding on a core
+    /// that Cohort's own helper threads (recurrence, attention, convolution) need: on 2 cores
+    /// W4 at 2 threads ran at 48–69 k tokens/s with the default and 73–76 k with 4.
+    public static let threadTimeout = "4"
+
+    /// `threadTimeout` when the environment has no `OPENBLAS_THREAD_TIMEOUT` (a user's value is
+    /// kept) and this is not a process re-executed for the kernel; else nil. Pure, for tests.
+    public static func threadTimeoutToSet(environment: [String: String]) -> String? {
+        nonEmpty(environment[threadTimeoutVariable]) == nil && nonEmpty(environment[reexecMarker]) == nil ? threadTimeout : nil
+    }
+
     /// Test only: pretend OpenBLAS picked this kernel (and honours `OPENBLAS_CORETYPE` once set).
     public static let testCoreNameVariable = "COHORT_TEST_BLAS_CORENAME"
 
@@ -272,10 +287,18 @@ public enum BLASRuntime {
         let cpu = CPUFeatures.detect()
         let kernel = effectiveCoreName(openBLAS: BLAS.coreName, environment: env)
         var decision = decide(cpu: cpu, coreName: kernel, environment: env)
+        let timeout = threadTimeoutToSet(environment: env)
         switch decision.action {
         case .keep:
-            break
+            if let timeout {
+                // Only read when the library loads: re-execute once with it (then it is set, so never again).
+                setenv(threadTimeoutVariable, timeout, 1)
+                let error = execSelf(arguments)  // returns only on failure
+                Log.warning("could not re-execute with \(threadTimeoutVariable)=\(timeout) (execv: \(error)); "
+                            + "multi-threaded steps may run slower")
+            }
         case .reexec(let coreType):
+            if let timeout { setenv(threadTimeoutVariable, timeout, 1) }
             setenv(coreTypeVariable, coreType, 1)
             setenv(reexecMarker, kernel, 1)
             let error = execSelf(arguments)  // returns only on failure

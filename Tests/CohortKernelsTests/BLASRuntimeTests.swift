@@ -53,6 +53,13 @@ private let sse3CPU = CPUFeatures(flags: ["sse2", "pni", "ssse3"])
         #expect(empty.action == .reexec(coreType: "SkylakeX"))
     }
 
+    @Test func threadTimeoutIsSetOnceAndNeverOverridesTheUser() {
+        #expect(BLASRuntime.threadTimeoutToSet(environment: [:]) == "4")
+        #expect(BLASRuntime.threadTimeoutToSet(environment: ["OPENBLAS_THREAD_TIMEOUT": "28"]) == nil)
+        #expect(BLASRuntime.threadTimeoutToSet(environment: ["OPENBLAS_THREAD_TIMEOUT": " "]) == "4")
+        #expect(BLASRuntime.threadTimeoutToSet(environment: ["COHORT_BLAS_REEXEC": "Prescott"]) == nil)
+    }
+
     @Test func reexecutedProcessReportsOnce() {
         let env = ["OPENBLAS_CORETYPE": "SkylakeX", "COHORT_BLAS_REEXEC": "Prescott"]
         let d = BLASRuntime.decide(cpu: avx512CPU, coreName: "SkylakeX", environment: env)
