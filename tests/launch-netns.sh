@@ -29,8 +29,9 @@ MPIARGS="--mca plm_rsh_agent $PWD/cluster/netns-agent.sh --mca btl tcp,self --mc
 MPIARGS+=" --mca oob_tcp_if_include $NET.0/24 --mca pml ob1 --mca osc ^ucx"
 MPIARGS+=" -x OMPI_ALLOW_RUN_AS_ROOT=1 -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 -x COHORT_NETNS_PREFIX -x COHORT_NETNS_NET"
 TRAIN=(--deterministic --steps 40 --global-batch 32 --hidden 32 --log-every 1000 --checkpoint-every 4 --lr-schedule constant)
-# Longer runs (~25 ms a step: rank 0 sleeps in every attempt) leave time to lose a host and get it back.
-LONG=(--steps 240 --checkpoint-every 10)
+# Longer runs (~25 ms a step: rank 0 sleeps in every attempt) leave time to lose a host and get it back:
+# after a failure near step 60 about 10 s of steps remain, against a 5 s exclusion back-off.
+LONG=(--steps 480 --checkpoint-every 10)
 SLOW="slow@1:ms=25:attempt=0,slow@1:ms=25:attempt=1,slow@1:ms=25:attempt=2,slow@1:ms=25:attempt=3,slow@1:ms=25:attempt=4"
 
 fail() { echo "launch-netns: FAILED ($1)"; [ -n "${2:-}" ] && tail -40 "$2"; [ -n "${COHORT_LAUNCH_KEEP:-}" ] && cp -r "$work" "$COHORT_LAUNCH_KEEP"; exit 1; }

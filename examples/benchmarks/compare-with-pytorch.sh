@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Interleaved Cohort-vs-PyTorch throughput for the model-zoo workloads (W2 CNN,
+# W3 GPT, W4 char-LSTM) at 1 and 2 threads: each round runs every workload on
+# both frameworks back to back, so machine noise hits both alike; the ratios
+# (Cohort ÷ PyTorch median) are what to read, over several rounds.
+#
+#   examples/benchmarks/compare-with-pytorch.sh [ROUNDS]
+# Environment: COHORT_BIN (default .build/release/cohort), PYTHON (a venv with
+# torch; default ../venv/bin/python), PEERS (default ../shared/bench/peers).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+BIN=$(realpath "${COHORT_BIN:-.build/release/cohort}")
+PYTHON=${PYTHON:-$(realpath ../venv/bin/python)}
+PEERS=${PEERS:-$(realpath ../shared/bench/peers)}
+ROUNDS=${1:-3}
+declare -A script=([w2]=w2_cnn.py [w3]=w3_gpt.py [w4]=w4_lstm.py)
+for r in $(seq "$ROUNDS"); do
+  for w in w2 w3 w4; do
+    for t in 1 2; do
+      c=$("$BIN" bench "$w" --threads "$t" 2>&1 | sed -n 's/.*median \([0-9.e+]*\).*/\1/p' | head -1)
+      p=$(cd "$PEERS" && "$PYTHON" "${script[$w]}" --threads "$t" 2>&1 | sed -n 's/^RESULT //p' \
+          | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["median"])')
+      "$PYTHON" -c "print(f'round $r $w threads=$t cohort={float(\"$c\"):.0f} torch={float(\"$p\"):.0f} ratio={float(\"$c\") / float(\"$p\"):.3f}')"
+    done
+  done
+done
