@@ -38,12 +38,7 @@ public final class ParameterArena {
     /// Offsets are aligned to 16 floats (64 bytes) so every parameter starts on a cache line.
     public init(_ module: any Module) {
         let named = module.namedParameters()
-        var entries: [ArenaEntry] = []
-        var offset = 0
-        for (name, t) in named {
-            entries.append(ArenaEntry(name: name, shape: t.shape, offset: offset))
-            offset += (t.count + 15) / 16 * 16
-        }
+        let (entries, offset) = ParameterArena.layout(named)
         values = Storage(zeros: offset)
         grads = Storage(zeros: offset)
         for (e, (_, t)) in zip(entries, named) {
@@ -55,15 +50,22 @@ public final class ParameterArena {
         // Buffers move the same way (no gradient), so a checkpoint or a collective
         // reaches all of them through one storage.
         let namedBuffers = module.namedBuffers()
-        var bufferEntries: [ArenaEntry] = []
-        var bufferOffset = 0
-        for (name, t) in namedBuffers {
-            bufferEntries.append(ArenaEntry(name: name, shape: t.shape, offset: bufferOffset))
-            bufferOffset += (t.count + 15) / 16 * 16
-        }
-        buffers = Storage(zeros: bufferOffset)
+        let (bufferEntries, bufferCount) = ParameterArena.layout(namedBuffers)
+        buffers = Storage(zeros: bufferCount)
         for (e, (_, t)) in zip(bufferEntries, namedBuffers) { t.rebind(to: buffers, offset: e.offset) }
         self.bufferEntries = bufferEntries
+    }
+
+    /// Consecutive places for `tensors`, each starting on a 16-float (64-byte) boundary,
+    /// and the total length.
+    static func layout(_ tensors: [(name: String, tensor: Tensor)]) -> (entries: [ArenaEntry], count: Int) {
+        var entries: [ArenaEntry] = []
+        var offset = 0
+        for (name, t) in tensors {
+            entries.append(ArenaEntry(name: name, shape: t.shape, offset: offset))
+            offset += (t.count + 15) / 16 * 16
+        }
+        return (entries, offset)
     }
 
     /// Moves the gradients into `storage` (at least `count` elements; for example

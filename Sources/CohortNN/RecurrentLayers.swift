@@ -109,10 +109,8 @@ public struct LSTMState {
     public func detached() -> LSTMState { LSTMState(h: h.detached(), c: c.detached()) }
 }
 
-/// Elman RNN with tanh, batch-first: `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`,
-/// stacked over `layers`. Parameters `weight_ih_l{k}` `[H, F or H]`, `weight_hh_l{k}` `[H, H]`,
-/// `bias_ih_l{k}`, `bias_hh_l{k}` `[H]`.
-public final class RNN: Module {
+/// What `RNN`, `LSTM` and `GRU` share: the stacked parameters, their sizes and mode.
+public class RecurrentBase {
     let stack: RecurrentStack
     public var isTraining = true
     /// Features per input step (F).
@@ -122,42 +120,43 @@ public final class RNN: Module {
     /// Stacked layers (L).
     public var layers: Int { stack.layers }
 
-    /// - Throws: `CohortError.invalidArgument` for a size below 1.
-    public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, bias: Bool = true, generator: inout RandomGenerator) throws {
-        stack = try RecurrentStack(.rnnTanh, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
+    init(_ cell: RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, bias: Bool, generator: inout RandomGenerator) throws {
+        stack = try RecurrentStack(cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
     }
 
     public var localParameters: [(name: String, tensor: Tensor)] { stack.namedParameters }
+
+    /// The stack without a cell state (RNN, GRU): output and final `h`.
+    func forwardHidden(_ x: Tensor, h0: Tensor?) throws -> (output: Tensor, h: Tensor) {
+        let r = try stack.forward(x, h0: h0, c0: nil)
+        return (r.output, r.h)
+    }
+}
+
+/// Elman RNN with tanh, batch-first: `h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`,
+/// stacked over `layers`. Parameters `weight_ih_l{k}` `[H, F or H]`, `weight_hh_l{k}` `[H, H]`,
+/// `bias_ih_l{k}`, `bias_hh_l{k}` `[H]`.
+public final class RNN: RecurrentBase, Module {
+    /// - Throws: `CohortError.invalidArgument` for a size below 1.
+    public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, bias: Bool = true, generator: inout RandomGenerator) throws {
+        try super.init(.rnnTanh, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
+    }
 
     /// `x: [B, T, F]` → output `[B, T, H]` (the last layer's h_t for every t).
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, h0: nil).output }
 
     /// `x: [B, T, F]`, `h0: [L, B, H]` or nil (zeros) → output `[B, T, H]` and final `h: [L, B, H]`.
     /// - Throws: `CohortError.shapeMismatch` naming the expected and actual shapes.
-    public func forward(_ x: Tensor, h0: Tensor?) throws -> (output: Tensor, h: Tensor) {
-        let r = try stack.forward(x, h0: h0, c0: nil)
-        return (r.output, r.h)
-    }
+    public func forward(_ x: Tensor, h0: Tensor?) throws -> (output: Tensor, h: Tensor) { try forwardHidden(x, h0: h0) }
 }
 
 /// LSTM, batch-first, PyTorch's gate order i, f, g, o: `c_t = f c_{t-1} + i g`, `h_t = o tanh(c_t)`.
 /// Parameters `weight_ih_l{k}` `[4H, F or H]`, `weight_hh_l{k}` `[4H, H]`, `bias_ih_l{k}`, `bias_hh_l{k}` `[4H]`.
-public final class LSTM: Module {
-    let stack: RecurrentStack
-    public var isTraining = true
-    /// Features per input step (F).
-    public var inputSize: Int { stack.inputSize }
-    /// Hidden units per layer (H).
-    public var hiddenSize: Int { stack.hiddenSize }
-    /// Stacked layers (L).
-    public var layers: Int { stack.layers }
-
+public final class LSTM: RecurrentBase, Module {
     /// - Throws: `CohortError.invalidArgument` for a size below 1.
     public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, bias: Bool = true, generator: inout RandomGenerator) throws {
-        stack = try RecurrentStack(.lstm, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
+        try super.init(.lstm, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
     }
-
-    public var localParameters: [(name: String, tensor: Tensor)] { stack.namedParameters }
 
     /// `x: [B, T, F]` → output `[B, T, H]`.
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, state: nil).output }
@@ -184,30 +183,16 @@ public final class LSTM: Module {
 /// GRU, batch-first, PyTorch's gate order r, z, n: `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`,
 /// `h_t = (1 - z) n + z h_{t-1}`. Parameters `weight_ih_l{k}` `[3H, F or H]`, `weight_hh_l{k}` `[3H, H]`,
 /// `bias_ih_l{k}`, `bias_hh_l{k}` `[3H]`.
-public final class GRU: Module {
-    let stack: RecurrentStack
-    public var isTraining = true
-    /// Features per input step (F).
-    public var inputSize: Int { stack.inputSize }
-    /// Hidden units per layer (H).
-    public var hiddenSize: Int { stack.hiddenSize }
-    /// Stacked layers (L).
-    public var layers: Int { stack.layers }
-
+public final class GRU: RecurrentBase, Module {
     /// - Throws: `CohortError.invalidArgument` for a size below 1.
     public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, bias: Bool = true, generator: inout RandomGenerator) throws {
-        stack = try RecurrentStack(.gru, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
+        try super.init(.gru, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bias: bias, generator: &generator)
     }
-
-    public var localParameters: [(name: String, tensor: Tensor)] { stack.namedParameters }
 
     /// `x: [B, T, F]` → output `[B, T, H]`.
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, h0: nil).output }
 
     /// `x: [B, T, F]`, `h0: [L, B, H]` or nil (zeros) → output `[B, T, H]` and final `h: [L, B, H]`.
     /// - Throws: `CohortError.shapeMismatch` naming the expected and actual shapes.
-    public func forward(_ x: Tensor, h0: Tensor?) throws -> (output: Tensor, h: Tensor) {
-        let r = try stack.forward(x, h0: h0, c0: nil)
-        return (r.output, r.h)
-    }
+    public func forward(_ x: Tensor, h0: Tensor?) throws -> (output: Tensor, h: Tensor) { try forwardHidden(x, h0: h0) }
 }
