@@ -40,10 +40,13 @@ let package = Package(
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
+        .target(name: "CohortStats", dependencies: [], swiftSettings: release),
+        // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
+        .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
@@ -62,6 +65,8 @@ let package = Package(
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
+        .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"]),
+        .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

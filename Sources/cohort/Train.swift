@@ -46,6 +46,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
+    @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
@@ -166,6 +167,7 @@ struct Train: ParsableCommand {
                                  metadata: try parsedMetadata())
         }
         var trainSeconds = 0.0, commSeconds = 0.0, dataSeconds = 0.0
+        var phases = StepTimes()
         var stop: (step: Int, reasons: StopReasons)?
         let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
@@ -187,6 +189,7 @@ struct Train: ParsableCommand {
                     let d0 = monotonicSeconds()
                     let batch = try task.batch(Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
                     dataSeconds += monotonicSeconds() - d0
+                    phases.add(data: monotonicSeconds() - d0)
                     arena.zeroGrad()
                     let loss = try task.loss(net(batch.inputs), batch.targets)
                     localLoss += try loss.item() / Float(reducer.perRank)
@@ -196,6 +199,7 @@ struct Train: ParsableCommand {
                 let c0 = monotonicSeconds()
                 try reducer.reduce(into: arena.grads.pointer)
                 commSeconds += monotonicSeconds() - c0
+                phases.add(comm: monotonicSeconds() - c0)
             } else {
             // Gradient accumulation: k micro-batches, communication only after the last.
             let micro = localBatch / accumulate
@@ -203,6 +207,7 @@ struct Train: ParsableCommand {
                 let d0 = monotonicSeconds()
                 let batch = try task.batch(Array(local[(m * micro)..<((m + 1) * micro)]))
                 dataSeconds += monotonicSeconds() - d0
+                phases.add(data: monotonicSeconds() - d0)
                 ddp.noSync = m < accumulate - 1
                 let loss = try task.loss(net(batch.inputs), batch.targets)
                 localLoss += try loss.item() / Float(accumulate)
@@ -211,7 +216,9 @@ struct Train: ParsableCommand {
             }
             // The global loss (mean over ranks): every rank sees the same value and decisions,
             // including whether to stop after this step (a signal or command on any rank).
+            let a0 = monotonicSeconds()
             let (value, stopReasons) = try supervisor.agree(loss: localLoss, step: step + 1, comm: comm)
+            phases.add(comm: monotonicSeconds() - a0)
             guard value.isFinite else {
                 let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
                 let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
@@ -221,13 +228,17 @@ struct Train: ParsableCommand {
             if reducer == nil {
                 try ddp.synchronize(timeout: collectiveTimeout)
                 commSeconds += ddp.lastWaitSeconds
+                phases.add(comm: ddp.lastWaitSeconds)
             }
+            let o0 = monotonicSeconds()
             if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
             if let bad = arena.firstNonFiniteGrad() {
                 throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
             }
             try checkpoints.beforeParameterUpdate()
             opt.step()
+            phases.add(optimizer: monotonicSeconds() - o0)
+            phases.finishStep(total: monotonicSeconds() - t0)   // checkpoint saves are not part of a step's phases
             losses.append(value)
             if checkpoints.due(afterStep: step + 1, total: totalSteps) {
                 try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
@@ -263,6 +274,7 @@ struct Train: ParsableCommand {
         let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
         let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
         let sha = arena.sha256()
+        let perRankTimes = stepTimes ? try supervisor.guarding("allreduce of the step times") { try phases.gathered(comm) } : nil
         Log.main(String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
                         trainLoss, metrics.map(\.text).joined(separator: ", "), samplesPerSec, sha))
         if let path = summaryJSON, comm.rank == 0 {
@@ -276,6 +288,13 @@ struct Train: ParsableCommand {
                 "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
             for m in metrics { summary[m.name] = m.value }
+            if let perRankTimes {
+                summary["step_time_phases"] = StepTimes.phases
+                summary["step_times"] = perRankTimes
+                summary["first_timed_step"] = startStep + 1
+                summary["gradient_bytes"] = arena.count * 4
+                summary["tokens_per_sample"] = shape.sequence ? shape.inputs : 0
+            }
             try writeJSON(summary, to: path)
         }
         supervisor.finished(step: totalSteps, comm: comm)

@@ -1,0 +1,167 @@
+// `cohort scale`: scaling sweeps. `cohort scale [run] --ranks 1,2,4 … -- <train
+// arguments>` runs every configuration as a supervised `cohort launch` job,
+// interleaved over rounds, and renders the report; `cohort scale report DIR`
+// re-renders; `cohort scale compare A B` tests whether two sweeps differ.
+import ArgumentParser
+import CohortCore
+import CohortKernels
+import CohortScale
+import CohortStats
+import Foundation
+
+struct Scale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scaling sweeps over world sizes and knobs, with statistics, a report and plots.",
+        subcommands: [ScaleRun.self, ScaleReportCommand.self, ScaleCompare.self], defaultSubcommand: ScaleRun.self)
+}
+
+struct ScaleRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run (or resume) a sweep and render its report.")
+
+    @Option(help: "World sizes, comma-separated.") var ranks = "1,2,4"
+    @Option(help: "strong (same global batch at every size) or weak (same batch per rank).") var mode = "strong"
+    @Option(help: "Timed steps per run.") var steps = 30
+    @Option(help: "Untimed warm-up steps per run.") var warmup = 5
+    @Option(help: "Rounds; each runs every configuration once.") var repeats = 3
+    @Option(help: "Vary a knob: bucket-mb=1,25 | threads=1,2 | deterministic=off,on | transport=shm,tcp (repeatable).") var vary: [String] = []
+    @Option(help: "Result folder (resumed when it holds the same plan).") var out = "runs/scale"
+    @Option(help: "Hosts and slots for every run, e.g. h1:2,h2:2 (default: this machine).") var hosts: String?
+    @Option(help: "OpenMPI hostfile for every run.") var hostfile: String?
+    @Option(name: .customLong("mpirun-args"), parsing: .unconditional, help: "Extra mpirun arguments, passed to cohort launch.") var mpirunArgs: String?
+    @Option(name: .customLong("control-address"), help: "Control address for cohort launch (needed with remote hosts).") var controlAddress: String?
+    @Option(name: .customLong("run-timeout"), help: "Seconds one run may take before it is stopped and recorded as failed.") var runTimeout = 1800.0
+    @Argument(parsing: .postTerminator, help: "cohort train arguments (after --).") var trainArguments: [String] = []
+
+    func run() throws { try exitingOnErrors { try sweep() } }
+
+    func sweep() throws {
+        guard let m = ScaleMode(rawValue: mode) else { throw CohortError.badFlag(flag: "--mode", "'\(mode)' is not strong or weak") }
+        let sizes = try ranks.split(separator: ",").map { s -> Int in
+            guard let n = Int(s.trimmingCharacters(in: .whitespaces)) else { throw CohortError.badFlag(flag: "--ranks", "'\(s)' is not a number") }
+            return n
+        }
+        let plan = try ScalePlan(ranks: sizes, mode: m, steps: steps, warmup: warmup, repeats: repeats, vary: vary, trainArguments: trainArguments)
+        let store = ScaleStore(directory: out)
+        try store.prepare(plan)
+        try writeMachine(store)
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let runner = CohortScale.ScaleRunner(plan: plan, store: store) { c, args, _, log in
+            try launchRun(cohort: me, plan: plan, configuration: c, trainArguments: Array(args.dropFirst()), log: log)
+        }
+        Log.main("cohort scale: \(plan.configurations.count) configurations × \(plan.repeats) rounds into \(out)")
+        try runner.run { Log.main($0) }
+        let report = try ScaleReport.render(store)
+        Log.main("report: \(report)")
+    }
+
+    /// One `cohort launch` job: no restarts (a failure is a failed measurement), output to `log`.
+    func launchRun(cohort: String, plan: ScalePlan, configuration c: ScaleConfiguration, trainArguments: [String], log: String) throws -> LaunchOutcome {
+        let transport = plan.transport(c)
+        var args = ["launch", "--np", String(c.ranks), "--max-restarts", "0"]
+        if let hosts { args += ["--hosts", hosts] } else if let hostfile { args += ["--hostfile", hostfile] } else { args.append("--oversubscribe") }
+        if let controlAddress { args += ["--control-address", controlAddress] }
+        let mpi = ((mpirunArgs.map { [$0] } ?? []) + transport.mpirunArguments).joined(separator: " ")
+        if !mpi.isEmpty { args += ["--mpirun-args", mpi] }
+        args += ["--"] + trainArguments
+        FileManager.default.createFile(atPath: log, contents: Data((["cohort"] + args).joined(separator: " ").utf8 + [0x0A]))
+        guard let handle = FileHandle(forWritingAtPath: log) else { throw CohortError.badFile(path: log, "cannot write the run log") }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: cohort)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(transport.environment) { $1 }
+        p.standardOutput = handle
+        p.standardError = handle
+        let t0 = monotonicSeconds()
+        try p.run()
+        let timer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + runTimeout, execute: timer)
+        p.waitUntilExit()
+        timer.cancel()
+        let seconds = monotonicSeconds() - t0
+        var detail = ""
+        if p.terminationStatus != 0 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            detail = seconds >= runTimeout ? "stopped after --run-timeout \(Int(runTimeout)) s"
+                : text.split(separator: "\n").filter { $0.contains("rror") || $0.contains("failed") }.suffix(2).joined(separator: " | ")
+        }
+        return LaunchOutcome(status: p.terminationStatus, seconds: seconds, detail: detail)
+    }
+
+    /// machine.json: where the sweep ran (kept from the first start when resuming).
+    func writeMachine(_ store: ScaleStore) throws {
+        guard !FileManager.default.fileExists(atPath: store.machinePath) else { return }
+        var mpi = ""
+        let pipe = Pipe()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["mpirun", "--version"]
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        if (try? p.run()) != nil {
+            p.waitUntilExit()
+            mpi = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        }
+        let machine: [String: Any] = [
+            "host": ProcessInfo.processInfo.hostName, "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "blas_kernel": BLAS.coreName, "mpi": mpi, "cohort_version": cohortVersion,
+            "started": ISO8601DateFormatter().string(from: Date()),
+        ]
+        try store.write(try JSONSerialization.data(withJSONObject: machine, options: [.prettyPrinted, .sortedKeys]), to: store.machinePath)
+    }
+}
+
+struct ScaleReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Re-render report.md, results.csv and the plots of a sweep folder.")
+    @Argument(help: "Sweep folder.") var directory: String
+    func run() throws {
+        try exitingOnErrors { print(try ScaleReport.render(ScaleStore(directory: directory))) }
+    }
+}
+
+struct ScaleCompare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two sweeps configuration by configuration (Welch's t-test and Mann–Whitney U on time per sample; 'faster' or 'slower' only when both agree).")
+    @Argument(help: "Baseline sweep folder.") var baseline: String
+    @Argument(help: "Candidate sweep folder.") var candidate: String
+    @Option(help: "Significance level; a difference is reported only when both tests have p below it.") var alpha = 0.05
+
+    func run() throws { try exitingOnErrors { try compare() } }
+
+    func compare() throws {
+        let a = ScaleStore(directory: baseline), b = ScaleStore(directory: candidate)
+        let runsA = try a.loadRuns().filter(\.ok), runsB = try b.loadRuns().filter(\.ok)
+        let labels = Array(Set(runsA.map(\.configuration.label)).intersection(runsB.map(\.configuration.label))).sorted()
+        guard !labels.isEmpty else {
+            throw CohortError.badFile(path: candidate, "has no configuration in common with \(baseline) (with successful runs)")
+        }
+        print("configuration | baseline median | candidate median | change | Welch p | Mann-Whitney p | verdict")
+        for label in labels {
+            let x = runsA.filter { $0.configuration.label == label }.map(\.samplesPerSecond)
+            let y = runsB.filter { $0.configuration.label == label }.map(\.samplesPerSecond)
+            guard x.count >= 2, y.count >= 2 else {
+                print("\(label) | n=\(x.count) | n=\(y.count) | – | – | – | too few rounds (need ≥ 2 each)")
+                continue
+            }
+            // The tests compare durations (smaller is better): seconds per sample.
+            let c = try Comparison(baseline: x.map { 1 / $0 }, candidate: y.map { 1 / $0 }, alpha: alpha)
+            let mx = try CohortStats.median(x), my = try CohortStats.median(y)
+            print(String(format: "%@ | %.1f | %.1f | %+.1f %% | %.3g | %.3g | %@", label, mx, my, (my / mx - 1) * 100,
+                         c.welchPValue, c.mannWhitneyPValue, "\(c.verdict)"))
+        }
+    }
+}
+
+/// Prints a sweep error as `Error: …` and exits 2 for the user's mistakes (a flag, a
+/// folder) or 1 when the sweep's runs failed.
+func exitingOnErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as CohortError {
+        FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
+        throw ExitCode(2)
+    } catch let e as ScaleError {
+        FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
+        throw ExitCode(1)
+    }
+}
