@@ -131,25 +131,12 @@ struct ScaleCompare: ParsableCommand {
     func run() throws { try exitingOnErrors { try compare() } }
 
     func compare() throws {
-        let a = ScaleStore(directory: baseline), b = ScaleStore(directory: candidate)
-        let runsA = try a.loadRuns().filter(\.ok), runsB = try b.loadRuns().filter(\.ok)
-        let labels = Array(Set(runsA.map(\.configuration.label)).intersection(runsB.map(\.configuration.label))).sorted()
-        guard !labels.isEmpty else {
-            throw CohortError.badFile(path: candidate, "has no configuration in common with \(baseline) (with successful runs)")
-        }
-        print("configuration | baseline median | candidate median | change | Welch p | Mann-Whitney p | verdict")
-        for label in labels {
-            let x = runsA.filter { $0.configuration.label == label }.map(\.samplesPerSecond)
-            let y = runsB.filter { $0.configuration.label == label }.map(\.samplesPerSecond)
-            guard x.count >= 2, y.count >= 2 else {
-                print("\(label) | n=\(x.count) | n=\(y.count) | – | – | – | too few rounds (need ≥ 2 each)")
-                continue
-            }
-            // The tests compare durations (smaller is better): seconds per sample.
-            let c = try Comparison(baseline: x.map { 1 / $0 }, candidate: y.map { 1 / $0 }, alpha: alpha)
-            let mx = try CohortStats.median(x), my = try CohortStats.median(y)
-            print(String(format: "%@ | %.1f | %.1f | %+.1f %% | %.3g | %.3g | %@", label, mx, my, (my / mx - 1) * 100,
-                         c.welchPValue, c.mannWhitneyPValue, "\(c.verdict)"))
+        let rows = try ScaleComparison.compare(baseline: ScaleStore(directory: baseline), candidate: ScaleStore(directory: candidate), alpha: alpha)
+        print("configuration | baseline samples/s (rounds) | candidate samples/s (rounds) | change | Welch p | Mann-Whitney p | verdict")
+        for r in rows {
+            let p = r.comparison.map { String(format: "%.3g | %.3g", $0.welchPValue, $0.mannWhitneyPValue) } ?? "– | –"
+            print(String(format: "%@ | %.1f (%d) | %.1f (%d) | %+.1f %% | %@ | %@", r.label, r.baselineMedian, r.baselineRounds,
+                         r.candidateMedian, r.candidateRounds, r.throughputChange * 100, p, r.verdict))
         }
     }
 }

@@ -173,8 +173,8 @@ struct Train: ParsableCommand {
         var windowStart = monotonicSeconds(), windowSamples = 0
         net.train()
         for step in startStep..<totalSteps {
+            let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
             supervisor.beginStep(step + 1)
-            let t0 = monotonicSeconds()
             let global = batches.nextIndices().indices
             try trace?.record(step: step + 1, global)
             let local = Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)])

@@ -1,0 +1,67 @@
+// `cohort scale` end to end on this machine: real `cohort launch` jobs at 1, 2 and
+// 4 ranks produce the report, results.jsonl/csv and SVG plots that parse as XML;
+// the TCP transport knob really switches the transport; an interrupted folder
+// resumes; and `compare` finds a planted slowdown (an injected 3 ms sleep per step).
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+@Suite(.serialized) struct ScaleCommandTests {
+    @Test func sweepProducesReportDataAndPlots() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("sweep").path
+        let r = try CLI.run(["scale", "--ranks", "1,2,4", "--repeats", "3", "--steps", "10", "--warmup", "2", "--out", out,
+                             "--", "--hidden", "256"], timeout: 600)
+        #expect(r.status == 0, "\(r.output)")
+        let md = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        for row in ["| np1 | 3 |", "| np2 | 3 |", "| np4 | 3 |", "## Where the time goes", "cores 2"] {
+            #expect(md.contains(row), "report.md lacks \(row)")
+        }
+        let lines = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 9)
+        let csv = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 10 && csv.dropFirst().allSatisfy { $0.contains(",ok,") }, "\(csv)")
+        for plot in ["throughput", "efficiency", "breakdown"] {
+            let data = try #require(FileManager.default.contents(atPath: out + "/plots/\(plot).svg"))
+            #expect(try XMLDocument(data: data).rootElement()?.name == "svg")
+        }
+        // Running it again finds nothing to do; the report re-renders on its own.
+        let again = try CLI.run(["scale", "--ranks", "1,2,4", "--repeats", "3", "--steps", "10", "--warmup", "2", "--out", out,
+                                 "--", "--hidden", "256"])
+        #expect(again.status == 0 && !again.stderr.contains("[1/9]"), "\(again.output)")
+        #expect(try CLI.run(["scale", "report", out]).status == 0)
+        // Another plan on the same folder is refused, naming the plan file.
+        let other = try CLI.run(["scale", "--ranks", "1,2", "--repeats", "3", "--steps", "10", "--warmup", "2", "--out", out])
+        #expect(other.status == 2 && other.stderr.contains("plan.json"), "\(other.output)")
+    }
+
+    @Test func transportKnobSwitchesToMPIOverTCP() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("tcp").path
+        let r = try CLI.run(["scale", "--ranks", "2", "--repeats", "1", "--steps", "5", "--warmup", "1", "--vary", "transport=shm,tcp",
+                             "--out", out, "--", "--hidden", "64"], timeout: 300)
+        #expect(r.status == 0, "\(r.output)")
+        let csv = try String(contentsOfFile: out + "/results.csv", encoding: .utf8)
+        #expect(csv.contains("2,shm,0,ok") && csv.contains("shared memory"), "\(csv)")
+        #expect(csv.contains("2,tcp,0,ok") && csv.contains(",allreduce,"), "\(csv)")
+    }
+
+    @Test func compareFindsAPlantedSlowdown() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["scale", "--ranks", "1", "--repeats", "5", "--steps", "20", "--warmup", "3"]
+        let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
+        #expect(try CLI.run(base + ["--out", a, "--", "--hidden", "1024,1024"], timeout: 600).status == 0)
+        #expect(try CLI.run(base + ["--out", b, "--", "--hidden", "1024,1024", "--inject-fault", "slow@1:ms=3"], timeout: 600).status == 0)
+        let c = try CLI.run(["scale", "compare", a, b])
+        #expect(c.status == 0 && c.stdout.contains("| slower"), "\(c.output)")
+        let same = try CLI.run(["scale", "compare", a, a])
+        #expect(same.stdout.contains("| no difference"), "\(same.output)")
+        let bad = try CLI.run(["scale", "--ranks", "1,x", "--out", a])
+        #expect(bad.status == 2 && bad.stderr.contains("--ranks"), "\(bad.output)")
+    }
+}
