@@ -12,7 +12,7 @@ import Foundation
 struct Scale: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scaling sweeps over world sizes and knobs, with statistics, a report and plots.",
-        subcommands: [ScaleRun.self, ScaleReportCommand.self, ScaleCompare.self], defaultSubcommand: ScaleRun.self)
+        subcommands: [ScaleRun.self, ScaleReportCommand.self, ScaleCompare.self, ScaleProject.self], defaultSubcommand: ScaleRun.self)
 }
 
 struct ScaleRun: ParsableCommand {
@@ -138,6 +138,55 @@ struct ScaleCompare: ParsableCommand {
             print(String(format: "%@ | %.1f (%d) | %.1f (%d) | %+.1f %% | %@ | %@", r.label, r.baselineMedian, r.baselineRounds,
                          r.candidateMedian, r.candidateRounds, r.throughputChange * 100, p, r.verdict))
         }
+    }
+}
+
+struct ScaleProject: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project",
+        abstract: "Predict throughput and efficiency past this machine from a sweep and an alpha-beta all-reduce fit (docs/scaling.md).")
+    @Argument(help: "Sweep folder.") var directory: String
+    @Option(help: "`cohort bench allreduce --json` output to fit (default: <folder>/allreduce.jsonl, measured on first use).") var allreduce: String?
+    @Option(help: "World sizes to predict, comma-separated.") var ranks = "8,16,32,64,128,256,512,1024"
+    @Option(name: .customLong("network-gbps"), help: "Link speeds in Gb/s, comma-separated.") var networkGbps = "10,25,100,400"
+    @Option(name: .customLong("latency-us"), help: "Network latency per message step, in µs.") var latencyUs = 10.0
+    @Option(name: .customLong("bucket-mb"), help: "Gradient bucket sizes in MB, comma-separated.") var bucketMB = "25"
+
+    func run() throws { try exitingOnErrors { try project() } }
+
+    func project() throws {
+        let store = ScaleStore(directory: directory)
+        let plan = try store.loadPlan()
+        let runs = try store.loadRuns()
+        let benchPath = allreduce ?? directory + "/allreduce.jsonl"
+        if allreduce == nil && !FileManager.default.fileExists(atPath: benchPath) {
+            Log.main("measuring this machine's all-reduce (cohort bench allreduce --repeats 1 --json) into \(benchPath)")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            p.arguments = ["bench", "allreduce", "--repeats", "1", "--json"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw CohortError.badFile(path: benchPath, "cohort bench allreduce failed (exit \(p.terminationStatus))") }
+            try store.write(data, to: benchPath)
+        }
+        guard let text = try? String(contentsOfFile: benchPath, encoding: .utf8) else { throw CohortError.badFile(path: benchPath, "cannot read") }
+        let fit = try AllreduceFit.fit(benchLines: text.split(separator: "\n").map(String.init), path: benchPath)
+        func list(_ s: String, _ flag: String) throws -> [Double] {
+            try s.split(separator: ",").map { v in
+                guard let x = Double(v.trimmingCharacters(in: .whitespaces)), x > 0 else { throw CohortError.badFlag(flag: flag, "'\(v)' is not a positive number") }
+                return x
+            }
+        }
+        let machine = FileManager.default.contents(atPath: store.machinePath).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        let cores = machine?["cores"] as? Int ?? ProcessInfo.processInfo.activeProcessorCount
+        let md = try ScaleProjection.markdown(plan, runs, local: fit, cores: cores, ranks: try list(ranks, "--ranks").map { Int($0) },
+                                              networkGbps: try list(networkGbps, "--network-gbps"), latencySeconds: latencyUs * 1e-6,
+                                              bucketMB: try list(bucketMB, "--bucket-mb"), directory: directory)
+        try store.write(Data(md.utf8), to: directory + "/projection.md")
+        print(md, terminator: "")
     }
 }
 
