@@ -27,6 +27,7 @@ struct ScaleRun: ParsableCommand {
     @Option(help: "Result folder (resumed when it holds the same plan).") var out = "runs/scale"
     @Option(help: "Hosts and slots for every run, e.g. h1:2,h2:2 (default: this machine).") var hosts: String?
     @Option(help: "OpenMPI hostfile for every run.") var hostfile: String?
+    @Option(name: .customLong("netns-hosts"), help: "Run on N network-namespace hosts of this machine over TCP (cluster/netns.sh; root and iproute2).") var netnsHosts: Int?
     @Option(name: .customLong("mpirun-args"), parsing: .unconditional, help: "Extra mpirun arguments, passed to cohort launch.") var mpirunArgs: String?
     @Option(name: .customLong("control-address"), help: "Control address for cohort launch (needed with remote hosts).") var controlAddress: String?
     @Option(name: .customLong("run-timeout"), help: "Seconds one run may take before it is stopped and recorded as failed.") var runTimeout = 1800.0
@@ -45,8 +46,15 @@ struct ScaleRun: ParsableCommand {
         try store.prepare(plan)
         try writeMachine(store)
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var namespaces: NetnsHosts?
+        if let n = netnsHosts {
+            guard hosts == nil, hostfile == nil else { throw CohortError.badFlag(flag: "--netns-hosts", "cannot be combined with --hosts or --hostfile") }
+            guard n >= 1, n >= sizes.max() ?? 1 else { throw CohortError.badFlag(flag: "--netns-hosts", "\(n) hosts (one slot each) cannot run \(sizes.max() ?? 1) ranks") }
+            namespaces = try NetnsHosts(count: n, cohort: me)
+        }
+        defer { namespaces?.down() }
         let runner = CohortScale.ScaleRunner(plan: plan, store: store) { c, args, _, log in
-            try launchRun(cohort: me, plan: plan, configuration: c, trainArguments: Array(args.dropFirst()), log: log)
+            try launchRun(cohort: me, plan: plan, configuration: c, trainArguments: Array(args.dropFirst()), log: log, namespaces: namespaces)
         }
         Log.main("cohort scale: \(plan.configurations.count) configurations × \(plan.repeats) rounds into \(out)")
         try runner.run { Log.main($0) }
@@ -55,12 +63,14 @@ struct ScaleRun: ParsableCommand {
     }
 
     /// One `cohort launch` job: no restarts (a failure is a failed measurement), output to `log`.
-    func launchRun(cohort: String, plan: ScalePlan, configuration c: ScaleConfiguration, trainArguments: [String], log: String) throws -> LaunchOutcome {
+    func launchRun(cohort: String, plan: ScalePlan, configuration c: ScaleConfiguration, trainArguments: [String], log: String,
+                   namespaces: NetnsHosts?) throws -> LaunchOutcome {
         let transport = plan.transport(c)
         var args = ["launch", "--np", String(c.ranks), "--max-restarts", "0"]
-        if let hosts { args += ["--hosts", hosts] } else if let hostfile { args += ["--hostfile", hostfile] } else { args.append("--oversubscribe") }
-        if let controlAddress { args += ["--control-address", controlAddress] }
-        let mpi = ((mpirunArgs.map { [$0] } ?? []) + transport.mpirunArguments).joined(separator: " ")
+        if let namespaces { args += ["--hosts", namespaces.hosts, "--control-address", namespaces.controlAddress] }
+        else if let hosts { args += ["--hosts", hosts] } else if let hostfile { args += ["--hostfile", hostfile] } else { args.append("--oversubscribe") }
+        if let controlAddress, namespaces == nil { args += ["--control-address", controlAddress] }
+        let mpi = ((mpirunArgs.map { [$0] } ?? []) + (namespaces?.mpirunArguments ?? []) + transport.mpirunArguments).joined(separator: " ")
         if !mpi.isEmpty { args += ["--mpirun-args", mpi] }
         args += ["--"] + trainArguments
         FileManager.default.createFile(atPath: log, contents: Data((["cohort"] + args).joined(separator: " ").utf8 + [0x0A]))
@@ -68,9 +78,15 @@ struct ScaleRun: ParsableCommand {
         defer { try? handle.close() }
         handle.seekToEndOfFile()
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: cohort)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(transport.environment) { $1 }
+        if let namespaces {
+            // The coordinator runs in the head namespace, where the hosts' addresses are reachable.
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = namespaces.inHead([cohort] + args)
+        } else {
+            p.executableURL = URL(fileURLWithPath: cohort)
+            p.arguments = args
+        }
+        p.environment = ProcessInfo.processInfo.environment.merging(transport.environment.merging(namespaces?.environment ?? [:]) { $1 }) { $1 }
         p.standardOutput = handle
         p.standardError = handle
         let t0 = monotonicSeconds()
@@ -109,6 +125,59 @@ struct ScaleRun: ParsableCommand {
             "started": ISO8601DateFormatter().string(from: Date()),
         ]
         try store.write(try JSONSerialization.data(withJSONObject: machine, options: [.prettyPrinted, .sortedKeys]), to: store.machinePath)
+    }
+}
+
+/// `--netns-hosts N`: N "hosts" in network namespaces of this machine (cluster/netns.sh,
+/// found next to the build directory), one slot each, reached over TCP through a bridge.
+struct NetnsHosts {
+    static let prefix = "cohscale", net = "10.204.0"
+    let script: String, count: Int
+
+    /// Creates the namespaces. - Throws: `CohortError.badFlag` when the script is missing or fails (not root, no iproute2).
+    init(count: Int, cohort: String) throws {
+        var dir = URL(fileURLWithPath: cohort).deletingLastPathComponent()
+        var found: String?
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("cluster/netns.sh").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { found = candidate; break }
+            dir = dir.deletingLastPathComponent()
+        }
+        guard let found else {
+            throw CohortError.badFlag(flag: "--netns-hosts", "cluster/netns.sh not found above \(cohort) (run the binary from its source checkout)")
+        }
+        script = found
+        self.count = count
+        let up = Process()
+        up.executableURL = URL(fileURLWithPath: found)
+        up.arguments = ["up", String(count)]
+        up.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        try up.run()
+        up.waitUntilExit()
+        guard up.terminationStatus == 0 else {
+            throw CohortError.badFlag(flag: "--netns-hosts", "\(found) up \(count) failed (exit \(up.terminationStatus)); it needs root and iproute2")
+        }
+    }
+
+    var environment: [String: String] { ["COHORT_NETNS_PREFIX": NetnsHosts.prefix, "COHORT_NETNS_NET": NetnsHosts.net] }
+    var hosts: String { (1...count).map { "\(NetnsHosts.net).\(10 + $0):1" }.joined(separator: ",") }
+    var controlAddress: String { NetnsHosts.net + ".1" }
+    var mpirunArguments: [String] {
+        let agent = URL(fileURLWithPath: script).deletingLastPathComponent().appendingPathComponent("netns-agent.sh").path
+        return ["--mca", "plm_rsh_agent", agent, "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", NetnsHosts.net + ".0/24",
+                "--mca", "oob_tcp_if_include", NetnsHosts.net + ".0/24", "--mca", "pml", "ob1", "--mca", "osc", "^ucx",
+                "-x", "OMPI_ALLOW_RUN_AS_ROOT=1", "-x", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "-x", "COHORT_NETNS_PREFIX", "-x", "COHORT_NETNS_NET"]
+    }
+    /// `argv` run inside the head namespace (for /usr/bin/env).
+    func inHead(_ argv: [String]) -> [String] {
+        ["ip", "netns", "exec", NetnsHosts.prefix + "-head", "env", "TMPDIR=/tmp/\(NetnsHosts.prefix)-netns-head"] + argv
+    }
+    func down() {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: script)
+        p.arguments = ["down"]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if (try? p.run()) != nil { p.waitUntilExit() }
     }
 }
 
