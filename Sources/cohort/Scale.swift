@@ -42,16 +42,15 @@ struct ScaleRun: ParsableCommand {
             return n
         }
         let plan = try ScalePlan(ranks: sizes, mode: m, steps: steps, warmup: warmup, repeats: repeats, vary: vary, trainArguments: trainArguments)
+        if let n = netnsHosts {
+            guard hosts == nil, hostfile == nil else { throw CohortError.badFlag(flag: "--netns-hosts", "cannot be combined with --hosts or --hostfile") }
+            guard n >= 1, n >= sizes.max() ?? 1 else { throw CohortError.badFlag(flag: "--netns-hosts", "\(n) hosts (one slot each) cannot run \(sizes.max() ?? 1) ranks") }
+        }
         let store = ScaleStore(directory: out)
         try store.prepare(plan)
         try writeMachine(store)
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        var namespaces: NetnsHosts?
-        if let n = netnsHosts {
-            guard hosts == nil, hostfile == nil else { throw CohortError.badFlag(flag: "--netns-hosts", "cannot be combined with --hosts or --hostfile") }
-            guard n >= 1, n >= sizes.max() ?? 1 else { throw CohortError.badFlag(flag: "--netns-hosts", "\(n) hosts (one slot each) cannot run \(sizes.max() ?? 1) ranks") }
-            namespaces = try NetnsHosts(count: n, cohort: me)
-        }
+        let namespaces = try netnsHosts.map { try NetnsHosts(count: $0, cohort: me) }
         defer { namespaces?.down() }
         let runner = CohortScale.ScaleRunner(plan: plan, store: store) { c, args, _, log in
             try launchRun(cohort: me, plan: plan, configuration: c, trainArguments: Array(args.dropFirst()), log: log, namespaces: namespaces)
