@@ -112,7 +112,7 @@ struct FakeLauncher {
         #expect(csv.count == 10 && csv[0].hasPrefix("ranks,round,status"))
         for plot in ["throughput", "efficiency", "breakdown"] {
             let data = try #require(FileManager.default.contents(atPath: dir + "/plots/\(plot).svg"))
-            #expect(try XMLDocument(data: data).rootElement()?.name == "svg", "\(plot).svg is not valid SVG/XML")
+            #expect(SVGValidation.problems(data).isEmpty, "\(plot).svg: \(SVGValidation.problems(data))")
         }
         // Another plan on the same folder is refused, naming both.
         let other = try ScalePlan(ranks: [1, 2], mode: .weak, steps: 5, warmup: 1, repeats: 3, vary: [], trainArguments: [])
@@ -131,5 +131,27 @@ struct FakeLauncher {
         let md = try String(contentsOfFile: try ScaleReport.render(store), encoding: .utf8)
         #expect(md.contains("## Failed runs") && md.contains("round 2, np2: exit 1: Error: injected"))
         #expect(md.contains("1 (+1 failed)"))
+        // A configuration with one round and no baseline pairs still draws finite coordinates.
+        for plot in ["throughput", "efficiency", "breakdown"] {
+            let data = try #require(FileManager.default.contents(atPath: dir + "/plots/\(plot).svg"))
+            #expect(SVGValidation.problems(data).isEmpty, "\(plot).svg: \(SVGValidation.problems(data))")
+        }
+    }
+}
+
+@Suite struct SVGChartTests {
+    @Test func validatorCatchesWhatRenderersDrop() {
+        #expect(!SVGValidation.problems(Data("<svg viewBox=\"0 0 1 1\"><circle cx=\"nan\" cy=\"1\" r=\"2\"/></svg>".utf8)).isEmpty)
+        #expect(!SVGValidation.problems(Data("<svg><script/></svg>".utf8)).isEmpty)
+        #expect(!SVGValidation.problems(Data("<svg".utf8)).isEmpty)
+    }
+
+    @Test func degenerateChartsStayValid() {
+        // A single point, a zero series and an empty chart: no division by zero reaches the output.
+        let one = SVGChart.lines(title: "t <&>", xLabel: "x", yLabel: "y", series: [SVGSeries(name: "a", points: [(1, 5, (4, 6))])])
+        let zero = SVGChart.lines(title: "t", xLabel: "x", yLabel: "y", series: [SVGSeries(name: "z", points: [(1, 0, nil), (2, 0, nil)])])
+        let empty = SVGChart.lines(title: "t", xLabel: "x", yLabel: "y", series: [])
+        let bars = SVGChart.stackedBars(title: "b", unit: "ms", components: ["a", "b"], bars: [("np1", [0, 0])])
+        for svg in [one, zero, empty, bars] { #expect(SVGValidation.problems(Data(svg.utf8)).isEmpty, "\(SVGValidation.problems(Data(svg.utf8)))\n\(svg)") }
     }
 }
