@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "CohortStats", dependencies: [], swiftSettings: release),
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
+        .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
         .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),
+        .testTarget(name: "CohortMetricsTests", dependencies: ["CohortMetrics"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

@@ -72,7 +72,7 @@ struct ScaleRun: ParsableCommand {
         let mpi = ((mpirunArgs.map { [$0] } ?? []) + (namespaces?.mpirunArguments ?? []) + transport.mpirunArguments).joined(separator: " ")
         if !mpi.isEmpty { args += ["--mpirun-args", mpi] }
         args += ["--"] + trainArguments
-        FileManager.default.createFile(atPath: log, contents: Data((["cohort"] + args).joined(separator: " ").utf8 + [0x0A]))
+        _ = FileManager.default.createFile(atPath: log, contents: Data((["cohort"] + args).joined(separator: " ").utf8 + [0x0A]))
         guard let handle = FileHandle(forWritingAtPath: log) else { throw CohortError.badFile(path: log, "cannot write the run log") }
         defer { try? handle.close() }
         handle.seekToEndOfFile()

@@ -46,6 +46,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
+    @Option(help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
     @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
@@ -62,6 +63,7 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
+        guard prefetch >= 0 else { throw ValidationError("--prefetch must be 0 (off) or a positive number of steps, got \(prefetch)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
@@ -171,25 +173,60 @@ struct Train: ParsableCommand {
         var stop: (step: Int, reasons: StopReasons)?
         let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
+        /// This rank's batches of one step (virtual shards, or micro-batches of its slice), from the step's global sample ids.
+        func stepBatches(_ global: [Int]) throws -> [(inputs: Tensor, targets: [Int])] {
+            if let reducer {
+                let shardSize = batchSize / reducer.shards
+                return try (0..<reducer.perRank).map { i in
+                    let j = reducer.firstShard + i
+                    return try task.batch(Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
+                }
+            }
+            let first = comm.rank * localBatch, micro = localBatch / accumulate
+            return try (0..<accumulate).map { m in try task.batch(Array(global[(first + m * micro)..<(first + (m + 1) * micro)])) }
+        }
+        // Prefetch: a copy of the data iterator runs `prefetch` steps ahead of `batches` and the
+        // worker prepares those steps' batches during compute; the order (and the checkpointed
+        // cursor, which stays with `batches`) is exactly the same as without it.
+        let prefetcher = prefetch > 0 ? Prefetcher<(ids: [Int], batches: [(inputs: Tensor, targets: [Int])])>() : nil
+        var ahead = batches
+        var submitted = startStep
+        func refill() {
+            guard let prefetcher else { return }
+            while prefetcher.pending < prefetch && submitted < totalSteps {
+                let ids = ahead.nextIndices().indices
+                prefetcher.submit { (ids, try stepBatches(ids)) }
+                submitted += 1
+            }
+        }
+        refill()
         net.train()
         for step in startStep..<totalSteps {
             let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
             supervisor.beginStep(step + 1)
             let global = batches.nextIndices().indices
             try trace?.record(step: step + 1, global)
-            let local = Array(global[(comm.rank * localBatch)..<((comm.rank + 1) * localBatch)])
+            let d0 = monotonicSeconds()
+            var stepData: [(inputs: Tensor, targets: [Int])]
+            if let prefetcher {
+                let (prepared, _) = try prefetcher.next()
+                guard prepared.ids == global else {
+                    throw CohortError.invalidArgument("step \(step + 1): prefetched batch does not match the data order (internal error)")
+                }
+                stepData = prepared.batches
+                refill()
+            } else {
+                stepData = try stepBatches(global)
+            }
+            dataSeconds += monotonicSeconds() - d0
+            phases.add(data: monotonicSeconds() - d0)
             schedule.apply(to: opt)
             opt.zeroGrad()
             var localLoss: Float = 0
             if let reducer {
                 // Deterministic: one backward per virtual shard, then the fixed-order tree.
-                let shardSize = batchSize / reducer.shards
                 for i in 0..<reducer.perRank {
-                    let j = reducer.firstShard + i
-                    let d0 = monotonicSeconds()
-                    let batch = try task.batch(Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
-                    dataSeconds += monotonicSeconds() - d0
-                    phases.add(data: monotonicSeconds() - d0)
+                    let batch = stepData[i]
                     arena.zeroGrad()
                     let loss = try task.loss(net(batch.inputs), batch.targets)
                     localLoss += try loss.item() / Float(reducer.perRank)
@@ -202,12 +239,8 @@ struct Train: ParsableCommand {
                 phases.add(comm: monotonicSeconds() - c0)
             } else {
             // Gradient accumulation: k micro-batches, communication only after the last.
-            let micro = localBatch / accumulate
             for m in 0..<accumulate {
-                let d0 = monotonicSeconds()
-                let batch = try task.batch(Array(local[(m * micro)..<((m + 1) * micro)]))
-                dataSeconds += monotonicSeconds() - d0
-                phases.add(data: monotonicSeconds() - d0)
+                let batch = stepData[m]
                 ddp.noSync = m < accumulate - 1
                 let loss = try task.loss(net(batch.inputs), batch.targets)
                 localLoss += try loss.item() / Float(accumulate)
@@ -285,7 +318,7 @@ struct Train: ParsableCommand {
                 "local_batch": localBatch, "gradient_transport": comm.size == 1 ? "none" : deterministic ? "virtual shards" : ddp.transport,
                 "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
                 "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
-                "parameters": net.parameterCount, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
+                "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             ]
             for m in metrics { summary[m.name] = m.value }
             if let perRankTimes {
@@ -372,7 +405,7 @@ final class SampleTrace {
     let path: String
     init(_ path: String) throws {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: path) else { throw CohortError.badFile(path: path, "cannot open for --trace-samples") }
         h.seekToEndOfFile()
         handle = h
