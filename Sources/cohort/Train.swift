@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a model (MLP classifier for now).")
 
     @Option(help: "Model name (mlp).") var model = "mlp"
-    @Option(help: "Directory with MNIST-format IDX files (gzip or raw). Default: the built-in synthetic dataset.") var data: String?
+    @Option(help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
     @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3
     @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
     @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
@@ -49,6 +49,7 @@ struct Train: ParsableCommand {
     @Option(help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
     @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
+    @Option(name: .customLong("label-column"), help: "CSV data: the label column (default: the last).") var labelColumn: String?
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
@@ -372,6 +373,13 @@ struct Train: ParsableCommand {
         }
         if sequenceModel {
             throw CohortError.badFlag(flag: "--data", "\(data): --model \(model) needs a text file (or a directory with input.txt), or 'addition'")
+        }
+        if data.lowercased().hasSuffix(".csv") {
+            // Tabular: a stratified 80/20 split by the seed, standardized with the training part's statistics.
+            let table = try CSVDataset.classification(path: data, labelColumn: labelColumn)
+            let (train, test) = try table.dataset.stratifiedSplit(testFraction: 0.2, seed: seed)
+            let scaler = Standardizer(fitting: train)
+            return ClassificationTask(train: try train.standardized(scaler), test: try test.standardized(scaler))
         }
         return ClassificationTask(train: try MNIST.load(directory: data, split: .train, normalize: true),
                                   test: try MNIST.load(directory: data, split: .test, normalize: true))

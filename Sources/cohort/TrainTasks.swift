@@ -5,6 +5,7 @@
 import CohortCollectives
 import CohortCore
 import CohortData
+import CohortMetrics
 import CohortNN
 import Foundation
 
@@ -72,23 +73,30 @@ struct ClassificationTask: TrainTask {
         return (b.inputs, b.labels)
     }
 
-    /// Accuracy over the whole test set, without recording a graph; counts summed across ranks.
+    /// Accuracy, macro-averaged F1 and log-loss over the whole test set, without recording a
+    /// graph. Each rank scores a strided share into confusion counts and a log-loss sum, which
+    /// are summed across ranks (never averages of per-rank averages).
     func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
-        var correct = 0
+        var counts = try ClassificationCounts(classes: test.numClasses)
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         try withNoGrad {
             var start = 0
             while start < mine.count {
                 let idx = Array(mine[start..<min(start + 1000, mine.count)])
                 let b = try test.makeBatch(indices: idx)
-                let pred = try model(b.inputs).argmax(axis: -1).scalars
-                correct += zip(pred, b.labels).filter { Int($0) == $1 }.count
+                try counts.add(scores: try model(b.inputs).contiguous().scalars, labels: b.labels, kind: .logits)
                 start += 1000
             }
         }
-        let total = try guarding("allreduce of the evaluation counts") { try comm.allreduce([Int64(correct)], op: .sum) }[0]
-        let accuracy = Double(total) / Double(max(test.count, 1))
-        return [Metric(name: "test_accuracy", value: accuracy, text: String(format: "test accuracy %.2f%%", accuracy * 100))]
+        // The counts travel as integers; the log-loss sum as fixed-point nano-nats, so the sum is exact and order-free.
+        let flat = counts.flattened
+        let encoded = flat.dropLast().map { Int64($0) } + [Int64((flat.last! * 1e9).rounded())]
+        let total = try guarding("allreduce of the evaluation counts") { try comm.allreduce(encoded, op: .sum) }
+        let merged = try ClassificationCounts(flattened: total.dropLast().map(Double.init) + [Double(total.last!) / 1e9], classes: test.numClasses)
+        let accuracy = try merged.accuracy(), f1 = try merged.averaged(.macro).f1, logLoss = try merged.logLoss()
+        return [Metric(name: "test_accuracy", value: accuracy, text: String(format: "test accuracy %.2f%%", accuracy * 100)),
+                Metric(name: "test_macro_f1", value: f1, text: String(format: "macro F1 %.4f", f1)),
+                Metric(name: "test_log_loss", value: logLoss, text: String(format: "log-loss %.4f", logLoss))]
     }
 }
 

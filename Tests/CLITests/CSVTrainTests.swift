@@ -1,0 +1,46 @@
+// `cohort train --data file.csv`: tabular classification with a stratified split and
+// training-only standardization; evaluation metrics are computed from counts summed
+// across ranks, so 1 and 4 ranks (deterministic mode: the same weights) report the
+// same accuracy, macro F1 and log-loss although each rank scores a different slice.
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CSVTrainTests {
+    var iris: String { CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/iris/iris.csv").path }
+
+    @Test func metricsAgreeAcrossWorldSizes() throws {
+        guard FileManager.default.fileExists(atPath: iris) else { return }   // ../shared/data absent
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--data", iris, "--hidden", "16", "--steps", "60", "--global-batch", "24", "--lr", "1e-2",
+                    "--deterministic", "--virtual-shards", "8", "--log-every", "1000"]
+        let one = dir.appendingPathComponent("one.json").path, four = dir.appendingPathComponent("four.json").path
+        let r1 = try CLI.run(base + ["--summary-json", one])
+        #expect(r1.status == 0, "\(r1.output)")
+        let r4 = try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "4",
+                                                        CLI.binary] + base + ["--summary-json", four])
+        #expect(r4.status == 0, "\(r4.output)")
+        let a = try CLI.readJSON(one), b = try CLI.readJSON(four)
+        #expect(a["weights_sha256"] as? String == b["weights_sha256"] as? String)
+        for key in ["test_accuracy", "test_macro_f1", "test_log_loss"] {
+            let x = a[key] as? Double ?? -1, y = b[key] as? Double ?? -2
+            #expect(abs(x - y) < 1e-9, "\(key): 1 rank \(x), 4 ranks \(y)")
+        }
+        #expect((a["test_accuracy"] as? Double ?? 0) > 0.85, "iris should be learned: \(a)")
+    }
+
+    @Test func badTablesNameFileLineAndColumn() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ragged = dir.appendingPathComponent("ragged.csv").path
+        try "a,b,label\n1,2,0\n3,4\n".write(toFile: ragged, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["train", "--data", ragged, "--steps", "1"])
+        #expect(r.status == 2 && r.stderr.contains("ragged.csv") && r.stderr.contains("line 3"), "\(r.output)")
+        let text = dir.appendingPathComponent("text.csv").path
+        try "a,b,label\n1,x,0\n3,4,1\n".write(toFile: text, atomically: true, encoding: .utf8)
+        let t = try CLI.run(["train", "--data", text, "--steps", "1"])
+        #expect(t.status == 2 && t.stderr.contains("line 2") && t.stderr.contains("'b'"), "\(t.output)")
+        let c = try CLI.run(["train", "--data", text, "--label-column", "lable", "--steps", "1"])
+        #expect(c.status == 2 && c.stderr.contains("lable") && c.stderr.contains("label"), "\(c.output)")
+    }
+}
