@@ -49,7 +49,8 @@ struct Train: ParsableCommand {
     @Option(help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
     @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
-    @Option(name: .customLong("label-column"), help: "CSV data: the label column (default: the last).") var labelColumn: String?
+    @Option(name: .customLong("label-column"), help: "CSV data: the label (or regression target) column (default: the last).") var labelColumn: String?
+    @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
@@ -63,6 +64,10 @@ struct Train: ParsableCommand {
         guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
+        }
+        guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
+        if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
+            throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
         }
         guard prefetch >= 0 else { throw ValidationError("--prefetch must be 0 (off) or a positive number of steps, got \(prefetch)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
@@ -175,7 +180,7 @@ struct Train: ParsableCommand {
         let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
         var windowStart = monotonicSeconds(), windowSamples = 0
         /// This rank's batches of one step (virtual shards, or micro-batches of its slice), from the step's global sample ids.
-        func stepBatches(_ global: [Int]) throws -> [(inputs: Tensor, targets: [Int])] {
+        func stepBatches(_ global: [Int]) throws -> [(inputs: Tensor, targets: Targets)] {
             if let reducer {
                 let shardSize = batchSize / reducer.shards
                 return try (0..<reducer.perRank).map { i in
@@ -189,7 +194,7 @@ struct Train: ParsableCommand {
         // Prefetch: a copy of the data iterator runs `prefetch` steps ahead of `batches` and the
         // worker prepares those steps' batches during compute; the order (and the checkpointed
         // cursor, which stays with `batches`) is exactly the same as without it.
-        let prefetcher = prefetch > 0 ? Prefetcher<(ids: [Int], batches: [(inputs: Tensor, targets: [Int])])>() : nil
+        let prefetcher = prefetch > 0 ? Prefetcher<(ids: [Int], batches: [(inputs: Tensor, targets: Targets)])>() : nil
         var ahead = batches
         var submitted = startStep
         func refill() {
@@ -208,7 +213,7 @@ struct Train: ParsableCommand {
             let global = batches.nextIndices().indices
             try trace?.record(step: step + 1, global)
             let d0 = monotonicSeconds()
-            var stepData: [(inputs: Tensor, targets: [Int])]
+            var stepData: [(inputs: Tensor, targets: Targets)]
             if let prefetcher {
                 let (prepared, _) = try prefetcher.next()
                 guard prepared.ids == global else {
@@ -301,7 +306,7 @@ struct Train: ParsableCommand {
         let recentLosses = Array(losses.suffix(stepsPerEpoch))
         try ddp.averageBuffers()
         net.eval()
-        let metrics = try task.evaluate(net, comm) { op, body in try supervisor.guarding(op, body) }
+        let metrics = try task.evaluate(net, comm, CollectiveGuard { op, body in try supervisor.guarding(op, body) })
         if let addition = task as? AdditionTask, comm.rank == 0 {
             for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
         }
@@ -351,6 +356,7 @@ struct Train: ParsableCommand {
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
+            + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])   // absent for classification: older checkpoints still resume
     }
 
     /// The task `--data` names: an MNIST-format directory (classification), a text file or a
@@ -373,6 +379,10 @@ struct Train: ParsableCommand {
         }
         if sequenceModel {
             throw CohortError.badFlag(flag: "--data", "\(data): --model \(model) needs a text file (or a directory with input.txt), or 'addition'")
+        }
+        if data.lowercased().hasSuffix(".csv") && taskKind == "regression" {
+            let table = try CSVDataset.regression(path: data, targetColumn: labelColumn)
+            return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed)
         }
         if data.lowercased().hasSuffix(".csv") {
             // Tabular: a stratified 80/20 split by the seed, standardized with the training part's statistics.

@@ -29,14 +29,27 @@ protocol TrainTask {
     var modelShape: ModelShape { get }
     /// The tokenizer of text tasks (saved with checkpoints for `cohort generate`).
     var tokenizer: CharTokenizer? { get }
-    /// Inputs and flattened targets (`-100` = ignored) of training samples `indices`.
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int])
+    /// Inputs and targets of training samples `indices`.
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets)
     /// Held-out metrics in evaluation mode, each rank scoring a strided share; collective.
     func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric]
 }
 
 /// Runs a collective under the rank's deadline (see RankSupervisor.guarding).
-typealias CollectiveGuard = (String, () throws -> [Int64]) throws -> [Int64]
+struct CollectiveGuard {
+    let run: (String, () throws -> Any) throws -> Any
+    func callAsFunction<T>(_ operation: String, _ body: () throws -> T) throws -> T {
+        try run(operation, body) as! T   // `run` returns what `body` returned
+    }
+}
+
+/// What a batch is trained against.
+enum Targets {
+    /// Class ids, flattened over sequence positions (`-100`: ignored).
+    case classes([Int])
+    /// Real values `[B, outputs]` (regression).
+    case values(Tensor)
+}
 
 /// What a model built for a task must accept and produce.
 struct ModelShape {
@@ -50,11 +63,17 @@ struct ModelShape {
 
 extension TrainTask {
     var tokenizer: CharTokenizer? { nil }
-    /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against `targets`.
-    func loss(_ logits: Tensor, _ targets: [Int]) throws -> Tensor {
-        let classes = logits.shape[logits.rank - 1]
-        let flat = logits.rank == 2 ? logits : try logits.reshape([logits.count / classes, classes])
-        return try Loss.crossEntropy(flat, targets)
+    /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against class targets,
+    /// mean squared error against real-valued ones.
+    func loss(_ output: Tensor, _ targets: Targets) throws -> Tensor {
+        switch targets {
+        case .classes(let ids):
+            let classes = output.shape[output.rank - 1]
+            let flat = output.rank == 2 ? output : try output.reshape([output.count / classes, classes])
+            return try Loss.crossEntropy(flat, ids)
+        case .values(let y):
+            return try Loss.mse(output, y)
+        }
     }
 }
 
@@ -68,9 +87,9 @@ struct ClassificationTask: TrainTask {
     var summary: String { "\(train.name) \(train.count) train / \(test.count) test samples" }
     var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) {
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
         let b = try train.makeBatch(indices: indices)
-        return (b.inputs, b.labels)
+        return (b.inputs, .classes(b.labels))
     }
 
     /// Accuracy, macro-averaged F1 and log-loss over the whole test set, without recording a
@@ -125,7 +144,10 @@ struct LanguageModelTask: TrainTask {
     var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(vocabulary.count), context \(train.context)" }
     var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) { train.makeBatch(indices: indices) }
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+        let b = train.makeBatch(indices: indices)
+        return (b.inputs, .classes(b.targets))
+    }
 
     /// Mean cross-entropy (nats per token) over the first `validationWindows` validation windows.
     func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
@@ -136,7 +158,7 @@ struct LanguageModelTask: TrainTask {
             while start < mine.count {
                 let idx = Array(mine[start..<min(start + 16, mine.count)])
                 let b = validation.makeBatch(indices: idx)
-                sum += Double(try loss(model(b.inputs), b.targets).item()) * Double(idx.count)
+                sum += Double(try loss(model(b.inputs), .classes(b.targets)).item()) * Double(idx.count)
                 start += 16
             }
         }
@@ -163,7 +185,10 @@ struct AdditionTask: TrainTask {
     var summary: String { "\(train.name) \(train.count) problems / \(test.count) held-out problems (\(train.digits)-digit addition, sums written reversed)" }
     var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: [Int]) { train.makeBatch(indices: indices) }
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+        let b = train.makeBatch(indices: indices)
+        return (b.inputs, .classes(b.targets))
+    }
 
     /// Fraction of held-out problems whose greedily decoded answer is exactly right.
     func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {

@@ -29,6 +29,30 @@ import Testing
         #expect((a["test_accuracy"] as? Double ?? 0) > 0.85, "iris should be learned: \(a)")
     }
 
+    @Test func regressionOnDiabetes() throws {
+        let diabetes = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/diabetes/diabetes.csv").path
+        guard FileManager.default.fileExists(atPath: diabetes) else { return }
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--data", diabetes, "--task", "regression", "--hidden", "32", "--epochs", "100", "--global-batch", "32",
+                    "--lr", "3e-3", "--deterministic", "--virtual-shards", "8", "--log-every", "100000"]
+        let one = dir.appendingPathComponent("one.json").path, two = dir.appendingPathComponent("two.json").path
+        let r1 = try CLI.run(base + ["--summary-json", one])
+        #expect(r1.status == 0 && r1.stderr.contains("R²"), "\(r1.output)")
+        let r2 = try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
+                                                        CLI.binary] + base + ["--summary-json", two])
+        #expect(r2.status == 0, "\(r2.output)")
+        let a = try CLI.readJSON(one), b = try CLI.readJSON(two)
+        for key in ["test_mae", "test_rmse", "test_r2"] {
+            let x = a[key] as? Double ?? -1, y = b[key] as? Double ?? -2
+            #expect(abs(x - y) < 1e-9 * max(1, abs(x)), "\(key): 1 rank \(x), 2 ranks \(y)")
+        }
+        // Sensible: better than predicting the training mean (R² 0) by a clear margin, MAE in the target's units.
+        #expect((a["test_r2"] as? Double ?? 0) > 0.3 && (a["test_mae"] as? Double ?? 100) < 60, "\(a)")
+        let bad = try CLI.run(["train", "--task", "regression", "--steps", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--task"), "\(bad.output)")
+    }
+
     @Test func badTablesNameFileLineAndColumn() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

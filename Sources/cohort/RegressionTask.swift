@@ -1,0 +1,71 @@
+// Regression on a CSV table (`cohort train --data FILE.csv --task regression`):
+// features and targets standardized with the training part's statistics (the
+// model learns z-scored targets; metrics are reported in the target's own units),
+// mean squared error as the loss, MAE, RMSE and R² on the held-out part from
+// sums reduced across ranks.
+import CohortCollectives
+import CohortCore
+import CohortData
+import CohortMetrics
+import CohortNN
+import Foundation
+
+struct RegressionTask: TrainTask {
+    let name: String
+    let trainX: [Float], trainY: [Float], testX: [Float], testY: [Float]
+    let features: Int
+    /// The training targets' mean and standard deviation (the model predicts (y − mean) / std).
+    let targetMean: Float, targetStd: Float
+    let targetName: String
+
+    /// Splits `table` 80/20 by the seed (a random, unstratified split) and standardizes.
+    init(table: CSVRegression, name: String, seed: UInt64) throws {
+        let n = table.count, d = table.featureCount
+        guard n >= 5 else { throw CohortError.invalidArgument("\(name): \(n) rows are too few to hold 20 % out") }
+        var g = RandomGenerator(seed: seed)
+        let order = g.permutation(n)
+        let testCount = max(1, Int((Double(n) * 0.2).rounded()))
+        let test = Array(order[..<testCount]).sorted(), train = Array(order[testCount...]).sorted()
+        func rows(_ idx: [Int]) -> [Float] { idx.flatMap { Array(table.features[($0 * d)..<(($0 + 1) * d)]) } }
+        // Standardize features with the training rows' statistics.
+        let scaler = Standardizer(fitting: try ClassificationDataset(name: name, features: rows(train), labels: [Int32](repeating: 0, count: train.count),
+                                                                   featureShape: [d], numClasses: 1))
+        func scaled(_ x: [Float]) -> [Float] { x.enumerated().map { ($0.element - scaler.mean[$0.offset % d]) / scaler.std[$0.offset % d] } }
+        let ys = train.map { Double(table.targets[$0]) }
+        let mean = ys.reduce(0, +) / Double(ys.count)
+        let std = (ys.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(ys.count)).squareRoot()
+        self.name = name
+        features = d
+        trainX = scaled(rows(train)); testX = scaled(rows(test))
+        trainY = train.map { table.targets[$0] }; testY = test.map { table.targets[$0] }
+        targetMean = Float(mean); targetStd = std > 0 ? Float(std) : 1
+        targetName = table.targetName
+    }
+
+    var count: Int { trainY.count }
+    var summary: String { "\(name) regression of \(targetName): \(trainY.count) train / \(testY.count) test rows, \(features) features" }
+    var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
+
+    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+        let x = indices.flatMap { Array(trainX[($0 * features)..<(($0 + 1) * features)]) }
+        let y = indices.map { (trainY[$0] - targetMean) / targetStd }
+        return (try Tensor(x, shape: [indices.count, features]), .values(try Tensor(y, shape: [indices.count, 1])))
+    }
+
+    /// MAE, RMSE and R² in the target's units over the held-out rows; sums reduced across ranks.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+        var counts = RegressionCounts()
+        let mine = Array(stride(from: comm.rank, to: testY.count, by: comm.size))
+        if !mine.isEmpty {
+            let x = mine.flatMap { Array(testX[($0 * features)..<(($0 + 1) * features)]) }
+            let out = try withNoGrad { try model(try Tensor(x, shape: [mine.count, features])).contiguous().scalars }
+            try counts.add(predictions: out.map { Double($0 * targetStd + targetMean) }, targets: mine.map { Double(testY[$0]) })
+        }
+        let total = try guarding("allreduce of the regression sums") { try comm.allreduce(counts.flattened, op: .sum) }
+        let merged = try RegressionCounts(flattened: total)
+        let mae = try merged.meanAbsoluteError(), rmse = try merged.rootMeanSquaredError(), r2 = try merged.r2()
+        return [Metric(name: "test_mae", value: mae, text: String(format: "test MAE %.3f", mae)),
+                Metric(name: "test_rmse", value: rmse, text: String(format: "RMSE %.3f", rmse)),
+                Metric(name: "test_r2", value: r2, text: String(format: "R² %.4f", r2))]
+    }
+}
