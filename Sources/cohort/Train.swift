@@ -384,15 +384,9 @@ struct Train: ParsableCommand {
             let table = try CSVDataset.regression(path: data, targetColumn: labelColumn)
             return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed)
         }
-        if data.lowercased().hasSuffix(".csv") {
-            // Tabular: a stratified 80/20 split by the seed, standardized with the training part's statistics.
-            let table = try CSVDataset.classification(path: data, labelColumn: labelColumn)
-            let (train, test) = try table.dataset.stratifiedSplit(testFraction: 0.2, seed: seed)
-            let scaler = Standardizer(fitting: train)
-            return ClassificationTask(train: try train.standardized(scaler), test: try test.standardized(scaler))
-        }
-        return ClassificationTask(train: try MNIST.load(directory: data, split: .train, normalize: true),
-                                  test: try MNIST.load(directory: data, split: .test, normalize: true))
+        // MNIST-format images, or a CSV table (stratified 80/20 split by the seed, standardized with the training part).
+        let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed)
+        return ClassificationTask(train: train, test: test)
     }
 
     func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {

@@ -53,6 +53,31 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("--task"), "\(bad.output)")
     }
 
+    @Test func evalRebuildsTheHeldOutPartAndAgreesWithTraining() throws {
+        guard FileManager.default.fileExists(atPath: iris) else { return }
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ckpt = dir.appendingPathComponent("ckpt").path, summary = dir.appendingPathComponent("s.json").path
+        let t = try CLI.run(["train", "--data", iris, "--hidden", "16", "--steps", "80", "--global-batch", "24", "--lr", "1e-2", "--seed", "5",
+                             "--checkpoint-dir", ckpt, "--summary-json", summary, "--log-every", "1000"])
+        #expect(t.status == 0, "\(t.output)")
+        let e = try CLI.run(["eval", "--checkpoint", ckpt, "--data", iris, "--json"])
+        #expect(e.status == 0, "\(e.output)")
+        let report = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any] ?? [:]
+        let trained = try CLI.readJSON(summary)
+        // Same seed → the same stratified held-out 30 samples and the same numbers.
+        #expect(report["samples"] as? Int == 30)
+        #expect(abs((report["accuracy"] as? Double ?? -1) - (trained["test_accuracy"] as? Double ?? -2)) < 1e-12)
+        #expect(abs((report["macro_f1"] as? Double ?? -1) - (trained["test_macro_f1"] as? Double ?? -2)) < 1e-12)
+        let matrix = report["confusion_matrix"] as? [[Int]] ?? []
+        #expect(matrix.count == 3 && matrix.map { $0.reduce(0, +) } == [10, 10, 10], "\(matrix)")
+        let text = try CLI.run(["eval", "--checkpoint", ckpt, "--data", iris])
+        #expect(text.stdout.contains("macro avg") && text.stdout.contains("true\\pred"), "\(text.output)")
+        let wine = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/wine/wine.csv").path
+        let wrong = try CLI.run(["eval", "--checkpoint", ckpt, "--data", wine])
+        #expect(wrong.status == 2 && wrong.stderr.contains("--data") && wrong.stderr.contains("13 features"), "\(wrong.output)")
+    }
+
     @Test func badTablesNameFileLineAndColumn() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
