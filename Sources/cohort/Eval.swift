@@ -21,15 +21,7 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Also report top-k accuracy for these k (comma-separated).") var topK = "5"
     @Flag(help: "Print one JSON object instead of the text report.") var json = false
 
-    func run() throws {
-        do { try evaluate() } catch let e as CohortError {
-            FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
-            throw ExitCode(2)
-        } catch let e as CheckpointError {
-            FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
-            throw ExitCode(2)
-        }
-    }
+    func run() throws { try exitingOnErrors { try evaluate() } }
 
     func evaluate() throws {
         let c = try Ckpt.open(checkpoint)

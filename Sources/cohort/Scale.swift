@@ -3,6 +3,7 @@
 // interleaved over rounds, and renders the report; `cohort scale report DIR`
 // re-renders; `cohort scale compare A B` tests whether two sweeps differ.
 import ArgumentParser
+import CohortCheckpoint
 import CohortCore
 import CohortKernels
 import CohortScale
@@ -258,10 +259,13 @@ struct ScaleProject: ParsableCommand {
     }
 }
 
-/// Prints a sweep error as `Error: …` and exits 2 for the user's mistakes (a flag, a
-/// folder) or 1 when the sweep's runs failed.
+/// Prints an error as `Error: …` and exits 2 for the user's mistakes (a flag, a file, a
+/// checkpoint that does not fit) or 1 when a sweep's runs failed.
 func exitingOnErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as CohortError {
+        FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
+        throw ExitCode(2)
+    } catch let e as CheckpointError {
         FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
         throw ExitCode(2)
     } catch let e as ScaleError {
