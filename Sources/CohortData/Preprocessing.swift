@@ -62,3 +62,34 @@ public struct Standardizer: Sendable, Equatable {
         }
     }
 }
+
+extension ClassificationDataset {
+    /// Sample indices of `k` stratified folds (scikit-learn's `StratifiedKFold` with shuffling):
+    /// each class's samples, in a seeded random order, are dealt round-robin to the folds, so
+    /// every fold holds about 1/k of every class. The folds are disjoint and cover every sample.
+    /// - Throws: `CohortError.invalidArgument` when `k` < 2 or exceeds the number of samples.
+    public func stratifiedFolds(_ k: Int, seed: UInt64) throws -> [[Int]] {
+        guard k >= 2, k <= count else {
+            throw CohortError.invalidArgument("dataset \(name): \(k) folds need 2 ≤ k ≤ \(count) samples")
+        }
+        var g = RandomGenerator(seed: seed)
+        var folds = [[Int]](repeating: [], count: k)
+        var next = 0   // continue dealing where the previous class stopped, so fold sizes stay balanced
+        for c in 0..<numClasses {
+            let members = labels.indices.filter { Int(labels[$0]) == c }
+            for i in g.permutation(members.count) {
+                folds[next % k].append(members[i])
+                next += 1
+            }
+        }
+        return folds.map { $0.sorted() }
+    }
+
+    /// Fold `index` (0-based) of `stratifiedFolds(k, seed:)` as the held-out part, the other folds as training data.
+    public func foldSplit(_ index: Int, of k: Int, seed: UInt64) throws -> (train: ClassificationDataset, test: ClassificationDataset) {
+        let folds = try stratifiedFolds(k, seed: seed)
+        guard (0..<k).contains(index) else { throw CohortError.invalidArgument("dataset \(name): fold \(index + 1) of \(k) does not exist") }
+        let train = folds.enumerated().filter { $0.offset != index }.flatMap(\.element).sorted()
+        return (try subset(train, name: "\(name)-train-\(index + 1)of\(k)"), try subset(folds[index], name: "\(name)-fold-\(index + 1)of\(k)"))
+    }
+}

@@ -89,13 +89,17 @@ enum ClassificationData {
     }
 
     /// Training and held-out parts (the one place `cohort train` and `cohort eval` build them).
-    static func split(data: String, labelColumn: String?, seed: UInt64) throws -> (train: ClassificationDataset, test: ClassificationDataset) {
+    /// With `fold` (CSV only), the held-out part is that fold of `count` stratified folds.
+    static func split(data: String, labelColumn: String?, seed: UInt64,
+                      fold: (index: Int, count: Int)? = nil) throws -> (train: ClassificationDataset, test: ClassificationDataset) {
         if data.lowercased().hasSuffix(".csv") {
             let table = try CSVDataset.classification(path: data, labelColumn: labelColumn)
-            let (train, test) = try table.dataset.stratifiedSplit(testFraction: 0.2, seed: seed)
+            let (train, test) = try fold.map { try table.dataset.foldSplit($0.index, of: $0.count, seed: seed) }
+                ?? table.dataset.stratifiedSplit(testFraction: 0.2, seed: seed)
             let scaler = Standardizer(fitting: train)
             return (try train.standardized(scaler), try test.standardized(scaler))
         }
+        if fold != nil { throw CohortError.badFlag(flag: "--cv-fold", "cross-validation folds need --data FILE.csv, got \(data)") }
         return (try MNIST.load(directory: data, split: .train, normalize: true), try MNIST.load(directory: data, split: .test, normalize: true))
     }
 }

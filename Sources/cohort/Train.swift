@@ -50,6 +50,8 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
     @Option(name: .customLong("label-column"), help: "CSV data: the label (or regression target) column (default: the last).") var labelColumn: String?
+    @Option(name: .customLong("cv-fold"), help: "CSV classification: hold out fold I (1-based) of --cv-folds stratified folds instead of 20 % (cohort cv sets it).") var cvFold: Int?
+    @Option(name: .customLong("cv-folds"), help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
     @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
@@ -68,6 +70,9 @@ struct Train: ParsableCommand {
         guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
+        }
+        if let f = cvFold, !(cvFolds >= 2 && (1...cvFolds).contains(f)) {
+            throw ValidationError("--cv-fold \(f) must be in 1…--cv-folds (\(cvFolds), at least 2)")
         }
         guard prefetch >= 0 else { throw ValidationError("--prefetch must be 0 (off) or a positive number of steps, got \(prefetch)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
@@ -356,7 +361,8 @@ struct Train: ParsableCommand {
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
-            + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])   // absent for classification: older checkpoints still resume
+            + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])
+            + (cvFold.map { [KeyValue("cv_fold", "\($0) of \(cvFolds)")] } ?? [])   // absent for classification: older checkpoints still resume
     }
 
     /// The task `--data` names: an MNIST-format directory (classification), a text file or a
@@ -385,7 +391,8 @@ struct Train: ParsableCommand {
             return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed)
         }
         // MNIST-format images, or a CSV table (stratified 80/20 split by the seed, standardized with the training part).
-        let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed)
+        let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed,
+                                                         fold: cvFold.map { ($0 - 1, cvFolds) })
         return ClassificationTask(train: train, test: test)
     }
 

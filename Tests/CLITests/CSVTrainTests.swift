@@ -78,6 +78,27 @@ import Testing
         #expect(wrong.status == 2 && wrong.stderr.contains("--data") && wrong.stderr.contains("13 features"), "\(wrong.output)")
     }
 
+    @Test func crossValidationOverStratifiedFolds() throws {
+        guard FileManager.default.fileExists(atPath: iris) else { return }
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["cv", "--folds", "5", "--out", dir.path, "--json", "--", "--data", iris, "--hidden", "16", "--epochs", "60",
+                             "--global-batch", "16", "--lr", "1e-2"])
+        #expect(r.status == 0, "\(r.output)")
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        let accuracy = report["test_accuracy"] as? [String: Any] ?? [:]
+        let perFold = accuracy["folds"] as? [Double] ?? []
+        #expect(perFold.count == 5 && (accuracy["mean"] as? Double ?? 0) > 0.85, "\(report)")
+        #expect((accuracy["ci95_lower"] as? Double ?? 2) <= (accuracy["mean"] as? Double ?? 0))
+        // Each fold held out a fifth of the data: 30 of the 150 iris flowers.
+        for i in 1...5 {
+            let fold = try CLI.readJSON(dir.appendingPathComponent("fold-\(i).json").path)
+            #expect((fold["steps"] as? Int ?? 0) > 0)
+        }
+        let owned = try CLI.run(["cv", "--", "--data", iris, "--cv-fold", "1"])
+        #expect(owned.status == 2 && owned.stderr.contains("--cv-fold"), "\(owned.output)")
+    }
+
     @Test func badTablesNameFileLineAndColumn() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

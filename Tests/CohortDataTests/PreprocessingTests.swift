@@ -52,3 +52,19 @@ import Testing
         #expect(throws: (any Error).self) { try constant.standardized(s) }
     }
 }
+
+@Suite struct FoldTests {
+    @Test func stratifiedFoldsPartitionAndBalanceClasses() throws {
+        let labels: [Int32] = (0..<30).map { $0 < 20 ? 0 : $0 < 26 ? 1 : 2 }
+        let d = try ClassificationDataset(name: "mix", features: (0..<30).map(Float.init), labels: labels, featureShape: [1], numClasses: 3)
+        let folds = try d.stratifiedFolds(5, seed: 3)
+        #expect(folds.flatMap { $0 }.sorted() == Array(0..<30), "disjoint and covering")
+        #expect(folds.allSatisfy { $0.count == 6 })
+        for f in folds { #expect(f.filter { labels[$0] == 0 }.count == 4) }   // 20 of class 0 over 5 folds
+        #expect(try d.stratifiedFolds(5, seed: 3) == folds && d.stratifiedFolds(5, seed: 4) != folds)
+        let (train, test) = try d.foldSplit(2, of: 5, seed: 3)
+        #expect(test.count == 6 && train.count == 24 && Set(test.features).isDisjoint(with: Set(train.features)))
+        #expect(throws: (any Error).self) { try d.stratifiedFolds(1, seed: 0) }
+        #expect(throws: (any Error).self) { try d.foldSplit(5, of: 5, seed: 0) }
+    }
+}
