@@ -28,20 +28,7 @@ public enum GELUKernels {
     static func expNonPositive(_ x0: V16) -> V16 {
         let lo = V16(repeating: -87)
         let x = x0.replacing(with: lo, where: x0 .< lo)
-        let magic = V16(repeating: 12_582_912)
-        let j = x * 1.44269504088896341 + magic
-        let n = j - magic
-        var r = x - n * 0.693359375
-        r = r + n * 2.12194440e-4
-        var p = V16(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let e = p * (r * r) + r + 1
-        let n32 = unsafeBitCast(unsafeBitCast(j, to: SIMD16<UInt32>.self) &- SIMD16<UInt32>(repeating: 0x4B40_0000),
-                                to: SIMD16<Int32>.self)
+        let (e, n32) = expReduced(x)
         return e * unsafeBitCast((n32 &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23), to: V16.self)
     }
 

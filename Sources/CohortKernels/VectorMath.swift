@@ -25,14 +25,11 @@ func loadF16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnalign
 @inline(__always)
 func storeF16(_ v: V16, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self) }
 
-/// e^x for 16 lanes (Cephes-style: x = n ln2 + r, degree-6 polynomial in r).
-/// Overflows to +inf, underflows through the subnormals to 0, and propagates NaN, like expf.
+/// The shared core of `simdExp` and its specialisations: for x already clamped to
+/// about ±104, e^x = y · 2^n with y = e^r (|r| ≤ ln2/2, a degree-6 polynomial) and
+/// n = round(x·log2 e) returned as integers.
 @inline(__always)
-public func simdExp(_ x0: V16) -> V16 {
-    // The clamp only bounds n (to -150…129); results there are already 0 or inf. Selects,
-    // not `clamped`: the stdlib's generic clamp runs lane by lane (~13 ns/element).
-    let lo = V16(repeating: -104), hi = V16(repeating: 89.5)
-    let x = x0.replacing(with: lo, where: x0 .< lo).replacing(with: hi, where: x0 .> hi)
+func expReduced(_ x: V16) -> (y: V16, n: SIMD16<Int32>) {
     // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: the integer
     // lands in the low mantissa bits, so no float→int conversion is needed.
     let magic = V16(repeating: 12_582_912)
@@ -46,13 +43,21 @@ public func simdExp(_ x0: V16) -> V16 {
     p = p * r + 4.1665795894e-2
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
-    let r2 = r * r
-    let y = p * r2 + r + 1
-    // 2^n from exponent bits, (k + 127) << 23, with n read from j's mantissa. It is
-    // applied as 2^h · 2^(n-h), h = n/2, so both factors are normal floats even for
-    // n = 128 (e^88.4…88.72 is finite) and n < -126 (subnormal results).
+    let y = p * (r * r) + r + 1
     let n32 = unsafeBitCast(unsafeBitCast(j, to: SIMD16<UInt32>.self) &- SIMD16<UInt32>(repeating: 0x4B40_0000),
                             to: SIMD16<Int32>.self)
+    return (y, n32)
+}
+
+/// e^x for 16 lanes (Cephes-style: x = n ln2 + r, degree-6 polynomial in r).
+/// Overflows to +inf, underflows through the subnormals to 0, and propagates NaN, like expf.
+@inline(__always)
+public func simdExp(_ x0: V16) -> V16 {
+    // The clamp only bounds n (to -150…129); results there are already 0 or inf. Selects,
+    // not `clamped`: the stdlib's generic clamp runs lane by lane (~13 ns/element).
+    let lo = V16(repeating: -104), hi = V16(repeating: 89.5)
+    let x = x0.replacing(with: lo, where: x0 .< lo).replacing(with: hi, where: x0 .> hi)
+    let (y, n32) = expReduced(x)
     let h = n32 &>> SIMD16<Int32>(repeating: 1)
     func pow2(_ k: SIMD16<Int32>) -> V16 {
         unsafeBitCast((k &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23), to: V16.self)

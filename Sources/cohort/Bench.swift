@@ -86,6 +86,15 @@ func loadAverage() -> [Double] {
 func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// The middle value (upper middle for an even count); NaN when empty.
+/// Items per second over `repeats` timed runs of `steps` calls of `step` (the benches' timing loop).
+func timedRates(steps: Int, repeats: Int, itemsPerStep: Double, _ step: () throws -> Void) rethrows -> [Double] {
+    try (0..<repeats).map { _ in
+        let t0 = monotonicSeconds()
+        for _ in 0..<steps { try step() }
+        return Double(steps) * itemsPerStep / (monotonicSeconds() - t0)
+    }
+}
+
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
 
 /// Runs `args` (through /usr/bin/env) and returns its standard output; on a
@@ -164,12 +173,7 @@ struct W1Bench {
         for _ in 0..<warmup { try w.step() }
         // The GEMM-only rate: the same GEMM shapes and transposes, alone, in the same run.
         let gemmSeconds = gemmOnlySeconds(steps: max(steps / 4, 5))
-        var sps: [Double] = []
-        for _ in 0..<repeats {
-            let t0 = monotonicSeconds()
-            for _ in 0..<steps { try w.step() }
-            sps.append(Double(steps * W1Setup.batch) / (monotonicSeconds() - t0))
-        }
+        let sps = try timedRates(steps: steps, repeats: repeats, itemsPerStep: Double(W1Setup.batch)) { try w.step() }
         let finalLoss = try w.step()
         var r = BenchResult(workload: "W1 MLP train", threads: threads, metric: "samples/s", unit: "samples/s", values: sps)
         let med = r.median

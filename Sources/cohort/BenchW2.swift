@@ -67,12 +67,7 @@ struct W2Bench {
         var w = W2Setup(seed: seed)
         for _ in 0..<warmup { try w.step() }
         let gemmSeconds = gemmOnlySeconds(steps: max(steps / 4, 5))
-        var sps: [Double] = []
-        for _ in 0..<repeats {
-            let t0 = monotonicSeconds()
-            for _ in 0..<steps { try w.step() }
-            sps.append(Double(steps * W2Setup.batch) / (monotonicSeconds() - t0))
-        }
+        let sps = try timedRates(steps: steps, repeats: repeats, itemsPerStep: Double(W2Setup.batch)) { try w.step() }
         let finalLoss = try w.step()
         var r = BenchResult(workload: "W2 CNN train", threads: threads, metric: "samples/s", unit: "samples/s", values: sps)
         let med = r.median

@@ -56,13 +56,8 @@ struct W4Bench {
         for _ in 0..<warmup { try w.step() }
         // The GEMM-only reference runs each step's GEMMs on one thread, so it bounds one thread only.
         let gemmSeconds = threads == 1 ? gemmOnlySeconds(steps: max(steps / 4, 3)) : nil
-        var tps: [Double] = []
         let tokens = Double(W4Setup.batch * W4Setup.seq)
-        for _ in 0..<repeats {
-            let t0 = monotonicSeconds()
-            for _ in 0..<steps { try w.step() }
-            tps.append(Double(steps) * tokens / (monotonicSeconds() - t0))
-        }
+        let tps = try timedRates(steps: steps, repeats: repeats, itemsPerStep: tokens) { try w.step() }
         let finalLoss = try w.step()
         var r = BenchResult(workload: "W4 LSTM train", threads: threads, metric: "tokens/s", unit: "tokens/s", values: tps)
         let med = r.median
