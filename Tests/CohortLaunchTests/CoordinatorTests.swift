@@ -111,7 +111,9 @@ import Testing
         let script = dir + "/fake-cohort"
         try "#!/bin/sh\nsleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        let port = UInt16.random(in: 40000...60000)
+        // A port the kernel just reported free (a random one in 40000…60000 collided with
+        // ephemeral ports of other tests' connections on a busy CI run).
+        let port = try freeLocalPort()
         var options = CoordinatorOptions(discovery: HostDiscovery(source: .fixed([HostSlots(host: "localhost", slots: 2)])),
                                          cohortBinary: script, train: try TrainArguments(["--checkpoint-dir", dir + "/ck"]),
                                          eventLogPath: dir + "/events.jsonl")
@@ -145,4 +147,21 @@ import Testing
         #expect(!lines.contains { $0.contains("rank_report") })
         #expect(lines.filter { $0.contains("rejected_message") }.count >= 2)
     }
+}
+
+/// A TCP port on 127.0.0.1 that is free right now: bind port 0, read it back, close.
+func freeLocalPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EMFILE) }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+    let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    guard named == 0 else { throw POSIXError(.EINVAL) }
+    return UInt16(bigEndian: addr.sin_port)
 }
