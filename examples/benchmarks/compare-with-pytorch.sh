@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=$(realpath "${COHORT_BIN:-.build/release/cohort}")
-PYTHON=${PYTHON:-$(realpath ../venv/bin/python)}
+PYTHON=${PYTHON:-$(cd .. && pwd)/venv/bin/python}   # not realpath: the venv's python is a symlink
 PEERS=${PEERS:-$(realpath ../shared/bench/peers)}
 ROUNDS=${1:-3}
 declare -A script=([w2]=w2_cnn.py [w3]=w3_gpt.py [w4]=w4_lstm.py)
