@@ -6,7 +6,7 @@ SWIFT     ?= swift
 BUILD_DIR ?= .build
 SWIFTPM   := --scratch-path $(BUILD_DIR)
 BIN       := $(BUILD_DIR)/release/cohort
-DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2
+DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2 python3 python3-venv
 
 .PHONY: all deps build debug demo test test-cluster bench clean proto
 
@@ -70,9 +70,13 @@ clean:
 	$(SWIFT) package clean $(SWIFTPM)
 	rm -rf runs/demo
 
-# Regenerates the protobuf-c code for the checkpoint manifest (committed; tests/proto-stale.sh
-# fails when the committed files differ from what protoc-c produces).
+# Regenerates the protobuf-c code for the checkpoint manifest and the TensorBoard event
+# subset (committed; tests/proto-stale.sh fails when the committed files differ from what
+# protoc-c produces).
 PROTO_OUT := Sources/CCheckpointProto
+TB_PROTO_OUT := Sources/CTensorBoardProto
 proto: deps
 	cd proto && protoc-c --c_out=../$(PROTO_OUT) checkpoint.proto
 	mv $(PROTO_OUT)/checkpoint.pb-c.h $(PROTO_OUT)/include/checkpoint.pb-c.h
+	cd proto && protoc-c --c_out=../$(TB_PROTO_OUT) tensorboard_event.proto
+	mv $(TB_PROTO_OUT)/tensorboard_event.pb-c.h $(TB_PROTO_OUT)/include/tensorboard_event.pb-c.h

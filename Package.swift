@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -44,11 +45,21 @@ let package = Package(
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),
+        // The Lightning-style training loop: TrainingModule, Trainer, callbacks (cohort train is built on it).
+        .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortRunLog"],
+                swiftSettings: release),
+        // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
+        .target(name: "CohortFetch", dependencies: ["CohortCore"], swiftSettings: release),
+        // Run logs: metrics.jsonl, TensorBoard event files (protobuf-c; CRC32C from CCheckpointProto), progress bar, plots.
+        .target(name: "CTensorBoardProto", dependencies: ["CProtobufC", "CCheckpointProto"], path: "Sources/CTensorBoardProto",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CohortRunLog", dependencies: ["CohortCore", "CTensorBoardProto"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: release),
         // The coordinator behind `cohort launch`: no MPI, no numeric code.
@@ -58,6 +69,7 @@ let package = Package(
             path: "Sources/CohortLauncher", swiftSettings: release),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI"], swiftSettings: release),
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
+        .executableTarget(name: "TrainerExample", dependencies: ["CohortTrainer"], path: "examples/trainer"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
         .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
@@ -69,6 +81,9 @@ let package = Package(
         .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),
         .testTarget(name: "CohortMetricsTests", dependencies: ["CohortMetrics"]),
+        .testTarget(name: "CohortFetchTests", dependencies: ["CohortFetch"]),
+        .testTarget(name: "CohortRunLogTests", dependencies: ["CohortRunLog"]),
+        .testTarget(name: "CohortTrainerTests", dependencies: ["CohortTrainer"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

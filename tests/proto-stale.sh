@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Fails when the committed protobuf-c output differs from what protoc-c generates
-# from proto/checkpoint.proto (run `make proto` and commit the result).
+# from proto/checkpoint.proto or proto/tensorboard_event.proto (run `make proto`
+# and commit the result).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd proto && protoc-c --c_out="$tmp" checkpoint.proto)
 status=0
-diff -u Sources/CCheckpointProto/checkpoint.pb-c.c "$tmp/checkpoint.pb-c.c" >/dev/null || { echo "stale: Sources/CCheckpointProto/checkpoint.pb-c.c (run make proto)"; status=1; }
-diff -u Sources/CCheckpointProto/include/checkpoint.pb-c.h "$tmp/checkpoint.pb-c.h" >/dev/null || { echo "stale: Sources/CCheckpointProto/include/checkpoint.pb-c.h (run make proto)"; status=1; }
+# check PROTO TARGET_DIR: the .c beside the sources, the .h under include/.
+check() {
+    local name=${1%.proto} dir=$2
+    (cd proto && protoc-c --c_out="$tmp" "$1")
+    diff -u "$dir/$name.pb-c.c" "$tmp/$name.pb-c.c" >/dev/null || { echo "stale: $dir/$name.pb-c.c (run make proto)"; status=1; }
+    diff -u "$dir/include/$name.pb-c.h" "$tmp/$name.pb-c.h" >/dev/null || { echo "stale: $dir/include/$name.pb-c.h (run make proto)"; status=1; }
+}
+check checkpoint.proto Sources/CCheckpointProto
+check tensorboard_event.proto Sources/CTensorBoardProto
 [ $status -eq 0 ] && echo "proto: generated code is current"
 exit $status

@@ -30,15 +30,30 @@ public enum Log {
         return r.worldSize > 1 ? "[rank \(r.rank)/\(r.worldSize)] " : ""
     }
 
+    private static let sinkLock = NSLock()
+    nonisolated(unsafe) private static var sink: ((String) -> Void)?
+
+    /// Sends every line (without its newline) to `lines` instead of standard error, e.g. to print
+    /// above a live progress bar; nil restores standard error. `lines` is called under a lock.
+    public static func redirect(_ lines: ((String) -> Void)?) {
+        sinkLock.lock(); defer { sinkLock.unlock() }
+        sink = lines
+    }
+
+    private static func emit(_ line: String) {
+        sinkLock.lock(); defer { sinkLock.unlock() }
+        if let sink { sink(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
     /// Prints a line on every rank, prefixed with the rank when there are several.
     public static func info(_ message: String) {
-        FileHandle.standardError.write(Data((prefix() + message + "\n").utf8))
+        emit(prefix() + message)
     }
 
     /// Prints a line on rank 0 only.
     public static func main(_ message: String) {
         guard RunInfo.current.rank == 0 else { return }
-        FileHandle.standardError.write(Data((prefix() + message + "\n").utf8))
+        emit(prefix() + message)
     }
 
     /// Prints a warning on every rank.
@@ -46,3 +61,6 @@ public enum Log {
         info("warning: " + message)
     }
 }
+
+/// Seconds on a monotonic clock (for durations; the origin is arbitrary).
+public func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

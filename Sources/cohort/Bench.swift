@@ -83,7 +83,6 @@ func loadAverage() -> [Double] {
 }
 
 /// Monotonic seconds.
-func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// The middle value (upper middle for an even count); NaN when empty.
 /// Items per second over `repeats` timed runs of `steps` calls of `step` (the benches' timing loop).

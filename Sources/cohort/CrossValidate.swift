@@ -6,6 +6,7 @@
 import ArgumentParser
 import CohortCore
 import CohortStats
+import CohortTrainer
 import Foundation
 
 struct CrossValidate: ParsableCommand {

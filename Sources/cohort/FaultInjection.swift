@@ -1,5 +1,5 @@
 // Fault injection for tests and drills (`--inject-fault SPEC` or COHORT_FAULT):
-// a rank kills, stops or slows itself, exits, or dies inside a checkpoint write
+// a rank kills, stops or slows itself, exits, poisons its loss with NaN, or dies inside a checkpoint write
 // at a chosen step, so supervision and recovery can be exercised on purpose.
 // Faults fire only in the launch attempt they name, so a restart runs clean.
 import CohortCore
@@ -18,6 +18,8 @@ struct Fault: Equatable, Sendable {
         case checkpointFail = "checkpoint-fail"
         /// `exit(1)` at the start of the step: a plain crash.
         case exit
+        /// This rank's loss becomes NaN in the step (tests the non-finite guard, `--on-nan`).
+        case nan
         /// Handled by the coordinator's test harness; ignored by ranks.
         case launcherCrash = "launcher-crash"
     }
@@ -70,6 +72,8 @@ struct FaultPlan {
     private(set) var faults: [Fault]
     let rank: Int
     private var slowFrom: Fault?
+    /// The step whose loss this rank poisons (a `nan` fault firing now).
+    private(set) var nanStep: Int?
 
     /// No faults.
     init() { faults = []; rank = 0 }
@@ -111,6 +115,9 @@ struct FaultPlan {
             case .slow:
                 announce(f, extra: " (\(f.ms) ms per step from here on)")
                 slowFrom = f
+            case .nan:
+                announce(f, extra: " (this rank's loss becomes NaN)")
+                nanStep = step
             case .checkpointFail, .launcherCrash:
                 break
             }

@@ -9,6 +9,7 @@ import CohortControl
 import CohortCore
 import CohortDistributed
 import CohortMPI
+import CohortTrainer
 import Foundation
 import Synchronization
 
@@ -84,7 +85,7 @@ final class RankExit: Sendable {
 
 /// One rank's supervision for one `cohort train` run. Used from the rank's thread only,
 /// except `exit` (shared with the watchdog thread).
-final class RankSupervisor {
+final class RankSupervisor: TrainingSupervision {
     let rank: Int
     let exit = RankExit()
     private(set) var client: ControlClient?
@@ -92,8 +93,8 @@ final class RankSupervisor {
     private var group = "rank 0"
     private var faults = FaultPlan()
     private var stops = StopMonitor(client: nil, heartbeatTimeout: RankEnvironment.defaultHeartbeatTimeout)
-    /// [loss, one count per stop reason], summed across ranks each step.
-    private var agreement = [Float](repeating: 0, count: 1 + StopReasons.all.count)
+    /// [loss, one count per stop reason, finish requests], summed across ranks each step.
+    private var agreement = [Float](repeating: 0, count: 2 + StopReasons.all.count)
 
     /// Installs the SIGTERM/SIGINT handlers: from now on they request a checkpoint-and-exit.
     init(rank: Int) {
@@ -152,18 +153,23 @@ final class RankSupervisor {
     /// The step's global loss (the mean over ranks, bitwise what `allreduce(.average)` gives)
     /// and whether all ranks stop after this step: each rank's stop reasons travel in the
     /// same allreduce, so every rank decides the same at the same step.
-    func agree(loss: Float, step: Int, comm: any Communicator) throws -> (loss: Float, stop: StopReasons) {
+    /// A callback's request to finish early travels in the same allreduce (the last slot).
+    func agree(loss: Float, finishRequested: Bool, step: Int, comm: any Communicator) throws -> StepAgreement {
         let mine = stops.check()
-        guard comm.size > 1 else { return (loss, mine) }
+        guard comm.size > 1 else {
+            return StepAgreement(loss: loss, preemption: mine.isEmpty ? nil : mine.text, finishRequested: finishRequested)
+        }
         agreement[0] = loss
         for (i, reason) in StopReasons.all.enumerated() { agreement[i + 1] = mine.contains(reason) ? 1 : 0 }
+        agreement[agreement.count - 1] = finishRequested ? 1 : 0
         try guarding("allreduce of the step loss") {
             try agreement.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
         }
         var agreed: StopReasons = []
         for (i, reason) in StopReasons.all.enumerated() where agreement[i + 1] > 0 { agreed.insert(reason) }
         // The same operation as the communicator's average: sum, then times 1/size.
-        return (agreement[0] * (1 / Float(comm.size)), agreed)
+        return StepAgreement(loss: agreement[0] * (1 / Float(comm.size)), preemption: agreed.isEmpty ? nil : agreed.text,
+                             finishRequested: agreement[agreement.count - 1] > 0)
     }
 
     /// After step `step` completed: the heartbeat's step.
@@ -171,6 +177,9 @@ final class RankSupervisor {
         client?.report(step: step)
         exit.step.store(step, ordering: .relaxed)
     }
+
+    /// True when fault injection makes this rank's loss NaN in `step`.
+    func poisonsLoss(atStep step: Int) -> Bool { faults.nanStep == step }
 
     /// True (once) when fault injection kills the save after `step` steps.
     func crashesCheckpoint(atStep step: Int) -> Bool { faults.crashesCheckpoint(atStep: step) }
@@ -186,11 +195,11 @@ final class RankSupervisor {
 
     /// Every rank, after the agreed stop at `step` and rank 0's checkpoint of it: waits until
     /// rank 0 has committed, logs, reports `preempted` and ends MPI. The process then exits 0.
-    func preempted(atStep step: Int, reasons: StopReasons, checkpointDirectory: String?, comm: any Communicator) throws {
+    func preempted(atStep step: Int, reason: String, checkpointDirectory: String?, comm: any Communicator) throws {
         if comm.size > 1 { try guarding("barrier after the preemption checkpoint") { try comm.barrier() } }
         let name = CheckpointLayout.directoryName(step: step)
         let saved = checkpointDirectory.map { "checkpoint \($0)/\(name)" } ?? "no checkpoint saved (no --checkpoint-dir)"
-        Log.info("preempted at step \(step): \(saved) (\(reasons.text))")
+        Log.info("preempted at step \(step): \(saved) (\(reason))")
         client?.send(kind: .preempted, step: step, detail: checkpointDirectory == nil ? "no checkpoint" : "checkpoint \(name)", flushWithin: 2)
         shutDown(comm)
     }
@@ -217,7 +226,7 @@ final class RankSupervisor {
         switch (error as? UserError)?.underlying ?? error {
         case is DataParallelError:
             exit.terminate(.userError, message: message, code: 2, printed: rank == 0, finalizeMPI: true)
-        case _ where error is UserError, is CohortError, is ControlError, is ValidationError:
+        case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
             exit.terminate(.userError, message: message, code: 2)
         case CommunicationError.timeout:
             watchdog?.stop()

@@ -8,6 +8,7 @@ import CohortCore
 import CohortData
 import CohortMetrics
 import CohortNN
+import CohortTrainer
 import Foundation
 
 struct RegressionTask: TrainTask {
@@ -46,7 +47,7 @@ struct RegressionTask: TrainTask {
     var summary: String { "\(name) regression of \(targetName): \(trainY.count) train / \(testY.count) test rows, \(features) features" }
     var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let x = indices.flatMap { Array(trainX[($0 * features)..<(($0 + 1) * features)]) }
         let y = indices.map { (trainY[$0] - targetMean) / targetStd }
         return (try Tensor(x, shape: [indices.count, features]), .values(try Tensor(y, shape: [indices.count, 1])))

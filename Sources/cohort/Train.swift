@@ -9,12 +9,15 @@ import CohortData
 import CohortDistributed
 import CohortMPI
 import CohortOptim
+import CohortRunLog
+import CohortTrainer
 import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a model (MLP classifier for now).")
 
     @Option(help: "Model name (mlp).") var model = "mlp"
+    @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
     @Option(help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
     @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3
     @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
@@ -56,6 +59,18 @@ struct Train: ParsableCommand {
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
+    @Option(name: .customLong("val-every"), help: "Validate every N steps (default: only after the last step).") var valEvery: Int?
+    @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, test_accuracy) stops improving; needs --val-every.") var earlyStop: String?
+    @Option(help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
+    @Option(name: .customLong("save-best"), help: "Keep the checkpoint with the best value of this validation metric in CHECKPOINT_DIR/best; needs --val-every.") var saveBest: String?
+    @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
+    @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
+    @Option(name: .customLong("nan-patience"), help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
+    @Flag(name: .customLong("log-grad-norm"), help: "Log the global gradient norm (grad_norm) with each log record.") var logGradNorm = false
+    @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it).") var logDir: String?
+    @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
+    @Option(help: "Progress display on rank 0: auto (a live bar on a terminal, else lines), bar or lines.") var progress = "auto"
+    @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
 
     func validate() throws {
@@ -111,237 +126,125 @@ struct Train: ParsableCommand {
             throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
         }
         let task = try makeTask()
+        if let augment, !(task is ClassificationTask) {
+            throw CohortError.badFlag(flag: "--augment", "'\(augment)': augmentation applies to classification data (images), not to \(task.name)")
+        }
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
         let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
-        let arena = ParameterArena(net)
-        let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: bucketMB)
-        ddp.watchdog = supervisor.watchdog
-        var reducer: VirtualShardReducer?
-        if deterministic {
-            guard accumulate == 1 else { throw CohortError.badFlag(flag: "--accumulate", "cannot be combined with --deterministic (use --virtual-shards)") }
-            guard batchSize % virtualShards == 0 else {
-                throw CohortError.badFlag(flag: "--virtual-shards", "\(virtualShards) shards do not divide the global batch \(batchSize)")
-            }
-            reducer = try VirtualShardReducer(shards: virtualShards, communicator: comm, elements: arena.count)
-            reducer?.watchdog = supervisor.watchdog
-            ddp.noSync = true   // gradients are combined by the fixed tree instead
-        }
-        let opt = makeOptimizer(arena)
         let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
             throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(task.count) samples)")
         }
         let totalSteps = steps ?? epochs * stepsPerEpoch
-        let schedule: any LRSchedule = lrSchedule == "cosine"
-            ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
-            : ConstantLR(lr)
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
 
-        var batches = try BatchIterator(count: task.count, name: task.name, batchSize: batchSize, shuffle: true, dropLast: true, seed: seed)
-        let checkpoints = TrainCheckpointing(directory: checkpointDir, every: checkpointEvery, keepLast: keepLast, keepEvery: keepEvery,
-                                             async: asyncCheckpoint, config: runConfig(task: task, totalSteps: totalSteps),
-                                             onSaved: supervisor.reportSaved)
-        var losses: [Float] = []
-        var startStep = 0
-        if let point = try checkpoints.resume(resume, arena: arena, optimizer: opt, model: net) {
-            guard point.step <= totalSteps else {
-                throw CohortError.badFlag(flag: "--resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps")
-            }
-            startStep = point.step
-            losses = point.losses
-            try batches.seek(to: point.samplesConsumed)
+        var options = TrainerOptions()
+        options.globalBatch = batchSize
+        options.steps = totalSteps
+        options.accumulate = accumulate
+        options.virtualShards = deterministic ? virtualShards : nil
+        options.bucketMegabytes = bucketMB
+        options.clipGradNorm = clipGradNorm
+        options.seed = seed
+        options.prefetch = prefetch
+        options.logEvery = logEvery
+        options.validateEvery = valEvery
+        options.collectiveTimeout = collectiveTimeout
+        options.recordStepTimes = stepTimes
+        options.checkpointDirectory = checkpointDir
+        options.checkpointEvery = checkpointEvery
+        options.keepLast = keepLast
+        options.keepEvery = keepEvery
+        options.asyncCheckpoint = asyncCheckpoint
+        options.resume = resume
+        options.config = runConfig(task: task, totalSteps: totalSteps)
+        options.metadata = try parsedMetadata()
+        var modelRecord = ModelRecord()
+        modelRecord.name = model
+        modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
+            + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
+        options.modelRecord = modelRecord
+        options.scheduleRecord.kind = lrSchedule
+        options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
+        options.randomStates = [RNGRecord(name: "init", words: generator.state)]
+
+        let trainer = try Trainer(options, callbacks: try makeCallbacks(), communicator: comm, supervision: supervisor)
+        if let path = traceSamples, comm.rank == 0 {
+            let trace = try SampleTrace(path)
+            trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
-        /// Rank 0: saves the state after `completed` steps (fault injection may kill the write).
-        func saveCheckpoint(after completed: Int) throws {
-            if supervisor.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
-            var cursor = DataCursorRecord()
-            cursor.shuffleSeed = seed
-            cursor.epoch = batches.epoch
-            cursor.sampleInEpoch = batches.positionInEpoch
-            cursor.samplesConsumed = batches.cursor
-            cursor.dataset = task.name
-            cursor.datasetSize = task.count
-            var modelRecord = ModelRecord()
-            modelRecord.name = model
-            modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
-                + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
-            modelRecord.parameterCount = net.parameterCount
-            var scheduleRecord = ScheduleRecord()
-            scheduleRecord.kind = lrSchedule
-            scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
-            scheduleRecord.step = completed
-            try checkpoints.save(step: completed, epoch: batches.epoch, cursor: cursor, batchSize: batchSize, model: modelRecord,
-                                 arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
-                                 rng: [RNGRecord(name: "init", words: generator.state)]
-                                    + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                                 metadata: try parsedMetadata())
-        }
-        var trainSeconds = 0.0, commSeconds = 0.0, dataSeconds = 0.0
-        var phases = StepTimes()
-        var stop: (step: Int, reasons: StopReasons)?
-        let trace = comm.rank == 0 ? try traceSamples.map(SampleTrace.init) : nil
-        var windowStart = monotonicSeconds(), windowSamples = 0
-        /// This rank's batches of one step (virtual shards, or micro-batches of its slice), from the step's global sample ids.
-        func stepBatches(_ global: [Int]) throws -> [(inputs: Tensor, targets: Targets)] {
-            if let reducer {
-                let shardSize = batchSize / reducer.shards
-                return try (0..<reducer.perRank).map { i in
-                    let j = reducer.firstShard + i
-                    return try task.batch(Array(global[(j * shardSize)..<((j + 1) * shardSize)]))
-                }
-            }
-            let first = comm.rank * localBatch, micro = localBatch / accumulate
-            return try (0..<accumulate).map { m in try task.batch(Array(global[(first + m * micro)..<(first + (m + 1) * micro)])) }
-        }
-        // Prefetch: a copy of the data iterator runs `prefetch` steps ahead of `batches` and the
-        // worker prepares those steps' batches during compute; the order (and the checkpointed
-        // cursor, which stays with `batches`) is exactly the same as without it.
-        let prefetcher = prefetch > 0 ? Prefetcher<(ids: [Int], batches: [(inputs: Tensor, targets: Targets)])>() : nil
-        var ahead = batches
-        var submitted = startStep
-        func refill() {
-            guard let prefetcher else { return }
-            while prefetcher.pending < prefetch && submitted < totalSteps {
-                let ids = ahead.nextIndices().indices
-                prefetcher.submit { (ids, try stepBatches(ids)) }
-                submitted += 1
-            }
-        }
-        refill()
-        net.train()
-        for step in startStep..<totalSteps {
-            let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
-            supervisor.beginStep(step + 1)
-            let global = batches.nextIndices().indices
-            try trace?.record(step: step + 1, global)
-            let d0 = monotonicSeconds()
-            var stepData: [(inputs: Tensor, targets: Targets)]
-            if let prefetcher {
-                let (prepared, _) = try prefetcher.next()
-                guard prepared.ids == global else {
-                    throw CohortError.invalidArgument("step \(step + 1): prefetched batch does not match the data order (internal error)")
-                }
-                stepData = prepared.batches
-                refill()
-            } else {
-                stepData = try stepBatches(global)
-            }
-            dataSeconds += monotonicSeconds() - d0
-            phases.add(data: monotonicSeconds() - d0)
-            schedule.apply(to: opt)
-            opt.zeroGrad()
-            var localLoss: Float = 0
-            if let reducer {
-                // Deterministic: one backward per virtual shard, then the fixed-order tree.
-                for i in 0..<reducer.perRank {
-                    let batch = stepData[i]
-                    arena.zeroGrad()
-                    let loss = try task.loss(net(batch.inputs), batch.targets)
-                    localLoss += try loss.item() / Float(reducer.perRank)
-                    try loss.backward()
-                    reducer.store(local: i, from: arena.grads.pointer)
-                }
-                let c0 = monotonicSeconds()
-                try reducer.reduce(into: arena.grads.pointer)
-                commSeconds += monotonicSeconds() - c0
-                phases.add(comm: monotonicSeconds() - c0)
-            } else {
-            // Gradient accumulation: k micro-batches, communication only after the last.
-            for m in 0..<accumulate {
-                let batch = stepData[m]
-                ddp.noSync = m < accumulate - 1
-                let loss = try task.loss(net(batch.inputs), batch.targets)
-                localLoss += try loss.item() / Float(accumulate)
-                try (accumulate == 1 ? loss : loss / Float(accumulate)).backward()
-            }
-            }
-            // The global loss (mean over ranks): every rank sees the same value and decisions,
-            // including whether to stop after this step (a signal or command on any rank).
-            let a0 = monotonicSeconds()
-            let (value, stopReasons) = try supervisor.agree(loss: localLoss, step: step + 1, comm: comm)
-            phases.add(comm: monotonicSeconds() - a0)
-            guard value.isFinite else {
-                let culprit = arena.firstNonFiniteValue().map { "; first non-finite parameter: \($0)" } ?? ""
-                let shown = value.isNaN ? "NaN" : (value > 0 ? "+infinity" : "-infinity")
-                throw CohortError.nonFinite("step \(step + 1): the training loss (cross-entropy of the model's logits) is \(shown)\(culprit). "
-                                            + "Try a smaller --lr (now \(lr)) or --clip-grad-norm.")
-            }
-            if reducer == nil {
-                try ddp.synchronize(timeout: collectiveTimeout)
-                commSeconds += ddp.lastWaitSeconds
-                phases.add(comm: ddp.lastWaitSeconds)
-            }
-            let o0 = monotonicSeconds()
-            if clipGradNorm > 0 { CohortOptim.clipGradNorm(arena, maxNorm: clipGradNorm) }
-            if let bad = arena.firstNonFiniteGrad() {
-                throw CohortError.nonFinite("step \(step + 1): gradient of \(bad) is not finite (loss \(value))")
-            }
-            try checkpoints.beforeParameterUpdate()
-            opt.step()
-            phases.add(optimizer: monotonicSeconds() - o0)
-            phases.finishStep(total: monotonicSeconds() - t0)   // checkpoint saves are not part of a step's phases
-            losses.append(value)
-            if checkpoints.due(afterStep: step + 1, total: totalSteps) {
-                try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
-                if comm.rank == 0 { try saveCheckpoint(after: step + 1) }
-            }
-            supervisor.completed(step: step + 1)
-            trainSeconds += monotonicSeconds() - t0
-            windowSamples += batchSize
-            if (step + 1) % logEvery == 0 || step + 1 == totalSteps {
-                let t = monotonicSeconds()
-                Log.main(String(format: "step %d/%d epoch %d loss %.4f lr %.2e %.0f samples/s",
-                                step + 1, totalSteps, step / stepsPerEpoch + 1, value, opt.learningRate,
-                                Double(windowSamples) / (t - windowStart)))
-                windowStart = t; windowSamples = 0
-            }
-            if !stopReasons.isEmpty && step + 1 < totalSteps { stop = (step + 1, stopReasons); break }
-        }
-        if let stop {
-            try ddp.averageBuffers()
-            if comm.rank == 0 && checkpoints.lastSavedStep != stop.step { try saveCheckpoint(after: stop.step) }
-            try checkpoints.finish()
-            try supervisor.preempted(atStep: stop.step, reasons: stop.reasons, checkpointDirectory: checkpointDir, comm: comm)
+        let module = TaskModule(task: task, network: net, settings: self, guarding: CollectiveGuard { op, body in try supervisor.guarding(op, body) },
+                                poisoned: { supervisor.poisonsLoss(atStep: $0) })
+        let fit = try trainer.fit(module)
+        if let preemption = fit.preemption {
+            try supervisor.preempted(atStep: fit.steps, reason: preemption, checkpointDirectory: checkpointDir, comm: comm)
             return
         }
-        try checkpoints.finish()
-        let recentLosses = Array(losses.suffix(stepsPerEpoch))
-        try ddp.averageBuffers()
-        net.eval()
-        let metrics = try task.evaluate(net, comm, CollectiveGuard { op, body in try supervisor.guarding(op, body) })
         if let addition = task as? AdditionTask, comm.rank == 0 {
             for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
         }
-        let trainLoss = recentLosses.reduce(0, +) / Float(max(recentLosses.count, 1))
-        let samplesPerSec = Double((totalSteps - startStep) * batchSize) / max(trainSeconds, 1e-9)
-        let sha = arena.sha256()
-        let perRankTimes = stepTimes ? try supervisor.guarding("allreduce of the step times") { try phases.gathered(comm) } : nil
         Log.main(String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
-                        trainLoss, metrics.map(\.text).joined(separator: ", "), samplesPerSec, sha))
+                        fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256))
         if let path = summaryJSON, comm.rank == 0 {
             var summary: [String: Any] = [
-                "model": model, "dataset": task.name, "train_loss": Double(trainLoss),
-                "steps": totalSteps, "epochs": Double(totalSteps) / Double(stepsPerEpoch), "batch_size": batchSize,
-                "samples_per_sec": samplesPerSec, "world_size": comm.size, "weights_sha256": sha,
-                "local_batch": localBatch, "gradient_transport": comm.size == 1 ? "none" : deterministic ? "virtual shards" : ddp.transport,
-                "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": commSeconds, "data_wait_seconds": dataSeconds,
-                "compute_seconds": trainSeconds - commSeconds - dataSeconds, "train_seconds": trainSeconds, "accumulate": accumulate,
+                "model": model, "dataset": task.name, "train_loss": Double(fit.trainLoss),
+                "steps": fit.steps, "epochs": Double(fit.steps) / Double(stepsPerEpoch), "batch_size": batchSize,
+                "samples_per_sec": fit.samplesPerSecond, "world_size": comm.size, "weights_sha256": fit.weightsSHA256,
+                "local_batch": localBatch, "gradient_transport": fit.transport,
+                "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": fit.commSeconds, "data_wait_seconds": fit.dataSeconds,
+                "compute_seconds": fit.trainSeconds - fit.commSeconds - fit.dataSeconds, "train_seconds": fit.trainSeconds, "accumulate": accumulate,
                 "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
+                "skipped_updates": fit.skippedUpdates, "planned_steps": totalSteps,
             ]
-            for m in metrics { summary[m.name] = m.value }
-            if let perRankTimes {
+            if let why = fit.finishedEarly { summary["finished_early"] = why }
+            for m in fit.metrics { summary[m.name] = m.value }
+            if let perRankTimes = fit.stepTimes {
                 summary["step_time_phases"] = StepTimes.phases
                 summary["step_times"] = perRankTimes
-                summary["first_timed_step"] = startStep + 1
-                summary["gradient_bytes"] = arena.count * 4
+                summary["first_timed_step"] = fit.startStep + 1
+                summary["gradient_bytes"] = net.parameterCount * 4
                 summary["tokens_per_sample"] = shape.sequence ? shape.inputs : 0
             }
             try writeJSON(summary, to: path)
         }
-        supervisor.finished(step: totalSteps, comm: comm)
+        supervisor.finished(step: fit.steps, comm: comm)
+    }
+
+    /// The callbacks the flags ask for (progress lines always).
+    func makeCallbacks() throws -> [any Callback] {
+        guard ["auto", "bar", "lines"].contains(progress) else { throw CohortError.badFlag(flag: "--progress", "must be auto, bar or lines, got '\(progress)'") }
+        let live = progress == "bar" || (progress == "auto" && Terminal.isTerminal())
+        var callbacks: [any Callback] = [ConsoleProgress(stepLines: !live), LearningRateMonitor()]
+        if live { callbacks.append(LiveProgress(mode: .live(width: { Terminal.width() }))) }
+        if let logDir { callbacks.append(RunLogger(directory: logDir, tensorBoard: tensorboard)) }
+        if logGradNorm { callbacks.append(GradientNormMonitor()) }
+        switch onNaN {
+        case "stop": break
+        case "skip": callbacks.append(NaNGuard(maxConsecutive: nanPatience))
+        default: throw CohortError.badFlag(flag: "--on-nan", "must be stop or skip, got '\(onNaN)'")
+        }
+        if let monitor = earlyStop {
+            guard valEvery != nil else { throw CohortError.badFlag(flag: "--early-stop", "needs --val-every N (validation during training)") }
+            callbacks.append(EarlyStopping(monitor: monitor, mode: try monitorMode(for: monitor), patience: patience))
+        }
+        if let monitor = saveBest {
+            guard valEvery != nil, checkpointDir != nil else { throw CohortError.badFlag(flag: "--save-best", "needs --val-every N and --checkpoint-dir") }
+            callbacks.append(BestCheckpoint(monitor: monitor, mode: try monitorMode(for: monitor)))
+        }
+        return callbacks
+    }
+
+    /// Lower is better for losses and errors, higher for the rest (`--monitor-mode` overrides).
+    func monitorMode(for metric: String) throws -> MonitorMode {
+        if let m = monitorModeFlag {
+            guard let mode = MonitorMode(rawValue: m) else { throw CohortError.badFlag(flag: "--monitor-mode", "must be min or max, got '\(m)'") }
+            return mode
+        }
+        let lowerIsBetter = ["loss", "mae", "mse", "rmse", "error"].contains { metric.hasSuffix($0) }
+        return lowerIsBetter ? .min : .max
     }
 
     /// `--metadata key=value` pairs, in the order given.
@@ -374,7 +277,7 @@ struct Train: ParsableCommand {
         guard let data else {
             if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
             let (train, test) = try SyntheticDataset.make(seed: seed)
-            return ClassificationTask(train: train, test: test)
+            return try classification(train, test)
         }
         if data == "addition" { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
         var isDirectory: ObjCBool = false
@@ -393,7 +296,16 @@ struct Train: ParsableCommand {
         // MNIST-format images, or a CSV table (stratified 80/20 split by the seed, standardized with the training part).
         let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed,
                                                          fold: cvFold.map { ($0 - 1, cvFolds) })
-        return ClassificationTask(train: train, test: test)
+        return try classification(train, test)
+    }
+
+    /// A classification task with the run's augmentation and confusion-matrix output.
+    func classification(_ train: ClassificationDataset, _ test: ClassificationDataset) throws -> ClassificationTask {
+        var task = ClassificationTask(train: train, test: test)
+        task.augmentation = try augment.map { try Augmentation(spec: $0, sampleShape: train.featureShape) }
+        task.seed = seed
+        task.runDirectory = logDir
+        return task
     }
 
     func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {

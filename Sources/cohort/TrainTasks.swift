@@ -7,15 +7,10 @@ import CohortCore
 import CohortData
 import CohortMetrics
 import CohortNN
+import CohortOptim
+import CohortRunLog
+import CohortTrainer
 import Foundation
-
-/// One held-out measurement, e.g. ("test_accuracy", 0.98).
-struct Metric {
-    var name: String
-    var value: Double
-    /// How the log line shows it.
-    var text: String
-}
 
 /// Indexed training samples, the loss on a batch, and the held-out metrics.
 protocol TrainTask {
@@ -29,8 +24,8 @@ protocol TrainTask {
     var modelShape: ModelShape { get }
     /// The tokenizer of text tasks (saved with checkpoints for `cohort generate`).
     var tokenizer: CharTokenizer? { get }
-    /// Inputs and targets of training samples `indices`.
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets)
+    /// Inputs and targets of training samples `indices` at 1-based step `step` (augmentation draws depend on it).
+    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets)
     /// Held-out metrics in evaluation mode, each rank scoring a strided share; collective.
     func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric]
 }
@@ -40,6 +35,39 @@ struct CollectiveGuard {
     let run: (String, () throws -> Any) throws -> Any
     func callAsFunction<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         try run(operation, body) as! T   // `run` returns what `body` returned
+    }
+}
+
+/// A task and its network as a `TrainingModule`: `cohort train` runs the same Trainer as a user's own model.
+final class TaskModule: TrainingModule {
+    let task: any TrainTask
+    let network: any Module
+    let settings: Train
+    let guarding: CollectiveGuard
+    /// Fault injection: whether this rank's loss is made NaN at a step.
+    let poisoned: (Int) -> Bool
+
+    init(task: any TrainTask, network: any Module, settings: Train, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
+        self.task = task; self.network = network; self.settings = settings; self.guarding = guarding; self.poisoned = poisoned
+    }
+
+    var trainingSamples: Int { task.count }
+    var dataName: String { task.name }
+    func trainingBatch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets, step: Int) {
+        let b = try task.batch(indices, step: step)
+        return (b.inputs, b.targets, step)
+    }
+    func trainingStep(_ batch: (inputs: Tensor, targets: Targets, step: Int)) throws -> Tensor {
+        let loss = try task.loss(network(batch.inputs), batch.targets)
+        return poisoned(batch.step) ? try loss * Float.nan : loss
+    }
+    func validate(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding) }
+    func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
+        let lr = settings.lr
+        let schedule: any LRSchedule = settings.lrSchedule == "cosine"
+            ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
+            : ConstantLR(lr)
+        return (settings.makeOptimizer(parameters), schedule)
     }
 }
 
@@ -81,15 +109,21 @@ extension TrainTask {
 struct ClassificationTask: TrainTask {
     let train: ClassificationDataset
     let test: ClassificationDataset
+    /// Training-batch augmentation (`--augment`), drawn per (seed, step, sample id).
+    var augmentation: Augmentation?
+    var seed: UInt64 = 0
+    /// Where rank 0 writes `confusion.json` after each evaluation (`--log-dir`).
+    var runDirectory: String?
 
     var name: String { train.name }
     var count: Int { train.count }
     var summary: String { "\(train.name) \(train.count) train / \(test.count) test samples" }
     var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = try train.makeBatch(indices: indices)
-        return (b.inputs, .classes(b.labels))
+        guard let augmentation else { return (b.inputs, .classes(b.labels)) }
+        return (try augmentation.apply(b.inputs, sampleIDs: indices, step: step, seed: seed), .classes(b.labels))
     }
 
     /// Accuracy, macro-averaged F1 and log-loss over the whole test set, without recording a
@@ -112,6 +146,10 @@ struct ClassificationTask: TrainTask {
         let encoded = flat.dropLast().map { Int64($0) } + [Int64((flat.last! * 1e9).rounded())]
         let total = try guarding("allreduce of the evaluation counts") { try comm.allreduce(encoded, op: .sum) }
         let merged = try ClassificationCounts(flattened: total.dropLast().map(Double.init) + [Double(total.last!) / 1e9], classes: test.numClasses)
+        if let dir = runDirectory, comm.rank == 0 {
+            try ConfusionMatrixFile(labels: (0..<test.numClasses).map(String.init), matrix: merged.confusionMatrix.map { $0.map(Int.init) })
+                .write(runDirectory: dir)
+        }
         let accuracy = try merged.accuracy(), f1 = try merged.averaged(.macro).f1, logLoss = try merged.logLoss()
         return [Metric(name: "test_accuracy", value: accuracy, text: String(format: "test accuracy %.2f%%", accuracy * 100)),
                 Metric(name: "test_macro_f1", value: f1, text: String(format: "macro F1 %.4f", f1)),
@@ -144,7 +182,7 @@ struct LanguageModelTask: TrainTask {
     var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(vocabulary.count), context \(train.context)" }
     var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = train.makeBatch(indices: indices)
         return (b.inputs, .classes(b.targets))
     }
@@ -185,7 +223,7 @@ struct AdditionTask: TrainTask {
     var summary: String { "\(train.name) \(train.count) problems / \(test.count) held-out problems (\(train.digits)-digit addition, sums written reversed)" }
     var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
 
-    func batch(_ indices: [Int]) throws -> (inputs: Tensor, targets: Targets) {
+    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = train.makeBatch(indices: indices)
         return (b.inputs, .classes(b.targets))
     }

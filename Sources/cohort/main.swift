@@ -10,7 +10,7 @@ struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
-        subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self])
+        subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self])
 }
 
 /// Listed in `cohort --help`; `cohort launch …` itself never parses here (see `execLauncher`).
@@ -27,7 +27,15 @@ func execLauncher() -> Never {
     let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     let launcher = me.deletingLastPathComponent().appendingPathComponent("cohort-launch").path
     setenv("COHORT_BINARY", me.path, 1)
-    let argv = [launcher] + CommandLine.arguments.dropFirst(2)
+    var argv = [launcher] + CommandLine.arguments.dropFirst(2)
+    // The coordinator reads --checkpoint-dir, --global-batch, … from the train arguments
+    // after `--`, so a --config file among them is expanded here, once, for every rank.
+    if let split = argv.firstIndex(of: "--") {
+        do { argv = Array(argv[...split]) + (try ConfigExpansion(trainArguments: Array(argv[(split + 1)...])).arguments) } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(2)
+        }
+    }
     var cargs = argv.map { strdup($0) } + [nil]
     execv(launcher, &cargs)
     FileHandle.standardError.write(Data("Error: cannot run \(launcher): \(String(cString: strerror(errno))) (build it with `swift build -c release`)\n".utf8))
@@ -36,8 +44,21 @@ func execLauncher() -> Never {
 
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "launch" { execLauncher() }
 BLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
+// `cohort train --config FILE`: the file's options go before the command line's (ConfigFile.swift).
+var commandArguments = Array(CommandLine.arguments.dropFirst())
+var configExpansion: ConfigExpansion?
+if commandArguments.first == "train" {
+    do {
+        let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()))
+        commandArguments = ["train"] + expansion.arguments
+        configExpansion = expansion
+    } catch {
+        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        exit(2)
+    }
+}
 do {
-    var command = try CohortCommand.parseAsRoot()
+    var command = try CohortCommand.parseAsRoot(commandArguments)
     try command.run()
 } catch let error as DataParallelError where RunInfo.current.rank != 0 {
     // Every rank reached the same verdict; rank 0 prints it once.
@@ -48,7 +69,8 @@ do {
     // is 64), so `cohort launch` never retries them.
     let code = CohortCommand.exitCode(for: error)
     if code.rawValue == 64 {
-        FileHandle.standardError.write(Data((CohortCommand.fullMessage(for: error) + "\n").utf8))
+        let message = CohortCommand.fullMessage(for: error)
+        FileHandle.standardError.write(Data(((configExpansion?.annotate(message) ?? message) + "\n").utf8))
         exit(2)
     }
     CohortCommand.exit(withError: error)

@@ -1,4 +1,4 @@
-// Checkpointing for `cohort train`: resume (auto or an explicit path), periodic
+// Checkpointing for the Trainer: resume (auto or an explicit path), periodic
 // saves (synchronous or in the background), retention, and the check that a
 // resumed run has the same configuration as the one that saved.
 import CohortCheckpoint
@@ -7,30 +7,38 @@ import CohortOptim
 import Foundation
 
 /// Where a resumed run continues from.
-struct ResumePoint {
-    var step: Int
-    var samplesConsumed: Int
-    var losses: [Float]
-    var path: String
+public struct ResumePoint: Sendable {
+    public var step: Int
+    public var samplesConsumed: Int
+    public var losses: [Float]
+    public var path: String
+}
+
+/// The checkpoint a resume names cannot be used (missing, damaged, or saved by a different
+/// configuration): a user error, never retried by a supervisor.
+public struct ResumeError: Error, CustomStringConvertible {
+    public let underlying: any Error
+    public init(_ error: any Error) { underlying = (error as? ResumeError)?.underlying ?? error }
+    public var description: String { "\(underlying)" }
 }
 
 /// The checkpoint side of one training run.
-final class TrainCheckpointing {
-    let directory: String?
-    let every: Int
-    let keepLast: Int, keepEvery: Int
+public final class TrainCheckpointing {
+    public let directory: String?
+    public let every: Int
+    public let keepLast: Int, keepEvery: Int
     let async: AsyncCheckpointer?
     /// Flags that decide the result; a resume must match them exactly.
-    let config: [KeyValue]
+    public let config: [KeyValue]
 
     /// Called with each committed checkpoint's path (on the writer thread for async saves).
     let onSaved: @Sendable (String) -> Void
     /// Step of the newest save started (0: none yet).
-    private(set) var lastSavedStep = 0
+    public private(set) var lastSavedStep = 0
     /// Set by fault injection: the next save is killed in its data phase.
-    var crashDuringNextSave = false
+    public var crashDuringNextSave = false
 
-    init(directory: String?, every: Int, keepLast: Int, keepEvery: Int, async: Bool, config: [KeyValue],
+    public init(directory: String?, every: Int, keepLast: Int, keepEvery: Int, async: Bool, config: [KeyValue],
          onSaved: @escaping @Sendable (String) -> Void = { _ in }) {
         self.directory = directory
         self.every = every
@@ -44,10 +52,10 @@ final class TrainCheckpointing {
 
     /// Loads the checkpoint `resume` names (`auto`: the newest good one in the directory,
     /// if any) into the arena and optimizer, after checking it belongs to this run.
-    /// Every error is a `UserError`: the checkpoint the user pointed at cannot be used.
-    func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
+    /// Every error is a `ResumeError`: the checkpoint the user pointed at cannot be used.
+    public func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
         do { return try load(resume, arena: arena, optimizer: optimizer, model: model) } catch {
-            throw UserError(error)
+            throw ResumeError(error)
         }
     }
 
@@ -90,7 +98,7 @@ final class TrainCheckpointing {
     }
 
     /// A resume must use the same settings as the run that saved, or the result would silently differ.
-    func checkConfig(_ c: Checkpoint) throws {
+    public func checkConfig(_ c: Checkpoint) throws {
         let saved = c.manifest.trainingConfig
         for kv in config {
             guard let old = saved.first(where: { $0.key == kv.key }) else {
@@ -103,12 +111,12 @@ final class TrainCheckpointing {
     }
 
     /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
-    func due(afterStep step: Int, total: Int) -> Bool {
+    public func due(afterStep step: Int, total: Int) -> Bool {
         directory != nil && every > 0 && (step % every == 0 || step == total)
     }
 
     /// Saves the state after `step` completed steps.
-    func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
+    public func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
               arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, losses: [Float],
               rng: [RNGRecord], metadata: [KeyValue]) throws {
         guard let directory else { return }
@@ -144,11 +152,9 @@ final class TrainCheckpointing {
     }
 
     /// Call before the optimizer changes parameters (an async save may still be copying them).
-    func beforeParameterUpdate() throws { try async?.beforeParameterUpdate() }
+    public func beforeParameterUpdate() throws { try async?.beforeParameterUpdate() }
 
     /// Waits for an in-flight save to commit.
-    func finish() throws { try async?.finish() }
+    public func finish() throws { try async?.finish() }
 }
 
-/// Cohort's version string, recorded in checkpoints.
-let cohortVersion = "0.1.0"

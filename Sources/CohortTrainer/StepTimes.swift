@@ -5,17 +5,19 @@ import Foundation
 
 /// One rank's seconds per step in each phase. `compute` is what remains of the
 /// step after the others: forward, backward and the gradient hooks.
-struct StepTimes {
-    static let phases = ["data", "compute", "comm_wait", "optimizer", "total"]
-    private(set) var rows: [[Double]] = []
+public struct StepTimes: Sendable {
+    public static let phases = ["data", "compute", "comm_wait", "optimizer", "total"]
+    public private(set) var rows: [[Double]] = []
     private var current = [Double](repeating: 0, count: 5)
 
-    mutating func add(data seconds: Double) { current[0] += seconds }
-    mutating func add(comm seconds: Double) { current[2] += seconds }
-    mutating func add(optimizer seconds: Double) { current[3] += seconds }
+    public init() {}
+
+    public mutating func add(data seconds: Double) { current[0] += seconds }
+    public mutating func add(comm seconds: Double) { current[2] += seconds }
+    public mutating func add(optimizer seconds: Double) { current[3] += seconds }
 
     /// Closes the step that took `total` seconds.
-    mutating func finishStep(total: Double) {
+    public mutating func finishStep(total: Double) {
         current[4] = total
         current[1] = max(total - current[0] - current[2] - current[3], 0)
         rows.append(current)
@@ -25,7 +27,7 @@ struct StepTimes {
     /// Every rank's rows, on every rank (`[rank][step][phase]`): one allreduce of a
     /// zero-filled array in which each rank writes its own slot. Ranks must have run
     /// the same number of steps (they do: steps are collective).
-    func gathered(_ comm: any Communicator) throws -> [[[Double]]] {
+    public func gathered(_ comm: any Communicator) throws -> [[[Double]]] {
         let steps = rows.count, width = StepTimes.phases.count
         var all = [Double](repeating: 0, count: comm.size * steps * width)
         for (s, row) in rows.enumerated() {

@@ -1,0 +1,32 @@
+// What `Trainer.fit` returns: how the run ended and its measurements.
+import CohortCore
+
+/// The outcome of `Trainer.fit`.
+public struct FitResult: Sendable {
+    /// Steps completed in total (including those before a resume), and the step this process started from.
+    public var steps: Int, startStep: Int
+    /// The run's planned total.
+    public var totalSteps: Int
+    /// Agreed loss of every step from step 1 (restored from the checkpoint on a resume).
+    public var losses: [Float]
+    /// Mean loss over the last epoch's worth of steps (non-finite losses left out).
+    public var trainLoss: Float
+    /// The final validation's metrics (empty after a preemption).
+    public var metrics: [Metric]
+    /// This process's seconds: training steps in total, and of them waiting for gradients and for data.
+    public var trainSeconds: Double, commSeconds: Double, dataSeconds: Double
+    /// Global samples per second over the steps this process ran.
+    public var samplesPerSecond: Double
+    /// Every rank's per-step phase times `[rank][step][phase]` (`StepTimes.phases`), when recorded.
+    public var stepTimes: [[[Double]]]?
+    /// How gradients travelled: `none`, `allreduce`, `shared memory` or `virtual shards`.
+    public var transport: String
+    /// Set when a supervisor stopped the run (signal, coordinator): why. A checkpoint of `steps` was saved.
+    public var preemption: String?
+    /// Set when a callback finished the run before `totalSteps` (e.g. early stopping): why.
+    public var finishedEarly: String?
+    /// Updates skipped for non-finite values (see `NaNGuard`).
+    public var skippedUpdates: Int
+    /// SHA-256 of the final parameters (identical on every rank).
+    public var weightsSHA256: String
+}

@@ -1,0 +1,56 @@
+// The settings of one `Trainer.fit`: batch and length, data-parallel knobs,
+// validation and logging cadence, and checkpoints.
+import CohortCheckpoint
+
+/// How a `Trainer` runs. Defaults suit a quick single-process run.
+public struct TrainerOptions: Sendable {
+    /// Global mini-batch (all ranks together); each rank takes `globalBatch / worldSize`.
+    public var globalBatch = 64
+    /// Total optimizer steps; nil: `epochs` full passes (dropping the last partial batch).
+    public var steps: Int?
+    public var epochs = 1
+    /// Micro-batches per step, communicating once (gradient accumulation).
+    public var accumulate = 1
+    /// Deterministic mode: this many virtual shards per global batch (a power of two), combined in a
+    /// fixed tree, so updates are bitwise identical for any world size dividing it. Nil: off.
+    public var virtualShards: Int?
+    /// Gradient bucket size for the overlapped allreduce, in MB.
+    public var bucketMegabytes = 25.0
+    /// Clip the global gradient norm to this value (0: off).
+    public var clipGradNorm: Float = 0
+    /// Seed of the data order.
+    public var seed: UInt64 = 0
+    /// Steps of batches prepared ahead on a background thread (0: prepare in the step).
+    public var prefetch = 0
+    /// Log record (and progress line) every N steps, and at the last step.
+    public var logEvery = 100
+    /// Validate every N steps (nil: only after the last step).
+    public var validateEvery: Int?
+    /// Seconds a collective wait may last (with a supervision that has a watchdog).
+    public var collectiveTimeout = 600.0
+    /// Keep every rank's per-step phase times (`FitResult.stepTimes`).
+    public var recordStepTimes = false
+
+    /// Directory of `step-NNNNNNNN` checkpoints (nil: none are saved).
+    public var checkpointDirectory: String?
+    /// Save every N steps and at the last step.
+    public var checkpointEvery = 500
+    /// Retention: the newest K (0: all), plus every multiple of N (0: off).
+    public var keepLast = 3, keepEvery = 0
+    /// Write checkpoints in the background while training continues.
+    public var asyncCheckpoint = false
+    /// `auto` (newest good checkpoint in the directory, if any) or a checkpoint path.
+    public var resume: String?
+    /// Settings that decide the result; a resumed run must match them exactly.
+    public var config: [KeyValue] = []
+    /// User metadata stored in checkpoints.
+    public var metadata: [KeyValue] = []
+    /// The model's description in checkpoints (default: the module's type name and parameter count).
+    public var modelRecord: ModelRecord?
+    /// The schedule's description in checkpoints (the step is filled in).
+    public var scheduleRecord = ScheduleRecord()
+    /// Extra random-generator states to store (e.g. the one that initialised the network).
+    public var randomStates: [RNGRecord] = []
+
+    public init() {}
+}

@@ -1,0 +1,54 @@
+// A user-defined model trained through Cohort's Lightning-style Trainer: the
+// model says what a batch, a loss, a metric and an optimizer are; the Trainer
+// does the rest (data order, data-parallel averaging, checkpoints, callbacks).
+// Run: swift run -c release TrainerExample [MNIST-DIR]
+//  or: mpirun -n 2 .build/release/TrainerExample   (each rank takes half of every batch)
+import CohortTrainer
+import Foundation
+
+final class SmallCNN: TrainingModule {
+    let train: ClassificationDataset, test: ClassificationDataset
+    let network: any Module
+
+    init(dataDirectory: String?) throws {
+        if let dir = dataDirectory { (train, test) = (try MNIST.load(directory: dir, split: .train, normalize: true), try MNIST.load(directory: dir, split: .test, normalize: true)) } else {
+            let (a, b) = try SyntheticDataset.make(seed: 7)   // no download: 64-feature vectors as 1×8×8 images
+            (train, test) = (try a.reshaped(featureShape: [1, 8, 8]), try b.reshaped(featureShape: [1, 8, 8]))
+        }
+        var g = RandomGenerator(seed: 7)
+        let side = train.featureShape[2], flat = 16 * (side / 2) * (side / 2)
+        network = Sequential([try Conv2d(1, 16, kernelSize: 3, padding: 1, generator: &g), ReLU(), MaxPool2d(2), Flatten(),
+                              Linear(flat, 64, generator: &g), ReLU(), Linear(64, train.numClasses, generator: &g)])
+    }
+
+    var trainingSamples: Int { train.count }
+    func trainingBatch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, labels: [Int]) { try train.makeBatch(indices: indices) }
+    func trainingStep(_ batch: (inputs: Tensor, labels: [Int])) throws -> Tensor { try Loss.crossEntropy(network(batch.inputs), batch.labels) }
+
+    /// Accuracy and loss over the test set: each rank scores its share, the counts are summed.
+    func validate(_ context: ValidationContext) throws -> [Metric] {
+        let batch = try test.makeBatch(indices: context.share(of: test.count))
+        let logits = try network(batch.inputs)
+        let correct = zip(try logits.argmax(axis: -1).scalars, batch.labels).filter { Int($0) == $1 }.count
+        let lossSum = Double(try Loss.crossEntropy(logits, batch.labels).item()) * Double(batch.labels.count)
+        let totals = try context.sum([Double(correct), lossSum])
+        return [Metric(name: "val_accuracy", value: totals[0] / Double(test.count)),
+                Metric(name: "val_loss", value: totals[1] / Double(test.count))]
+    }
+
+    func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
+        (AdamW(parameters, lr: 2e-3, weightDecay: 0.01), CosineWithWarmup(base: 2e-3, warmup: 20, total: totalSteps, minimum: 2e-5))
+    }
+}
+
+var options = TrainerOptions()
+options.globalBatch = 64
+options.epochs = 3
+options.validateEvery = 100
+options.checkpointDirectory = "runs/trainer-example"
+let callbacks: [any Callback] = [ConsoleProgress(), LearningRateMonitor(), NaNGuard(),
+                                 EarlyStopping(monitor: "val_loss", patience: 3), BestCheckpoint(monitor: "val_accuracy", mode: .max)]
+let result = try Trainer(options, callbacks: callbacks).fit(try SmallCNN(dataDirectory: CommandLine.arguments.dropFirst().first))
+if RunInfo.current.rank == 0 {
+    print(result.metrics.map(\.text).joined(separator: ", ") + String(format: " after %d steps (%.0f samples/s)", result.steps, result.samplesPerSecond))
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# TensorBoard's own reader on the event file of a real `cohort train --log-dir`
+# run: EventAccumulator must find train/loss and train/lr at steps 10, 20, 30
+# (the same values as metrics.jsonl) and the final val/<name> metrics; then
+# `cohort plot` must draw the run. Needs a venv with tensorboard:
+# ${TB_VENV:-$HOME/.cache/cohort-tb-venv} is created (pip install tensorboard,
+# about a minute the first time) and reused; if that fails: SKIP, exit 0.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+COHORT_BIN=${COHORT_BIN:-$PWD/.build/release/cohort}
+venv=${TB_VENV:-$HOME/.cache/cohort-tb-venv}
+[ -x "$COHORT_BIN" ] || { echo "tensorboard-read: no cohort binary at $COHORT_BIN (swift build -c release)"; exit 1; }
+
+if ! "$venv/bin/python" -c "import tensorboard" 2>/dev/null; then
+    echo "tensorboard-read: installing tensorboard into $venv"
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q tensorboard; } >/tmp/cohort-tb-venv.log 2>&1; then
+        echo "SKIP: tensorboard-read: could not install tensorboard into $venv (pip output: /tmp/cohort-tb-venv.log)"
+        exit 0
+    fi
+fi
+if ! "$COHORT_BIN" train --help 2>&1 | grep -q -- "--log-dir"; then
+    echo "SKIP: tensorboard-read: this cohort train has no --log-dir option"
+    exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$COHORT_BIN" train --steps 30 --log-every 10 --log-dir "$tmp/run" >"$tmp/train.out" 2>&1 || {
+    echo "tensorboard-read: cohort train failed:"; cat "$tmp/train.out"; exit 1; }
+
+"$venv/bin/python" - "$tmp/run" <<'PY'
+import glob, json, math, sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+run = sys.argv[1]
+files = glob.glob(f"{run}/events.out.tfevents.*")
+assert len(files) == 1, f"expected one event file in {run}, found {files}"
+acc = EventAccumulator(run)
+acc.Reload()
+tags = acc.Tags()["scalars"]
+for tag in ("train/loss", "train/lr"):
+    assert tag in tags, f"{tag} missing; scalar tags: {tags}"
+    steps = [e.step for e in acc.Scalars(tag)]
+    assert steps == [10, 20, 30], f"{tag}: steps {steps}, expected [10, 20, 30]"
+    assert all(math.isfinite(e.value) for e in acc.Scalars(tag)), f"{tag}: non-finite values"
+assert all(e.value > 0 for e in acc.Scalars("train/loss")), "train/loss must be positive"
+val = [t for t in tags if t.startswith("val/")]
+assert val, f"no val/<name> tags; scalar tags: {tags}"
+for tag in val:
+    assert [e.step for e in acc.Scalars(tag)] == [30], f"{tag}: steps {[e.step for e in acc.Scalars(tag)]}, expected [30]"
+
+# The same numbers as metrics.jsonl (TensorBoard stores float32); a step may have several lines.
+records = {}
+for r in map(json.loads, open(f"{run}/metrics.jsonl")):
+    records.setdefault(r["step"], {}).update(r)
+for tag, key in (("train/loss", "train_loss"), ("train/lr", "lr")):
+    for e in acc.Scalars(tag):
+        assert e.step in records and key in records[e.step], f"metrics.jsonl has no {key} at step {e.step}"
+        want = records[e.step][key]
+        assert math.isclose(e.value, want, rel_tol=1e-6, abs_tol=1e-12), f"{tag} step {e.step}: {e.value} vs {key} {want}"
+print(f"tensorboard-read: EventAccumulator read {', '.join(sorted(tags))} from {files[0].split('/')[-1]}")
+PY
+
+"$COHORT_BIN" plot "$tmp/run" --out "$tmp/plots" >"$tmp/plot.out"
+for f in loss.svg lr.svg; do
+    [ -s "$tmp/plots/$f" ] || { echo "tensorboard-read: cohort plot did not write $f:"; cat "$tmp/plot.out"; exit 1; }
+done
+echo "tensorboard-read: ok ($(wc -l <"$tmp/plot.out") plots)"
