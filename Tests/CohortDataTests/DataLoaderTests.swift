@@ -1,0 +1,84 @@
+// DataLoader: the same order as BatchIterator, rank slices that tile each
+// global batch, prefetch that changes nothing but timing, exact resume from the
+// cursor, and transforms that see the step and sample ids.
+import CohortTensor
+@testable import CohortData
+import Foundation
+import Testing
+
+@Suite struct DataLoaderTests {
+    /// Sample i has every feature equal to i and label i % 3.
+    func dataset(_ n: Int) throws -> ClassificationDataset {
+        try ClassificationDataset(name: "ramp", features: (0..<n).flatMap { i in [Float](repeating: Float(i), count: 4) },
+                                  labels: (0..<n).map { Int32($0 % 3) }, featureShape: [4], numClasses: 3)
+    }
+
+    @Test func servesTheBatchIteratorOrderAcrossEpochs() throws {
+        let data = try dataset(50)
+        let loader = try DataLoader(data, batchSize: 8, seed: 5)
+        var reference = try BatchIterator(count: 50, name: "ramp", batchSize: 8, dropLast: true, seed: 5)
+        for step in 1...20 {   // 6 batches per epoch: crosses three epoch boundaries
+            let b = try loader.next()
+            let want = reference.nextIndices()
+            #expect(b.indices == want.indices && b.epoch == want.epoch && b.step == step)
+            #expect(b.value.inputs.scalars == want.indices.flatMap { [Float](repeating: Float($0), count: 4) })
+            #expect(b.value.labels == want.indices.map { $0 % 3 })
+        }
+        #expect(loader.cursor == 20 * 8)
+    }
+
+    @Test func rankSlicesTileEachGlobalBatch() throws {
+        let data = try dataset(64)
+        let single = try DataLoader(data, batchSize: 12, seed: 2)
+        let ranks = try (0..<3).map { try DataLoader(data, batchSize: 12, seed: 2, rank: $0, worldSize: 3) }
+        for _ in 0..<10 {
+            let global = try single.next().indices
+            let parts = try ranks.map { try $0.next().indices }
+            #expect(parts.allSatisfy { $0.count == 4 } && parts.joined().map { $0 } == global)
+        }
+    }
+
+    @Test func prefetchChangesNothingButTiming() throws {
+        let data = try dataset(100)
+        let plain = try DataLoader(data, batchSize: 16, seed: 9, rank: 1, worldSize: 2)
+        let ahead = try DataLoader(data, batchSize: 16, seed: 9, rank: 1, worldSize: 2, prefetch: 3)
+        for _ in 0..<25 {
+            let a = try plain.next(), b = try ahead.next()
+            #expect(a.indices == b.indices && a.step == b.step && a.value.inputs.scalars == b.value.inputs.scalars)
+        }
+        #expect(plain.cursor == ahead.cursor)
+    }
+
+    @Test func seekResumesExactly() throws {
+        let data = try dataset(70)
+        for prefetch in [0, 2] {
+            let straight = try DataLoader(data, batchSize: 10, seed: 3, prefetch: prefetch)
+            let all = try (0..<15).map { _ in try straight.next().indices }
+            let first = try DataLoader(data, batchSize: 10, seed: 3, prefetch: prefetch)
+            for _ in 0..<6 { _ = try first.next() }
+            let resumed = try DataLoader(data, batchSize: 10, seed: 3, prefetch: prefetch)
+            try resumed.seek(to: first.cursor, step: 6)
+            let rest = try (0..<9).map { _ in try resumed.next() }
+            #expect(rest.map(\.indices) == Array(all[6...]) && rest.first?.step == 7, "prefetch \(prefetch)")
+        }
+    }
+
+    @Test func transformSeesStepAndIds() throws {
+        let data = try dataset(40)
+        let loader = try DataLoader(data, batchSize: 4, seed: 1, prefetch: 2) { batch, ids, step in
+            // Adds 1000 × step to every feature: checks the step and the ids line up with the batch.
+            (try batch.inputs + Float(1000 * step), batch.labels)
+        }
+        for step in 1...12 {
+            let b = try loader.next()
+            #expect(b.value.inputs.scalars == b.indices.flatMap { [Float](repeating: Float($0 + 1000 * step), count: 4) })
+        }
+    }
+
+    @Test func badSettingsNameTheDataset() throws {
+        let data = try dataset(10)
+        #expect { try DataLoader(data, batchSize: 6, worldSize: 4) } throws: { "\($0)".contains("ramp") && "\($0)".contains("4 ranks") }
+        #expect { try DataLoader(data, batchSize: 20) } throws: { "\($0)".contains("ramp") }
+        #expect(throws: CohortError.self) { try DataLoader(data, batchSize: 4, rank: 2, worldSize: 2) }
+    }
+}
