@@ -38,13 +38,22 @@ let package = Package(
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives"], swiftSettings: release),
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
+        // Higher-order derivatives (Jacobian, Hessian), gradient checks, quadrature; and deterministic minimizers.
+        .target(name: "CohortCalculus", dependencies: ["CohortTensor"], swiftSettings: release),
+        .target(name: "CohortOptimize", dependencies: ["CohortTensor", "CohortCalculus"], swiftSettings: release),
+        // NumPy/torch.linalg-style linear algebra on OpenBLAS's LAPACK (Float64 inside), with autograd.
+        .target(name: "CohortLinalg", dependencies: ["CohortTensor", "COpenBLAS"], swiftSettings: release),
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
         .target(name: "CohortStats", dependencies: [], swiftSettings: release),
+        // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
+        .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats"], swiftSettings: release),
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),
+        // Hyperparameter search: spaces, grid and seeded random draws, successive-halving schedules.
+        .target(name: "CohortTune", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         // The Lightning-style training loop: TrainingModule, Trainer, callbacks (cohort train is built on it).
         .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortRunLog"],
                 swiftSettings: release),
@@ -57,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -74,16 +83,21 @@ let package = Package(
         .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
+        .testTarget(name: "CohortCalculusTests", dependencies: ["CohortCalculus", "CohortNN", "CohortTestSupport"]),
+        .testTarget(name: "CohortOptimizeTests", dependencies: ["CohortOptimize", "CohortData"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
-        .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"]),
+        .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"], exclude: ["Fixtures"]),
+        .testTarget(name: "CohortProbabilityTests", dependencies: ["CohortProbability", "CohortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),
         .testTarget(name: "CohortMetricsTests", dependencies: ["CohortMetrics"]),
         .testTarget(name: "CohortFetchTests", dependencies: ["CohortFetch"]),
         .testTarget(name: "CohortRunLogTests", dependencies: ["CohortRunLog"]),
         .testTarget(name: "CohortTrainerTests", dependencies: ["CohortTrainer"]),
+        .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
+        .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
         .testTarget(name: "CLITests"),
     ],
     swiftLanguageModes: [.v6]

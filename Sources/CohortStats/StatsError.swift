@@ -11,6 +11,9 @@ public enum StatsError: Error, CustomStringConvertible, Equatable, Sendable {
     case nonFinite(String, index: Int)
     /// An argument outside the accepted range; the message names the function, argument and value.
     case invalidArgument(String)
+    /// Valid input on which the statistic is undefined (zero variance, an empty row of a table);
+    /// the message names the function and the cause.
+    case degenerate(String)
 
     /// A one-line message naming the function and what was wrong with its input.
     public var description: String {
@@ -19,6 +22,7 @@ public enum StatsError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .tooFew(function, needed, got): return "\(function): needs at least \(needed) samples, got \(got)"
         case let .nonFinite(function, index): return "\(function): sample \(index) is NaN or infinite"
         case let .invalidArgument(message): return message
+        case let .degenerate(message): return message
         }
     }
 }

@@ -19,10 +19,13 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 public final class GradContext {
     let inputs: [Tensor]
     var claimed: [Bool]
+    /// False in `Autograd.gradients`, which must not write into any leaf's `.grad`.
+    let mayAccumulate: Bool
 
-    init(_ inputs: [Tensor]) {
+    init(_ inputs: [Tensor], mayAccumulate: Bool = true) {
         self.inputs = inputs
         self.claimed = Array(repeating: false, count: inputs.count)
+        self.mayAccumulate = mayAccumulate
     }
 
     /// Whether input `i` needs a gradient.
@@ -33,7 +36,7 @@ public final class GradContext {
     /// its contribution into the returned tensor and return `nil` for slot `i`.
     public func accumulator(_ i: Int) -> Tensor? {
         let t = inputs[i]
-        guard t.requiresGrad, t.gradFn == nil, !claimed[i] else { return nil }
+        guard mayAccumulate, t.requiresGrad, t.gradFn == nil, !claimed[i] else { return nil }
         if let g = t.grad, g.isContiguous, g.shape == t.shape {
             claimed[i] = true
             return g
@@ -48,14 +51,19 @@ public final class GradContext {
 }
 
 /// One recorded operation: its inputs and how to map the output gradient to theirs.
+/// `backward` is the fast raw-kernel closure; `rule` (when the op has one) computes the
+/// same gradients with recorded ops, for double backward (`DerivativeRules.swift`).
 final class GradNode {
     let name: String
     var inputs: [Tensor]
     var backward: ((Tensor, GradContext) throws -> [Tensor?])?
+    let rule: DerivativeRule?
 
-    init(name: String, inputs: [Tensor], backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) {
+    init(name: String, inputs: [Tensor], rule: DerivativeRule? = nil,
+         backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
+        self.rule = rule
         self.backward = backward
     }
 
@@ -66,19 +74,20 @@ extension Tensor {
     /// Marks `out` as produced by `name` from `inputs` when any input requires a gradient.
     /// `backward` receives the output gradient and returns one gradient per input
     /// (shaped like that input) or `nil` where none is needed.
+    /// `rule`, when given, makes the op twice differentiable (`Autograd.gradients(createGraph:)`).
     @inline(__always)
-    func record(_ out: Tensor, _ name: String, _ inputs: [Tensor],
+    func record(_ out: Tensor, _ name: String, _ inputs: [Tensor], rule: DerivativeRule? = nil,
                 _ backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) -> Tensor {
-        Tensor.record(out, name, inputs, backward)
+        Tensor.record(out, name, inputs, rule: rule, backward)
     }
 
     /// Static form of `record`, for ops that are not methods.
     @inline(__always)
-    static func record(_ out: Tensor, _ name: String, _ inputs: [Tensor],
+    static func record(_ out: Tensor, _ name: String, _ inputs: [Tensor], rule: DerivativeRule? = nil,
                        _ backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) -> Tensor {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled else { return out }
         out.requiresGrad = true
-        out.gradFn = GradNode(name: name, inputs: inputs, backward: backward)
+        out.gradFn = GradNode(name: name, inputs: inputs, rule: rule, backward: backward)
         return out
     }
 
@@ -118,25 +127,7 @@ extension Tensor {
         if rootNode.backward == nil {
             throw CohortError.invalidArgument("backward(): the graph was already freed by an earlier backward(); pass retainGraph: true to the first call")
         }
-        // Post-order DFS over nodes (inputs in array order) gives a deterministic topological order.
-        var order: [GradNode] = []
-        var visited = Set<ObjectIdentifier>()
-        var stack: [(GradNode, Int)] = [(rootNode, 0)]
-        visited.insert(ObjectIdentifier(rootNode))
-        while let (node, next) = stack.popLast() {
-            if next < node.inputs.count {
-                stack.append((node, next + 1))
-                if let parent = node.inputs[next].gradFn, node.inputs[next].requiresGrad,
-                   visited.insert(ObjectIdentifier(parent)).inserted {
-                    if parent.backward == nil {
-                        throw CohortError.invalidArgument("backward(): part of the graph (\(parent.name)) was freed by an earlier backward(); pass retainGraph: true")
-                    }
-                    stack.append((parent, 0))
-                }
-            } else {
-                order.append(node)
-            }
-        }
+        let order = try Tensor.topologicalOrder(from: rootNode, caller: "backward()")
         // How many contributions each leaf will receive, so hooks fire when it is final.
         var pending: [ObjectIdentifier: Int] = [:]
         for node in order {
@@ -166,6 +157,30 @@ extension Tensor {
             }
             if !retainGraph { node.release() }
         }
+    }
+
+    /// Post-order DFS over nodes (inputs in array order): a deterministic topological order,
+    /// every node after all the nodes that produce its inputs.
+    static func topologicalOrder(from rootNode: GradNode, caller: String) throws -> [GradNode] {
+        var order: [GradNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(GradNode, Int)] = [(rootNode, 0)]
+        visited.insert(ObjectIdentifier(rootNode))
+        while let (node, next) = stack.popLast() {
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                if let parent = node.inputs[next].gradFn, node.inputs[next].requiresGrad,
+                   visited.insert(ObjectIdentifier(parent)).inserted {
+                    if parent.backward == nil {
+                        throw CohortError.invalidArgument("\(caller): part of the graph (\(parent.name)) was freed by an earlier backward(); pass retainGraph: true")
+                    }
+                    stack.append((parent, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        return order
     }
 
     static func sumGrads(_ a: Tensor, _ b: Tensor) -> Tensor {
@@ -215,5 +230,102 @@ extension Tensor {
             }
             return grads
         }
+    }
+}
+
+/// Functional autograd, like `torch.autograd.grad`.
+public enum Autograd {
+    /// The gradients of `output` with respect to `inputs`, returned instead of accumulated:
+    /// no leaf's `.grad` is read or written and no hook fires.
+    ///
+    /// With `createGraph: true` the backward pass is itself recorded (each op's
+    /// differentiable rule, `DerivativeRules.swift`), so the returned gradients require
+    /// a gradient wherever they depend on an input and can be differentiated again
+    /// (Hessian-vector products, Hessians). Without it the fast training kernels run.
+    ///
+    /// - Parameters:
+    ///   - output: any tensor that requires a gradient.
+    ///   - inputs: tensors that require a gradient — leaves, or intermediates of the graph.
+    ///   - seed: the gradient with respect to `output` (same shape); may be omitted when
+    ///     `output` has one element (then 1).
+    ///   - createGraph: record the backward pass for higher-order derivatives.
+    ///   - retainGraph: keep `output`'s graph for another pass; defaults to `createGraph`
+    ///     (the recorded gradients refer to it).
+    /// - Returns: one gradient per input, shaped like it; zeros for an input `output`
+    ///   does not depend on.
+    /// - Throws: `CohortError.invalidArgument` if `output` or an input does not require
+    ///   a gradient, no seed is given for a non-scalar, the graph was freed, or — with
+    ///   `createGraph` — an op without a differentiable backward is on the path
+    ///   ("double backward is not supported for conv2d"); `shapeMismatch` for a bad seed.
+    public static func gradients(of output: Tensor, withRespectTo inputs: [Tensor], seed: Tensor? = nil,
+                                 createGraph: Bool = false, retainGraph: Bool? = nil) throws -> [Tensor] {
+        guard output.requiresGrad else {
+            throw CohortError.invalidArgument("Autograd.gradients: the output (shape \(describeShape(output.shape))) does not require a gradient; it depends on no tensor with requiresGrad")
+        }
+        for (i, t) in inputs.enumerated() where !t.requiresGrad {
+            throw CohortError.invalidArgument("Autograd.gradients: input \(i) (shape \(describeShape(t.shape))) does not require a gradient")
+        }
+        let g0: Tensor
+        if let seed {
+            guard seed.shape == output.shape else {
+                throw CohortError.shapeMismatch(op: "Autograd.gradients", "seed \(describeShape(seed.shape)) vs output \(describeShape(output.shape))")
+            }
+            g0 = seed
+        } else {
+            guard output.count == 1 else {
+                throw CohortError.invalidArgument("Autograd.gradients: a seed is needed for an output of shape \(describeShape(output.shape))")
+            }
+            g0 = Tensor.full(output.shape, 1)
+        }
+        let found = try GradMode.$isEnabled.withValue(createGraph) {
+            try propagate(from: output, seed: g0, to: inputs, createGraph: createGraph, retainGraph: retainGraph ?? createGraph)
+        }
+        return inputs.indices.map { i in
+            guard let g = found[i] else { return Tensor.zeros(inputs[i].shape) }
+            return createGraph ? g : g.copy()     // never hand out a view of the seed or of a freed buffer
+        }
+    }
+
+    /// Reverse pass from `output` that stops at `inputs` and only visits nodes leading to them.
+    private static func propagate(from output: Tensor, seed: Tensor, to inputs: [Tensor],
+                                  createGraph: Bool, retainGraph: Bool) throws -> [Tensor?] {
+        func key(_ t: Tensor) -> ObjectIdentifier { t.gradFn.map(ObjectIdentifier.init) ?? ObjectIdentifier(t) }
+        let targets = Set(inputs.map(key))
+        var grads: [ObjectIdentifier: Tensor] = [key(output): seed]
+        func add(_ k: ObjectIdentifier, _ g: Tensor) throws {
+            if let e = grads[k] { grads[k] = createGraph ? try e + g : Tensor.sumGrads(e, g) } else { grads[k] = g }
+        }
+        var found: [ObjectIdentifier: Tensor] = [:]
+        if let root = output.gradFn {
+            guard root.backward != nil else {
+                throw CohortError.invalidArgument("Autograd.gradients: the graph was already freed by an earlier backward; pass retainGraph: true to it")
+            }
+            let order = try Tensor.topologicalOrder(from: root, caller: "Autograd.gradients")
+            // Producers come first in `order`, so one forward sweep finds the nodes leading to a target.
+            var leads = Set<ObjectIdentifier>()
+            for node in order where node.inputs.contains(where: { $0.requiresGrad && (targets.contains(key($0)) || leads.contains(key($0))) }) {
+                leads.insert(ObjectIdentifier(node))
+            }
+            for node in order.reversed() {
+                let k = ObjectIdentifier(node)
+                guard let g = grads.removeValue(forKey: k) else { continue }
+                if targets.contains(k) { found[k] = g }
+                guard leads.contains(k) else { continue }
+                let inGrads: [Tensor?]
+                if createGraph {
+                    guard let rule = node.rule else { throw Tensor.doubleBackwardUnsupported(node.name) }
+                    inGrads = try rule.backward(g, node.inputs, op: node.name)
+                } else {
+                    inGrads = try node.backward!(g, GradContext(node.inputs, mayAccumulate: false))
+                }
+                for (i, t) in node.inputs.enumerated() where t.requiresGrad {
+                    let ki = key(t)
+                    if let gi = inGrads[i], targets.contains(ki) || leads.contains(ki) { try add(ki, gi) }
+                }
+            }
+            if !retainGraph { for node in order { node.release() } }
+        }
+        for (k, g) in grads where targets.contains(k) { found[k] = g }     // leaf targets (and a leaf output)
+        return inputs.map { found[key($0)] }
     }
 }

@@ -50,7 +50,7 @@ extension Tensor {
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try binary(.add, a, b, "add")
         let (sa, sb) = (a.shape, b.shape)
-        return record(out, "add", [a, b]) { g, ctx in
+        return record(out, "add", [a, b], rule: .add) { g, ctx in
             [ctx.needs(0) ? sumTo(g, sa) : nil, ctx.needs(1) ? sumTo(g, sb) : nil]
         }
     }
@@ -59,7 +59,7 @@ extension Tensor {
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try binary(.sub, a, b, "sub")
         let (sa, sb) = (a.shape, b.shape)
-        return record(out, "sub", [a, b]) { g, ctx in
+        return record(out, "sub", [a, b], rule: .sub) { g, ctx in
             [ctx.needs(0) ? sumTo(g, sa) : nil, ctx.needs(1) ? sumTo(g.negatedRaw(), sb) : nil]
         }
     }
@@ -68,7 +68,7 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try binary(.mul, a, b, "mul")
         let (da, db) = (a.detached(), b.detached())
-        return record(out, "mul", [a, b]) { g, ctx in
+        return record(out, "mul", [a, b], rule: .mul) { g, ctx in
             [ctx.needs(0) ? sumTo(raw(.mul, g, db), da.shape) : nil,
              ctx.needs(1) ? sumTo(raw(.mul, g, da), db.shape) : nil]
         }
@@ -78,7 +78,7 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
         let out = try binary(.div, a, b, "div")
         let (da, db) = (a.detached(), b.detached())
-        return record(out, "div", [a, b]) { g, ctx in
+        return record(out, "div", [a, b], rule: .div) { g, ctx in
             let ga = ctx.needs(0) ? sumTo(raw(.div, g, db), da.shape) : nil
             var gb: Tensor?
             if ctx.needs(1) {
@@ -94,7 +94,7 @@ extension Tensor {
     public static func maximum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let out = try binary(.maximum, a, b, "maximum")
         let (da, db) = (a.detached(), b.detached())
-        return record(out, "maximum", [a, b]) { g, ctx in
+        return record(out, "maximum", [a, b], rule: .maximum) { g, ctx in
             let mask = raw(.ge, da, db)
             return [ctx.needs(0) ? sumTo(raw(.mul, g, mask), da.shape) : nil,
                     ctx.needs(1) ? sumTo(raw(.mul, g, raw(.sub, Tensor.scalar(1), mask)), db.shape) : nil]
@@ -105,7 +105,7 @@ extension Tensor {
     public static func minimum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let out = try binary(.minimum, a, b, "minimum")
         let (da, db) = (a.detached(), b.detached())
-        return record(out, "minimum", [a, b]) { g, ctx in
+        return record(out, "minimum", [a, b], rule: .minimum) { g, ctx in
             let mask = raw(.le, da, db)
             return [ctx.needs(0) ? sumTo(raw(.mul, g, mask), da.shape) : nil,
                     ctx.needs(1) ? sumTo(raw(.mul, g, raw(.sub, Tensor.scalar(1), mask)), db.shape) : nil]
@@ -116,7 +116,7 @@ extension Tensor {
     public static func pow(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let out = try binary(.pow, a, b, "pow")
         let (da, db, dout) = (a.detached(), b.detached(), out.detached())
-        return record(out, "pow", [a, b]) { g, ctx in
+        return record(out, "pow", [a, b], rule: .pow) { g, ctx in
             var ga: Tensor?, gb: Tensor?
             if ctx.needs(0) {
                 let bm1 = raw(.sub, db, Tensor.scalar(1))

@@ -85,7 +85,7 @@ extension Tensor {
         if b.rank == 1 { return try matmul(a, b.unsqueeze(-1)).squeeze(-1) }
         let out = try gemm(a, transA: false, b, transB: false)
         let (da, db) = (a.detached(), b.detached())
-        return record(out, "matmul", [a, b]) { g, ctx in
+        return record(out, "matmul", [a, b], rule: .matmul) { g, ctx in
             var ga: Tensor?, gb: Tensor?
             if ctx.needs(0) { ga = sumTo(try! gemm(g, transA: false, db, transB: true), da.shape) }
             if ctx.needs(1) { gb = sumTo(try! gemm(da, transA: true, g, transB: false), db.shape) }
@@ -125,7 +125,7 @@ extension Tensor {
         let (dx, dw) = (x2.detached(), w.detached())
         let inputs = bias.map { [xc, w, $0] } ?? [xc, w]
         let xShape = x.shape
-        return record(out, "linear", inputs) { g0, ctx in
+        return record(out, "linear", inputs, rule: .linear) { g0, ctx in
             let g = g0.contiguous().reshapedView([rows, outF])
             var gx: Tensor?, gw: Tensor?, gb: Tensor?
             if ctx.needs(0) { gx = try! gemm(g, transA: false, dw, transB: false).reshapedView(xShape) }

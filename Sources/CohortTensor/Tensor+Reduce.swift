@@ -47,7 +47,7 @@ extension Tensor {
         let a = try normalizeAxes(axes, op: "sum")
         let out = reduced(.sum, axes: a, keepDims: keepDims)
         let inShape = shape, kshape = Tensor.keptShape(shape, a, keepDims: true)
-        return record(out, "sum", [self]) { g, _ in [g.reshapedView(kshape).expandedCopy(inShape)] }
+        return record(out, "sum", [self], rule: .sum(kept: kshape)) { g, _ in [g.reshapedView(kshape).expandedCopy(inShape)] }
     }
 
     /// Mean over `axes` (all when nil).
@@ -57,7 +57,7 @@ extension Tensor {
         let out = reduced(.sum, axes: a, keepDims: keepDims)
         Elementwise.scale(out.count, alpha: 1 / Float(n), out.base)
         let inShape = shape, kshape = Tensor.keptShape(shape, a, keepDims: true)
-        return record(out, "mean", [self]) { g, _ in
+        return record(out, "mean", [self], rule: .mean(kept: kshape, count: n)) { g, _ in
             let r = g.reshapedView(kshape).expandedCopy(inShape)
             Elementwise.scale(r.count, alpha: 1 / Float(n), r.base)
             return [r]

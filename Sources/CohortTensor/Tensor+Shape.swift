@@ -34,7 +34,7 @@ extension Tensor {
         let src = contiguous()
         let out = Tensor(storage: src.storage, shape: target, offset: src.offset)
         let inShape = shape
-        return record(out, "reshape", [src]) { g, _ in [g.reshapedView(inShape)] }
+        return record(out, "reshape", [src], rule: .reshape) { g, _ in [g.reshapedView(inShape)] }
     }
 
     /// Alias of `reshape`.
@@ -55,7 +55,7 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: d.map { shape[$0] }, strides: d.map { strides[$0] }, offset: offset)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, v) in d.enumerated() { inverse[v] = i }
-        return record(out, "permute", [self]) { g, _ in
+        return record(out, "permute", [self], rule: .permute(inverse: inverse)) { g, _ in
             [Tensor(storage: g.storage, shape: inverse.map { g.shape[$0] }, strides: inverse.map { g.strides[$0] }, offset: g.offset)]
         }
     }
@@ -76,7 +76,7 @@ extension Tensor {
         st.insert(a < rank ? strides[a] * shape[a] : 1, at: a)
         let out = Tensor(storage: storage, shape: s, strides: st, offset: offset)
         let inShape = shape
-        return record(out, "unsqueeze", [self]) { g, _ in [g.reshapedView(inShape)] }
+        return record(out, "unsqueeze", [self], rule: .reshape) { g, _ in [g.reshapedView(inShape)] }
     }
 
     /// Removes size-1 dimensions (only `axis` if given). A view.
@@ -91,7 +91,7 @@ extension Tensor {
         }
         let out = Tensor(storage: storage, shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
         let inShape = shape
-        return record(out, "squeeze", [self]) { g, _ in [g.reshapedView(inShape)] }
+        return record(out, "squeeze", [self], rule: .reshape) { g, _ in [g.reshapedView(inShape)] }
     }
 
     /// Broadcasts to `target` without copying (stride 0 on expanded dimensions).
@@ -102,7 +102,7 @@ extension Tensor {
         }
         let out = Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
         let inShape = shape
-        return record(out, "expand", [self]) { g, _ in [Tensor.sumTo(g, inShape)] }
+        return record(out, "expand", [self], rule: .expand) { g, _ in [Tensor.sumTo(g, inShape)] }
     }
 
     /// Elements `start..<end` (every `step`-th) along `axis`. A view.
@@ -118,7 +118,7 @@ extension Tensor {
         outStrides[a] = strides[a] * step
         let out = Tensor(storage: storage, shape: outShape, strides: outStrides, offset: offset + s * strides[a])
         let inShape = shape
-        return record(out, "slice", [self]) { g, _ in
+        return record(out, "slice", [self], rule: .slice(axis: a, start: s, step: step)) { g, _ in
             let full = Tensor.zeros(inShape)
             var st = full.strides
             st[a] *= step
@@ -165,7 +165,7 @@ extension Tensor {
             start += t.shape[a]
         }
         let sizes = tensors.map { $0.shape[a] }
-        return record(out, "concat", tensors) { g, ctx in
+        return record(out, "concat", tensors, rule: .concat(axis: a)) { g, ctx in
             var res: [Tensor?] = []
             var s = 0
             for (i, n) in sizes.enumerated() {

@@ -9,7 +9,7 @@ extension Tensor {
         let out = Tensor(uninitialized: shape)
         Elementwise.unary(op, count, x.base, out.base)
         let (dx, dy) = (x.detached(), out.detached())
-        return record(out, "\(op)", [x]) { g, _ in
+        return record(out, "\(op)", [x], rule: .unary(op)) { g, _ in
             let gc = g.contiguous()
             let n = gc.count
             let r = Tensor(uninitialized: gc.shape)
@@ -57,7 +57,7 @@ extension Tensor {
         let x = contiguous()
         let out = raw(.pow, x, Tensor.scalar(p))
         let dx = x.detached()
-        return record(out, "pow", [x]) { g, _ in
+        return record(out, "pow", [x], rule: .powScalar(p)) { g, _ in
             [raw(.mul, g, raw(.mul, raw(.pow, dx, Tensor.scalar(p - 1)), Tensor.scalar(p)))]
         }
     }
@@ -68,7 +68,7 @@ extension Tensor {
         let out = Tensor(uninitialized: shape)
         for i in 0..<count { out.base[i] = Swift.min(Swift.max(x.base[i], low), high) }
         let dx = x.detached()
-        return record(out, "clamp", [x]) { g, _ in
+        return record(out, "clamp", [x], rule: .clamp(low: low, high: high)) { g, _ in
             let gc = g.contiguous()
             let r = Tensor(uninitialized: gc.shape)
             for i in 0..<r.count { let v = dx.base[i]; r.base[i] = (v >= low && v <= high) ? gc.base[i] : 0 }

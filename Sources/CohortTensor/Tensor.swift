@@ -103,7 +103,7 @@ public final class Tensor {
         if isContiguous { return self }
         let out = Tensor(uninitialized: shape)
         Elementwise.copy(shape: shape, src: base, strides: strides, dst: out.base)
-        return record(out, "contiguous", [self]) { g, _ in [g] }
+        return record(out, "contiguous", [self], rule: .reshape) { g, _ in [g] }
     }
 
     /// A tensor sharing storage that is cut off from the graph.

@@ -91,6 +91,16 @@ public final class NaNGuard: Callback {
     }
 }
 
+/// Finishes the run after `step` steps (checkpoint and validation as at the end): a search
+/// trains a trial in stages, resuming the checkpoint for the next stage (`cohort tune`).
+public final class HaltAt: Callback {
+    public let step: Int
+    public init(step: Int) { self.step = step }
+    public func onTrainStepEnd(_ trainer: Trainer, _ report: StepReport) throws {
+        if report.step == step && report.step < report.totalSteps { trainer.requestFinish("halted at step \(step)", onEveryRank: true) }
+    }
+}
+
 /// Rank 0's progress lines, every `logEvery` steps and at the last:
 /// `step 100/600 epoch 1 loss 0.4213 lr 1.00e-03 5210 samples/s`.
 public final class ConsoleProgress: Callback {

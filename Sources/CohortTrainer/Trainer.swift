@@ -39,6 +39,7 @@ public final class Trainer {
     public var isRankZero: Bool { communicator.rank == 0 }
 
     private var finishReason: String?
+    private var finishNow = false
     private var pending: [(name: String, value: Double)] = []
     private var saveInto: ((String, Int) throws -> Void)?
 
@@ -59,10 +60,13 @@ public final class Trainer {
         }
     }
 
-    /// Asks the run to finish after the current step (agreed across ranks; the final
-    /// checkpoint and validation still run). The first reason given is kept.
-    public func requestFinish(_ reason: String) {
+    /// Asks the run to finish (the final checkpoint and validation still run); the first reason
+    /// given is kept. The request is agreed across ranks: it takes effect after the next step, or
+    /// at once during a validation. With `onEveryRank`, the caller promises every rank makes the
+    /// same request at the same step (a fixed step, values all ranks share): it takes effect after this step.
+    public func requestFinish(_ reason: String, onEveryRank: Bool = false) {
         if finishReason == nil { finishReason = reason }
+        if onEveryRank { finishNow = true }
     }
 
     /// Adds a scalar to the next log record (the latest value per name wins).
@@ -107,6 +111,7 @@ public final class Trainer {
         parameters = arena
         optimizer = opt
         finishReason = nil
+        finishNow = false
         pending = []
 
         var batches = try BatchIterator(count: count, name: module.dataName, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed)
@@ -313,7 +318,7 @@ public final class Trainer {
             }
             stepIndex = current
             if agreed.preemption != nil && current < totalSteps { preemption = agreed.preemption; break }
-            var finish = agreed.finishRequested
+            var finish = agreed.finishRequested || finishNow
             if let every = o.validateEvery, current % every == 0, current < totalSteps {
                 lastValidation = (current, try validate(at: current))
                 finish = try agreeFinish() || finish   // a decision of the validation's callbacks takes effect now

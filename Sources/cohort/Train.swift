@@ -55,6 +55,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "CSV data: the label (or regression target) column (default: the last).") var labelColumn: String?
     @Option(name: .customLong("cv-fold"), help: "CSV classification: hold out fold I (1-based) of --cv-folds stratified folds instead of 20 % (cohort cv sets it).") var cvFold: Int?
     @Option(name: .customLong("cv-folds"), help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
+    @Option(name: .customLong("cv-parallel-folds"), help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
     @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
     @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
@@ -66,6 +67,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
     @Option(name: .customLong("nan-patience"), help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
+    @Option(name: .customLong("halt-at"), help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
     @Flag(name: .customLong("log-grad-norm"), help: "Log the global gradient norm (grad_norm) with each log record.") var logGradNorm = false
     @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it).") var logDir: String?
     @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
@@ -115,7 +117,12 @@ struct Train: ParsableCommand {
     func train(_ supervisor: RankSupervisor) throws {
         // Deterministic mode pins BLAS to one thread: a GEMM's bits depend on how it is split.
         let usedThreads = try BLASRuntime.configureThreads(requested: threads ?? (deterministic ? 1 : nil))
-        let comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
+        var comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
+        var run = self   // with --cv-parallel-folds: this rank's fold group and fold
+        if let folds = cvParallelFolds {
+            let group = try foldGroup(of: comm, folds: folds)
+            (comm, run.cvFold, run.cvFolds) = (group.comm, group.fold, folds)
+        }
         try supervisor.start(comm: comm, collectiveTimeout: collectiveTimeout, faultSpec: injectFault)
         guard batchSize % comm.size == 0 else {
             let valid = (1...batchSize).filter { batchSize % $0 == 0 }.map(String.init).joined(separator: ", ")
@@ -125,7 +132,7 @@ struct Train: ParsableCommand {
         guard accumulate >= 1, localBatch % accumulate == 0 else {
             throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
         }
-        let task = try makeTask()
+        let task = try run.makeTask()
         if let augment, !(task is ClassificationTask) {
             throw CohortError.badFlag(flag: "--augment", "'\(augment)': augmentation applies to classification data (images), not to \(task.name)")
         }
@@ -160,7 +167,7 @@ struct Train: ParsableCommand {
         options.keepEvery = keepEvery
         options.asyncCheckpoint = asyncCheckpoint
         options.resume = resume
-        options.config = runConfig(task: task, totalSteps: totalSteps)
+        options.config = run.runConfig(task: task, totalSteps: totalSteps)
         options.metadata = try parsedMetadata()
         var modelRecord = ModelRecord()
         modelRecord.name = model
@@ -181,14 +188,15 @@ struct Train: ParsableCommand {
         let fit = try trainer.fit(module)
         if let preemption = fit.preemption {
             try supervisor.preempted(atStep: fit.steps, reason: preemption, checkpointDirectory: checkpointDir, comm: comm)
+            if cvParallelFolds != nil { MPIRuntime.finalize() }   // a one-rank fold group does not end MPI's world
             return
         }
         if let addition = task as? AdditionTask, comm.rank == 0 {
             for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
         }
-        Log.main(String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
+        run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
                         fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256))
-        if let path = summaryJSON, comm.rank == 0 {
+        if let path = run.foldPath(summaryJSON), comm.rank == 0 {
             var summary: [String: Any] = [
                 "model": model, "dataset": task.name, "train_loss": Double(fit.trainLoss),
                 "steps": fit.steps, "epochs": Double(fit.steps) / Double(stepsPerEpoch), "batch_size": batchSize,
@@ -211,6 +219,7 @@ struct Train: ParsableCommand {
             try writeJSON(summary, to: path)
         }
         supervisor.finished(step: fit.steps, comm: comm)
+        if cvParallelFolds != nil { MPIRuntime.finalize() }
     }
 
     /// The callbacks the flags ask for (progress lines always).
@@ -221,6 +230,7 @@ struct Train: ParsableCommand {
         if live { callbacks.append(LiveProgress(mode: .live(width: { Terminal.width() }))) }
         if let logDir { callbacks.append(RunLogger(directory: logDir, tensorBoard: tensorboard)) }
         if logGradNorm { callbacks.append(GradientNormMonitor()) }
+        if let haltAt { callbacks.append(HaltAt(step: haltAt)) }
         switch onNaN {
         case "stop": break
         case "skip": callbacks.append(NaNGuard(maxConsecutive: nanPatience))

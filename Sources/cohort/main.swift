@@ -10,7 +10,7 @@ struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
-        subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self])
+        subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self])
 }
 
 /// Listed in `cohort --help`; `cohort launch …` itself never parses here (see `execLauncher`).

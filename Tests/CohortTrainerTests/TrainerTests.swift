@@ -174,6 +174,18 @@ func temporaryDirectory() -> String {
         #expect(resumed.losses == straight.losses)
     }
 
+    @Test func haltAtFinishesAtThatStepAndResumes() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let halted = try Trainer(options(steps: 30) { $0.checkpointDirectory = dir }, callbacks: [HaltAt(step: 7)]).fit(try TinyClassifier())
+        #expect(halted.steps == 7 && halted.finishedEarly == "halted at step 7" && !halted.metrics.isEmpty)
+        let next = try Trainer(options(steps: 30) { $0.checkpointDirectory = dir; $0.resume = "auto" }, callbacks: [HaltAt(step: 19)]).fit(try TinyClassifier())
+        #expect(next.startStep == 7 && next.steps == 19)
+        let straight = try Trainer(options(steps: 30), callbacks: []).fit(try TinyClassifier())
+        let rest = try Trainer(options(steps: 30) { $0.checkpointDirectory = dir; $0.resume = "auto" }, callbacks: []).fit(try TinyClassifier())
+        #expect(rest.weightsSHA256 == straight.weightsSHA256)
+    }
+
     @Test func bestCheckpointKeepsTheBestValidation() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

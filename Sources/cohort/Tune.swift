@@ -1,0 +1,143 @@
+// `cohort tune --space space.yaml --trials N --strategy grid|random|halving -- <train arguments>`:
+// hyperparameter search. Each trial is a `cohort train` process with the base
+// arguments plus its own values; up to --parallel trials run at once. With
+// halving, trials train in stages (`--halt-at`, then `--resume auto` from their
+// checkpoint) and only the best 1/η of each stage go on. The result is a ranked
+// table, results.json, and the best configuration as a --config file.
+import ArgumentParser
+import CohortCore
+import CohortTune
+import Foundation
+import Yams
+
+struct Tune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hyperparameter search over cohort train runs: grid, random or successive halving.",
+        discussion: """
+            space.yaml maps cohort train options to domains: a list (choices), or {uniform: [lo, hi]}, \
+            {log-uniform: [lo, hi]}, {int: [lo, hi]}, {choice: [...]}. Example: \
+            cohort tune --space space.yaml --trials 12 --strategy halving -- --data wine.csv --steps 300
+            """)
+
+    @Option(help: "YAML file: cohort train options and their domains.") var space: String
+    @Option(help: "Trials: random and halving draw this many (halving: how many start); grid runs every combination.") var trials = 8
+    @Option(help: "grid, random or halving.") var strategy = "random"
+    @Option(help: "Summary metric to optimize (default: test_accuracy, else val_loss, exact_match, test_r2 — whichever the task reports).") var metric: String?
+    @Option(help: "min or max (default: min for names ending in loss/mae/mse/rmse/error, else max).") var mode: String?
+    @Option(help: "Trials run at once (separate processes).") var parallel = 1
+    @Option(help: "Halving: keep the best 1/eta of each rung.") var eta = 3
+    @Option(name: .customLong("min-steps"), help: "Halving: steps of the first rung (default: --steps ÷ eta²).") var minSteps: Int?
+    @Option(help: "Seed of the random draws.") var seed: UInt64 = 0
+    @Option(help: "Directory for trials, results.json and best.yaml.") var out = "runs/tune"
+    @Argument(parsing: .postTerminator, help: "cohort train arguments (after --).") var trainArguments: [String] = []
+
+    func run() throws { try exitingOnErrors { try tune() } }
+
+    func tune() throws {
+        guard ["grid", "random", "halving"].contains(strategy) else { throw CohortError.badFlag(flag: "--strategy", "must be grid, random or halving, got '\(strategy)'") }
+        guard parallel >= 1 else { throw CohortError.badFlag(flag: "--parallel", "must be ≥ 1, got \(parallel)") }
+        for owned in ["--summary-json", "--checkpoint-dir", "--resume", "--halt-at", "--log-dir"] where trainArguments.contains(where: { $0 == owned || $0.hasPrefix(owned + "=") }) {
+            throw CohortError.badFlag(flag: owned, "is set by cohort tune for each trial; remove it after --")
+        }
+        let searchSpace = try TuneSpace.load(space)
+        for (name, _) in searchSpace.options where trainArguments.contains("--" + name) {
+            throw CohortError.badFlag(flag: "--" + name, "is searched (\(space)) and also given after --; remove one")
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let runner = TrialRunner(out: out, base: trainArguments, parallel: parallel)
+        var table: [TrialRecord]
+        switch strategy {
+        case "grid": table = try runner.run(try searchSpace.grid().enumerated().map { TrialRecord(id: $0.offset + 1, params: $0.element) }, haltAt: nil, staged: false)
+        case "random": table = try runner.run(searchSpace.sample(trials, seed: seed).enumerated().map { TrialRecord(id: $0.offset + 1, params: $0.element) }, haltAt: nil, staged: false)
+        default: table = try halving(searchSpace, runner)
+        }
+        let name = try metric ?? TuneSpace.defaultMetric(table)
+        let goal = try goalFor(name)
+        for i in table.indices { table[i].score = table[i].summary?[name] as? Double ?? .nan }
+        try report(table, metric: name, goal: goal)
+    }
+
+    func goalFor(_ name: String) throws -> Goal {
+        if let mode {
+            guard let g = Goal(rawValue: mode) else { throw CohortError.badFlag(flag: "--mode", "must be min or max, got '\(mode)'") }
+            return g
+        }
+        return ["loss", "mae", "mse", "rmse", "error"].contains { name.hasSuffix($0) } ? .minimize : .maximize
+    }
+
+    /// Successive halving over `trials` random draws: rung k trains survivors to rungSteps[k].
+    func halving(_ space: SearchSpace, _ runner: TrialRunner) throws -> [TrialRecord] {
+        guard let stepsText = TuneSpace.value(of: "--steps", in: trainArguments), let maxSteps = Int(stepsText) else {
+            throw CohortError.badFlag(flag: "--steps", "--strategy halving needs the full budget as --steps N after --")
+        }
+        let schedule = try HalvingSchedule(trials: trials, minSteps: minSteps ?? max(maxSteps / (eta * eta), 1), maxSteps: maxSteps, eta: eta)
+        Log.main("halving: \(trials) trials, rungs at \(schedule.rungSteps.map(String.init).joined(separator: " → ")) steps "
+                 + "(\(schedule.rungTrials.map(String.init).joined(separator: " → ")) trials), budget \(schedule.budget) steps")
+        var records = space.sample(trials, seed: seed).enumerated().map { TrialRecord(id: $0.offset + 1, params: $0.element) }
+        var alive = records.map(\.id)
+        for (k, steps) in schedule.rungSteps.enumerated() {
+            let last = k == schedule.rungSteps.count - 1
+            let done = try runner.run(alive.map { records[$0 - 1] }, haltAt: last ? nil : steps, staged: true)
+            for r in done { records[r.id - 1] = r }
+            if last { break }
+            let name = try metric ?? TuneSpace.defaultMetric(done)
+            let goal = try goalFor(name)
+            let survivors = best(done.map { ($0.id, $0.summary?[name] as? Double ?? .nan) }, keep: schedule.rungTrials[k + 1], goal: goal)
+            for id in alive where !survivors.contains(id) { records[id - 1].stoppedAt = steps }
+            Log.main("rung \(k + 1): \(alive.count) trials at \(steps) steps; continuing \(survivors.sorted().map { "#\($0)" }.joined(separator: " "))")
+            alive = survivors.sorted()
+        }
+        return records
+    }
+
+    /// Prints the ranked table, writes results.json and the best configuration.
+    func report(_ table: [TrialRecord], metric: String, goal: Goal) throws {
+        // Trials that trained longer rank first (halving's finalists), then by the metric.
+        let byScore = best(table.map { ($0.id, $0.score) }, keep: table.count, goal: goal)
+        let steps = { (r: TrialRecord) in r.summary?["steps"] as? Int ?? 0 }
+        let ranked = byScore.map { id in table.first { $0.id == id }! }.enumerated()
+            .sorted { steps($0.element) != steps($1.element) ? steps($0.element) > steps($1.element) : $0.offset < $1.offset }.map(\.element)
+        let names = table.first?.params.map(\.name) ?? []
+        var lines = ["rank  trial  " + names.map { $0.padding(toLength: max($0.count, 10), withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                     + "  \(metric)    steps  status"]
+        for (i, r) in ranked.enumerated() {
+            let values = zip(names, r.params).map { n, p in p.value.padding(toLength: max(n.count, 10), withPad: " ", startingAt: 0) }
+            let status = r.failed.map { "failed: \($0)" } ?? (r.stoppedAt.map { "stopped early at step \($0)" } ?? "completed")
+            lines.append(String(format: "%4d  %5d  ", i + 1, r.id) + values.joined(separator: "  ")
+                         + "  " + (r.score.isNaN ? "—" : String(format: "%.4f", r.score)).padding(toLength: metric.count + 4, withPad: " ", startingAt: 0)
+                         + String(format: "%5d", r.summary?["steps"] as? Int ?? 0) + "  " + status)
+        }
+        let budget = table.reduce(0) { $0 + ($1.summary?["steps"] as? Int ?? 0) }
+        print(lines.joined(separator: "\n"))
+        print("budget: \(budget) training steps over \(table.count) trials (\(strategy))")
+        let results: [[String: Any]] = ranked.enumerated().map { i, r in
+            var o: [String: Any] = ["rank": i + 1, "trial": r.id, "params": Dictionary(uniqueKeysWithValues: r.params.map { ($0.name, $0.value) }),
+                                    "steps": r.summary?["steps"] as? Int ?? 0, "status": r.failed == nil ? (r.stoppedAt == nil ? "completed" : "stopped") : "failed"]
+            if !r.score.isNaN { o[metric] = r.score }
+            if let s = r.stoppedAt { o["stopped_at_step"] = s }
+            return o
+        }
+        try writeJSON(["strategy": strategy, "metric": metric, "mode": goal.rawValue, "budget_steps": budget, "trials": results], to: out + "/results.json")
+        guard let winner = ranked.first, !winner.score.isNaN else { throw CohortError.invalidArgument("no trial reported \(metric); see the logs in \(out)") }
+        let shown = try TrialRunner.capture(["config", "show"] + trainArguments + winner.flags)
+        try Data(("# cohort tune: best of \(table.count) trials by \(metric) (\(goal.rawValue)), trial \(winner.id)\n" + shown).utf8)
+            .write(to: URL(fileURLWithPath: out + "/best.yaml"))
+        print("best: trial \(winner.id) (\(metric) \(String(format: "%.4f", winner.score))); its configuration: \(out)/best.yaml (cohort train --config)")
+    }
+}
+
+/// One trial: its values, and what its runs reported.
+struct TrialRecord {
+    var id: Int
+    var params: [(name: String, value: String)]
+    var summary: [String: Any]?
+    var failed: String?
+    /// Halving: the step it was stopped at (nil: trained the full budget).
+    var stoppedAt: Int?
+    var score = Double.nan
+
+    init(id: Int, params: [(name: String, value: String)]) { self.id = id; self.params = params }
+
+    /// `--name value` for each searched option.
+    var flags: [String] { params.flatMap { ["--" + $0.name, $0.value] } }
+}

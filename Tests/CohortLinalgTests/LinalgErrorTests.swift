@@ -1,0 +1,74 @@
+// Errors a user can cause: singular and nearly singular matrices, matrices that are
+// not positive definite, non-square or mismatched shapes, NaN/Inf input, and
+// gradients that do not exist. Each message must name the op and what is wrong.
+import Testing
+import CohortLinalg
+import CohortTensor
+
+@Suite struct LinalgErrorTests {
+    func message(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    @Test func singularMatrixNamesTheZeroPivot() throws {
+        let a = try Tensor([1, 2, 2, 4], shape: [2, 2]), b = try Tensor([1, 1], shape: [2])
+        let m = message { try Linalg.solve(a, b) }
+        #expect(m.contains("Linalg.solve") && m.contains("[2, 2]") && m.contains("U[1,1] = 0"), "\(m)")
+        let inv = message { try Linalg.inverse(a) }
+        #expect(inv.contains("Linalg.inverse") && inv.contains("U[1,1] = 0"), "\(inv)")
+        #expect(try Linalg.det(a).item() == 0, "det of a singular matrix is 0, not an error")
+    }
+
+    @Test func numericallySingularMatrixIsAnError() throws {
+        let a = try Tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], shape: [3, 3])
+        let m = message { try Linalg.inverse(a) }
+        #expect(m.contains("Linalg.inverse") && m.contains("singular"), "\(m)")
+    }
+
+    @Test func batchErrorsNameTheMatrix() throws {
+        let a = try Tensor([2, 0, 0, 2, 1, 1, 1, 1], shape: [2, 2, 2])
+        let m = message { try Linalg.inverse(a) }
+        #expect(m.contains("[2, 2, 2]") && m.contains("matrix 1 of the batch"), "\(m)")
+    }
+
+    @Test func choleskyNamesTheLeadingMinor() throws {
+        let m = message { try Linalg.cholesky(Tensor([1, 2, 2, 1], shape: [2, 2])) }
+        #expect(m.contains("Linalg.cholesky") && m.contains("not positive definite") && m.contains("order 2"), "\(m)")
+    }
+
+    @Test func shapesAreChecked() throws {
+        let rect = Tensor.ones([2, 3])
+        let m = message { try Linalg.det(rect) }
+        #expect(m.contains("Linalg.det") && m.contains("square") && m.contains("[2, 3]"), "\(m)")
+        let v = message { try Linalg.eigh(Tensor.ones([3])) }
+        #expect(v.contains("rank ≥ 2") && v.contains("[3]"), "\(v)")
+        let s = message { try Linalg.solve(Tensor.ones([3, 3]), Tensor.ones([2])) }
+        #expect(s.contains("shape mismatch") && s.contains("[3, 3]") && s.contains("[2]"), "\(s)")
+        let l = message { try Linalg.lstsq(Tensor.ones([4, 2]), Tensor.ones([3])) }
+        #expect(l.contains("Linalg.lstsq") && l.contains("[4, 2]"), "\(l)")
+        let r = message { try Linalg.matrixRank(Tensor.ones([2, 2, 2])) }
+        #expect(r.contains("[2, 2, 2]"), "\(r)")
+    }
+
+    @Test func nonFiniteInputIsAnError() throws {
+        let a = try Tensor([1, .nan, 0, 1], shape: [2, 2])
+        for (name, f) in [("Linalg.det", { _ = try Linalg.det(a) }), ("Linalg.svd", { _ = try Linalg.svd(a) }),
+                          ("Linalg.eig", { _ = try Linalg.eig(a) })] as [(String, () throws -> Void)] {
+            let m = message { try f() }
+            #expect(m.contains(name) && m.contains("nan") && m.contains("[0, 1]"), "\(m)")
+        }
+        let inf = message { try Linalg.vectorNorm(Tensor([1, .infinity])) }
+        #expect(inf.contains("Linalg.vectorNorm") && inf.contains("inf"), "\(inf)")
+    }
+
+    @Test func undefinedGradientsThrow() throws {
+        let singular = try Tensor([1, 2, 2, 4], shape: [2, 2], requiresGrad: true)
+        let d = try Linalg.det(singular)
+        let m = message { try d.backward() }
+        #expect(m.contains("Linalg.det (backward)") && m.contains("singular"), "\(m)")
+        let repeated = try Tensor([2, 0, 0, 2], shape: [2, 2], requiresGrad: true)
+        let v = try Linalg.eigh(repeated).vectors
+        let e = message { try v.sum().backward() }
+        #expect(e.contains("repeated eigenvalues"), "\(e)")
+    }
+}
