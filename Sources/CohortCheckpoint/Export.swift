@@ -290,24 +290,7 @@ public enum CheckpointExport {
     static let safetensorsDType: [DType: String] = [.float32: "F32", .float64: "F64", .int32: "I32", .int64: "I64", .uint8: "U8"]
 
     /// A JSON string literal.
-    static func json(_ s: String) -> String {
-        var r = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\r": r += "\\r"
-            case "\t": r += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    let h = String(u.value, radix: 16)
-                    r += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { r.unicodeScalars.append(u) }
-            }
-        }
-        return r + "\""
-    }
+    static func json(_ s: String) -> String { jsonStringLiteral(s) }
 
     /// The safetensors JSON header (without padding): tensors in order, data contiguous.
     static func safetensorsHeader(_ tensors: [ExportedTensor], metadata: [KeyValue]) -> String {

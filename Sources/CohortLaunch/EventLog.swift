@@ -1,6 +1,7 @@
 // The coordinator's JSON-lines event log: one object per line, written with a
 // single write(2) to an O_APPEND descriptor and fsync'd, so a crash of the
 // launcher (or of the machine) never leaves half a line, and readers can tail it.
+import CohortCore
 import Foundation
 
 /// A value in an event log record.
@@ -33,26 +34,7 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
 }
 
 /// Escapes `s` as a JSON string literal (quotes included).
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
+func jsonString(_ s: String) -> String { jsonStringLiteral(s) }
 
 /// An append-only JSON-lines log of what the coordinator did and why.
 ///

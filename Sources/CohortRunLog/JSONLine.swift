@@ -1,6 +1,7 @@
 // A parser for one line of metrics.jsonl: a flat JSON object whose values are
 // numbers or null. Written by hand (not JSONSerialization) to keep the key order
 // of the file and to report the column of the first bad character.
+import CohortCore
 import Foundation
 
 /// Parses `{"step": 1, "wall_time": 2.5, "train_loss": 0.3, "val_loss": null}`.
@@ -103,21 +104,7 @@ struct JSONLine {
 /// JSON text for metric names and values (the writer's side of `JSONLine`).
 enum JSONText {
     /// A JSON string literal.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { jsonStringLiteral(s) }
 
     /// The shortest text that reads back as `v`; `null` for NaN and infinities (JSON has neither).
     static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }

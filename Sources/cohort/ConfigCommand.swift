@@ -125,18 +125,6 @@ struct ResolvedConfig {
         let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
         let plain = s.range(of: #"^([A-Za-z0-9_./][A-Za-z0-9_./+-]*|-[0-9][A-Za-z0-9_./+-]*)$"#, options: .regularExpression) != nil
         if plain && !nullWords.contains(s) { return s }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where u.value < 0x20 || u.value == 0x7F: out += String(format: "\\u%04X", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
+        return jsonStringLiteral(s)   // YAML double-quoted scalars take JSON escapes
     }
 }
