@@ -91,6 +91,8 @@ final class RankSupervisor: TrainingSupervision {
     private(set) var client: ControlClient?
     private(set) var watchdog: CollectiveWatchdog?
     private var group = "rank 0"
+    /// This rank's place in the training group (a fold group's own rank under `cohort cv --parallel`).
+    private var groupRank: Int?
     private var faults = FaultPlan()
     private var stops = StopMonitor(client: nil, heartbeatTimeout: RankEnvironment.defaultHeartbeatTimeout)
     /// [loss, one count per stop reason, finish requests], summed across ranks each step.
@@ -129,6 +131,7 @@ final class RankSupervisor: TrainingSupervision {
         guard collectiveTimeout > 0, collectiveTimeout.isFinite else {
             throw UserError(CohortError.badFlag(flag: "--collective-timeout", "must be a positive number of seconds, got \(collectiveTimeout)"))
         }
+        groupRank = comm.rank
         group = CollectiveWatchdog.group(size: comm.size)
         if comm.size > 1 {
             let exit = self.exit
@@ -225,7 +228,7 @@ final class RankSupervisor: TrainingSupervision {
         let message = Train.message(for: error)
         switch (error as? UserError)?.underlying ?? error {
         case is DataParallelError:
-            exit.terminate(.userError, message: message, code: 2, printed: rank == 0, finalizeMPI: true)
+            exit.terminate(.userError, message: message, code: 2, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
         case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
             exit.terminate(.userError, message: message, code: 2)
         case CommunicationError.timeout:

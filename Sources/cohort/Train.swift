@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("nan-patience"), help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
     @Option(name: .customLong("halt-at"), help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
     @Flag(name: .customLong("log-grad-norm"), help: "Log the global gradient norm (grad_norm) with each log record.") var logGradNorm = false
-    @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it).") var logDir: String?
+    @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it); {fold} is replaced by the cross-validation fold.") var logDir: String?
     @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
     @Option(help: "Progress display on rank 0: auto (a live bar on a terminal, else lines), bar or lines.") var progress = "auto"
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
@@ -178,8 +178,8 @@ struct Train: ParsableCommand {
         options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
         options.randomStates = [RNGRecord(name: "init", words: generator.state)]
 
-        let trainer = try Trainer(options, callbacks: try makeCallbacks(), communicator: comm, supervision: supervisor)
-        if let path = traceSamples, comm.rank == 0 {
+        let trainer = try Trainer(options, callbacks: try run.makeCallbacks(), communicator: comm, supervision: supervisor)
+        if let path = run.foldPath(traceSamples), comm.rank == 0 {
             let trace = try SampleTrace(path)
             trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
@@ -228,7 +228,7 @@ struct Train: ParsableCommand {
         let live = progress == "bar" || (progress == "auto" && Terminal.isTerminal())
         var callbacks: [any Callback] = [ConsoleProgress(stepLines: !live), LearningRateMonitor()]
         if live { callbacks.append(LiveProgress(mode: .live(width: { Terminal.width() }))) }
-        if let logDir { callbacks.append(RunLogger(directory: logDir, tensorBoard: tensorboard)) }
+        if let logDir = foldPath(logDir) { callbacks.append(RunLogger(directory: logDir, tensorBoard: tensorboard)) }
         if logGradNorm { callbacks.append(GradientNormMonitor()) }
         if let haltAt { callbacks.append(HaltAt(step: haltAt)) }
         switch onNaN {
@@ -314,7 +314,7 @@ struct Train: ParsableCommand {
         var task = ClassificationTask(train: train, test: test)
         task.augmentation = try augment.map { try Augmentation(spec: $0, sampleShape: train.featureShape) }
         task.seed = seed
-        task.runDirectory = logDir
+        task.runDirectory = foldPath(logDir)
         return task
     }
 

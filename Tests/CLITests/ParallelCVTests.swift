@@ -77,6 +77,23 @@ import Testing
         }
     }
 
+    @Test func eachFoldKeepsItsOwnRunLogs() throws {
+        guard FileManager.default.fileExists(atPath: iris) else { return }   // ../shared/data absent
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let logs = dir.appendingPathComponent("logs").path
+        let (r, _) = try crossValidate(["--folds", "2", "--parallel"],
+                                       ["--data", iris, "--hidden", "8", "--epochs", "5", "--global-batch", "16", "--log-dir", logs + "/fold-{fold}"],
+                                       in: dir, "parallel")
+        #expect(r.status == 0, "\(r.output)")
+        for i in 1...2 {
+            let confusion = try CLI.readJSON(logs + "/fold-\(i)/confusion.json")
+            let matrix = try #require(confusion["matrix"] as? [[Int]])
+            #expect(matrix.joined().reduce(0, +) == 75, "fold \(i) holds out half of iris: \(confusion)")
+            #expect(FileManager.default.fileExists(atPath: logs + "/fold-\(i)/metrics.jsonl"))
+        }
+    }
+
     @Test func mistakesAreClearErrors() throws {
         guard FileManager.default.fileExists(atPath: iris) else { return }
         // 3 ranks cannot split into 2 equal fold groups.
