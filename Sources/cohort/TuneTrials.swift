@@ -108,7 +108,7 @@ struct TrialRunner {
                 if let haltAt { args += ["--halt-at", String(haltAt)] }
                 if staged { args += ["--checkpoint-dir", dir + "/checkpoints", "--resume", "auto", "--checkpoint-every", "100000000", "--keep-last", "1"] }
                 let log = dir + "/train.log"
-                if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+                if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
                 handle.seekToEndOfFile()
                 let p = Process()
