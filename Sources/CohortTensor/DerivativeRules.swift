@@ -24,6 +24,16 @@ enum DerivativeRule {
     case concat(axis: Int)
     case matmul
     case linear
+    /// Softmax and log-softmax along a (normalised) axis.
+    case softmax(axis: Int)
+    case logSoftmax(axis: Int)
+    /// The fused cross-entropy of `[N, C]` logits: the same targets, smoothing, ignore
+    /// index and divisor (counted rows for `.mean`, 1 for `.sum`) as the forward.
+    case crossEntropy(targets: [Int32], smoothing: Float, ignoreIndex: Int32, denominator: Float)
+    /// Layer norm over the last axis; whether weight and bias were given fixes their input slots.
+    case layerNorm(eps: Float, weight: Bool, bias: Bool)
+    /// GELU's derivative `Φ(x) + x·φ(x)` (the op `geluDerivative`), so GELU's rule is differentiable.
+    case geluDerivative
 
     /// The input gradients for output gradient `g` (one per input, nil where none is
     /// needed), computed with recorded ops. Runs with recording on.
@@ -79,7 +89,56 @@ enum DerivativeRule {
                                 needs(1) ? try Tensor.matmul(g2.transpose(0, 1), xc.reshape([rows, inF])) : nil]
             if x.count == 3 { r.append(needs(2) ? try g2.sum(axes: [0]) : nil) }
             return r
+        case let .softmax(axis):
+            let y = try x[0].softmax(axis: axis)
+            return [try y * (g - (g * y).sum(axes: [axis], keepDims: true))]
+        case let .logSoftmax(axis):
+            return [try g - x[0].softmax(axis: axis) * g.sum(axes: [axis], keepDims: true)]
+        case let .crossEntropy(targets, smoothing, ignoreIndex, denominator):
+            return [try Self.crossEntropyBackward(g, x[0], targets: targets, smoothing: smoothing,
+                                                  ignoreIndex: ignoreIndex, denominator: denominator)]
+        case let .layerNorm(eps, weight, bias):
+            return try Self.layerNormBackward(g, x, eps: eps, weight: weight, bias: bias)
+        case .geluDerivative:
+            // d/dx [Φ(x) + xφ(x)] = φ(x)·(2 − x²), with φ(x) = e^{−x²/2}/√(2π).
+            let x2 = x[0].square()
+            return [try g * (x2 * -0.5).exp() * 0.39894228040143268 * (2 - x2)]
         }
+    }
+
+    /// `g/d · (softmax(logits)·kept − q)`: q is each counted row's target distribution
+    /// (1 − ε at the target, plus ε/C everywhere), ignored rows contribute nothing.
+    static func crossEntropyBackward(_ g: Tensor, _ logits: Tensor, targets: [Int32], smoothing: Float,
+                                     ignoreIndex: Int32, denominator: Float) throws -> Tensor {
+        let rows = logits.shape[0], n = logits.shape[1]
+        var q = [Float](repeating: 0, count: rows * n), kept = [Float](repeating: 0, count: rows)
+        for r in 0..<rows where targets[r] != ignoreIndex {
+            kept[r] = 1
+            for j in 0..<n { q[r * n + j] = smoothing / Float(n) }
+            q[r * n + Int(targets[r])] += 1 - smoothing
+        }
+        let p = try logits.softmax(axis: 1)
+        return try (p * Tensor(kept, shape: [rows, 1]) - Tensor(q, shape: [rows, n])) * (g / denominator)
+    }
+
+    /// Layer norm's input, weight and bias gradients recomputed from x with recorded ops:
+    /// x̂ = (x − μ)·r, r = (σ² + ε)^{−½}; dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝx̂)) with ĝ = g·w.
+    static func layerNormBackward(_ g: Tensor, _ x: [Tensor], eps: Float, weight: Bool, bias: Bool) throws -> [Tensor?] {
+        let xin = x[0], last = xin.rank - 1, n = xin.shape[last]
+        let rows = n == 0 ? 0 : xin.count / n
+        let iw = weight ? 1 : -1, ib = bias ? x.count - 1 : -1
+        let centred = try xin - xin.mean(axes: [last], keepDims: true)
+        let rstd = try (centred.square().mean(axes: [last], keepDims: true) + eps).pow(-0.5)
+        let xhat = try centred * rstd
+        var out: [Tensor?] = [nil]
+        if xin.requiresGrad {
+            let gh = iw > 0 ? try g * x[iw] : g
+            let mg = try gh.mean(axes: [last], keepDims: true), mgx = try (gh * xhat).mean(axes: [last], keepDims: true)
+            out[0] = try rstd * (gh - mg - xhat * mgx)
+        }
+        if iw > 0 { out.append(x[iw].requiresGrad ? try (g * xhat).reshape([rows, n]).sum(axes: [0]) : nil) }
+        if ib > 0 { out.append(x[ib].requiresGrad ? try g.reshape([rows, n]).sum(axes: [0]) : nil) }
+        return out
     }
 
     private var caseIsMaximum: Bool { if case .maximum = self { return true } else { return false } }
@@ -98,7 +157,7 @@ enum DerivativeRule {
         case .neg: return -g
         case .reciprocal: let r = x.reciprocal(); return -(try g * r * r)
         case .sign: return Tensor.zeros(x.shape)
-        case .gelu: throw Tensor.doubleBackwardUnsupported(op)
+        case .gelu: return try g * x.geluDerivative()
         }
     }
 }
@@ -108,7 +167,22 @@ extension Tensor {
     static func doubleBackwardUnsupported(_ op: String) -> CohortError {
         .invalidArgument("double backward is not supported for \(op): Autograd.gradients(createGraph: true) reached it; "
             + "supported ops: + - * / (broadcasting), neg, exp, log, sqrt, square, pow, tanh, sigmoid, relu, abs, reciprocal, "
-            + "clamp, maximum, minimum, sum, mean, reshape, (un)squeeze, permute/transpose, expand, slice, concat, matmul, linear")
+            + "clamp, maximum, minimum, sum, mean, reshape, (un)squeeze, permute/transpose, expand, slice, concat, matmul, linear, "
+            + "gelu, softmax, logSoftmax, crossEntropy, layerNorm")
+    }
+
+    /// GELU's derivative `Φ(x) + x·φ(x)` elementwise (the same erf approximation as the
+    /// forward), recorded so that GELU's differentiable rule can be differentiated again.
+    func geluDerivative() -> Tensor {
+        let x = contiguous()
+        let out = Tensor(uninitialized: shape), ones = Tensor.ones(shape)
+        Elementwise.activationBackward(.gelu, count, grad: ones.base, saved: x.base, out.base)
+        let dx = x.detached()
+        return record(out, "geluDerivative", [x], rule: .geluDerivative) { g, _ in
+            let x2 = raw(.mul, dx, dx)
+            let pdf = raw(.mul, raw(.mul, x2, Tensor.scalar(-0.5)).unaryRaw(.exp), Tensor.scalar(0.39894228040143268))
+            return [raw(.mul, g, raw(.mul, pdf, raw(.sub, Tensor.scalar(2), x2)))]
+        }
     }
 
     /// Sums `g` (a broadcast shape) back to `shape`, with recorded ops.

@@ -36,7 +36,8 @@ extension Tensor {
         let (sx, sw) = (xc.detached(), w.detached())
         // Slots of weight and bias among the recorded inputs (-1: absent).
         let iw = weight != nil ? 1 : -1, ib = bias != nil ? inputs.count - 1 : -1
-        return record(out, "layerNorm", inputs) { g0, ctx in
+        let rule = DerivativeRule.layerNorm(eps: eps, weight: weight != nil, bias: bias != nil)
+        return record(out, "layerNorm", inputs, rule: rule) { g0, ctx in
             let g = g0.contiguous()
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             var accW: Tensor?, accB: Tensor?

@@ -25,7 +25,7 @@ extension Tensor {
             return o
         }
         let y = out.detached()
-        return record(out, name, [self]) { g, _ in
+        return record(out, name, [self], rule: log ? .logSoftmax(axis: a) : .softmax(axis: a)) { g, _ in
             let (r, _) = try! y.alongLastAxis(a, op: name) { yy in
                 let gg = a == y.rank - 1 ? g.contiguous() : try! g.detached().transpose(a, -1).contiguous()
                 let o = Tensor(uninitialized: yy.shape)
@@ -75,7 +75,9 @@ extension Tensor {
         }
         let denom = reduction == .mean ? Float(Swift.max(counted, 1)) : 1
         let out = Tensor.scalar(counted == 0 && reduction == .mean ? .nan : Float(total / Double(denom)))
-        return record(out, "crossEntropy", [x]) { g, _ in
+        let rule = DerivativeRule.crossEntropy(targets: t, smoothing: labelSmoothing,
+                                               ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), denominator: denom)
+        return record(out, "crossEntropy", [x], rule: rule) { g, _ in
             let scale = g.base.pointee / denom
             let r = Tensor(uninitialized: [rows, classes])
             t.withUnsafeBufferPointer {

@@ -105,13 +105,13 @@ import CohortTestSupport
     @Test func unsupportedOpsThrowNamingTheOp() throws {
         let x = try Tensor([0.5, -0.3, 1.2], requiresGrad: true)
         #expect {
-            try Derivatives.hessian(of: { try $0.gelu().sum() }, at: x)
-        } throws: { "\($0)".hasPrefix("double backward is not supported for gelu") }
+            try Derivatives.hessian(of: { try $0.max() * $0.sum() }, at: x)
+        } throws: { "\($0)".hasPrefix("double backward is not supported for max") }
         #expect {
-            try Derivatives.hessian(of: { try $0.logSoftmax(axis: 0).sum() + $0.square().sum() }, at: x)
-        } throws: { "\($0)".contains("double backward is not supported for") }
+            try Derivatives.hessian(of: { try Tensor.nllLoss($0.reshape([1, 3]).logSoftmax(), targets: [1]) + $0.square().sum() }, at: x)
+        } throws: { "\($0)".hasPrefix("double backward is not supported for gather") }
         // First order through the same op still works.
-        #expect(try Autograd.gradients(of: x.gelu().sum(), withRespectTo: [x])[0].count == 3)
+        #expect(try Autograd.gradients(of: x.max() * x.sum(), withRespectTo: [x])[0].count == 3)
     }
 
     @Test func misuseIsReported() throws {
