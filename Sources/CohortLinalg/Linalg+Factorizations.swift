@@ -1,6 +1,7 @@
-// Cholesky (differentiable) and QR factorizations, batched over leading dimensions.
+// Cholesky and QR factorizations, batched over leading dimensions, both differentiable.
 // Cholesky's gradient follows Murray (2016, arXiv:1602.07527) in the symmetric form
 // PyTorch returns: ∂A = L⁻ᵀ · sym(Φ(Lᵀ G)) · L⁻¹, Φ = lower triangle with half diagonal.
+// QR's (m ≥ n) is ∂A = (G_Q + Q copyltu(R G_Rᵀ − G_Qᵀ Q)) R⁻ᵀ (Walter & Lehmann 2018).
 import CohortTensor
 
 /// Which Q and R `Linalg.qr` returns, as in `numpy.linalg.qr`.
@@ -40,15 +41,73 @@ extension Linalg {
 
     /// QR factorization `A = Q R` of each matrix of `a` `[..., m, n]`: Q has orthonormal
     /// columns, R is upper triangular (LAPACK dgeqrf + dorgqr in Float64; signs of R's
-    /// diagonal as LAPACK and NumPy give them). Not differentiable.
-    /// - Throws: `CohortError.invalidArgument` for rank < 2, `CohortError.nonFinite` for NaN/Inf.
+    /// diagonal as LAPACK and NumPy give them).
+    ///
+    /// Q and R are differentiable for m ≥ n with `.reduced` mode (or m = n):
+    /// `∂A = (G_Q + Q copyltu(M)) R⁻ᵀ`, M = R G_Rᵀ − G_Qᵀ Q, copyltu(M) the symmetric
+    /// matrix with M's lower triangle. It needs R invertible (A of full column rank).
+    /// - Throws: `CohortError.invalidArgument` for rank < 2, `CohortError.nonFinite` for
+    ///   NaN/Inf. The backward throws `CohortError.invalidArgument` for m < n, for
+    ///   `.complete` mode with m > n (Q's extra columns are not determined by A), and for
+    ///   A without (numerically) full column rank, naming the zero diagonal entry of R.
     public static func qr(_ a: Tensor, mode: QRMode = .reduced) throws -> (q: Tensor, r: Tensor) {
         let op = "Linalg.qr"
         let A = try MatrixBatch(a, op: op, name: "A")
         let complete = mode == .complete
         let parts = try map(A, op, "A", a.shape) { _, m, ctx in try LAPACK.qr(m, complete: complete, ctx) }
-        let k = Swift.min(A.rows, A.cols), qCols = complete ? A.rows : k
-        return (try makeTensor(A.batchShape, parts.map(\.q), rows: A.rows, cols: qCols),
-                try makeTensor(A.batchShape, parts.map(\.r), rows: complete ? A.rows : k, cols: A.cols))
+        let m = A.rows, n = A.cols, k = Swift.min(m, n), qCols = complete ? m : k
+        let qt = try makeTensor(A.batchShape, parts.map(\.q), rows: m, cols: qCols)
+        let rt = try makeTensor(A.batchShape, parts.map(\.r), rows: complete ? m : k, cols: n)
+        guard a.requiresGrad && GradMode.isEnabled else { return (qt, rt) }
+        let Q = parts.map(\.q), R = parts.map(\.r)
+        let back = "\(op) (backward)"
+        // Both outputs contribute (G_Q + Q copyltu(M)) R⁻ᵀ with their part of M.
+        func gradient(_ g: Tensor, _ name: String, _ partOfM: (Int, Matrix) -> Matrix, withGQ: Bool) throws -> [Tensor?] {
+            let G = try MatrixBatch(g, op: back, name: name, checkFinite: false)
+            let gA = try (0..<A.count).map { b -> Matrix in
+                let ctx = MatrixBatch.context(back, "A", a.shape, index: b, batchCount: A.count)
+                try QRGradient.check(R[b], rows: m, complete: complete, ctx)
+                return QRGradient.gradient(q: Q[b], r: R[b], copyltu: partOfM(b, G.matrices[b]), gq: withGQ ? G.matrices[b] : nil)
+            }
+            return [try makeTensor(A.batchShape, gA, rows: m, cols: n)]
+        }
+        let q = try Tensor.customOp("linalg.qr.q", inputs: [a], forward: { _ in qt }) { g, _, _ in
+            try gradient(g, "gradient of Q", { b, gq in LAPACK.matmul(gq, Q[b], transA: true).scaled(-1) }, withGQ: true)
+        }
+        let r = try Tensor.customOp("linalg.qr.r", inputs: [a], forward: { _ in rt }) { g, _, _ in
+            try gradient(g, "gradient of R", { b, gr in LAPACK.matmul(R[b], gr, transB: true) }, withGQ: false)
+        }
+        return (q, r)
+    }
+}
+
+/// The QR backward for m ≥ n (Q m×n, R n×n), per matrix in Float64.
+enum QRGradient {
+    /// Throws unless the gradient exists: m ≥ n, not `.complete` with m > n, and no
+    /// diagonal entry of R at most `n · 2⁻⁵² · max|R_ii|` (numerical rank deficiency).
+    static func check(_ r: Matrix, rows m: Int, complete: Bool, _ ctx: String) throws {
+        let n = r.cols
+        guard m >= n else {
+            throw CohortError.invalidArgument("\(ctx): the QR gradient needs m ≥ n (got \(m)×\(n)); factor Aᵀ instead, or use a wide matrix's QR without gradients")
+        }
+        guard !complete || m == n else {
+            throw CohortError.invalidArgument("\(ctx): the QR gradient is not defined for mode .complete with m > n (\(m)×\(n)): Q's last \(m - n) columns are any basis of the orthogonal complement; use mode .reduced")
+        }
+        let diag = (0..<n).map { Swift.abs(r[$0, $0]) }
+        let tol = Double(n) * Double.ulpOfOne * (diag.max() ?? 0)
+        if let i = diag.firstIndex(where: { $0 <= tol }) {
+            throw CohortError.invalidArgument("\(ctx): R[\(i),\(i)] = \(r[i, i]) is (numerically) zero: A does not have full column rank, and the QR gradient needs R invertible")
+        }
+    }
+
+    /// `(G_Q + Q copyltu(M)) R⁻ᵀ` for the given M (its lower triangle is read).
+    static func gradient(q: Matrix, r: Matrix, copyltu mm: Matrix, gq: Matrix?) -> Matrix {
+        let n = r.cols
+        var sym = mm
+        for j in 0..<n { for i in 0..<j { sym[i, j] = mm[j, i] } }
+        var lhs = LAPACK.matmul(q.leadingColumns(n), sym)
+        if let gq { lhs = lhs.combined(gq.leadingColumns(n)) { $0 + $1 } }
+        // X Rᵀ = lhs, with Rᵀ lower triangular.
+        return LAPACK.triangularSolve(r.leadingRows(n).transposed, lhs, left: false, transpose: false)
     }
 }

@@ -1,7 +1,7 @@
-// The singular value decomposition (LAPACK dgesdd, Float64) and what is built on it:
-// singular values, pseudo-inverse, numerical rank, orthonormal bases of the range
-// and the null space. Default tolerances use Float32's epsilon, since the inputs
-// are Float32 (NumPy does the same for float32 arrays in matrix_rank).
+// The singular value decomposition (LAPACK dgesdd, Float64), singular values and the
+// pseudo-inverse, all differentiable (backward passes in Linalg+SVDGradient.swift).
+// U, s and Vh are three custom ops whose gradients add up at A, as the SVD gradient
+// is a sum of one term per output. Default tolerances use Float32's epsilon.
 import CohortTensor
 
 extension Linalg {
@@ -13,30 +13,83 @@ extension Linalg {
     /// - Parameter fullMatrices: true gives U `[..., m, m]` and Vh `[..., n, n]`; false the
     ///   reduced U `[..., m, k]` and Vh `[..., k, n]`, k = min(m, n).
     /// - Returns: s `[..., k]` descending and non-negative. Singular vectors are unique
-    ///   only up to sign (and rotation within repeated singular values). Not differentiable.
+    ///   only up to sign (and rotation within repeated singular values), so a loss should
+    ///   not depend on their signs (e.g. use `U ∘ U`, `U Vh`, `uᵢᵀ A vᵢ`).
+    ///   All three are differentiable (Townsend 2016; `docs/linalg.md`). The gradient of s
+    ///   always exists; the gradients of U and Vh need distinct singular values (and, for
+    ///   the non-square part, non-zero ones). With `fullMatrices` and m ≠ n, gradients of
+    ///   the columns of U (rows of Vh) beyond k are ignored: those vectors are an
+    ///   arbitrary basis (PyTorch does the same).
     /// - Throws: `CohortError.invalidArgument` for rank < 2 or if dgesdd does not
-    ///   converge; `CohortError.nonFinite` for NaN/Inf.
+    ///   converge; `CohortError.nonFinite` for NaN/Inf. The backward of U or Vh throws
+    ///   `CohortError.invalidArgument` naming the two singular values when they are
+    ///   (numerically) equal: closer than `max(m, n) · float32Epsilon · s_max`.
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> (u: Tensor, s: Tensor, vh: Tensor) {
         let op = "Linalg.svd"
         let A = try MatrixBatch(a, op: op, name: "A")
         let m = A.rows, n = A.cols, k = Swift.min(m, n)
         let parts = try map(A, op, "A", a.shape) { _, mat, ctx in try LAPACK.svd(mat, full: fullMatrices, vectors: true, ctx) }
-        return (try makeTensor(A.batchShape, parts.map(\.u), rows: m, cols: fullMatrices ? m : k),
-                try makeTensor(A.batchShape, parts.map(\.s), length: k),
-                try makeTensor(A.batchShape, parts.map(\.vt), rows: fullMatrices ? n : k, cols: n))
+        let ut = try makeTensor(A.batchShape, parts.map(\.u), rows: m, cols: fullMatrices ? m : k)
+        let vht = try makeTensor(A.batchShape, parts.map(\.vt), rows: fullMatrices ? n : k, cols: n)
+        let S = parts.map(\.s)
+        guard a.requiresGrad && GradMode.isEnabled else {
+            return (ut, try makeTensor(A.batchShape, S, length: k), vht)
+        }
+        // The backward passes use the reduced factors: U m×k, Vᵀ k×n.
+        let U = parts.map { $0.u.leadingColumns(k) }, Vt = parts.map { $0.vt.leadingRows(k) }
+        let back = "\(op) (backward)"
+        func context(_ b: Int) -> String { MatrixBatch.context(back, "A", a.shape, index: b, batchCount: A.count) }
+        let s = try singularValueOp(a, A.batchShape, S, U, Vt, name: "linalg.svd.s")
+        let u = try Tensor.customOp("linalg.svd.u", inputs: [a], forward: { _ in ut }) { g, _, _ in
+            let G = try MatrixBatch(g, op: back, name: "gradient of U", checkFinite: false)
+            let gA = try (0..<A.count).map { b in
+                try SVDGradient.fromU(u: U[b], s: S[b], vt: Vt[b], gu: G.matrices[b].leadingColumns(k), context(b))
+            }
+            return [try makeTensor(A.batchShape, gA, rows: m, cols: n)]
+        }
+        let vh = try Tensor.customOp("linalg.svd.vh", inputs: [a], forward: { _ in vht }) { g, _, _ in
+            let G = try MatrixBatch(g, op: back, name: "gradient of Vh", checkFinite: false)
+            let gA = try (0..<A.count).map { b in
+                try SVDGradient.fromVt(u: U[b], s: S[b], vt: Vt[b], gvt: G.matrices[b].leadingRows(k), context(b))
+            }
+            return [try makeTensor(A.batchShape, gA, rows: m, cols: n)]
+        }
+        return (u, s, vh)
     }
 
     /// Singular values `[..., k]` (descending) of each matrix of `a` `[..., m, n]`.
+    /// Differentiable: `∂A = U diag(g) Vᵀ`, defined even for repeated singular values
+    /// (the vectors are computed only when a gradient is needed).
     /// - Throws: like `svd`.
     public static func svdvals(_ a: Tensor) throws -> Tensor {
         let op = "Linalg.svdvals"
         let A = try MatrixBatch(a, op: op, name: "A")
-        let parts = try map(A, op, "A", a.shape) { _, mat, ctx in try LAPACK.svd(mat, full: false, vectors: false, ctx) }
-        return try makeTensor(A.batchShape, parts.map(\.s), length: Swift.min(A.rows, A.cols))
+        let needVectors = a.requiresGrad && GradMode.isEnabled
+        let parts = try map(A, op, "A", a.shape) { _, mat, ctx in try LAPACK.svd(mat, full: false, vectors: needVectors, ctx) }
+        return try singularValueOp(a, A.batchShape, parts.map(\.s), parts.map(\.u), parts.map(\.vt), name: "linalg.svdvals")
+    }
+
+    /// s `[..., k]` as an op whose backward is `U diag(g) Vᵀ` (U m×k, Vᵀ k×n per matrix).
+    private static func singularValueOp(_ a: Tensor, _ batchShape: [Int], _ S: [[Double]], _ U: [Matrix], _ Vt: [Matrix],
+                                        name: String) throws -> Tensor {
+        let m = a.shape[a.rank - 2], n = a.shape[a.rank - 1], k = Swift.min(m, n)
+        let st = try makeTensor(batchShape, S, length: k)
+        return try Tensor.customOp(name, inputs: [a], forward: { _ in st }) { g, _, _ in
+            let gs = g.scalars.map(Double.init)
+            let gA = (0..<S.count).map { b in
+                SVDGradient.fromValues(u: U[b], vt: Vt[b], gs: Array(gs[(b * k)..<((b + 1) * k)]))
+            }
+            return [try makeTensor(batchShape, gA, rows: m, cols: n)]
+        }
     }
 
     /// Moore–Penrose pseudo-inverse `[..., n, m]` of each matrix of `a` `[..., m, n]`,
     /// from the SVD: singular values at most `rtol · s_max` are treated as zero.
+    ///
+    /// Differentiable (Golub & Pereyra 1973): `∂A = −Xᵀ G Xᵀ + (I − A X) Gᵀ X Xᵀ + Xᵀ X Gᵀ (I − X A)`
+    /// with X = A⁺. The pseudo-inverse is continuous only where the rank is locally
+    /// constant, so this is the gradient of A⁺ for full-rank A, and along perturbations
+    /// that keep the rank for rank-deficient A.
     /// - Parameter rtol: default `max(m, n) · float32Epsilon` (as `torch.linalg.pinv`).
     /// - Throws: like `svd`.
     public static func pinv(_ a: Tensor, rtol: Double? = nil) throws -> Tensor {
@@ -51,57 +104,11 @@ extension Linalg {
             for j in 0..<n { for r in 0..<k { scaled[r, j] = s[r] > cutoff ? scaled[r, j] / s[r] : 0 } }
             return LAPACK.matmul(scaled, u, transA: true, transB: true)
         }
-        return try makeTensor(A.batchShape, P, rows: n, cols: m)
-    }
-
-    /// Numerical rank of a matrix `[m, n]`: the number of singular values above
-    /// `tolerance`, by default `s_max · max(m, n) · float32Epsilon` (NumPy's rule for float32).
-    /// - Throws: `CohortError.invalidArgument` unless `a` has rank 2; like `svd` otherwise.
-    public static func matrixRank(_ a: Tensor, tolerance: Double? = nil) throws -> Int {
-        let (s, tol) = try singularValues(a, "Linalg.matrixRank", rcond: nil, absolute: tolerance)
-        return s.filter { $0 > tol }.count
-    }
-
-    /// An orthonormal basis `[m, r]` of the range (column space) of a matrix `[m, n]`, like
-    /// `scipy.linalg.orth`: the left singular vectors whose singular values exceed
-    /// `rcond · s_max`, r the numerical rank.
-    /// - Parameter rcond: default `max(m, n) · float32Epsilon`.
-    /// - Throws: `CohortError.invalidArgument` unless `a` has rank 2; like `svd` otherwise.
-    public static func orth(_ a: Tensor, rcond: Double? = nil) throws -> Tensor {
-        let op = "Linalg.orth"
-        let (s, tol) = try singularValues(a, op, rcond: rcond, absolute: nil)
-        let r = s.filter { $0 > tol }.count
-        let A = try MatrixBatch(a, op: op, name: "A")
-        let (u, _, _) = try LAPACK.svd(A.matrices[0], full: false, vectors: true, "\(op): A \(describeShape(a.shape))")
-        return try makeTensor([], [u.leadingColumns(r)], rows: A.rows, cols: r)
-    }
-
-    /// An orthonormal basis `[n, n − r]` of the null space of a matrix `[m, n]`, like
-    /// `scipy.linalg.null_space`: the right singular vectors beyond the numerical rank r
-    /// (singular values at most `rcond · s_max` count as zero), so `A · N ≈ 0`.
-    /// - Parameter rcond: default `max(m, n) · float32Epsilon`.
-    /// - Throws: `CohortError.invalidArgument` unless `a` has rank 2; like `svd` otherwise.
-    public static func nullSpace(_ a: Tensor, rcond: Double? = nil) throws -> Tensor {
-        let op = "Linalg.nullSpace"
-        let (s, tol) = try singularValues(a, op, rcond: rcond, absolute: nil)
-        let r = s.filter { $0 > tol }.count
-        let A = try MatrixBatch(a, op: op, name: "A")
-        let (_, _, vt) = try LAPACK.svd(A.matrices[0], full: true, vectors: true, "\(op): A \(describeShape(a.shape))")
-        let n = A.cols
-        var basis = Matrix(rows: n, cols: n - r)
-        for j in 0..<(n - r) { for i in 0..<n { basis[i, j] = vt[r + j, i] } }
-        return try makeTensor([], [basis], rows: n, cols: n - r)
-    }
-
-    /// Singular values of a single matrix and the cut-off below which they count as zero.
-    private static func singularValues(_ a: Tensor, _ op: String, rcond: Double?, absolute: Double?) throws -> ([Double], Double) {
-        guard a.rank == 2 else {
-            throw CohortError.invalidArgument("\(op): A must be a matrix [m, n], got shape \(describeShape(a.shape))")
+        let out = try makeTensor(A.batchShape, P, rows: n, cols: m)
+        return try Tensor.customOp("linalg.pinv", inputs: [a], forward: { _ in out }) { g, _, _ in
+            let G = try MatrixBatch(g, op: "\(op) (backward)", name: "gradient", checkFinite: false)
+            let gA = (0..<A.count).map { b in SVDGradient.pinv(a: A.matrices[b], x: P[b], g: G.matrices[b]) }
+            return [try makeTensor(A.batchShape, gA, rows: m, cols: n)]
         }
-        let A = try MatrixBatch(a, op: op, name: "A")
-        let s = try LAPACK.svd(A.matrices[0], full: false, vectors: false, "\(op): A \(describeShape(a.shape))").s
-        if let absolute { return (s, absolute) }
-        let rc = rcond ?? Double(Swift.max(A.rows, A.cols)) * float32Epsilon
-        return (s, rc * (s.first ?? 0))
     }
 }

@@ -13,9 +13,9 @@ import CohortTensor
 /// - NaN or Inf in an input throws `CohortError.nonFinite` naming the op and element;
 ///   a non-square matrix where one is needed throws `CohortError.invalidArgument`
 ///   naming the shape.
-/// - `solve`, `inverse`, `det`, `slogdet`, `logdet`, `cholesky`, `eigh` and
-///   `eigvalsh` are differentiable; the others return tensors that do not require
-///   gradients.
+/// - `solve`, `inverse`, `det`, `slogdet`, `logdet`, `cholesky`, `qr`, `eigh`,
+///   `eigvalsh`, `svd`, `svdvals` and `pinv` are differentiable; the others return
+///   tensors that do not require gradients.
 public enum Linalg {}
 
 extension Linalg {

@@ -71,4 +71,32 @@ import CohortTensor
         let e = message { try v.sum().backward() }
         #expect(e.contains("repeated eigenvalues"), "\(e)")
     }
+
+    @Test func undefinedDecompositionGradientsThrow() throws {
+        let eye = try Tensor([1, 0, 0, 1], shape: [2, 2], requiresGrad: true)
+        let u = try Linalg.svd(eye).u
+        let m = message { try (u * u).sum().backward() }
+        #expect(m.contains("Linalg.svd (backward)") && m.contains("singular values 0 and 1") && m.contains("repeated"), "\(m)")
+        try Linalg.svdvals(eye).sum().backward()   // s alone is fine: ∂A = U Vᵀ = I
+        #expect(eye.grad?.scalars == [1, 0, 0, 1])
+        let tallRankOne = try Tensor([1, 0, 0, 0, 0, 0], shape: [3, 2], requiresGrad: true)
+        let z = message { try Linalg.svd(tallRankOne, fullMatrices: false).u.sum().backward() }
+        #expect(z.contains("Linalg.svd (backward)") && (z.contains("zero") || z.contains("equal")), "\(z)")
+        let wide = try Tensor([1, 2, 3, 4, 5, 7], shape: [2, 3], requiresGrad: true)
+        let w = message { try Linalg.qr(wide).q.sum().backward() }
+        #expect(w.contains("Linalg.qr (backward)") && w.contains("m ≥ n") && w.contains("2×3"), "\(w)")
+        let deficient = try Tensor([1, 2, 2, 4, 3, 6], shape: [1, 3, 2], requiresGrad: true)
+        let d = message { try Linalg.qr(deficient).r.sum().backward() }
+        #expect(d.contains("R[1,1]") && d.contains("full column rank"), "\(d)")
+        let complete = try Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2], requiresGrad: true)
+        let c = message { try Linalg.qr(complete, mode: .complete).q.sum().backward() }
+        #expect(c.contains(".complete") && c.contains("3×2"), "\(c)")
+    }
+
+    @Test func batchedLeastSquaresShapesAreChecked() throws {
+        let m = message { try Linalg.lstsq(Tensor.ones([2, 4, 2]), Tensor.ones([3, 4])) }
+        #expect(m.contains("Linalg.lstsq") && m.contains("[2, 4, 2]") && m.contains("[3, 4]") && m.contains("[2, 4]"), "\(m)")
+        let r = message { try Linalg.matrixRank(Tensor.ones([2, 2, 2])) }
+        #expect(r.contains("Linalg.matrixRanks"), "\(r)")
+    }
 }

@@ -138,6 +138,20 @@ hb = f32(h @ np.ones(8))   # rounded like every input: with cond 1e10 the roundi
 cases["hilbert"] = {"a": enc(h), "b": enc(hb), "x": enc(np.linalg.solve(h, hb)),
                     "cond": float(np.linalg.cond(h)), "cond1": float(np.linalg.cond(h, 1))}
 
+# Batched lstsq and subspaces: NumPy/SciPy per matrix (they do not batch these).
+ab = f32(rng.standard_normal((2, 5, 3)))
+ab[1] = f32([[1, 2, 3], [2, 0, 2], [0, 1, 1], [3, 3, 6], [1, -1, 0]])   # rank 2: no residuals for the batch
+bb = f32(rng.standard_normal((2, 5, 2)))
+rc = 5 * F32EPS
+per = [np.linalg.lstsq(ab[i], bb[i], rcond=rc) for i in range(2)]
+cases["lstsq_batched"] = {"a": enc(ab), "b": enc(bb), "rcond": rc, "x": enc(np.stack([p[0] for p in per])),
+                          "ranks": [int(p[2]) for p in per], "s": enc(np.stack([p[3] for p in per]))}
+sb = np.stack([rk2, f32(rng.standard_normal((4, 3))), rk2[[1, 0, 3, 2]]])    # ranks 2, 3, 2
+rc = 4 * F32EPS
+cases["spaces_batched"] = {"a": enc(sb), "ranks": [int(np.linalg.matrix_rank(m, tol=np.linalg.svd(m, compute_uv=False)[0] * rc)) for m in sb],
+                           "orth": [enc(scipy.linalg.orth(m, rcond=rc)) for m in sb],
+                           "null": [enc(scipy.linalg.null_space(m, rcond=rc)) for m in sb]}
+
 cases["meta"] = {"numpy": np.__version__, "scipy": scipy.__version__}
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linalg.json")
 with open(out, "w") as f:
