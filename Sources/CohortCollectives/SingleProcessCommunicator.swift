@@ -15,7 +15,7 @@ public final class SingleProcessCommunicator: Communicator {
     public var processorName: String {
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
-        return String(cString: buf)
+        return string(fromCString: buf)
     }
 
     final class Done: CommunicationRequest {

@@ -64,3 +64,8 @@ public enum Log {
 
 /// Seconds on a monotonic clock (for durations; the origin is arbitrary).
 public func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// The text of a NUL-terminated C character buffer.
+public func string(fromCString buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -53,7 +53,7 @@ public enum MPIRuntime {
         var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_error_string()) + 1)
         var len: Int32 = 0
         MPI_Error_string(code, &buf, &len)
-        return String(cString: buf)
+        return string(fromCString: buf)
     }
 
     /// The MPI library's version string.
@@ -61,7 +61,7 @@ public enum MPIRuntime {
         var buf = [CChar](repeating: 0, count: 8192)
         var len: Int32 = 0
         MPI_Get_library_version(&buf, &len)
-        return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
+        return string(fromCString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
@@ -109,7 +109,7 @@ public final class MPICommunicator: Communicator {
         var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_processor_name()) + 1)
         var len: Int32 = 0
         MPI_Get_processor_name(&buf, &len)
-        return String(cString: buf)
+        return string(fromCString: buf)
     }
 
     func check(_ rc: Int32, _ op: String) throws {

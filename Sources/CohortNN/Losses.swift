@@ -55,7 +55,7 @@ public enum Loss {
     /// `max(x, 0) - x·y + log(1 + e^{-|x|})`.
     public static func bceWithLogits(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean) throws -> Tensor {
         try checkSame(logits, target, "bceWithLogitsLoss")
-        let softplus = try (try -logits.abs()).exp() + 1
+        let softplus = try (-logits.abs()).exp() + 1
         let l = try logits.relu() - logits * target + softplus.log()
         return try reduce(l, reduction)
     }

@@ -56,7 +56,7 @@ public struct ScaleStore: Sendable {
     public func append(_ run: ScaleRun) throws {
         var line = try JSONEncoder().encode(run)
         line.append(0x0A)
-        if !FileManager.default.fileExists(atPath: resultsPath) { FileManager.default.createFile(atPath: resultsPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: resultsPath) { _ = FileManager.default.createFile(atPath: resultsPath, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: resultsPath) else { throw CohortError.badFile(path: resultsPath, "cannot open for appending") }
         defer { try? h.close() }
         try h.seekToEnd()

@@ -33,7 +33,7 @@ import Testing
         p.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", CLI.binary,
                        "train", "--steps", "1000000", "--log-every", "100000", "--metadata", "marker=\(marker)"]
         let out = dir.appendingPathComponent("out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
         p.standardError = handle

@@ -158,7 +158,7 @@ final class BackgroundJob {
 
     init(_ command: [String], in dir: URL) throws {
         log = dir.appendingPathComponent("job-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         handle = try FileHandle(forWritingTo: log)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command
