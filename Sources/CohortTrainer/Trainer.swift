@@ -342,8 +342,8 @@ public final class Trainer {
             if comm.rank == 0 && o.checkpointDirectory != nil && checkpoints.lastSavedStep != completedSteps { try savePeriodic(after: completedSteps) }
         }
         try checkpoints.finish()
-        try ddp.averageBuffers()
-        // After an early finish right at a validation, that validation is the final one.
+        // After an early finish right at a validation, that validation is the final one
+        // (`validate` averages the BatchNorm statistics first).
         let metrics = lastValidation?.step == completedSteps ? lastValidation!.metrics : try validate(at: completedSteps)
         let times = o.recordStepTimes ? try supervision.guarding("allreduce of the step times") { try phases.gathered(comm) } : nil
         var fit = result(preemption: nil, metrics: metrics, stepTimes: times)

@@ -8,10 +8,7 @@ import Testing
     let base = ["train", "--model", "resnet", "--data", CLI.mnist, "--steps", "2", "--global-batch", "16", "--checkpoint-every", "1",
                 "--log-every", "1000", "--lr", "1e-3"]
 
-    func mpirun(_ ranks: Int, _ extra: [String]) throws -> CLIResult {
-        try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                                               "-np", "\(ranks)", CLI.binary] + extra)
-    }
+    func mpirun(_ ranks: Int, _ extra: [String]) throws -> CLIResult { try CLI.mpirun(ranks, extra) }
 
     /// The `ckpt diff --json` entry for one tensor.
     func entry(_ diff: CLIResult, _ name: String) throws -> [String: Any]? {

@@ -63,6 +63,12 @@ enum CLI {
                          stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
+    /// Runs `cohort args…` as `ranks` MPI ranks (oversubscribed, unbound) the same way as `run`.
+    static func mpirun(_ ranks: Int, _ args: [String], timeout: Double = 300) throws -> CLIResult {
+        try runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                                           "-np", "\(ranks)", binary] + args, timeout: timeout)
+    }
+
     /// Runs another executable (e.g. mpirun) the same way as `run`.
     static func runExecutable(_ executable: String, _ args: [String], timeout: Double = 300) throws -> CLIResult {
         try run(args, timeout: timeout, executable: executable)

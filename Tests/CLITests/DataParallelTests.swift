@@ -6,10 +6,7 @@ import Testing
 @Suite(.serialized) struct DataParallelTests {
     let args = ["train", "--steps", "40", "--global-batch", "128", "--hidden", "128", "--checkpoint-every", "40", "--log-every", "1000"]
 
-    func mpirun(_ ranks: Int, _ extra: [String]) throws -> CLIResult {
-        try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                                               "-np", "\(ranks)", CLI.binary] + extra)
-    }
+    func mpirun(_ ranks: Int, _ extra: [String]) throws -> CLIResult { try CLI.mpirun(ranks, extra) }
 
     @Test func worldSizesAgreeWithOneRank() throws {
         let dir = try CLI.temporaryDirectory()

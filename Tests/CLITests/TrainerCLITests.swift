@@ -5,10 +5,7 @@ import Foundation
 import Testing
 
 @Suite(.serialized) struct TrainerCLITests {
-    func mpirun(_ ranks: Int, _ args: [String]) throws -> CLIResult {
-        try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                                               "-np", "\(ranks)", CLI.binary] + args)
-    }
+    func mpirun(_ ranks: Int, _ args: [String]) throws -> CLIResult { try CLI.mpirun(ranks, args) }
 
     @Test func nanOnOneRankIsSkippedByEveryRankWithTheGuard() throws {
         let dir = try CLI.temporaryDirectory()
