@@ -26,6 +26,7 @@ deps:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (https://www.swift.org/install/linux/)"; exit 1; }
+	@bash tests/support/reference-venv.sh
 
 build:
 	$(SWIFT) build -c release $(SWIFTPM)

@@ -78,6 +78,8 @@ let package = Package(
             path: "Sources/CohortLauncher", swiftSettings: release),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI"], swiftSettings: release),
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
+        .executableTarget(name: "CharLSTMExample", dependencies: ["CohortOptim"], path: "examples/char-lstm", exclude: ["README.md"]),
+        .executableTarget(name: "CNNExample", dependencies: ["CohortOptim"], path: "examples/cnn", exclude: ["README.md"]),
         .executableTarget(name: "TrainerExample", dependencies: ["CohortTrainer"], path: "examples/trainer"),
         .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortOptimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),

@@ -2,26 +2,17 @@
 # TensorBoard's own reader on the event file of a real `cohort train --log-dir`
 # run: EventAccumulator must find train/loss and train/lr at steps 10, 20, 30
 # (the same values as metrics.jsonl) and the final val/<name> metrics; then
-# `cohort plot` must draw the run. Needs a venv with tensorboard:
-# ${TB_VENV:-$HOME/.cache/cohort-tb-venv} is created (pip install tensorboard,
-# about a minute the first time) and reused; if that fails: SKIP, exit 0.
+# `cohort plot` must draw the run. Needs the reference venv with tensorboard
+# (tests/support/reference-venv.sh, run by `make deps`; COHORT_VENV): a missing
+# reference fails the test, since a skip would hide a broken install step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 COHORT_BIN=${COHORT_BIN:-$PWD/.build/release/cohort}
-venv=${TB_VENV:-$HOME/.cache/cohort-tb-venv}
+venv=${COHORT_VENV:-$HOME/.cache/cohort-venv}
 [ -x "$COHORT_BIN" ] || { echo "tensorboard-read: no cohort binary at $COHORT_BIN (swift build -c release)"; exit 1; }
 
-if ! "$venv/bin/python" -c "import tensorboard" 2>/dev/null; then
-    echo "tensorboard-read: installing tensorboard into $venv"
-    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q tensorboard; } >/tmp/cohort-tb-venv.log 2>&1; then
-        echo "SKIP: tensorboard-read: could not install tensorboard into $venv (pip output: /tmp/cohort-tb-venv.log)"
-        exit 0
-    fi
-fi
-if ! "$COHORT_BIN" train --help 2>&1 | grep -q -- "--log-dir"; then
-    echo "SKIP: tensorboard-read: this cohort train has no --log-dir option"
-    exit 0
-fi
+"$venv/bin/python" -c "import tensorboard" 2>/dev/null || {
+    echo "tensorboard-read: no tensorboard in $venv: run \`make deps\` (tests/support/reference-venv.sh)"; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -14,7 +14,8 @@ struct Launch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort launch",
         abstract: "Run `cohort train` under mpirun, supervised: crashes and hangs are detected and the job restarts from its newest checkpoint, elastically.",
-        discussion: "Example: cohort launch --hosts localhost:2 --max-restarts 3 -- --steps 1000 --checkpoint-dir runs/a")
+        discussion: "Example: cohort launch --hosts localhost:2 --max-restarts 3 -- --steps 1000 --checkpoint-dir runs/a",
+        version: cohortVersion)
 
     @Option(help: "OpenMPI hostfile (`host slots=N` lines).") var hostfile: String?
     @Option(help: "Hosts and slots, e.g. h1:2,h2:2.") var hosts: String?

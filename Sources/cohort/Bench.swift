@@ -1,4 +1,4 @@
-// `cohort bench w1|w7|w8`: the reference workloads of docs/benchmarks.md with
+// `cohort bench w1…w8|allreduce`: the reference workloads of docs/benchmarks.md with
 // synthetic data from a fixed seed, warm-up, timed repeats, medians, achieved
 // GFLOP/s and (W1) the share of the GEMM-only rate measured in the same run.
 import ArgumentParser
@@ -8,12 +8,12 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a reference workload (w1: MLP training, w6: checkpoint save/load, w7: batch-1 inference latency, w8: start-up to first step).")
+        abstract: "Run a reference workload (docs/benchmarks.md): w1 MLP, w2 CNN, w3 GPT, w4 char-LSTM training; w5 2-rank weak scaling; w6 checkpoint save/load; w7 batch-1 inference latency; w8 start-up to first step; allreduce.")
 
-    @Argument(help: "Workload: w1, w5, w6, w7, w8 or allreduce.") var workload: String
+    @Argument(help: "Workload: w1, w2, w3, w4, w5, w6, w7, w8 or allreduce.") var workload: String
     @Option(help: "Directory for W6's files (default: the system temporary directory).") var dir = NSTemporaryDirectory()
     @Option(help: "BLAS threads.") var threads: Int = 1
-    @Option(help: "Steps per timed repeat (W1) or calls per repeat (W7).") var steps: Int?
+    @Option(help: "Steps per timed repeat (W1–W5), steps of the asynchronous-save run (W6) or calls per repeat (W7).") var steps: Int?
     @Option(help: "Untimed warm-up steps.") var warmup: Int?
     @Option(help: "Timed repeats (median reported).") var repeats: Int = 7
     @Option(help: "Seed for the synthetic data and the model.") var seed: UInt64 = 0
@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
         case "w6": try W6Bench(repeats: min(repeats, 5), directory: dir, json: json, asyncSteps: steps ?? 60).run()
         case "w7": try W7Bench(threads: threads, calls: steps ?? 2000, warmup: warmup ?? 200, repeats: repeats, seed: seed, json: json).run()
         case "w8": try W8Bench(threads: threads, repeats: repeats, child: w8Child, json: json).run()
-        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w5, w6, w7, w8, allreduce")
+        default: throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w2, w3, w4, w5, w6, w7, w8, allreduce")
         }
     }
 }

@@ -1,7 +1,7 @@
 // `cohort doctor`: what this machine and build give Cohort (CPU features, the
 // OpenBLAS kernel and what BLASRuntime did about it, threads, MPI, protobuf-c),
 // an sgemm correctness check against a Double reference and a GFLOP/s figure.
-// The one file of the CLI that imports CProtobufC (for its version) for now.
+// The one file of the CLI that imports CProtobufC (for its version).
 import ArgumentParser
 import CProtobufC
 import CohortKernels

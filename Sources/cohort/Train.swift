@@ -1,6 +1,7 @@
-// `cohort train`: mini-batch training of a classifier with shuffling, progress
-// lines, a held-out evaluation and a JSON summary. Data: the built-in synthetic
-// set (default, no download) or MNIST IDX files (`--data DIR`).
+// `cohort train`: mini-batch training of a built-in model (mlp, cnn, resnet, lstm,
+// gpt) on the Trainer, alone or data-parallel under mpirun / cohort launch, with
+// checkpoints, validation and a JSON summary. Data: the built-in synthetic set
+// (default, no download), MNIST-format IDX, CSV tables, text or `addition`.
 import ArgumentParser
 import CohortCore
 import CohortCheckpoint
@@ -14,9 +15,9 @@ import CohortTrainer
 import Foundation
 
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train a model (MLP classifier for now).")
+    static let configuration = CommandConfiguration(abstract: "Train a built-in model (mlp, cnn, resnet, lstm, gpt) alone or data-parallel under mpirun, with checkpoints and exact resume.")
 
-    @Option(help: "Model name (mlp).") var model = "mlp"
+    @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text); docs/cli.md lists what each takes.") var model = "mlp"
     @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
     @Option(help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
     @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3

@@ -10,6 +10,7 @@ struct CohortCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
+        version: cohortVersion,
         subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self])
 }
 

@@ -1,7 +1,7 @@
-// TensorBoard's own reader on our event files: when the venv of
-// tests/tensorboard-read.sh exists (${TB_VENV:-~/.cache/cohort-tb-venv} with
-// tensorboard installed), its EventAccumulator must load the tags, steps and
-// values we wrote. Without that venv the test is skipped, saying so.
+// TensorBoard's own reader on our event files: the reference venv that `make deps`
+// creates (tests/support/reference-venv.sh; ${COHORT_VENV:-~/.cache/cohort-venv})
+// must load the tags, steps and values we wrote with its EventAccumulator. A missing
+// venv fails the test: a skip would hide a broken install step.
 import Foundation
 import Testing
 @testable import CohortRunLog
@@ -9,7 +9,7 @@ import Testing
 enum TensorBoardVenv {
     static var python: String {
         let env = ProcessInfo.processInfo.environment
-        let venv = env["TB_VENV"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/cohort-tb-venv")
+        let venv = env["COHORT_VENV"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/cohort-venv")
         return (venv as NSString).appendingPathComponent("bin/python")
     }
 
@@ -34,8 +34,8 @@ enum TensorBoardVenv {
 }
 
 @Suite struct TensorBoardReaderTests {
-    @Test(.enabled(if: TensorBoardVenv.available, "no tensorboard venv (run tests/tensorboard-read.sh once to create it)"))
-    func eventAccumulatorReadsOurScalars() throws {
+    @Test func eventAccumulatorReadsOurScalars() throws {
+        try #require(TensorBoardVenv.available, "no tensorboard in the reference venv \(TensorBoardVenv.python): run `make deps` (tests/support/reference-venv.sh)")
         let dir = try temporaryDirectory()
         let w = try TensorBoardWriter(runDirectory: dir)
         for step in stride(from: 10, through: 30, by: 10) {

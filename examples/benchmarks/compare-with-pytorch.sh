@@ -6,19 +6,21 @@
 #
 #   examples/benchmarks/compare-with-pytorch.sh [ROUNDS]
 # Environment: COHORT_BIN (default .build/release/cohort), PYTHON (a venv with
-# torch; default ../venv/bin/python), PEERS (default ../shared/bench/peers).
+# torch; default ~/.cache/cohort-venv/bin/python, the reference venv `make deps` makes),
+# PEERS (default ../shared/bench/peers), THREADS (default "1 2"), BENCH_ARGS (extra flags
+# for both sides, e.g. "--steps 1 --warmup 1 --repeats 1" for a smoke run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=$(realpath "${COHORT_BIN:-.build/release/cohort}")
-PYTHON=${PYTHON:-$(cd .. && pwd)/venv/bin/python}   # not realpath: the venv's python is a symlink
+PYTHON=${PYTHON:-$HOME/.cache/cohort-venv/bin/python}   # not realpath: the venv's python is a symlink
 PEERS=${PEERS:-$(realpath ../shared/bench/peers)}
 ROUNDS=${1:-3}
 declare -A script=([w2]=w2_cnn.py [w3]=w3_gpt.py [w4]=w4_lstm.py)
 for r in $(seq "$ROUNDS"); do
   for w in w2 w3 w4; do
-    for t in 1 2; do
-      c=$("$BIN" bench "$w" --threads "$t" 2>&1 | sed -n 's/.*median \([0-9.e+]*\).*/\1/p' | head -1)
-      p=$(cd "$PEERS" && "$PYTHON" "${script[$w]}" --threads "$t" 2>&1 | sed -n 's/^RESULT //p' \
+    for t in ${THREADS:-1 2}; do
+      c=$("$BIN" bench "$w" --threads "$t" ${BENCH_ARGS:-} 2>&1 | sed -n 's/.*median \([0-9.e+]*\).*/\1/p' | head -1)
+      p=$(cd "$PEERS" && "$PYTHON" "${script[$w]}" --threads "$t" ${BENCH_ARGS:-} 2>&1 | sed -n 's/^RESULT //p' \
           | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["median"])')
       "$PYTHON" -c "print(f'round $r $w threads=$t cohort={float(\"$c\"):.0f} torch={float(\"$p\"):.0f} ratio={float(\"$c\") / float(\"$p\"):.3f}')"
     done

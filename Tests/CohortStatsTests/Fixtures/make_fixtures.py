@@ -3,7 +3,7 @@
 
 Run from anywhere: `python3 make_fixtures.py` rewrites stats_fixtures.json beside it.
 Every case is a list of arguments and the expected value; the Swift tests state
-their relative tolerances per function (tests/SpecialFunctionFixtureTests.swift).
+their relative tolerances per function (Tests/CohortStatsTests/SpecialFunctionFixtureTests.swift).
 """
 import json, os
 import numpy as np
