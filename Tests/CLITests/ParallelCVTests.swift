@@ -23,7 +23,9 @@ import Testing
         guard FileManager.default.fileExists(atPath: iris) else { return }   // ../shared/data absent
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let train = ["--data", iris, "--hidden", "16", "--epochs", "20", "--global-batch", "16", "--lr", "1e-2"]
+        // One BLAS thread on both sides: outside deterministic mode a GEMM's bits may depend on
+        // how many threads split it (a sequential fold would get every core, a parallel one a share).
+        let train = ["--data", iris, "--hidden", "16", "--epochs", "20", "--global-batch", "16", "--lr", "1e-2", "--threads", "1"]
         let (seq, seqOut) = try crossValidate(["--folds", "3"], train, in: dir, "sequential")
         let (par, parOut) = try crossValidate(["--folds", "3", "--parallel"], train, in: dir, "parallel")
         #expect(seq.status == 0, "\(seq.output)")
