@@ -42,11 +42,7 @@ struct CVMetric: Sendable {
     /// The t-based interval of the mean over `values` (one per fold), clamped to `range`;
     /// `clamped` says whether either end moved.
     func interval(_ values: [Double], level: Double = 0.95) throws -> (ci: ConfidenceInterval, clamped: Bool) {
-        var ci = try tConfidenceInterval(values, level: level)
-        let lower = Swift.min(Swift.max(ci.lower, range.lowerBound), range.upperBound)
-        let upper = Swift.max(Swift.min(ci.upper, range.upperBound), range.lowerBound)
-        let clamped = lower != ci.lower || upper != ci.upper
-        (ci.lower, ci.upper) = (lower, upper)
-        return (ci, clamped)
+        let raw = try tConfidenceInterval(values, level: level), ci = raw.clamped(to: range)
+        return (ci, ci != raw)
     }
 }

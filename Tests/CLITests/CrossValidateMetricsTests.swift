@@ -47,7 +47,8 @@ import Testing
     @Test func intervalsStayInsideTheMetricsRange() throws {
         let iris = data.appendingPathComponent("iris/iris.csv").path
         guard FileManager.default.fileExists(atPath: iris) else { return }
-        let train = ["--data", iris, "--hidden", "16", "--epochs", "20", "--global-batch", "16", "--lr", "1e-2"]
+        // Here: 0.9533 ± 0.0759 over 3 folds, raw upper end 1.0292, reported as 1.
+        let train = ["--data", iris, "--hidden", "16", "--epochs", "60", "--global-batch", "16", "--lr", "1e-2"]
         let r = try CLI.run(["cv", "--folds", "3", "--json", "--"] + train, timeout: 120)
         #expect(r.status == 0, "\(r.output)")
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
@@ -65,6 +66,10 @@ import Testing
         let mean = folds.reduce(0, +) / Double(folds.count)
         let sd = (folds.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(folds.count - 1)).squareRoot()
         let rawUpper = mean + 4.302652729911275 * sd / Double(folds.count).squareRoot()   // t(0.975, 2 df)
-        #expect((accuracy["ci95_clamped"] as? Bool) == (rawUpper > 1 || mean - (rawUpper - mean) < 0), "\(accuracy)")
+        let clamped = rawUpper > 1 || mean - (rawUpper - mean) < 0
+        #expect((accuracy["ci95_clamped"] as? Bool) == clamped, "\(accuracy)")
+        let table = try CLI.run(["cv", "--folds", "3", "--"] + train, timeout: 120)
+        let line = table.stdout.split(separator: "\n").first { $0.hasPrefix("test_accuracy:") } ?? ""
+        #expect(line.contains("clamped to the metric's range [0, 1]") == clamped && (!clamped || line.contains("1.0000]")), "\(table.output)")
     }
 }
