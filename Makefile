@@ -8,7 +8,7 @@ SWIFTPM   := --scratch-path $(BUILD_DIR)
 BIN       := $(BUILD_DIR)/release/cohort
 DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2 python3 python3-venv
 
-.PHONY: all deps build debug demo test test-cluster bench clean proto
+.PHONY: all deps build debug demo test test-second-kernel test-cluster bench clean proto
 
 all: build
 
@@ -47,13 +47,19 @@ demo: deps
 	  --summary-json runs/demo/summary.json
 
 # Release build first: some tests run the release binary ($$COHORT_BIN), as do the scripts in tests/.
+# Then the numeric suites run again under a second OpenBLAS kernel (tests/support/second-blas-kernel.sh).
 test: deps
 	$(SWIFT) build -c release $(SWIFTPM)
 	COHORT_BIN="$(abspath $(BIN))" $(SWIFT) test $(SWIFTPM)
+	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash tests/support/second-blas-kernel.sh $(BUILD_DIR)
 	@for t in tests/*.sh; do \
 	  [ -e "$$t" ] || continue; \
 	  echo "== $$t"; COHORT_BIN="$(abspath $(BIN))" bash "$$t" || exit 1; \
 	done
+
+# Only the second-kernel pass of `make test` (after a `swift test` build).
+test-second-kernel:
+	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash tests/support/second-blas-kernel.sh $(BUILD_DIR)
 
 # Trains across 2 network-namespace hosts over TCP (root + iproute2; also part of `make test`).
 test-cluster: deps

@@ -41,16 +41,20 @@ public enum IDX {
     public static let unsignedByteType: UInt8 = 0x08
 
     /// Reads the IDX file at `path`, gzip-compressed (detected by the bytes `1f 8b`) or raw.
+    /// - Parameter dimensions: the number of dimensions the caller expects (3 for MNIST images,
+    ///   1 for labels), checked in the magic number before the header's sizes are trusted; nil: any.
     /// - Throws: `CohortError.badFile(path:, _)` if the file is missing, truncated, has a bad
-    ///   magic number or an unsupported data type, or holds a corrupt gzip stream.
-    public static func read(path: String) throws -> IDXArray {
-        try decode(try FileBytes.read(path), path: path)
+    ///   magic number (or one declaring other than `dimensions`) or an unsupported data type,
+    ///   or holds a corrupt gzip stream.
+    public static func read(path: String, dimensions: Int? = nil) throws -> IDXArray {
+        try decode(try FileBytes.read(path), path: path, dimensions: dimensions)
     }
 
     /// Decodes the content of an IDX file (gzip-compressed or raw); `path` is used in errors.
-    /// - Throws: `CohortError.badFile(path:, _)` as `read(path:)` does.
-    public static func decode(_ fileBytes: [UInt8], path: String) throws -> IDXArray {
-        Gzip.isGzip(fileBytes) ? try decodeGzip(fileBytes, path: path) : try decodeRaw(fileBytes, path: path)
+    /// - Throws: `CohortError.badFile(path:, _)` as `read(path:dimensions:)` does.
+    public static func decode(_ fileBytes: [UInt8], path: String, dimensions: Int? = nil) throws -> IDXArray {
+        Gzip.isGzip(fileBytes) ? try decodeGzip(fileBytes, path: path, dimensions: dimensions)
+            : try decodeRaw(fileBytes, path: path, dimensions: dimensions)
     }
 
     /// The raw (uncompressed) IDX encoding of `array`.
@@ -71,11 +75,11 @@ public enum IDX {
 
     // MARK: - Decoding
 
-    private static func decodeRaw(_ bytes: [UInt8], path: String) throws -> IDXArray {
+    private static func decodeRaw(_ bytes: [UInt8], path: String, dimensions: Int?) throws -> IDXArray {
         guard bytes.count >= 4 else {
             throw CohortError.badFile(path: path, "truncated IDX file: expected at least a 4-byte header, got \(bytes.count) bytes")
         }
-        let ndims = try checkMagic(Array(bytes[0..<4]), path: path)
+        let ndims = try checkMagic(Array(bytes[0..<4]), path: path, dimensions: dimensions)
         let headerSize = 4 + 4 * ndims
         guard bytes.count >= headerSize else {
             throw CohortError.badFile(path: path, "truncated IDX file: the header declares \(ndims) dimensions, "
@@ -91,7 +95,7 @@ public enum IDX {
         return IDXArray(validatedShape: shape, bytes: Array(bytes[headerSize...]))
     }
 
-    private static func decodeGzip(_ compressed: [UInt8], path: String) throws -> IDXArray {
+    private static func decodeGzip(_ compressed: [UInt8], path: String, dimensions: Int?) throws -> IDXArray {
         let inflater = try GzipInflater(compressed, path: path)
         var head: [UInt8] = []
         _ = try inflater.read(4, into: &head)
@@ -101,7 +105,7 @@ public enum IDX {
         }
         // A corrupt stream can garble the header; then the gzip error is the better message.
         let (shape, headerSize, dataSize, expected) = try verifyingStreamOnError(inflater) {
-            let ndims = try checkMagic(head, path: path)
+            let ndims = try checkMagic(head, path: path, dimensions: dimensions)
             let headerSize = 4 + 4 * ndims
             _ = try inflater.read(headerSize - 4, into: &head)
             guard head.count == headerSize else {
@@ -146,16 +150,23 @@ public enum IDX {
         }
     }
 
-    /// Validates the 4-byte magic and returns the number of dimensions.
-    private static func checkMagic(_ b: [UInt8], path: String) throws -> Int {
+    /// Validates the 4-byte magic (and the number of dimensions, when `dimensions` is given)
+    /// and returns the number of dimensions. Runs before any size the header declares is used,
+    /// so a wrong magic is reported as such, not as a file of the wrong length.
+    private static func checkMagic(_ b: [UInt8], path: String, dimensions: Int?) throws -> Int {
         let magic = b.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let expected = dimensions.map { hex(UInt32(unsignedByteType) << 8 | UInt32($0)) } ?? "0x000008nn"
         guard b[0] == 0, b[1] == 0, b[3] > 0 else {
-            throw CohortError.badFile(path: path, "bad magic number \(hex(magic)): not an IDX file (expected 0x000008nn: "
-                + "two zero bytes, type 0x08, then the number of dimensions, e.g. 0x00000803 for images)")
+            throw CohortError.badFile(path: path, "not an IDX file: bad magic number \(hex(magic)), expected \(expected) "
+                + "(two zero bytes, type 0x08, then the number of dimensions, e.g. 0x00000803 for images)")
         }
         guard b[2] == unsignedByteType else {
             throw CohortError.badFile(path: path, "unsupported IDX data type 0x\(hex2(b[2])) (\(typeName(b[2]))) "
                 + "in magic number \(hex(magic)): only 0x08 (unsigned byte) is supported")
+        }
+        if let dimensions, Int(b[3]) != dimensions {
+            throw CohortError.badFile(path: path, "not a \(dimensions)-D IDX file: magic number \(hex(magic)) declares \(b[3])-D data, "
+                + "expected \(dimensions)-D (magic \(expected))")
         }
         return Int(b[3])
     }

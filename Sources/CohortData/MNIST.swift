@@ -36,8 +36,8 @@ public enum MNIST {
         }
         let imagesPath = try find(imageFileNames(split), in: directory, what: "\(split) images")
         let labelsPath = try find(labelFileNames(split), in: directory, what: "\(split) labels")
-        let images = try IDX.read(path: imagesPath)
-        let labels = try IDX.read(path: labelsPath)
+        let images = try IDX.read(path: imagesPath, dimensions: 3)
+        let labels = try IDX.read(path: labelsPath, dimensions: 1)
         guard images.shape.count == 3 else {
             throw CohortError.badFile(path: imagesPath, "expected 3-D MNIST images [n, rows, cols], "
                 + "found \(images.shape.count)-D data of shape \(describeShape(images.shape))")

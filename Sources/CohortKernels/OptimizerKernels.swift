@@ -1,5 +1,6 @@
 // Optimizer update rules as single vectorised passes over flat buffers
 // (parameters, gradients and state all share one layout).
+import Glibc
 
 /// Fused parameter-update kernels. All pointers cover `n` contiguous elements.
 public enum OptimizerKernels {
@@ -42,8 +43,7 @@ public enum OptimizerKernels {
     public static func adam(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                             lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool, step: Int) {
-        let bc1 = 1 - Float(Double(beta1).power(step)), bc2 = 1 - Float(Double(beta2).power(step))
-        let stepSize = lr / bc1, bc2Sqrt = bc2.squareRoot()
+        let (stepSize, bc2Sqrt) = adamBiasCorrections(lr: lr, beta1: beta1, beta2: beta2, step: step)
         let decay: Float = decoupled ? 1 - lr * weightDecay : 1
         let l2: Float = decoupled ? 0 : weightDecay
         let vb1 = V16(repeating: beta1), vb2 = V16(repeating: beta2)
@@ -72,6 +72,15 @@ public enum OptimizerKernels {
         }
     }
 
+    /// Adam's step size `lr / (1 − β1ᵗ)` and `√(1 − β2ᵗ)`, formed in Double and rounded to Float
+    /// once at the end. Rounding β2ᵗ to Float before subtracting it from 1 would scale early
+    /// updates by up to 1 ± 3.4e-6 (β2 = 0.999, t ≈ 10); `1 − βᵗ = −expm1(t·log1p(β − 1))`
+    /// keeps full precision even where βᵗ is close to 1.
+    public static func adamBiasCorrections(lr: Float, beta1: Float, beta2: Float, step: Int) -> (stepSize: Float, bc2Sqrt: Float) {
+        func oneMinusPower(_ beta: Float) -> Double { -expm1(Double(step) * log1p(Double(beta) - 1)) }
+        return (Float(Double(lr) / oneMinusPower(beta1)), Float(oneMinusPower(beta2).squareRoot()))
+    }
+
     /// RMSprop (PyTorch semantics, no centering): `v = αv + (1-α)g²`,
     /// with momentum `buf = μ·buf + g/(√v+ε)`, `p -= lr·buf`; else `p -= lr·g/(√v+ε)`.
     public static func rmsprop(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
@@ -89,13 +98,5 @@ public enum OptimizerKernels {
                 p[i] -= lr * upd
             }
         }
-    }
-}
-
-extension Double {
-    @inline(__always) func power(_ k: Int) -> Double {
-        var r = 1.0
-        for _ in 0..<max(k, 0) { r *= self }
-        return r
     }
 }

@@ -24,7 +24,8 @@ extension Linalg {
     ///   whose columns are orthonormal eigenvectors (`A = V diag(w) Vᵀ`; each column's
     ///   sign is LAPACK's choice). Both are differentiable; gradients are the symmetric
     ///   ones. The eigenvector gradient is undefined when eigenvalues repeat: its
-    ///   backward then throws (use `eigvalsh`, or a loss invariant to the eigenbasis).
+    ///   backward then throws when two differ by at most `max|w| · n · float32Epsilon`
+    ///   (use `eigvalsh`, or a loss invariant to the eigenbasis).
     /// - Throws: `CohortError.invalidArgument` for a non-square matrix or when dsyevd
     ///   does not converge; `CohortError.nonFinite` for NaN/Inf.
     public static func eigh(_ a: Tensor) throws -> (values: Tensor, vectors: Tensor) {
@@ -39,13 +40,15 @@ extension Linalg {
             let G = try MatrixBatch(g, op: "\(op) (backward)", name: "gradient", checkFinite: false)
             let gA = try (0..<A.count).map { b -> Matrix in
                 var p = LAPACK.matmul(V[b], G.matrices[b], transA: true)
+                // Eigenvalues of a Float32 matrix closer than the rank tolerance are equal to its precision.
+                let tol = rankTolerance(rows: n, cols: n, largest: W[b].map(Swift.abs).max() ?? 0)
                 for j in 0..<n {
                     for i in 0..<n {
                         if i == j { p[i, j] = 0; continue }
                         let gap = W[b][j] - W[b][i]
-                        guard gap != 0 else {
+                        guard Swift.abs(gap) > tol else {
                             let where_ = MatrixBatch.context("\(op) (backward)", "A", a.shape, index: b, batchCount: A.count)
-                            throw CohortError.invalidArgument("\(where_): eigenvalues \(i) and \(j) are equal (\(W[b][i])); the eigenvector gradient is undefined for repeated eigenvalues")
+                            throw CohortError.invalidArgument("\(where_): eigenvalues \(Swift.min(i, j)) and \(Swift.max(i, j)) are (numerically) equal (\(W[b][Swift.min(i, j)]) and \(W[b][Swift.max(i, j)]), tolerance \(tol) = max|w| · n · 2⁻²³); the eigenvector gradient is undefined for repeated eigenvalues")
                         }
                         p[i, j] /= gap
                     }

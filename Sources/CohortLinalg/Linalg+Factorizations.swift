@@ -84,7 +84,9 @@ extension Linalg {
 /// The QR backward for m ≥ n (Q m×n, R n×n), per matrix in Float64.
 enum QRGradient {
     /// Throws unless the gradient exists: m ≥ n, not `.complete` with m > n, and no
-    /// diagonal entry of R at most `n · 2⁻⁵² · max|R_ii|` (numerical rank deficiency).
+    /// diagonal entry of R at most `max|R_jj| · max(m, n) · float32Epsilon` (numerical rank
+    /// deficiency, the rule of `matrixRank`: the Float32 input is only known to that precision,
+    /// and LAPACK gives 0 or ~1e-16 for an exactly dependent column depending on the kernel).
     static func check(_ r: Matrix, rows m: Int, complete: Bool, _ ctx: String) throws {
         let n = r.cols
         guard m >= n else {
@@ -94,9 +96,9 @@ enum QRGradient {
             throw CohortError.invalidArgument("\(ctx): the QR gradient is not defined for mode .complete with m > n (\(m)×\(n)): Q's last \(m - n) columns are any basis of the orthogonal complement; use mode .reduced")
         }
         let diag = (0..<n).map { Swift.abs(r[$0, $0]) }
-        let tol = Double(n) * Double.ulpOfOne * (diag.max() ?? 0)
+        let tol = Linalg.rankTolerance(rows: m, cols: n, largest: diag.max() ?? 0)
         if let i = diag.firstIndex(where: { $0 <= tol }) {
-            throw CohortError.invalidArgument("\(ctx): R[\(i),\(i)] = \(r[i, i]) is (numerically) zero: A does not have full column rank, and the QR gradient needs R invertible")
+            throw CohortError.invalidArgument("\(ctx): R[\(i),\(i)] = \(r[i, i]) is (numerically) zero (tolerance \(tol) = max|R_jj| · max(m, n) · 2⁻²³): A does not have full column rank, and the QR gradient needs R invertible")
         }
     }
 

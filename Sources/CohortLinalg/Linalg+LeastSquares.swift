@@ -44,7 +44,7 @@ extension Linalg {
         }
         let B = try MatrixBatch(isVector ? try b.detached().unsqueeze(-1) : b, op: op, name: "b")
         let k = B.cols
-        let rc = rcond ?? Double(Swift.max(m, n)) * float32Epsilon
+        let rc = rcond ?? rankTolerance(rows: m, cols: n, largest: 1)
         let parts = try map(A, op, "A", a.shape) { i, mat, ctx in try LAPACK.lstsq(mat, B.matrices[i], rcond: rc, ctx) }
         let ranks = parts.map(\.rank)
         let solutions = parts.map { $0.x.leadingRows(n) }

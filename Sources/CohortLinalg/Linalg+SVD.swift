@@ -8,6 +8,16 @@ extension Linalg {
     /// Float32 machine epsilon (2⁻²³), the default relative tolerance unit here.
     public static let float32Epsilon = Double(Float.ulpOfOne)
 
+    /// The default rank tolerance of an m×n matrix whose largest singular value (or largest
+    /// |R_jj| of its QR factor) is `largest`: `largest · max(m, n) · float32Epsilon`, NumPy's
+    /// `matrix_rank` rule for float32 data. Every rank decision of CohortLinalg (matrixRank,
+    /// pinv, lstsq, orth/nullSpace, the SVD, QR and eigh gradients) uses it: LAPACK returns
+    /// 0 or ~1e-16 for an exactly zero singular value depending on the CPU and OpenBLAS
+    /// kernel, so no decision may compare with 0.
+    public static func rankTolerance(rows: Int, cols: Int, largest: Double) -> Double {
+        largest * Double(Swift.max(rows, cols, 1)) * float32Epsilon
+    }
+
     /// Singular value decomposition `A = U diag(s) Vh` of each matrix of `a` `[..., m, n]`.
     ///
     /// - Parameter fullMatrices: true gives U `[..., m, m]` and Vh `[..., n, n]`; false the
@@ -96,7 +106,7 @@ extension Linalg {
         let op = "Linalg.pinv"
         let A = try MatrixBatch(a, op: op, name: "A")
         let m = A.rows, n = A.cols, k = Swift.min(m, n)
-        let tol = rtol ?? Double(Swift.max(m, n)) * float32Epsilon
+        let tol = rtol ?? rankTolerance(rows: m, cols: n, largest: 1)
         let P = try map(A, op, "A", a.shape) { _, mat, ctx -> Matrix in
             let (u, s, vt) = try LAPACK.svd(mat, full: false, vectors: true, ctx)
             let cutoff = tol * (s.first ?? 0)

@@ -12,7 +12,7 @@ enum SVDGradient {
     /// Singular values closer than this count as equal (and as zero): the rank
     /// tolerance `max(m, n) · float32Epsilon · s_max`, since inputs are Float32.
     static func tolerance(rows: Int, cols: Int, _ s: [Double]) -> Double {
-        Double(Swift.max(rows, cols)) * Linalg.float32Epsilon * (s.first ?? 0)
+        Linalg.rankTolerance(rows: rows, cols: cols, largest: s.first ?? 0)
     }
 
     /// ∂A from the gradient of the singular values: `U diag(gs) Vᵀ`.

@@ -80,7 +80,7 @@ extension Linalg {
     private static func decompose(_ a: Tensor, _ op: String, _ vectors: SingularVectors, rcond: Double?, absolute: Double?)
         throws -> (MatrixBatch, [(u: Matrix, vt: Matrix, rank: Int)]) {
         let A = try MatrixBatch(a, op: op, name: "A")
-        let rc = rcond ?? Double(Swift.max(A.rows, A.cols)) * float32Epsilon
+        let rc = rcond ?? rankTolerance(rows: A.rows, cols: A.cols, largest: 1)
         let parts = try map(A, op, "A", a.shape) { _, mat, ctx -> (u: Matrix, vt: Matrix, rank: Int) in
             let (u, s, vt) = try LAPACK.svd(mat, full: vectors == .rightFull, vectors: vectors != .none, ctx)
             let tol = absolute ?? rc * (s.first ?? 0)

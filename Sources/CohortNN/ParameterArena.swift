@@ -36,11 +36,22 @@ public final class ParameterArena {
     /// Moves `module`'s parameters into fresh arenas, keeping their values. Each
     /// parameter's `grad` becomes a zeroed view into the gradient arena.
     /// Offsets are aligned to 16 floats (64 bytes) so every parameter starts on a cache line.
-    public init(_ module: any Module) {
+    public convenience init(_ module: any Module) {
+        self.init(module, allocate: { count, _ in Storage(zeros: count) })
+    }
+
+    /// Like `init(_:)`, but a failed allocation of the value, gradient or buffer arena is a
+    /// thrown error naming the arena, its tensors and the bytes, not the end of the process.
+    /// - Throws: `CohortError.invalidArgument` when an arena cannot be allocated.
+    public convenience init(allocating module: any Module) throws {
+        try self.init(module, allocate: { count, name in try Storage(zeros: count, for: name) })
+    }
+
+    private init(_ module: any Module, allocate: (Int, String) throws -> Storage) rethrows {
         let named = module.namedParameters()
         let (entries, offset) = ParameterArena.layout(named)
-        values = Storage(zeros: offset)
-        grads = Storage(zeros: offset)
+        values = try allocate(offset, "the parameter arena (\(named.count) tensors)")
+        grads = try allocate(offset, "the gradient arena (\(named.count) tensors)")
         for (e, (_, t)) in zip(entries, named) {
             t.rebind(to: values, offset: e.offset)
             t.grad = Tensor(storage: grads, shape: t.shape, offset: e.offset)
@@ -51,7 +62,7 @@ public final class ParameterArena {
         // reaches all of them through one storage.
         let namedBuffers = module.namedBuffers()
         let (bufferEntries, bufferCount) = ParameterArena.layout(namedBuffers)
-        buffers = Storage(zeros: bufferCount)
+        buffers = try allocate(bufferCount, "the buffer arena (\(namedBuffers.count) tensors)")
         for (e, (_, t)) in zip(bufferEntries, namedBuffers) { t.rebind(to: buffers, offset: e.offset) }
         self.bufferEntries = bufferEntries
     }

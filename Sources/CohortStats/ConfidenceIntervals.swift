@@ -19,6 +19,14 @@ public struct ConfidenceInterval: Sendable, Equatable {
 
     /// `upper − lower`.
     public var width: Double { upper - lower }
+
+    /// The interval with both ends moved into `range`, the values the statistic can take
+    /// (e.g. [0, 1] for an accuracy: a t-interval of 0.98 ± 0.06 becomes [0.92, 1]); the
+    /// estimate is kept. A symmetric interval can leave a bounded range near its edge.
+    public func clamped(to range: ClosedRange<Double>) -> ConfidenceInterval {
+        ConfidenceInterval(estimate: estimate, lower: Swift.min(Swift.max(lower, range.lowerBound), range.upperBound),
+                           upper: Swift.max(Swift.min(upper, range.upperBound), range.lowerBound), level: level)
+    }
 }
 
 /// The Student-t interval for the mean: mean ± t₍₁₊level₎⸝₂,ₙ₋₁ · s / √n. Needs at least two samples.

@@ -1,6 +1,7 @@
 // Float32 buffers shared by tensors and their views, recycled through a
 // size-keyed cache so a steady-state training step does not call malloc or
 // take page faults for its activations and gradients.
+import CohortCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,20 @@ public final class Storage: @unchecked Sendable {
         pointer.update(repeating: 0, count: count)
     }
 
+    /// Allocates `count` elements set to zero for `name` (e.g. `the parameter arena of 3 tensors`),
+    /// throwing instead of stopping the process when the memory is not there.
+    /// - Throws: `CohortError.invalidArgument` naming `name`, the elements and the bytes, when
+    ///   the byte count overflows or the allocation fails.
+    public init(zeros count: Int, for name: String) throws {
+        guard count >= 0, let p = BufferCache.shared.tryTake(count) else {
+            throw CohortError.invalidArgument("out of memory: cannot allocate \(name): \(BufferCache.describe(count))")
+        }
+        self.count = count
+        self.pointer = p
+        self.owner = nil
+        pointer.update(repeating: 0, count: count)
+    }
+
     deinit { if owner == nil { BufferCache.shared.give(pointer, count) } }
 }
 
@@ -51,8 +66,27 @@ final class BufferCache: Sendable {
     private let state = Mutex(State())
     private let limitBytes = 2 << 30
 
+    /// A buffer of `count` elements; stops the process with a one-line message (not a bare
+    /// precondition) when the memory is not there. Callers that can throw use `tryTake`.
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if let p = tryTake(count) { return p }
+        let message = "out of memory: cannot allocate a Float32 tensor buffer of \(Self.describe(count)) "
+            + "(lower the model or batch sizes)"
+        Log.info("Error: " + message)   // the cause on one line first, then the runtime's crash report
+        fatalError(message)
+    }
+
+    /// `count` elements and their bytes, e.g. `1000 Float32 elements (4000 bytes)`.
+    static func describe(_ count: Int) -> String {
+        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: 4)
+        return "\(count) Float32 elements (\(overflow ? "more than \(Int.max)" : String(bytes)) bytes)"
+    }
+
+    /// A buffer of `count` elements from the cache or `posix_memalign`; nil when the byte
+    /// count overflows or the allocation fails.
+    func tryTake(_ count: Int) -> UnsafeMutablePointer<Float>? {
         let n = max(count, 1)
+        guard n <= Int.max / 4 else { return nil }
         let cached: UInt? = state.withLock { s in
             guard var list = s.free[n], let p = list.popLast() else { return nil }
             s.free[n] = list
@@ -61,9 +95,8 @@ final class BufferCache: Sendable {
         }
         if let cached, let p = UnsafeMutablePointer<Float>(bitPattern: cached) { return p }
         var raw: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&raw, 64, n * 4)
-        precondition(rc == 0 && raw != nil, "out of memory allocating \(n * 4) bytes")
-        return raw!.bindMemory(to: Float.self, capacity: n)
+        guard posix_memalign(&raw, 64, n * 4) == 0, let raw else { return nil }
+        return raw.bindMemory(to: Float.self, capacity: n)
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {

@@ -88,7 +88,7 @@ public final class Trainer {
         let comm = communicator, o = options
         let localBatch = try checkBatch(o)
         let net = module.network
-        let arena = ParameterArena(net)
+        let arena = try ParameterArena(allocating: net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes)
         ddp.watchdog = supervision.watchdog
         var reducer: VirtualShardReducer?

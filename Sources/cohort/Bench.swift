@@ -12,16 +12,16 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "Workload: w1, w2, w3, w4, w5, w6, w7, w8 or allreduce.") var workload: String
     @Option(help: "Directory for W6's files (default: the system temporary directory).") var dir = NSTemporaryDirectory()
-    @Option(help: "BLAS threads.") var threads: Int = 1
-    @Option(help: "Steps per timed repeat (W1–W5), steps of the asynchronous-save run (W6) or calls per repeat (W7).") var steps: Int?
-    @Option(help: "Untimed warm-up steps.") var warmup: Int?
-    @Option(help: "Timed repeats (median reported).") var repeats: Int = 7
-    @Option(help: "Seed for the synthetic data and the model.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 1
+    @Option(parsing: .unconditional, help: "Steps per timed repeat (W1–W5), steps of the asynchronous-save run (W6) or calls per repeat (W7).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int?
+    @Option(parsing: .unconditional, help: "Timed repeats (median reported).") var repeats: Int = 7
+    @Option(parsing: .unconditional, help: "Seed for the synthetic data and the model.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object per result line (the peer scripts' RESULT format).") var json = false
     @Flag(help: .hidden) var w8Child = false
     @Flag(help: .hidden) var worker = false
-    @Option(help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
-    @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
+    @Option(parsing: .unconditional, help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
+    @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
 
     func run() throws {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }

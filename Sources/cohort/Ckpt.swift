@@ -229,8 +229,8 @@ extension Ckpt {
             abstract: "Compare the tensors of two checkpoints: exit 0 if all agree within |a-b| <= atol + rtol*|b|, 1 if not, 2 on error.")
         @Argument(help: "Checkpoint A (or a run directory).") var a: String
         @Argument(help: "Checkpoint B, the reference (or a run directory).") var b: String
-        @Option(help: "Relative tolerance.") var rtol = 1e-5
-        @Option(help: "Absolute tolerance.") var atol = 1e-8
+        @Option(parsing: .unconditional, help: "Relative tolerance.") var rtol = 1e-5
+        @Option(parsing: .unconditional, help: "Absolute tolerance.") var atol = 1e-8
         @Flag(help: "Print one JSON object instead of text.") var json = false
 
         func validate() throws {

@@ -1,9 +1,10 @@
 // `cohort cv --folds K -- <train arguments>`: k-fold cross-validation of a CSV
-// classifier. Each fold is one `cohort train --cv-fold i --cv-folds K` run (a
-// fresh process, the same seed, so the folds partition the data the same way
-// every time), or with `--parallel` one `mpirun -np K·R` job whose world splits
-// into K groups of R ranks, one per fold; the held-out metrics are reported per
-// fold and as a mean with a t-based 95 % interval over the folds.
+// classifier or regression (`--task regression`). Each fold is one `cohort train
+// --cv-fold i --cv-folds K` run (a fresh process, the same seed, so the folds
+// partition the data the same way every time), or with `--parallel` one `mpirun
+// -np K·R` job whose world splits into K groups of R ranks, one per fold; the
+// held-out metrics are reported per fold and as a mean with a t-based 95 % interval
+// over the folds, clamped to the metric's range (CrossValidateMetrics.swift).
 import ArgumentParser
 import CohortCollectives
 import CohortCore
@@ -14,20 +15,18 @@ import Foundation
 struct CrossValidate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cv",
-        abstract: "K-fold cross-validation of a CSV classifier (each fold a cohort train run, or all folds in one mpirun job).",
+        abstract: "K-fold cross-validation of a CSV classifier or regression (each fold a cohort train run, or all folds in one mpirun job).",
         discussion: """
             Example: cohort cv --folds 5 -- --data ../shared/data/iris/iris.csv --hidden 16 --epochs 100
             With --parallel, one mpirun job of folds × ranks-per-fold ranks trains every fold at once, each fold data-parallel on its own group of ranks.
             """)
 
-    @Option(help: "Number of stratified folds.") var folds = 5
+    @Option(parsing: .unconditional, help: "Number of stratified folds.") var folds = 5
     @Option(help: "Directory for each fold's summary JSON (default: a temporary directory, removed afterwards).") var out: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Flag(help: "Train all folds at once in one mpirun job (folds × --ranks-per-fold ranks) instead of one process after another.") var parallel = false
-    @Option(name: .customLong("ranks-per-fold"), help: "With --parallel: ranks training each fold, data-parallel.") var ranksPerFold = 1
+    @Option(name: .customLong("ranks-per-fold"), parsing: .unconditional, help: "With --parallel: ranks training each fold, data-parallel.") var ranksPerFold = 1
     @Argument(parsing: .postTerminator, help: "cohort train arguments (after --), including --data FILE.csv.") var trainArguments: [String] = []
-
-    static let metrics = ["test_accuracy", "test_macro_f1", "test_log_loss"]
 
     func run() throws { try exitingOnErrors { try crossValidate() } }
 
@@ -38,22 +37,26 @@ struct CrossValidate: ParsableCommand {
         defer { if out == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let summaries = parallel ? try runParallel(me, dir) : try (1...folds).map { try runFold($0, me, dir) }
-        var perFold: [[String: Double]] = []
+        let (task, metrics) = try CVMetric.metrics(of: summaries)
+        var perFold: [[String: Any]] = []
         for (i, obj) in summaries.enumerated() {
-            var row: [String: Double] = [:]
-            for m in CrossValidate.metrics { row[m] = obj[m] as? Double }
+            var row: [String: Any] = ["fold": i + 1]
+            for m in metrics { row[m.key] = obj[m.key] }
             perFold.append(row)
-            if !json { Log.main(String(format: "fold %d/%d: accuracy %.4f, macro F1 %.4f, log-loss %.4f", i + 1, folds,
-                                       row["test_accuracy"] ?? .nan, row["test_macro_f1"] ?? .nan, row["test_log_loss"] ?? .nan)) }
+            if !json {
+                Log.main("fold \(i + 1)/\(folds): " + metrics.map { m in String(format: "%@ %.4f", m.label, obj[m.key] as? Double ?? .nan) }.joined(separator: ", "))
+            }
         }
-        var summaryOut: [String: Any] = ["folds": folds]
+        var summaryOut: [String: Any] = ["folds": folds, "task": task, "per_fold": perFold]
         var lines: [String] = []
-        for m in CrossValidate.metrics {
-            let values = perFold.compactMap { $0[m] }
-            guard values.count == folds else { continue }
-            let ci = try tConfidenceInterval(values)
-            summaryOut[m] = ["mean": ci.estimate, "ci95_lower": ci.lower, "ci95_upper": ci.upper, "folds": values]
-            lines.append(String(format: "%@: %.4f ± %.4f (95 %% CI [%.4f, %.4f] over %d folds)", m, ci.estimate, ci.width / 2, ci.lower, ci.upper, folds))
+        for m in metrics {
+            let values = summaries.compactMap { $0[m.key] as? Double }
+            let (ci, clamped) = try m.interval(values)
+            summaryOut[m.key] = ["mean": ci.estimate, "ci95_lower": ci.lower, "ci95_upper": ci.upper, "folds": values,
+                                 "ci95_clamped": clamped, "range": m.rangeText]
+            let half = (try tConfidenceInterval(values)).width / 2
+            lines.append(String(format: "%@: %.4f ± %.4f (95 %% CI [%.4f, %.4f] over %d folds%@)", m.key, ci.estimate, half, ci.lower, ci.upper, folds,
+                                clamped ? ", clamped to the metric's range \(m.rangeText)" : ""))
         }
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: summaryOut, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))

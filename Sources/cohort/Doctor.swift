@@ -11,7 +11,7 @@ struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show CPU, OpenBLAS kernel and threads, MPI and protobuf-c versions; check sgemm (exit 1 on FAIL).")
 
-    @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank on the node).") var threads: Int?
+    @Option(parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank on the node).") var threads: Int?
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {

@@ -14,11 +14,11 @@ struct Generate: ParsableCommand {
 
     @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
     @Option(help: "Text the sample continues (every character must be in the model's vocabulary).") var prompt = "\n"
-    @Option(help: "Tokens to generate.") var tokens = 200
-    @Option(help: "Sampling temperature (0: greedy).") var temperature: Float = 1
-    @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens only (gpt).") var topK: Int?
-    @Option(help: "Seed of the sampling.") var seed: UInt64 = 0
-    @Option(help: "Independent samples to print.") var samples = 1
+    @Option(parsing: .unconditional, help: "Tokens to generate.") var tokens = 200
+    @Option(parsing: .unconditional, help: "Sampling temperature (0: greedy).") var temperature: Float = 1
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample among the k most likely tokens only (gpt).") var topK: Int?
+    @Option(parsing: .unconditional, help: "Seed of the sampling.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Independent samples to print.") var samples = 1
 
     func run() throws {
         guard tokens >= 0 else { throw CohortError.badFlag(flag: "--tokens", "must be ≥ 0, got \(tokens)") }

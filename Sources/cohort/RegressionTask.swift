@@ -19,14 +19,26 @@ struct RegressionTask: TrainTask {
     let targetMean: Float, targetStd: Float
     let targetName: String
 
-    /// Splits `table` 80/20 by the seed (a random, unstratified split) and standardizes.
-    init(table: CSVRegression, name: String, seed: UInt64) throws {
+    /// Splits `table` 80/20 by the seed (a random, unstratified split), or with `fold` = (i, k)
+    /// holds out fold i (0-based) of k: the rows in a seeded random order dealt round-robin to
+    /// k folds (scikit-learn's shuffled `KFold`; `cohort cv --task regression`). Then standardizes.
+    init(table: CSVRegression, name: String, seed: UInt64, fold: (index: Int, count: Int)? = nil) throws {
         let n = table.count, d = table.featureCount
-        guard n >= 5 else { throw CohortError.invalidArgument("\(name): \(n) rows are too few to hold 20 % out") }
         var g = RandomGenerator(seed: seed)
         let order = g.permutation(n)
-        let testCount = max(1, Int((Double(n) * 0.2).rounded()))
-        let test = Array(order[..<testCount]).sorted(), train = Array(order[testCount...]).sorted()
+        let test: [Int], train: [Int]
+        if let fold {
+            guard fold.count >= 2, fold.count <= n / 2, (0..<fold.count).contains(fold.index) else {
+                throw CohortError.badFlag(flag: "--cv-folds", "\(name): fold \(fold.index + 1) of \(fold.count) needs 2 ≤ folds ≤ \(n / 2) (\(n) rows, at least 2 per fold)")
+            }
+            let held = order.indices.filter { $0 % fold.count == fold.index }
+            test = held.map { order[$0] }.sorted()
+            train = order.indices.filter { $0 % fold.count != fold.index }.map { order[$0] }.sorted()
+        } else {
+            guard n >= 5 else { throw CohortError.invalidArgument("\(name): \(n) rows are too few to hold 20 % out") }
+            let testCount = max(1, Int((Double(n) * 0.2).rounded()))
+            test = Array(order[..<testCount]).sorted(); train = Array(order[testCount...]).sorted()
+        }
         func rows(_ idx: [Int]) -> [Float] { idx.flatMap { Array(table.features[($0 * d)..<(($0 + 1) * d)]) } }
         // Standardize features with the training rows' statistics.
         let scaler = Standardizer(fitting: try ClassificationDataset(name: name, features: rows(train), labels: [Int32](repeating: 0, count: train.count),

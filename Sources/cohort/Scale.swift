@@ -21,17 +21,17 @@ struct ScaleRun: ParsableCommand {
 
     @Option(help: "World sizes, comma-separated.") var ranks = "1,2,4"
     @Option(help: "strong (same global batch at every size) or weak (same batch per rank).") var mode = "strong"
-    @Option(help: "Timed steps per run.") var steps = 30
-    @Option(help: "Untimed warm-up steps per run.") var warmup = 5
-    @Option(help: "Rounds; each runs every configuration once.") var repeats = 3
+    @Option(parsing: .unconditional, help: "Timed steps per run.") var steps = 30
+    @Option(parsing: .unconditional, help: "Untimed warm-up steps per run.") var warmup = 5
+    @Option(parsing: .unconditional, help: "Rounds; each runs every configuration once.") var repeats = 3
     @Option(help: "Vary a knob: bucket-mb=1,25 | threads=1,2 | deterministic=off,on | transport=shm,tcp (repeatable).") var vary: [String] = []
     @Option(help: "Result folder (resumed when it holds the same plan).") var out = "runs/scale"
     @Option(help: "Hosts and slots for every run, e.g. h1:2,h2:2 (default: this machine).") var hosts: String?
     @Option(help: "OpenMPI hostfile for every run.") var hostfile: String?
-    @Option(name: .customLong("netns-hosts"), help: "Run on N network-namespace hosts of this machine over TCP (cluster/netns.sh; root and iproute2).") var netnsHosts: Int?
+    @Option(name: .customLong("netns-hosts"), parsing: .unconditional, help: "Run on N network-namespace hosts of this machine over TCP (cluster/netns.sh; root and iproute2).") var netnsHosts: Int?
     @Option(name: .customLong("mpirun-args"), parsing: .unconditional, help: "Extra mpirun arguments, passed to cohort launch.") var mpirunArgs: String?
     @Option(name: .customLong("control-address"), help: "Control address for cohort launch (needed with remote hosts).") var controlAddress: String?
-    @Option(name: .customLong("run-timeout"), help: "Seconds one run may take before it is stopped and recorded as failed.") var runTimeout = 1800.0
+    @Option(name: .customLong("run-timeout"), parsing: .unconditional, help: "Seconds one run may take before it is stopped and recorded as failed.") var runTimeout = 1800.0
     @Argument(parsing: .postTerminator, help: "cohort train arguments (after --).") var trainArguments: [String] = []
 
     func run() throws { try exitingOnErrors { try sweep() } }
@@ -195,7 +195,7 @@ struct ScaleCompare: ParsableCommand {
         abstract: "Compare two sweeps configuration by configuration (Welch's t-test and Mann–Whitney U on time per sample; 'faster' or 'slower' only when both agree).")
     @Argument(help: "Baseline sweep folder.") var baseline: String
     @Argument(help: "Candidate sweep folder.") var candidate: String
-    @Option(help: "Significance level; a difference is reported only when both tests have p below it.") var alpha = 0.05
+    @Option(parsing: .unconditional, help: "Significance level; a difference is reported only when both tests have p below it.") var alpha = 0.05
 
     func run() throws { try exitingOnErrors { try compare() } }
 
@@ -218,7 +218,7 @@ struct ScaleProject: ParsableCommand {
     @Option(help: "`cohort bench allreduce --json` output to fit (default: <folder>/allreduce.jsonl, measured on first use).") var allreduce: String?
     @Option(help: "World sizes to predict, comma-separated.") var ranks = "8,16,32,64,128,256,512,1024"
     @Option(name: .customLong("network-gbps"), help: "Link speeds in Gb/s, comma-separated.") var networkGbps = "10,25,100,400"
-    @Option(name: .customLong("latency-us"), help: "Network latency per message step, in µs.") var latencyUs = 10.0
+    @Option(name: .customLong("latency-us"), parsing: .unconditional, help: "Network latency per message step, in µs.") var latencyUs = 10.0
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket sizes in MB, comma-separated.") var bucketMB = "25"
 
     func run() throws { try exitingOnErrors { try project() } }

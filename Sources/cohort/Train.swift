@@ -20,55 +20,55 @@ struct Train: ParsableCommand {
     @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text); docs/cli.md lists what each takes.") var model = "mlp"
     @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
     @Option(help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
-    @Option(help: "Epochs to train (ignored when --steps is given).") var epochs = 3
-    @Option(help: "Total optimizer steps (overrides --epochs).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Epochs to train (ignored when --steps is given).") var epochs = 3
+    @Option(parsing: .unconditional, help: "Total optimizer steps (overrides --epochs).") var steps: Int?
     @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
-            help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
-    @Option(help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
+            parsing: .unconditional, help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
+    @Option(parsing: .unconditional, help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
     @Flag(help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
-    @Option(name: .customLong("virtual-shards"), help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = 8
-    @Option(name: .customLong("bucket-mb"), help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
-    @Option(help: "Hidden layer widths, comma-separated (mlp; default 512,256), or the LSTM's hidden size (default 256).") var hidden: String?
-    @Option(help: "Layers (gpt, lstm).") var layers = 4
-    @Option(help: "Attention heads (gpt).") var heads = 4
-    @Option(name: .customLong("d-model"), help: "Transformer width (gpt).") var dModel = 256
-    @Option(help: "Token embedding width (lstm).") var embedding = 64
+    @Option(name: .customLong("virtual-shards"), parsing: .unconditional, help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = 8
+    @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
+    @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated (mlp; default 512,256; none: no hidden layer), or the LSTM's hidden size (default 256).") var hidden: String?
+    @Option(parsing: .unconditional, help: "Layers (gpt, lstm).") var layers = 4
+    @Option(parsing: .unconditional, help: "Attention heads (gpt).") var heads = 4
+    @Option(name: .customLong("d-model"), parsing: .unconditional, help: "Transformer width (gpt).") var dModel = 256
+    @Option(parsing: .unconditional, help: "Token embedding width (lstm).") var embedding = 64
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop.") var optimizer = "adam"
-    @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "Momentum (sgd, rmsprop).") var momentum: Float = 0.9
-    @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Float = 0
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float = 1e-3
+    @Option(parsing: .unconditional, help: "Momentum (sgd, rmsprop).") var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay.") var weightDecay: Float = 0
     @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
-    @Option(name: .customLong("clip-grad-norm"), help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
-    @Option(help: "Seed for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
-    @Option(help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
-    @Option(name: .customLong("log-every"), help: "Print progress every N steps.") var logEvery = 100
+    @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
+    @Option(parsing: .unconditional, help: "Seed (a whole number ≥ 0) for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
+    @Option(name: .customLong("log-every"), parsing: .unconditional, help: "Print progress every N steps.") var logEvery = 100
     @Option(name: .customLong("summary-json"), help: "Write a JSON summary of the run to this file.") var summaryJSON: String?
     @Option(name: .customLong("checkpoint-dir"), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
-    @Option(name: .customLong("checkpoint-every"), help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
     @Option(help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
-    @Option(name: .customLong("keep-last"), help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
-    @Option(name: .customLong("keep-every"), help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
+    @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
+    @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
-    @Option(help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
+    @Option(parsing: .unconditional, help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
     @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
     @Option(name: .customLong("label-column"), help: "CSV data: the label (or regression target) column (default: the last).") var labelColumn: String?
-    @Option(name: .customLong("cv-fold"), help: "CSV classification: hold out fold I (1-based) of --cv-folds stratified folds instead of 20 % (cohort cv sets it).") var cvFold: Int?
-    @Option(name: .customLong("cv-folds"), help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
-    @Option(name: .customLong("cv-parallel-folds"), help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
+    @Option(name: .customLong("cv-fold"), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
+    @Option(name: .customLong("cv-folds"), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
+    @Option(name: .customLong("cv-parallel-folds"), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
     @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
-    @Option(help: "Tokens per training sample for text data (sequence models).") var context = 128
-    @Option(help: "Digits per operand of the built-in addition corpus.") var digits = 3
-    @Option(name: .customLong("collective-timeout"), help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
-    @Option(name: .customLong("val-every"), help: "Validate every N steps (default: only after the last step).") var valEvery: Int?
+    @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
+    @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
+    @Option(name: .customLong("collective-timeout"), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
+    @Option(name: .customLong("val-every"), parsing: .unconditional, help: "Validate every N steps (default: only after the last step).") var valEvery: Int?
     @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, test_accuracy) stops improving; needs --val-every.") var earlyStop: String?
-    @Option(help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
+    @Option(parsing: .unconditional, help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
     @Option(name: .customLong("save-best"), help: "Keep the checkpoint with the best value of this validation metric in CHECKPOINT_DIR/best; needs --val-every.") var saveBest: String?
     @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
-    @Option(name: .customLong("nan-patience"), help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
-    @Option(name: .customLong("halt-at"), help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
+    @Option(name: .customLong("nan-patience"), parsing: .unconditional, help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
+    @Option(name: .customLong("halt-at"), parsing: .unconditional, help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
     @Flag(name: .customLong("log-grad-norm"), help: "Log the global gradient norm (grad_norm) with each log record.") var logGradNorm = false
     @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it); {fold} is replaced by the cross-validation fold.") var logDir: String?
     @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
@@ -80,6 +80,7 @@ struct Train: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
         guard epochs > 0 || steps != nil else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+        try validateNumbers()
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
@@ -96,15 +97,22 @@ struct Train: ParsableCommand {
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
-        guard hiddenSizes != nil else { throw ValidationError("--hidden must be comma-separated positive integers, got '\(hiddenText)'") }
+        if hiddenText.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--hidden is empty: give comma-separated positive widths (e.g. 512,256), or --hidden none for an MLP without hidden layers")
+        }
+        guard let sizes = hiddenSizes else { throw ValidationError("--hidden must be comma-separated positive integers (or none), got '\(hiddenText)'") }
+        if sizes.isEmpty && model == "lstm" { throw ValidationError("--hidden none: --model lstm needs a hidden size (e.g. --hidden 256)") }
     }
 
     /// `--hidden`, or the model's default.
     var hiddenText: String { hidden ?? ModelZoo.defaultHidden(model) }
 
+    /// The widths `--hidden` gives ([] for `none`: an MLP straight from inputs to classes); nil
+    /// when it is not a list of positive integers (an empty item included).
     var hiddenSizes: [Int]? {
-        let parts = hiddenText.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        if hiddenText.trimmingCharacters(in: .whitespaces).lowercased() == "none" { return [] }
+        let parts = hiddenText.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return parts.map { $0! }
     }
 
@@ -140,6 +148,7 @@ struct Train: ParsableCommand {
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
         let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
+        try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
         let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
@@ -302,7 +311,8 @@ struct Train: ParsableCommand {
         }
         if data.lowercased().hasSuffix(".csv") && taskKind == "regression" {
             let table = try CSVDataset.regression(path: data, targetColumn: labelColumn)
-            return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed)
+            return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed,
+                                      fold: cvFold.map { ($0 - 1, cvFolds) })
         }
         // MNIST-format images, or a CSV table (stratified 80/20 split by the seed, standardized with the training part).
         let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed,

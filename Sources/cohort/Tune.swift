@@ -20,14 +20,14 @@ struct Tune: ParsableCommand {
             """)
 
     @Option(help: "YAML file: cohort train options and their domains.") var space: String
-    @Option(help: "Trials: random and halving draw this many (halving: how many start); grid runs every combination.") var trials = 8
+    @Option(parsing: .unconditional, help: "Trials: random and halving draw this many (halving: how many start); grid runs every combination.") var trials = 8
     @Option(help: "grid, random or halving.") var strategy = "random"
     @Option(help: "Summary metric to optimize (default: test_accuracy, else val_loss, exact_match, test_r2 — whichever the task reports).") var metric: String?
     @Option(help: "min or max (default: min for names ending in loss/mae/mse/rmse/error, else max).") var mode: String?
-    @Option(help: "Trials run at once (separate processes).") var parallel = 1
-    @Option(help: "Halving: keep the best 1/eta of each rung.") var eta = 3
-    @Option(name: .customLong("min-steps"), help: "Halving: steps of the first rung (default: --steps ÷ eta²).") var minSteps: Int?
-    @Option(help: "Seed of the random draws.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Trials run at once (separate processes).") var parallel = 1
+    @Option(parsing: .unconditional, help: "Halving: keep the best 1/eta of each rung.") var eta = 3
+    @Option(name: .customLong("min-steps"), parsing: .unconditional, help: "Halving: steps of the first rung (default: --steps ÷ eta²).") var minSteps: Int?
+    @Option(parsing: .unconditional, help: "Seed of the random draws.") var seed: UInt64 = 0
     @Option(help: "Directory for trials, results.json and best.yaml.") var out = "runs/tune"
     @Argument(parsing: .postTerminator, help: "cohort train arguments (after --).") var trainArguments: [String] = []
 

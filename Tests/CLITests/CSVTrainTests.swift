@@ -43,9 +43,13 @@ import Testing
                                                         CLI.binary] + base + ["--summary-json", two])
         #expect(r2.status == 0, "\(r2.output)")
         let a = try CLI.readJSON(one), b = try CLI.readJSON(two)
+        #expect(a["weights_sha256"] as? String != nil && a["weights_sha256"] as? String == b["weights_sha256"] as? String)
+        // The same weights; each rank predicts its share in a forward pass of another batch size, whose
+        // Float32 rounding may depend on it (it does on an AMD Zen kernel: 2e-8 relative), so the
+        // metrics agree to Float32 rounding of the predictions, not bitwise.
         for key in ["test_mae", "test_rmse", "test_r2"] {
             let x = a[key] as? Double ?? -1, y = b[key] as? Double ?? -2
-            #expect(abs(x - y) < 1e-9 * max(1, abs(x)), "\(key): 1 rank \(x), 2 ranks \(y)")
+            #expect(abs(x - y) < 1e-6 * max(1, abs(x)), "\(key): 1 rank \(x), 2 ranks \(y)")
         }
         // Sensible: better than predicting the training mean (R² 0) by a clear margin, MAE in the target's units.
         #expect((a["test_r2"] as? Double ?? 0) > 0.3 && (a["test_mae"] as? Double ?? 100) < 60, "\(a)")

@@ -23,7 +23,9 @@ import Testing
         guard FileManager.default.fileExists(atPath: iris) else { return }   // ../shared/data absent
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let train = ["--data", iris, "--hidden", "16", "--epochs", "20", "--global-batch", "16", "--lr", "1e-2"]
+        // One BLAS thread on both sides: outside deterministic mode a GEMM's bits may depend on
+        // how many threads split it (a sequential fold would get every core, a parallel one a share).
+        let train = ["--data", iris, "--hidden", "16", "--epochs", "20", "--global-batch", "16", "--lr", "1e-2", "--threads", "1"]
         let (seq, seqOut) = try crossValidate(["--folds", "3"], train, in: dir, "sequential")
         let (par, parOut) = try crossValidate(["--folds", "3", "--parallel"], train, in: dir, "parallel")
         #expect(seq.status == 0, "\(seq.output)")
@@ -62,7 +64,16 @@ import Testing
             let a = try fold(i, in: seqOut, "weights_sha256") as? String, b = try fold(i, in: parOut, "weights_sha256") as? String
             #expect(a != nil && a == b, "fold \(i): sequential \(a ?? "-"), 2 ranks \(b ?? "-")")
         }
-        #expect(seq.stdout == par.stdout, "sequential:\n\(seq.stdout)\nparallel:\n\(par.stdout)")
+        // Equal weights, but each of the 2 ranks evaluates its share in a forward pass of another batch
+        // size, and the GEMM's rounding may depend on it (on an AMD Zen kernel it does): counts (accuracy,
+        // F1) are exact, the log-loss agrees to Float32 rounding of the logits.
+        let s = try JSONSerialization.jsonObject(with: Data(seq.stdout.utf8)) as? [String: Any] ?? [:]
+        let p = try JSONSerialization.jsonObject(with: Data(par.stdout.utf8)) as? [String: Any] ?? [:]
+        for key in ["test_accuracy", "test_macro_f1", "test_log_loss"] {
+            let x = (s[key] as? [String: Any])?["folds"] as? [Double] ?? [], y = (p[key] as? [String: Any])?["folds"] as? [Double] ?? []
+            let tolerance = key == "test_log_loss" ? 1e-6 : 0
+            #expect(x.count == 2 && y.count == 2 && zip(x, y).allSatisfy { abs($0 - $1) <= tolerance * abs($0) }, "\(key): \(x) vs \(y)")
+        }
 
         // The hidden train flag directly: each group's rank 0 logs its fold and writes its own {fold} summary.
         let summary = dir.appendingPathComponent("direct-{fold}.json").path

@@ -87,6 +87,24 @@ import CohortTensor
         #expect(msg2.contains(floats) && msg2.contains("unsupported IDX data type 0x0D (32-bit float)"))
     }
 
+    /// A wrong number of dimensions in the magic is reported as a wrong magic (before the sizes the
+    /// header declares are trusted), not as a file longer or shorter than its header says.
+    @Test func wrongDimensionsInTheMagicAreReportedFirst() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        var images = IDX.encode(try IDXArray(shape: [2, 2, 2], bytes: Array(0..<8)))
+        images[3] = 1   // 0x00000801: a labels magic on an images file
+        for (name, bytes) in [("raw", images), ("gz", Gzip.compress(images))] {
+            let path = try dir.write(bytes, to: "images-\(name)")
+            let msg = try #require(badFileMessage { _ = try IDX.read(path: path, dimensions: 3) })
+            #expect(msg.contains(path) && msg.contains("not a 3-D IDX file") && msg.contains("0x00000801")
+                    && msg.contains("0x00000803") && !msg.contains("longer"), "\(msg)")
+        }
+        let random = try dir.write([0x50, 0x4B, 0x03, 0x04] + Array(repeating: 1, count: 40), to: "zip")
+        let msg = try #require(badFileMessage { _ = try IDX.read(path: random, dimensions: 1) })
+        #expect(msg.contains(random) && msg.contains("not an IDX file") && msg.contains("0x504B0304") && msg.contains("expected 0x00000801"), "\(msg)")
+    }
+
     @Test func hostileHeaderDoesNotAllocateWhatItClaims() throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }

@@ -88,6 +88,13 @@ import CohortTensor
         let deficient = try Tensor([1, 2, 2, 4, 3, 6], shape: [1, 3, 2], requiresGrad: true)
         let d = message { try Linalg.qr(deficient).r.sum().backward() }
         #expect(d.contains("R[1,1]") && d.contains("full column rank"), "\(d)")
+        // Column 2 = 3 · column 1 rounded to Float32: R[1,1] is ~1e-7, not 0 and not ~1e-16, on every
+        // kernel; the tolerance relative to the matrix (max|R_jj| · max(m, n) · 2⁻²³) still calls it rank 1.
+        let col: [Float] = [0.1, 0.7, 1.3]
+        let rounded = try Tensor([col[0], 3 * col[0], col[1], 3 * col[1], col[2], 3 * col[2]], shape: [3, 2], requiresGrad: true)
+        let f = message { try Linalg.qr(rounded).q.sum().backward() }
+        #expect(f.contains("R[1,1]") && f.contains("full column rank") && f.contains("tolerance"), "\(f)")
+        #expect(try Linalg.matrixRank(rounded.detached()) == 1)
         let complete = try Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2], requiresGrad: true)
         let c = message { try Linalg.qr(complete, mode: .complete).q.sum().backward() }
         #expect(c.contains(".complete") && c.contains("3×2"), "\(c)")

@@ -77,4 +77,18 @@ import CohortStats
         #expect(throws: StatsError.self) { try bootstrapConfidenceInterval([1, 2], resamples: 0) }
         #expect(throws: StatsError.nonFinite("tConfidenceInterval", index: 0)) { try tConfidenceInterval([.nan, 2]) }
     }
+
+    /// cohort cv's accuracies 0.90, 0.98, 1.0 over 3 folds: the raw t-interval reaches 1.0914;
+    /// clamped to [0, 1] it ends at 1, the estimate and the lower end unchanged.
+    @Test func clampingKeepsAnIntervalInsideTheMetricsRange() throws {
+        let raw = try tConfidenceInterval([0.90, 0.98, 1.0])
+        #expect(close(raw.upper, 1.091448212159512, 1e-9))
+        let ci = raw.clamped(to: 0...1)
+        #expect(ci.upper == 1 && ci.lower == raw.lower && ci.estimate == raw.estimate && ci.level == raw.level)
+        #expect(raw.clamped(to: 0...Double.infinity) == raw, "inside the range: unchanged")
+        let r2 = ConfidenceInterval(estimate: 0.9, lower: 0.7, upper: 1.2, level: 0.95).clamped(to: -Double.infinity...1)
+        #expect(r2.lower == 0.7 && r2.upper == 1)
+        let outside = ConfidenceInterval(estimate: -1, lower: -2, upper: -0.5, level: 0.95).clamped(to: 0...1)
+        #expect(outside.lower == 0 && outside.upper == 0, "an interval wholly below the range collapses onto its edge")
+    }
 }

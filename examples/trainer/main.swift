@@ -1,8 +1,9 @@
 // A user-defined model trained through Cohort's Lightning-style Trainer: the
 // model says what a batch, a loss, a metric and an optimizer are; the Trainer
 // does the rest (data order, data-parallel averaging, checkpoints, callbacks).
-// Run: swift run -c release TrainerExample [MNIST-DIR]
+// Run: swift run -c release TrainerExample [--deterministic] [MNIST-DIR]
 //  or: mpirun -n 2 .build/release/TrainerExample   (each rank takes half of every batch)
+// --deterministic: 4 virtual shards, so 1, 2 and 4 ranks train bitwise the same weights.
 import CohortTrainer
 import Foundation
 
@@ -41,14 +42,16 @@ final class SmallCNN: TrainingModule {
     }
 }
 
+let arguments = CommandLine.arguments.dropFirst()
 var options = TrainerOptions()
 options.globalBatch = 64
+if arguments.contains("--deterministic") { options.virtualShards = 4 }
 options.epochs = 3
 options.validateEvery = 100
 options.checkpointDirectory = "runs/trainer-example"
 let callbacks: [any Callback] = [ConsoleProgress(), LearningRateMonitor(), NaNGuard(),
                                  EarlyStopping(monitor: "val_loss", patience: 3), BestCheckpoint(monitor: "val_accuracy", mode: .max)]
-let result = try Trainer(options, callbacks: callbacks).fit(try SmallCNN(dataDirectory: CommandLine.arguments.dropFirst().first))
+let result = try Trainer(options, callbacks: callbacks).fit(try SmallCNN(dataDirectory: arguments.first { !$0.hasPrefix("--") }))
 if RunInfo.current.rank == 0 {
     print(result.metrics.map(\.text).joined(separator: ", ") + String(format: " after %d steps (%.0f samples/s)", result.steps, result.samplesPerSecond))
 }
