@@ -54,12 +54,6 @@ public enum MPIRuntime {
         return w
     }
 
-    /// True between a successful `initialize` and `finalize`.
-    public static var isInitialized: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return world != nil
-    }
-
     /// Finalises MPI if it was initialised and not yet finalised.
     public static func finalize() {
         lock.lock(); defer { lock.unlock() }
