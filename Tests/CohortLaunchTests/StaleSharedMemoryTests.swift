@@ -59,7 +59,9 @@ import Testing
         let mapper = try holder("exec /usr/bin/python3 -c \"import mmap,time; f=open('\(mapped)','r+b'); m=mmap.mmap(f.fileno(),0); f.close(); "
                                 + "open('\(dir)/mapped.ready','w').close(); time.sleep(60)\"", ready: dir + "/mapped.ready")
         let opener = try holder("exec 3<'\(open)'; touch '\(dir)/open.ready'; exec sleep 60", ready: dir + "/open.ready")
-        defer { mapper.terminate(); opener.terminate(); mapper.waitUntilExit(); opener.waitUntilExit() }
+        // SIGKILL: a SIGTERM did not end them here (the test runner's children may inherit it ignored).
+        func stop() { for p in [mapper, opener] where p.isRunning { kill(p.processIdentifier, SIGKILL) }; mapper.waitUntilExit(); opener.waitUntilExit() }
+        defer { stop() }
         // The creator PID is alive (this test), the file is brand new, another host's or user's, not Open MPI's: kept.
         let livePid = shm + "/open_mpi_shmem_mmap.\(getpid())_1_0", fresh = shm + "/vader_segment.testhost.\(uid).33330001.0"
         let otherHost = shm + "/vader_segment.otherhost.\(uid).2a0c0001.0", otherUser = shm + "/vader_segment.testhost.\(uid + 1).2a0c0001.0"
@@ -83,8 +85,9 @@ import Testing
         #expect(reasons[otherHost] == nil && reasons[unrelated] == nil && reasons[otherUser] == nil, "not even candidates: \(reasons)")
 
         // Once the users are gone, the next sweep takes their segments too.
-        mapper.terminate(); opener.terminate(); mapper.waitUntilExit(); opener.waitUntilExit()
-        #expect(Set(s.sweep().removed.map(\.path)) == Set([mapped, open]))
+        stop()
+        // (The fresh file may have aged past 30 s by now on a loaded machine: it may go too.)
+        #expect(Set(s.sweep().removed.map(\.path)).subtracting([fresh]) == Set([mapped, open]))
     }
 
     @Test func sessionDirectoriesOfDeadMpirunsGoAndLiveJobsAreKept() throws {
