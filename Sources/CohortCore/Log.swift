@@ -2,8 +2,9 @@
 // one rank, and rank-0-only output for progress lines.
 import Foundation
 
-/// Where this process sits in the job, read once from the launcher's environment.
-public struct RunInfo: Sendable {
+/// Where this process sits in the job: before MPI starts, what the launcher's environment
+/// says (`LauncherDetection`); once `MPIRuntime.initialize` has run, MPI's own answer.
+public struct RunInfo: Sendable, Equatable {
     /// This process's rank (0 when not launched by mpirun).
     public var rank: Int
     /// Number of ranks in the job (1 when not launched by mpirun).
@@ -12,15 +13,28 @@ public struct RunInfo: Sendable {
     public var localRank: Int
     public var localSize: Int
 
-    /// Reads `OMPI_COMM_WORLD_*` (set by OpenMPI's mpirun); defaults to a single process.
-    public static let current: RunInfo = {
-        let env = ProcessInfo.processInfo.environment
-        func int(_ key: String) -> Int? { env[key].flatMap { Int($0) } }
-        return RunInfo(rank: int("OMPI_COMM_WORLD_RANK") ?? 0,
-                       worldSize: int("OMPI_COMM_WORLD_SIZE") ?? 1,
-                       localRank: int("OMPI_COMM_WORLD_LOCAL_RANK") ?? 0,
-                       localSize: int("OMPI_COMM_WORLD_LOCAL_SIZE") ?? 1)
-    }()
+    public init(rank: Int, worldSize: Int, localRank: Int, localSize: Int) {
+        (self.rank, self.worldSize, self.localRank, self.localSize) = (rank, worldSize, localRank, localSize)
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var published: RunInfo?
+
+    /// This process's place: MPI's once published, else the launcher's hints (rank 0 of 1
+    /// without a launcher). Safe from any thread.
+    public static var current: RunInfo {
+        lock.lock(); defer { lock.unlock() }
+        if let published { return published }
+        let hints = LauncherDetection.current.hints
+        published = hints
+        return hints
+    }
+
+    /// Replaces `current` with MPI's answer (called by `MPIRuntime.initialize`; CohortCore links no MPI).
+    public static func publish(_ info: RunInfo) {
+        lock.lock(); defer { lock.unlock() }
+        published = info
+    }
 }
 
 /// Minimal rank-aware logger writing to standard error (progress) or output.

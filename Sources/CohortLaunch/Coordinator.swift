@@ -125,6 +125,7 @@ public final class Coordinator {
         say("control channel on \(address), event log \(options.eventLogPath)")
         var attempt = 0
         while true {
+            try sweepStaleSharedMemory()
             let placement: Placement
             switch try choosePlacement(attempt: attempt) {
             case let .success(p): placement = p

@@ -15,11 +15,22 @@ public enum MPIRuntime {
     nonisolated(unsafe) private static var world: MPICommunicator?
 
     /// Initialises MPI once (MPI_THREAD_FUNNELED: only the thread that initialised
-    /// calls MPI) and returns the world communicator. Works as a singleton without
-    /// mpirun. Throws if the library cannot provide the thread level.
-    public static func initialize() throws -> MPICommunicator {
+    /// calls MPI), publishes MPI's rank, world size and node-local placement as
+    /// `RunInfo.current`, and returns the world communicator. Works as a singleton without
+    /// a launcher.
+    /// - Throws: `CohortError.invalidArgument` when the launcher (`launcher`, read from the
+    ///   environment) claims more ranks than MPI forms — e.g. MPICH's Hydra or srun without
+    ///   PMIx, where every process would otherwise train alone — naming both numbers and the
+    ///   variables seen; `CommunicationError.backend` if MPI cannot start or lacks the thread level.
+    public static func initialize(launcher: LauncherDetection = .current) throws -> MPICommunicator {
         lock.lock(); defer { lock.unlock() }
         if let world { return world }
+        // Open MPI joins a Slurm step only through PMIx: without it, its MPI_Init aborts the
+        // process with a message about "direct launch" (before any error handler applies).
+        if launcher.inSlurmJob, launcher.kind == .slurm || launcher.kind == .pmi, (launcher.size ?? 2) > 1 {
+            throw CohortError.invalidArgument(launcher.unsupported("this Open MPI can join a Slurm job step only through PMIx "
+                + "(no PMIX_RANK is set), so MPI was not started"))
+        }
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
@@ -34,6 +45,11 @@ public enum MPIRuntime {
             }
         }
         let w = try MPICommunicator(borrowing: cohort_mpi_comm_world())
+        if let message = launcher.mismatch(mpiRank: w.rank, mpiSize: w.size) {
+            MPI_Finalize()   // a world of one: nothing to wait for
+            throw CohortError.invalidArgument(message)
+        }
+        RunInfo.publish(RunInfo(rank: w.rank, worldSize: w.size, localRank: w.localRank, localSize: w.localSize))
         world = w
         return w
     }

@@ -44,15 +44,15 @@ public final class Trainer {
     private var saveInto: ((String, Int) throws -> Void)?
 
     /// - Parameters:
-    ///   - communicator: the group to train in; nil: MPI's world when launched by `mpirun`
-    ///     with more than one rank (initialising MPI), else a single process.
+    ///   - communicator: the group to train in; nil: MPI's world when a launcher (mpirun, srun,
+    ///     any PMIx/PMI launcher) started more than one rank (initialising MPI), else a single process.
     ///   - supervision: job-supervisor hooks; nil: `LocalSupervision`.
     public init(_ options: TrainerOptions = TrainerOptions(), callbacks: [any Callback] = [ConsoleProgress()],
                 communicator: (any Communicator)? = nil, supervision: (any TrainingSupervision)? = nil) throws {
         self.options = options
         self.callbacks = callbacks
         self.supervision = supervision ?? LocalSupervision()
-        if let communicator { self.communicator = communicator } else if RunInfo.current.worldSize > 1 {
+        if let communicator { self.communicator = communicator } else if LauncherDetection.current.needsMPI {
             self.communicator = try MPIRuntime.initialize()
             Trainer.finalizeMPIAtExit()
         } else {

@@ -124,9 +124,11 @@ struct Train: ParsableCommand {
     }
 
     func train(_ supervisor: RankSupervisor) throws {
+        // MPI first (whenever a launcher started this process): the default thread count
+        // divides the node's cores by the ranks MPI places on it.
+        var comm: any Communicator = LauncherDetection.current.needsMPI ? try MPIRuntime.initialize() : SingleProcessCommunicator()
         // Deterministic mode pins BLAS to one thread: a GEMM's bits depend on how it is split.
         let usedThreads = try BLASRuntime.configureThreads(requested: threads ?? (deterministic ? 1 : nil))
-        var comm: any Communicator = RunInfo.current.worldSize > 1 ? try MPIRuntime.initialize() : SingleProcessCommunicator()
         var run = self   // with --cv-parallel-folds: this rank's fold group and fold
         if let folds = cvParallelFolds {
             let group = try foldGroup(of: comm, folds: folds)
