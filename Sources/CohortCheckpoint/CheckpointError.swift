@@ -9,8 +9,13 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case mismatch(path: String, String)
     /// No usable checkpoint was found.
     case notFound(String)
-    /// An I/O error while writing (disk full, permissions, …).
+    /// An I/O error while reading or writing that is not one of `storage`'s.
     case io(path: String, String)
+    /// The file system refuses the write: no space (ENOSPC, EDQUOT, or less free space
+    /// than the save needs), read-only (EROFS), permission denied (EACCES, EPERM), or a
+    /// path that is not a directory. The user must fix the disk or directory; retrying
+    /// cannot help. The message names the path, and the errno text where there is one.
+    case storage(path: String, String)
 
     public var description: String {
         switch self {
@@ -18,6 +23,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .mismatch(path, m): return "checkpoint \(path) does not match this run: \(m)"
         case let .notFound(m): return m
         case let .io(path, m): return "checkpoint \(path): \(m)"
+        case let .storage(_, m): return m
         }
     }
 }

@@ -99,6 +99,9 @@ public enum CheckpointWriter {
         let lock = try FileIO.lockDirectory(directory)
         defer { FileIO.unlock(lock) }
         cleanStaleTemporaries(directory)
+        // Room for every file first: a full disk is one clear error before anything is written.
+        try FileIO.checkSpace(directory, fileSizes: plannedSizes(manifest, tensors),
+                              purpose: "the checkpoint of step \(manifest.step)")
         saveCount += 1
         let finalName = CheckpointLayout.directoryName(step: manifest.step)
         let finalPath = directory + "/" + finalName
@@ -126,11 +129,13 @@ public enum CheckpointWriter {
             if FileIO.isDirectory(finalPath) {
                 displaced = directory + "/.old-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
                 guard rename(finalPath, displaced!) == 0 else {
-                    throw CheckpointError.io(path: finalPath, "cannot move the previous checkpoint of this step aside: \(FileIO.errorText())")
+                    let code = errno
+                    throw FileIO.failure("cannot move the previous checkpoint of this step aside", path: finalPath, code: code)
                 }
             }
             guard rename(tmp, finalPath) == 0 else {
-                throw CheckpointError.io(path: finalPath, "rename from \(tmp) failed: \(FileIO.errorText())")
+                let code = errno
+                throw FileIO.failure("rename from \(tmp) failed", path: finalPath, code: code)
             }
             maybeCrash("renamed")
             try FileIO.fsyncDirectory(directory)
@@ -140,6 +145,33 @@ public enum CheckpointWriter {
             FileIO.removeTree(tmp)
             throw error
         }
+    }
+
+    /// Bytes of each file a save of `tensors` writes: the data files (split as `writeData`
+    /// splits them) and the manifest (its fixed part encoded, plus a lower bound for each
+    /// tensor's and chunk's record).
+    static func plannedSizes(_ manifest: Manifest, _ tensors: [TensorPayload]) -> [UInt64] {
+        var files: [UInt64] = []
+        var current: UInt64 = 0, open = false
+        var recordBytes = 0
+        for t in tensors {
+            recordBytes += t.name.utf8.count + 8 + 2 * t.shape.count
+            var done = 0
+            repeat {
+                let n = min(CheckpointLayout.chunkBytes, t.bytes.count - done)
+                if !open || current >= CheckpointLayout.dataFileBytes {
+                    if open { files.append(current) }
+                    (current, open) = (0, true)
+                }
+                current += UInt64(n)
+                done += n
+                recordBytes += 24   // file name, offset, length, CRC
+            } while done < t.bytes.count
+        }
+        if open { files.append(current) }
+        var bare = manifest
+        bare.tensors = []
+        return files + [UInt64(CheckpointLayout.headerSize + ManifestCodec.encode(bare).count + recordBytes)]
     }
 
     /// Writes tensor bytes into data files in ≤64 MiB chunks, each with a CRC32C.

@@ -27,6 +27,11 @@ public protocol SharedAverager: AnyObject {
     /// and waits until every rank has finished its slices. Throws
     /// `CommunicationError.timeout` naming the ranks still missing after `timeout` seconds.
     func finish(timeout: Double) throws
+    /// Frees the shared memory; `buffer` is invalid afterwards. Collective over the node's
+    /// ranks, so call it only where every rank does (after the last step, on success). An
+    /// averager released without it frees nothing collectively: a rank failing alone must
+    /// never wait in a collective free for peers that will not come.
+    func close()
 }
 
 extension Communicator {

@@ -15,6 +15,9 @@ public struct ControlMessage: Codable, Sendable, Equatable {
         case checkpointSaved
         /// The rank stops because of the user's mistake; `detail` is the message.
         case userError
+        /// The rank stops because its environment refuses (disk full, read-only or forbidden
+        /// checkpoint directory); `detail` is the message, naming the path and the errno text.
+        case environmentError
         /// A collective did not complete in time; `detail` says which.
         case collectiveTimeout
         /// The rank was told to stop (signal or command) and is exiting.

@@ -39,8 +39,11 @@ public final class DataParallel {
     private let bucketOfEntry: [Int]
     private var pending: [Int: any CommunicationRequest] = [:]
     private var launched: [Bool]
-    /// Set when the ranks average through node-local shared memory.
-    private let shared: (any SharedAverager)?
+    /// Set when the ranks average through node-local shared memory (until `close()`).
+    private var shared: (any SharedAverager)?
+    /// The first bucket allreduce that failed to start inside a gradient hook (which cannot
+    /// throw): `synchronize()` throws it, so the caller handles it like any step error.
+    private var launchFailure: CommunicationError?
     /// How gradients travel: "shared memory" or "allreduce".
     public var transport: String { shared == nil ? "allreduce" : "shared memory" }
 
@@ -119,8 +122,22 @@ public final class DataParallel {
         let r = buckets[b]
         let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
         do { pending[b] = try communicator.allreduceAsync(slice, op: .average) } catch {
-            communicator.abort(code: 3, message: "gradient allreduce of bucket \(b) failed to start: \(error)")
+            if launchFailure == nil {
+                launchFailure = .backend(operation: "starting the gradient allreduce of bucket \(b)", rank: communicator.rank, message: "\(error)")
+            }
         }
+    }
+
+    /// Frees the node-local shared memory, after moving the gradients back into private
+    /// memory (later steps average through allreduce). Collective: every rank calls it at the
+    /// same point after its last step, on the success path only — a DataParallel dropped
+    /// while an error unwinds on one rank frees nothing collectively (MPI_Finalize or the
+    /// process's end does), so that rank never waits for peers that will not come.
+    public func close() {
+        guard let averager = shared else { return }
+        arena.moveGradients(to: Storage(count: arena.count))
+        shared = nil
+        averager.close()
     }
 
     /// Completes the step's gradient averaging: launches buckets whose parameters got no
@@ -145,6 +162,10 @@ public final class DataParallel {
             return
         }
         for b in buckets.indices where !launched[b] { launch(b) }
+        if let failure = launchFailure {
+            launchFailure = nil
+            throw failure
+        }
         let t0 = Date()
         for b in buckets.indices {
             guard let req = pending[b] else { continue }

@@ -64,7 +64,8 @@ public enum LaunchOutcome: Sendable, Equatable {
     case gaveUp(String)
     case preempted(String)
 
-    /// 0, 2 (user error), 1 (gave up), 143 (preempted: resumable by running the same command).
+    /// 0, 2 (user or environment error: bad input, full disk, read-only directory), 1 (gave up),
+    /// 143 (preempted: resumable by running the same command).
     public var exitCode: Int32 {
         switch self {
         case .succeeded: return 0
@@ -150,6 +151,7 @@ public final class Coordinator {
                 if !kind.isRetryable {
                     try machine.transition(to: .gaveUp, cause: "not retryable: \(kind.description)", context: context)
                     if case let .userError(detail) = kind { return .userError(detail) }
+                    if case let .environmentError(detail) = kind { return .userError(detail) }
                     return .gaveUp(kind.description)
                 }
                 if let host = culpritHost(kind, placement) {

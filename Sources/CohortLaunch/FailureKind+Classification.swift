@@ -6,7 +6,8 @@
 /// Classifies a finished attempt; nil when it succeeded (`exit` is 0).
 ///
 /// Precedence, most specific cause first:
-/// 1. a rank's `userError` report (not retryable);
+/// 1. a rank's `environmentError` report (a full disk, a read-only or forbidden directory)
+///    or `userError` report (neither retryable);
 /// 2. a `preempted` report (ranks on a reclaimed node may also die by signal);
 /// 3. mpirun's own launch errors (not enough slots, executable missing, bad option);
 /// 4. a lost or unstartable node (`ORTE has lost communication with a remote daemon`,
@@ -29,6 +30,7 @@ public func classify(exit: TerminationStatus, stderrTail: [String], rankReports:
     let text = stderrTail.joined(separator: "\n")
     func report(_ kind: String) -> RankReport? { rankReports.first { $0.kind == kind } }
 
+    if let r = report("environmentError") { return .environmentError(detail: "rank \(r.rank): \(r.detail)") }
     if let r = report("userError") { return .userError(detail: "rank \(r.rank): \(r.detail)") }
     if let r = report("preempted") { return .preempted(detail: "rank \(r.rank): \(r.detail)") }
     if let launch = launcherFailure(in: text) { return .launcherError(detail: launch) }

@@ -16,13 +16,16 @@ public enum FailureKind: Sendable, Equatable, CustomStringConvertible {
     case preempted(detail: String)
     /// The user's input is wrong (bad flag, missing file, shape mismatch); a restart cannot fix it.
     case userError(detail: String)
+    /// The environment refuses the job (a full disk or quota, a read-only or forbidden
+    /// checkpoint directory); a restart fails the same way until the user fixes it.
+    case environmentError(detail: String)
     /// mpirun itself could not run the job (not enough slots, missing executable, bad mpirun args).
     case launcherError(detail: String)
 
-    /// False for user errors and launcher errors: running the same thing again fails again.
+    /// False for user, environment and launcher errors: running the same thing again fails again.
     public var isRetryable: Bool {
         switch self {
-        case .userError, .launcherError: return false
+        case .userError, .environmentError, .launcherError: return false
         default: return true
         }
     }
@@ -36,6 +39,7 @@ public enum FailureKind: Sendable, Equatable, CustomStringConvertible {
         case .collectiveTimeout: return "collectiveTimeout"
         case .preempted: return "preempted"
         case .userError: return "userError"
+        case .environmentError: return "environmentError"
         case .launcherError: return "launcherError"
         }
     }
@@ -44,7 +48,7 @@ public enum FailureKind: Sendable, Equatable, CustomStringConvertible {
     public var detail: String {
         switch self {
         case let .rankCrashed(_, d), let .nodeLost(_, d), let .hang(d), let .collectiveTimeout(d),
-             let .preempted(d), let .userError(d), let .launcherError(d):
+             let .preempted(d), let .userError(d), let .environmentError(d), let .launcherError(d):
             return d
         }
     }

@@ -5,7 +5,7 @@
 public struct RankReport: Sendable, Equatable {
     /// The reporting rank.
     public var rank: Int
-    /// `userError`, `collectiveTimeout` or `preempted`; other kinds are ignored by `classify`.
+    /// `environmentError`, `userError`, `collectiveTimeout` or `preempted`; other kinds are ignored by `classify`.
     public var kind: String
     /// The rank's own message.
     public var detail: String

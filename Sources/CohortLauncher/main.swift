@@ -71,7 +71,7 @@ struct Launch: ParsableCommand {
         let discovery = HostDiscovery(source: source, probe: probeTemplate)
         let binary = ProcessInfo.processInfo.environment["COHORT_BINARY"]
             ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("cohort").path
-        try FileManager.default.createDirectory(atPath: trainArgs.checkpointDirectory, withIntermediateDirectories: true)
+        try makeCheckpointDirectory(trainArgs.checkpointDirectory)
         var options = CoordinatorOptions(discovery: discovery, cohortBinary: binary, train: trainArgs,
                                          eventLogPath: eventLog ?? trainArgs.checkpointDirectory + "/launch-events.jsonl")
         options.np = np; options.minNP = minNP; options.maxNP = maxNP
@@ -129,4 +129,36 @@ func installStopHandlers() {
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }
 
-Launch.main()
+/// Creates the checkpoint directory and its parents (`mkdir -p`) with errors that name the
+/// path and the errno text (Foundation's would print "NSCocoaErrorDomain Code=516").
+func makeCheckpointDirectory(_ path: String) throws {
+    var st = stat()
+    if stat(path, &st) == 0 {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw LaunchError.invalidArgument("checkpoint directory \(path) exists and is not a directory")
+        }
+        return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty && parent != path { try makeCheckpointDirectory(parent) }
+    guard mkdir(path, 0o755) == 0 else {
+        let code = errno
+        if code == EEXIST { return try makeCheckpointDirectory(path) }
+        throw LaunchError.invalidArgument("cannot create the checkpoint directory \(path): \(String(cString: strerror(code)))")
+    }
+}
+
+// Every error before or around the job is the user's or the environment's (bad flags, an
+// unusable directory or event log, a busy control port): exit 2, as documented, so no
+// supervisor retries it. ArgumentParser alone would exit 64 or 1. Only an impossible
+// state change (a bug) exits 1.
+do {
+    var command = try Launch.parseAsRoot()
+    try command.run()
+} catch {
+    var isBug = false
+    if case LaunchError.invalidTransition = error { isBug = true }
+    if isBug || Launch.exitCode(for: error) == .success { Launch.exit(withError: error) }
+    FileHandle.standardError.write(Data((Launch.fullMessage(for: error) + "\n").utf8))
+    Foundation.exit(2)
+}

@@ -64,6 +64,18 @@ public enum MPIRuntime {
         world = nil
     }
 
+    /// Ends every rank of the job with `code` (`MPI_Abort` on the world), without any
+    /// collective cleanup — what a rank that failed alone must do, since its peers may be
+    /// waiting in a collective it will never join. Returns (doing nothing) only when MPI is
+    /// not initialised or already finalised; the caller then exits with `code` itself.
+    public static func abort(code: Int32) {
+        var initialized: Int32 = 0, finalized: Int32 = 0
+        MPI_Initialized(&initialized)
+        MPI_Finalized(&finalized)
+        guard initialized != 0, finalized == 0 else { return }
+        MPI_Abort(cohort_mpi_comm_world(), code)
+    }
+
     /// MPI's text for an error code.
     static func errorString(_ code: Int32) -> String {
         var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_error_string()) + 1)

@@ -80,7 +80,8 @@ final class SharedMemoryAverager: SharedAverager {
         MPI_Barrier(node)
     }
 
-    deinit {
+    /// Collective (MPI_Win_free synchronises the node's ranks): the success path only.
+    func close() {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
         if finalized == 0, window != nil {
@@ -88,7 +89,12 @@ final class SharedMemoryAverager: SharedAverager {
             var n: MPI_Comm? = node
             MPI_Comm_free(&n)
         }
+        window = nil
     }
+
+    // No deinit freeing the window: that is collective, and a deinit also runs while an
+    // error unwinds on one rank, which would then wait forever for its peers. An
+    // averager never closed is freed by MPI_Finalize, or with the process.
 
     func markReady(bucket b: Int) {
         guard !marked[b] else { return }

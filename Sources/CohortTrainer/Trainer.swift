@@ -333,7 +333,9 @@ public final class Trainer {
             try ddp.averageBuffers()
             if comm.rank == 0 && checkpoints.lastSavedStep != completedSteps { try savePeriodic(after: completedSteps) }
             try checkpoints.finish()
-            return result(preemption: preemption)
+            let stopped = result(preemption: preemption)
+            ddp.close()   // collective frees on the success path only (never while an error unwinds)
+            return stopped
         }
         let finishedEarly = completedSteps < totalSteps ? finishReason : nil
         if let finishedEarly {
@@ -349,6 +351,7 @@ public final class Trainer {
         var fit = result(preemption: nil, metrics: metrics, stepTimes: times)
         fit.finishedEarly = finishedEarly
         for c in callbacks { try c.onFitEnd(self, fit) }
+        ddp.close()
         return fit
 
         func result(preemption: String?, metrics: [Metric] = [], stepTimes: [[[Double]]]? = nil) -> FitResult {

@@ -101,6 +101,7 @@ do {
             let ok = (0..<count).allSatisfy { i in Swift.abs(avg.buffer[i] - (Float(1000 * (n - 1)) / 2 + Float(i + step))) < 1e-3 }
             expect(ok, "shared average step \(step)")
         }
+        avg.close()   // collective: every rank frees the window together
         print("shared-memory averaging: ok on rank \(r)")
     } else if n > 1 && world.localSize == n {
         fail("no shared-memory averager although all \(n) ranks share this node", r)

@@ -1,7 +1,9 @@
 // The rank side of supervision in `cohort train`: the control channel to
 // `cohort launch` (heartbeats, final reports), stop requests agreed at step
 // boundaries, the collective deadline, fault injection, and the exit codes the
-// coordinator classifies: 0 done or preempted, 1 failed, 2 user error, 3 collective timeout.
+// coordinator classifies: 0 done or preempted, 1 failed, 2 user or environment error
+// (full disk, read-only directory), 3 collective timeout. A rank failing alone under
+// mpirun ends the whole job with MPI_Abort, never with a collective cleanup.
 import ArgumentParser
 import CohortCheckpoint
 import CohortCollectives
@@ -68,17 +70,20 @@ final class RankExit: Sendable {
     var controlClient: ControlClient? { client.withLock { $0 } }
 
     /// Prints `Error: message` (unless `printed` is false), sends `kind` to the coordinator
-    /// (≤ 2 s), optionally ends MPI (only from the rank's own thread), and `_exit`s with `code`.
+    /// (≤ 2 s), optionally ends MPI (only from the rank's own thread: `finalizeMPI` when every
+    /// rank ends together, `abortJob` when this rank fails alone — MPI_Abort ends every rank
+    /// with `code` at once, while peers may wait in a collective), and `_exit`s with `code`.
     /// A second caller blocks: the first is about to end the process.
     func terminate(_ kind: ControlMessage.Kind, message: String, code: Int32, printed: Bool = true,
-                   finalizeMPI: Bool = false) -> Never {
+                   finalizeMPI: Bool = false, abortJob: Bool = false) -> Never {
         guard exiting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             while true { sleep(3600) }
         }
         if printed { FileHandle.standardError.write(Data("Error: \(message)\n".utf8)) }
         controlClient?.send(kind: kind, step: step.load(ordering: .relaxed), detail: message, flushWithin: 2)
-        if finalizeMPI { MPIRuntime.finalize() }
         fflush(nil)
+        if finalizeMPI { MPIRuntime.finalize() }
+        if abortJob { MPIRuntime.abort(code: code) }
         _exit(code)
     }
 }
@@ -221,21 +226,37 @@ final class RankSupervisor: TrainingSupervision {
     }
 
     /// Ends the process for `error`: `Error: …` on standard error, the matching report, and
-    /// exit 2 (user error), 3 (collective timeout) or 1 (anything else). Model mismatches are
-    /// a verdict every rank reached together: rank 0 alone prints it, and all ranks end MPI
-    /// together first, so no rank is killed before rank 0 has printed.
+    /// exit 2 (user error, or the environment's: a full disk, a read-only or forbidden
+    /// checkpoint directory), 3 (collective timeout) or 1 (anything else). Model mismatches
+    /// are a verdict every rank reached together: rank 0 alone prints it, and all ranks end
+    /// MPI together first, so no rank is killed before rank 0 has printed. Any other error
+    /// may be this rank's alone: with more than one rank, MPI_Abort ends the job with the code.
     func exit(for error: any Error) -> Never {
         let message = Train.message(for: error)
+        let alone = RunInfo.current.worldSize > 1
         switch (error as? UserError)?.underlying ?? error {
         case is DataParallelError:
             exit.terminate(.userError, message: message, code: 2, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
+        case _ where RankSupervisor.isEnvironmentError(error):
+            exit.terminate(.environmentError, message: message, code: 2, abortJob: alone)
         case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
-            exit.terminate(.userError, message: message, code: 2)
+            exit.terminate(.userError, message: message, code: 2, abortJob: alone)
         case CommunicationError.timeout:
             watchdog?.stop()
-            exit.terminate(.collectiveTimeout, message: message, code: 3)
+            exit.terminate(.collectiveTimeout, message: message, code: 3, abortJob: alone)
         default:
-            exit.terminate(.failed, message: message, code: 1)
+            exit.terminate(.failed, message: message, code: 1, abortJob: alone)
+        }
+    }
+
+    /// A full disk or quota, a read-only or forbidden checkpoint directory (also when
+    /// reached through a resume): the user must fix the machine, a restart cannot.
+    static func isEnvironmentError(_ error: any Error) -> Bool {
+        switch error {
+        case let e as UserError: return isEnvironmentError(e.underlying)
+        case let e as ResumeError: return isEnvironmentError(e.underlying)
+        case CheckpointError.storage: return true
+        default: return false
         }
     }
 }

@@ -97,6 +97,10 @@ struct Train: ParsableCommand {
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
+        var isDirectory: ObjCBool = false
+        if let dir = checkpointDir, FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--checkpoint-dir: checkpoint directory \(dir) exists and is not a directory")
+        }
         if hiddenText.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--hidden is empty: give comma-separated positive widths (e.g. 512,256), or --hidden none for an MLP without hidden layers")
         }

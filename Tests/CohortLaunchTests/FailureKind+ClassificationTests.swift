@@ -56,6 +56,20 @@ import Testing
         #expect(kind(M.notEnoughSlots, .exited(1))?.isRetryable == false)
     }
 
+    @Test func environmentErrorsAreReportedAsTheCauseAndNotRetried() {
+        let disk = RankReport(rank: 0, kind: "environmentError",
+                              detail: "checkpoint /ckpt/.tmp-step-00000020/data-00000.bin: write failed: No space left on device (ENOSPC)")
+        let timeout = RankReport(rank: 1, kind: "collectiveTimeout", detail: "allreduce of the step loss exceeded 300 s")
+        let k = kind(M.rankKilled, .exited(2), reports: [timeout, disk])
+        #expect(k == .environmentError(detail: "rank 0: " + disk.detail))
+        #expect(k?.isRetryable == false)
+        #expect(k?.name == "environmentError")
+        var policy = RestartPolicy(maxRestarts: 3)
+        let decision = policy.recordFailure(FailureRecord(attempt: 0, worldSize: 2, hosts: [], kind: k!))
+        guard case let .giveUp(reason) = decision else { Issue.record("restarted after \(k!)"); return }
+        #expect(reason.contains("No space left on device") && reason.contains("/ckpt/"), "\(reason)")
+    }
+
     @Test func rankReportsTakePrecedence() {
         let timeout = RankReport(rank: 0, kind: "collectiveTimeout", detail: "allreduce of bucket 3 exceeded 600 s")
         let preempted = RankReport(rank: 2, kind: "preempted", detail: "SIGTERM from the scheduler")
