@@ -11,6 +11,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     /// An I/O error while writing (disk full, permissions, …).
     case io(path: String, String)
+    /// Another live process holds the checkpoint directory's lock (`CheckpointLock`); `holder` names it.
+    case inUse(directory: String, holder: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .mismatch(path, m): return "checkpoint \(path) does not match this run: \(m)"
         case let .notFound(m): return m
         case let .io(path, m): return "checkpoint \(path): \(m)"
+        case let .inUse(directory, holder):
+            return "checkpoint directory \(directory) is in use by \(holder); stop that run or use another --checkpoint-dir"
         }
     }
 }

@@ -229,6 +229,8 @@ final class RankSupervisor: TrainingSupervision {
         switch (error as? UserError)?.underlying ?? error {
         case is DataParallelError:
             exit.terminate(.userError, message: message, code: 2, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
+        case CheckpointError.inUse:   // another live run writes this checkpoint directory
+            exit.terminate(.userError, message: message, code: 2)
         case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
             exit.terminate(.userError, message: message, code: 2)
         case CommunicationError.timeout:
