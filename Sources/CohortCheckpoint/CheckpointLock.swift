@@ -84,7 +84,7 @@ public final class CheckpointLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CohortError.badFile(path: path, "cannot open the checkpoint directory's lock file: \(FileIO.errorText())") }
         let deadline = monotonicSeconds() + waitForSameJob
-        var told = false
+        var told = false, unknownTries = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
@@ -93,10 +93,13 @@ public final class CheckpointLock {
                 throw CohortError.badFile(path: path, "cannot lock (flock: \(String(cString: strerror(code)))); this file system does not "
                                           + "support the lock that keeps two runs from writing one checkpoint directory (docs/checkpoint-format.md)")
             }
-            var holder = Holder(record: readRecord(fd))
-            if holder.pid == "?" {   // the holder is between its flock and its record: look again
+            let holder = Holder(record: readRecord(fd))
+            // No record: the holder is between its flock and its record, or between emptying it and
+            // unlocking (a clean release). Try the lock again for a moment before naming nobody.
+            if holder.pid == "?" && unknownTries < 20 {
+                unknownTries += 1
                 usleep(100_000)
-                holder = Holder(record: readRecord(fd))
+                continue
             }
             guard !job.isEmpty, holder.job == job, monotonicSeconds() < deadline else {
                 close(fd)

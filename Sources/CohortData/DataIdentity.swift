@@ -33,6 +33,11 @@ public struct DataIdentity: Sendable, Equatable, CustomStringConvertible {
     /// (the first and the last bytes included), so a huge corpus costs 64 MiB of reading.
     /// - Throws: `CohortError.badFile` if the file cannot be read.
     public static func file(_ path: String, name: String) throws -> DataIdentity {
+        try file(path, name: name, wholeFileLimit: wholeFileLimit, samples: samples, sampleBytes: sampleBytes)
+    }
+
+    /// `file(_:name:)` with other limits (tests use small ones).
+    static func file(_ path: String, name: String, wholeFileLimit: Int64, samples: Int, sampleBytes: Int) throws -> DataIdentity {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CohortError.badFile(path: path, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

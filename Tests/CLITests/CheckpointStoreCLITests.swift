@@ -54,7 +54,7 @@ import Testing
         #expect(third.output.contains("is gone; taking over"), "\(third.output)")
         #expect(FileManager.default.fileExists(atPath: ckpt + "/step-00000005"))
         // A clean exit leaves no stale record: the next run says nothing about a previous holder.
-        let fourth = try CLI.run(tiny + ["--steps", "6", "--checkpoint-dir", ckpt, "--resume", "auto"], timeout: 120)
+        let fourth = try CLI.run(tiny + ["--steps", "5", "--checkpoint-dir", ckpt], timeout: 120)
         #expect(fourth.status == 0 && !fourth.output.contains("previous holder"), "\(fourth.output)")
     }
 
@@ -63,21 +63,22 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let ckpt = dir.appendingPathComponent("ckpt").path
-        let common = ["train", "--hidden", "8", "--global-batch", "32", "--log-every", "1000", "--checkpoint-dir", ckpt]
-        let first = try CLI.run(common + ["--data", CLI.mnist, "--steps", "3"])
+        // A run of 6 steps halted at step 3 (cohort tune's --halt-at), so a resume has steps to go.
+        let common = ["train", "--hidden", "8", "--global-batch", "32", "--log-every", "1000", "--steps", "6", "--checkpoint-dir", ckpt]
+        let first = try CLI.run(common + ["--data", CLI.mnist, "--halt-at", "3"])
         #expect(first.status == 0, "\(first.output)")
         let inspect = try CLI.run(["ckpt", "inspect", ckpt])
         #expect(inspect.output.contains("data identity    mnist, sha256 c5097fdd51cfdbe7695fd9df3612695696864b5c424f58d843ffdc5d335e9914"),
                 "\(inspect.output)")   // = zcat train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz | sha256sum
 
-        let other = try CLI.run(common + ["--data", Self.fashion, "--steps", "6", "--resume", "auto"])
+        let other = try CLI.run(common + ["--data", Self.fashion, "--resume", "auto"])
         #expect(other.status == 2, "\(other.output)")
         #expect(other.output.contains("fashion-mnist-train"), "\(other.output)")   // no longer called mnist-train
         #expect(other.stderr.contains("checkpoint \(ckpt)/step-00000003 does not match this run: it was trained on mnist (sha256 c5097fdd51cf…) "
                                       + "but this run's data is fashion-mnist (sha256 d9ef4273af5c…)"), "\(other.stderr)")
         #expect(!FileManager.default.fileExists(atPath: ckpt + "/step-00000006"))
 
-        let same = try CLI.run(common + ["--data", CLI.mnist, "--steps", "6", "--resume", "auto"])
+        let same = try CLI.run(common + ["--data", CLI.mnist, "--resume", "auto"])
         #expect(same.status == 0 && same.output.contains("resumed from \(ckpt)/step-00000003"), "\(same.output)")
     }
 }

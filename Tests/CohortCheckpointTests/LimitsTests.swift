@@ -28,7 +28,8 @@ extension CheckpointTests {
             let path = try CheckpointWriter.write(manifest(), tensors: tensors, directory: dir.path, limits: atLimit)
             let c = try Checkpoint(path: path, limits: atLimit)
             try c.verify()
-            #expect(c.manifest.metadata == manifest().metadata && try c.readFloats("model/w") == [1, 2, 3, 4, 5, 6])
+            #expect(c.manifest.metadata == manifest().metadata)
+            #expect(try c.readFloats("model/w") == [1, 2, 3, 4, 5, 6])
 
             var under = atLimit
             under.maxManifestBytes = size - 1
