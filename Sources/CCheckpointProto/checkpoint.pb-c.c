@@ -1091,7 +1091,7 @@ const ProtobufCMessageDescriptor cohort__checkpoint__model_config__descriptor =
   (ProtobufCMessageInit) cohort__checkpoint__model_config__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cohort__checkpoint__data_cursor__field_descriptors[6] =
+static const ProtobufCFieldDescriptor cohort__checkpoint__data_cursor__field_descriptors[8] =
 {
   {
     "shuffle_seed",
@@ -1165,8 +1165,34 @@ static const ProtobufCFieldDescriptor cohort__checkpoint__data_cursor__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "data_name",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Checkpoint__DataCursor, data_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data_sha256",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Checkpoint__DataCursor, data_sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cohort__checkpoint__data_cursor__field_indices_by_name[] = {
+  6,   /* field[6] = data_name */
+  7,   /* field[7] = data_sha256 */
   4,   /* field[4] = dataset */
   5,   /* field[5] = dataset_size */
   1,   /* field[1] = epoch */
@@ -1177,7 +1203,7 @@ static const unsigned cohort__checkpoint__data_cursor__field_indices_by_name[] =
 static const ProtobufCIntRange cohort__checkpoint__data_cursor__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor cohort__checkpoint__data_cursor__descriptor =
 {
@@ -1187,7 +1213,7 @@ const ProtobufCMessageDescriptor cohort__checkpoint__data_cursor__descriptor =
   "Cohort__Checkpoint__DataCursor",
   "cohort.checkpoint",
   sizeof(Cohort__Checkpoint__DataCursor),
-  6,
+  8,
   cohort__checkpoint__data_cursor__field_descriptors,
   cohort__checkpoint__data_cursor__field_indices_by_name,
   1,  cohort__checkpoint__data_cursor__number_ranges,

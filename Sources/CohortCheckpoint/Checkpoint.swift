@@ -19,8 +19,8 @@ public final class Checkpoint {
     public func record(_ name: String) -> TensorRecord? { index[name].map { manifest.tensors[$0] } }
 
     /// Opens the checkpoint at `path` (a `step-…` directory) and validates its
-    /// manifest and layout against the files present. Does not read tensor data.
-    public init(path: String) throws {
+    /// manifest and layout against the files present and `limits`. Does not read tensor data.
+    public init(path: String, limits: CheckpointLimits = .standard) throws {
         self.path = path
         guard FileIO.isDirectory(path) else { throw CheckpointError.notFound("no checkpoint directory at \(path)") }
         let mpath = path + "/" + CheckpointLayout.manifestName
@@ -51,8 +51,13 @@ public final class Checkpoint {
         guard version == Manifest.currentFormatVersion else {
             throw CheckpointError.corrupt(path: path, "format version \(version) is not supported (this Cohort reads version \(Manifest.currentFormatVersion))")
         }
-        guard length <= UInt64(CheckpointLayout.maxManifestBytes), length == size - UInt64(header) else {
-            throw CheckpointError.corrupt(path: path, "manifest length \(length) does not match the file (\(size - UInt64(header)) bytes after the header)")
+        guard length <= UInt64(limits.maxManifestBytes) else {
+            throw CheckpointError.corrupt(path: path, "the manifest payload of \(length) bytes exceeds the reader's limit of "
+                                          + CheckpointLimits.describe(bytes: limits.maxManifestBytes))
+        }
+        guard length == size - UInt64(header) else {
+            throw CheckpointError.corrupt(path: path, "the manifest header declares a \(length)-byte payload but \(CheckpointLayout.manifestName) "
+                                          + "holds \(size - UInt64(header)) bytes after its \(header)-byte header (truncated or appended to)")
         }
         var payload = [UInt8](repeating: 0, count: Int(length))
         try payload.withUnsafeMutableBytes { try FileIO.readExactly(fd, $0.baseAddress!, Int(length), offset: UInt64(header), path: mpath) }
@@ -64,7 +69,7 @@ public final class Checkpoint {
             throw CheckpointError.corrupt(path: path, "manifest: \(e.message)")
         }
         guard m.formatVersion == version else { throw CheckpointError.corrupt(path: path, "manifest version \(m.formatVersion) differs from its envelope (\(version))") }
-        try Checkpoint.validateLayout(m, path: path)
+        try Checkpoint.validateLayout(m, path: path, limits: limits)
         manifest = m
         var idx: [String: Int] = [:]
         for (i, t) in m.tensors.enumerated() { idx[t.name] = i }
@@ -72,7 +77,9 @@ public final class Checkpoint {
     }
 
     /// Checks every record against the data files before anything is read.
-    static func validateLayout(_ m: Manifest, path: String) throws {
+    static func validateLayout(_ m: Manifest, path: String, limits: CheckpointLimits = .standard) throws {
+        // Never above the standard chunk: `verify` reads into a buffer of that size.
+        let chunkLimit = min(limits.maxChunkBytes, CheckpointLayout.chunkBytes)
         var names = Set<String>()
         var sizes: [String: UInt64] = [:]
         // Every non-empty chunk, to rule out overlaps: then the records together claim
@@ -95,8 +102,8 @@ public final class Checkpoint {
                 guard !c.file.isEmpty, !c.file.contains("/"), c.file != ".", c.file != ".." else {
                     throw CheckpointError.corrupt(path: path, "tensor \(t.name): invalid data file name '\(c.file)'")
                 }
-                guard c.length <= UInt64(CheckpointLayout.chunkBytes) else {
-                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): chunk of \(c.length) bytes exceeds the \(CheckpointLayout.chunkBytes)-byte limit")
+                guard c.length <= UInt64(chunkLimit) else {
+                    throw CheckpointError.corrupt(path: path, "tensor \(t.name): chunk of \(c.length) bytes exceeds the \(chunkLimit)-byte limit")
                 }
                 let size: UInt64
                 if let s = sizes[c.file] { size = s } else {

@@ -16,6 +16,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// path that is not a directory. The user must fix the disk or directory; retrying
     /// cannot help. The message names the path, and the errno text where there is one.
     case storage(path: String, String)
+    /// Another live process holds the checkpoint directory's lock (`CheckpointLock`); `holder` names it.
+    case inUse(directory: String, holder: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .notFound(m): return m
         case let .io(path, m): return "checkpoint \(path): \(m)"
         case let .storage(_, m): return m
+        case let .inUse(directory, holder):
+            return "checkpoint directory \(directory) is in use by \(holder); stop that run or use another --checkpoint-dir"
         }
     }
 }

@@ -31,11 +31,11 @@ public enum CheckpointLayout {
     /// Envelope header size: magic(8) version(4) length(8) payload-crc(4) header-crc(4).
     public static let headerSize = 28
     /// Largest chunk (one CRC each): bounded memory and no 2 GB limits anywhere.
-    public static let chunkBytes = 64 << 20
+    public static let chunkBytes = CheckpointLimits.standard.maxChunkBytes
     /// A data file is closed and a new one started past this size.
     public static let dataFileBytes: UInt64 = 1 << 30
-    /// Largest manifest accepted by the reader.
-    public static let maxManifestBytes = 256 << 20
+    /// Largest manifest payload accepted by the reader.
+    public static let maxManifestBytes = CheckpointLimits.standard.maxManifestBytes
 
     /// Directory name for a step: `step-00001200`.
     public static func directoryName(step: Int) -> String {
@@ -91,8 +91,11 @@ public enum CheckpointWriter {
     /// Writes `tensors` and `manifest` (its `tensors` field is filled in here) as
     /// `directory/step-NNNNNNNN` with the commit protocol, replacing an existing
     /// checkpoint of the same step. Returns the checkpoint's path.
+    /// - Throws: `CheckpointError.io` for a write failure, or when the checkpoint would break one
+    ///   of the reader's `limits` (then nothing is committed).
     @discardableResult
-    public static func write(_ manifest: Manifest, tensors: [TensorPayload], directory: String) throws -> String {
+    public static func write(_ manifest: Manifest, tensors: [TensorPayload], directory: String,
+                             limits: CheckpointLimits = .standard) throws -> String {
         try FileIO.makeDirectory(directory)
         // One writer at a time per directory: then every temporary directory found
         // while holding the lock was left by a writer that died, whatever its pid.
@@ -105,6 +108,8 @@ public enum CheckpointWriter {
         saveCount += 1
         let finalName = CheckpointLayout.directoryName(step: manifest.step)
         let finalPath = directory + "/" + finalName
+        // A manifest over a limit without its tensor records fails before any data is written.
+        try limits.checkWritable(manifest, payload: ManifestCodec.encode(manifest), directory: nil, target: finalPath)
         let rnd = UInt64.random(in: 1...UInt64.max)   // unique temp names; not a numeric draw
         let tmp = directory + "/.tmp-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
         try FileIO.makeDirectory(tmp)
@@ -112,11 +117,9 @@ public enum CheckpointWriter {
             var m = manifest
             m.tensors = try writeData(tensors, into: tmp)
             let payload = ManifestCodec.encode(m)
-            // The reader's limits (string lengths, dimensions, no negative counts) apply
-            // here too, so a save never commits a manifest that cannot be read back.
-            do { _ = try ManifestCodec.decode(payload) } catch let e as ManifestCodec.DecodeError {
-                throw CheckpointError.io(path: finalPath, "cannot save: \(e.message)")
-            }
+            // Every limit of the reader applies here too, so a save never commits a
+            // checkpoint that cannot be read back.
+            try limits.checkWritable(m, payload: payload, directory: tmp, target: finalPath)
             let envelope = CheckpointLayout.envelope(payload, version: m.formatVersion)
             let mpath = tmp + "/" + CheckpointLayout.manifestName
             let fd = try FileIO.create(mpath)

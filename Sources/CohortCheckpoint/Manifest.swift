@@ -97,6 +97,10 @@ public struct DataCursorRecord: Sendable, Equatable {
     public var samplesConsumed = 0
     public var dataset = ""
     public var datasetSize = 0
+    /// What the data is (`mnist`, `fashion-mnist`, `iris.csv`, `synthetic`, …); empty in older checkpoints.
+    public var dataName = ""
+    /// SHA-256 fingerprint of the training data's content (lower-case hex); empty in older checkpoints.
+    public var dataSHA256 = ""
     public init() {}
 }
 

@@ -89,6 +89,8 @@ enum ManifestCodec {
         d.pointee.samples_consumed = Int64(m.data.samplesConsumed)
         d.pointee.dataset = a.string(m.data.dataset)
         d.pointee.dataset_size = Int64(m.data.datasetSize)
+        d.pointee.data_name = a.string(m.data.dataName)
+        d.pointee.data_sha256 = a.string(m.data.dataSHA256)
         msg.pointee.data = d
         msg.pointee.global_batch_size = Int64(m.globalBatchSize)
         msg.pointee.world_size = Int32(clamping: m.worldSize)
@@ -160,9 +162,10 @@ enum ManifestCodec {
         return out
     }
 
-    /// Decoding limits: generous for real checkpoints, small enough that a hostile
-    /// manifest cannot make the reader build huge Swift structures.
-    static let maxDims = 32, maxStringBytes = 4096, maxWords = 64
+    /// Decoding limits (`CheckpointLimits`): generous for real checkpoints, small enough
+    /// that a hostile manifest cannot make the reader build huge Swift structures.
+    static let limits = CheckpointLimits.standard
+    static let maxDims = limits.maxDimensions, maxStringBytes = limits.maxStringBytes, maxWords = limits.maxRNGWords
 
     struct DecodeError: Error { let message: String }
 
@@ -177,7 +180,8 @@ enum ManifestCodec {
         guard let p else { return [] }
         return try (0..<n).compactMap { i in
             guard let kv = p[i] else { return nil }
-            return KeyValue(try str(kv.pointee.key, what + " key"), try str(kv.pointee.value, what + " value"))
+            let key = try str(kv.pointee.key, what + " key")
+            return KeyValue(key, try str(kv.pointee.value, what + " value of \(key.prefix(64))"))
         }
     }
 
@@ -214,6 +218,8 @@ enum ManifestCodec {
             m.data.samplesConsumed = try int(d.samples_consumed, "data.samples_consumed")
             m.data.dataset = try str(d.dataset, "data.dataset")
             m.data.datasetSize = try int(d.dataset_size, "data.dataset_size")
+            m.data.dataName = try str(d.data_name, "data.data_name")
+            m.data.dataSHA256 = try str(d.data_sha256, "data.data_sha256")
         }
         m.globalBatchSize = try int(c.global_batch_size, "global_batch_size")
         m.worldSize = try int(Int64(c.world_size), "world_size")
@@ -226,7 +232,7 @@ enum ManifestCodec {
         if let rp = c.rng {
             for i in 0..<c.n_rng {
                 guard let r = rp[i]?.pointee else { continue }
-                guard r.n_words <= maxWords else { throw DecodeError(message: "rng state has \(r.n_words) words") }
+                guard r.n_words <= maxWords else { throw DecodeError(message: "rng state has \(r.n_words) words (the limit is \(maxWords))") }
                 let words = r.words.map { Array(UnsafeBufferPointer(start: $0, count: r.n_words)) } ?? []
                 m.rng.append(RNGRecord(name: try str(r.name, "rng.name"), words: words))
             }
@@ -254,7 +260,7 @@ enum ManifestCodec {
             for i in 0..<c.n_tensors {
                 guard let t = tp[i]?.pointee else { continue }
                 let name = try str(t.name, "tensor name")
-                guard t.n_shape <= maxDims else { throw DecodeError(message: "tensor \(name) has \(t.n_shape) dimensions") }
+                guard t.n_shape <= maxDims else { throw DecodeError(message: "tensor \(name) has \(t.n_shape) dimensions (the limit is \(maxDims))") }
                 let shape = try (0..<t.n_shape).map { try int(t.shape[$0], "dimension of tensor \(name)") }
                 guard let dtype = DType(rawValue: Int(t.dtype.rawValue)) else {
                     throw DecodeError(message: "tensor \(name) has unknown dtype \(t.dtype.rawValue)")

@@ -59,10 +59,16 @@ public enum IDX {
 
     /// The raw (uncompressed) IDX encoding of `array`.
     public static func encode(_ array: IDXArray) -> [UInt8] {
-        var out: [UInt8] = [0, 0, unsignedByteType, UInt8(array.shape.count)]
-        out.reserveCapacity(4 + 4 * array.shape.count + array.bytes.count)
-        for d in array.shape { appendBigEndian(UInt32(d), to: &out) }
+        var out = header(array.shape)
+        out.reserveCapacity(out.count + array.bytes.count)
         out.append(contentsOf: array.bytes)
+        return out
+    }
+
+    /// The IDX header of an unsigned-byte array of `shape` (1…255 dimensions of 0…2³²−1).
+    public static func header(_ shape: [Int]) -> [UInt8] {
+        var out: [UInt8] = [0, 0, unsignedByteType, UInt8(shape.count)]
+        for d in shape { appendBigEndian(UInt32(d), to: &out) }
         return out
     }
 

@@ -56,12 +56,14 @@ public enum MNIST {
         return (images, labels)
     }
 
-    /// Loads `split` from `directory` as a dataset named `mnist-train`/`mnist-test` with feature
-    /// shape `[1, rows, cols]` (use `reshaped(featureShape: [784])` for an MLP). Pixels are scaled
+    /// Loads `split` from `directory` as a dataset named `<kind>-train`/`<kind>-test` (`kind`:
+    /// `datasetName(directory:labels:)`, e.g. `mnist`, `fashion-mnist`) with feature shape
+    /// `[1, rows, cols]` (use `reshaped(featureShape: [784])` for an MLP). Pixels are scaled
     /// to [0, 1]; with `normalize`, then mapped to `(x − 0.1307) / 0.3081`.
     /// - Throws: `CohortError.badFile` as `readFiles(directory:split:)` does.
     public static func load(directory: String, split: Split, normalize: Bool = false) throws -> ClassificationDataset {
         let (images, labels) = try readFiles(directory: directory, split: split)
+        let kind = datasetName(directory: directory, labels: labels)
         // A 256-entry table makes the conversion exact and identical on every run.
         let table: [Float] = (0..<256).map { v in
             let x = Float(v) / 255
@@ -75,8 +77,38 @@ public enum MNIST {
                 }
             }
         }
-        return ClassificationDataset(unchecked: "mnist-\(split.rawValue)", features, labels.bytes.map { Int32($0) },
+        return ClassificationDataset(unchecked: "\(kind)-\(split.rawValue)", features, labels.bytes.map { Int32($0) },
                                      [1] + images.itemShape, numClasses)
+    }
+
+    /// SHA-256 of the (decompressed) label files of the datasets that share the MNIST format,
+    /// training and test split: recognising the labels (60 KB) names the data cheaply.
+    static let knownLabelDigests: [String: String] = [
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5": "mnist",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2": "mnist",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9": "fashion-mnist",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34": "fashion-mnist",
+    ]
+
+    /// What an MNIST-format directory holds: `mnist` or `fashion-mnist` when `labels` are those
+    /// of the canonical files, else the directory's own name (`idx` if it has none).
+    public static func datasetName(directory: String, labels: IDXArray) -> String {
+        if let known = knownLabelDigests[SHA256.hex(IDX.encode(labels))] { return known }
+        let base = directory.split(separator: "/").last.map(String.init) ?? ""
+        return base.isEmpty || base == "." || base == ".." ? "idx" : base
+    }
+
+    /// The identity of the training split in `directory`: its name (`datasetName`) and the
+    /// SHA-256 of the decompressed training image file followed by the training label file
+    /// (`zcat train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz | sha256sum`).
+    /// - Throws: `CohortError.badFile` as `readFiles(directory:split:)` does.
+    public static func identity(directory: String) throws -> DataIdentity {
+        let (images, labels) = try readFiles(directory: directory, split: .train)
+        var hasher = SHA256()
+        hasher.update(IDX.header(images.shape))
+        images.bytes.withUnsafeBytes { hasher.update($0) }
+        hasher.update(IDX.encode(labels))
+        return DataIdentity(name: datasetName(directory: directory, labels: labels), sha256: hexString(hasher.finalize()))
     }
 
     private static func candidates(_ stem: String, _ kind: String) -> [String] {

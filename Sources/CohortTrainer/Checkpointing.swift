@@ -3,6 +3,7 @@
 // resumed run has the same configuration as the one that saved.
 import CohortCheckpoint
 import CohortCore
+import CohortData
 import CohortOptim
 import Foundation
 
@@ -10,8 +11,16 @@ import Foundation
 public struct ResumePoint: Sendable {
     public var step: Int
     public var samplesConsumed: Int
-    public var losses: [Float]
+    /// The saved loss history (recent steps exactly, older ones as block means).
+    public var history: LossHistory
     public var path: String
+    /// The recent steps' losses, oldest first (the last is `step`'s).
+    public var losses: [Float] { history.recentLosses }
+}
+
+extension TrainingModule {
+    /// No data identity: checkpoints record none and resumes check none.
+    public var dataIdentity: DataIdentity? { nil }
 }
 
 /// The checkpoint a resume names cannot be used (missing, damaged, or saved by a different
@@ -53,13 +62,24 @@ public final class TrainCheckpointing {
     /// Loads the checkpoint `resume` names (`auto`: the newest good one in the directory,
     /// if any) into the arena and optimizer, after checking it belongs to this run.
     /// Every error is a `ResumeError`: the checkpoint the user pointed at cannot be used.
-    public func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
-        do { return try load(resume, arena: arena, optimizer: optimizer, model: model) } catch {
+    /// - Parameters:
+    ///   - recentLosses: steps of loss history to keep at full resolution (`LossHistory.recentCapacity`).
+    ///   - movesDamaged: whether damaged newer checkpoints are renamed aside (only the process
+    ///     holding the directory's lock, rank 0, writes in it).
+    ///   - data: this run's data; a checkpoint trained on other data is refused (nil: not checked).
+    public func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module,
+                       recentLosses: Int = LossHistory.defaultRecentSteps, movesDamaged: Bool = true,
+                       data: () throws -> DataIdentity? = { nil }) throws -> ResumePoint? {
+        do {
+            return try load(resume, arena: arena, optimizer: optimizer, model: model, recentLosses: recentLosses,
+                            movesDamaged: movesDamaged, data: data)
+        } catch {
             throw ResumeError(error)
         }
     }
 
-    private func load(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module) throws -> ResumePoint? {
+    private func load(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module,
+                      recentLosses: Int, movesDamaged: Bool, data: () throws -> DataIdentity?) throws -> ResumePoint? {
         guard let resume else { return nil }
         let checkpoint: Checkpoint
         if resume == "auto" {
@@ -72,7 +92,7 @@ public final class TrainCheckpointing {
             })
             // Newer damaged checkpoints would outrank this run's next saves in retention
             // and in later resumes: move them aside (kept for inspection).
-            for path in damaged {
+            for path in damaged where movesDamaged {
                 if let moved = store.quarantine(path) { Log.warning("moved the damaged checkpoint to \(moved)") }
             }
             guard let c = found else {
@@ -85,6 +105,7 @@ public final class TrainCheckpointing {
             checkpoint = try Checkpoint(path: resume)
             try checkpoint.verify()
         }
+        try checkData(checkpoint, try data())
         try checkConfig(checkpoint)
         try TrainingCheckpoint.restore(checkpoint, arena: arena, optimizer: optimizer)
         let m = checkpoint.manifest
@@ -92,9 +113,33 @@ public final class TrainCheckpointing {
         do { try model.restoreRandomStates(moduleStates) } catch {
             throw CheckpointError.mismatch(path: checkpoint.path, "\(error)")
         }
-        let losses = m.metrics.filter { $0.name == "loss" }.sorted { $0.step < $1.step }.map { Float($0.value) }
+        let history = LossHistory(restoring: m.metrics, step: m.step, recentCapacity: recentLosses)
         Log.main("resumed from \(checkpoint.path) (step \(m.step), epoch \(m.epoch + 1), \(m.data.samplesConsumed) samples consumed)")
-        return ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, losses: losses, path: checkpoint.path)
+        return ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, history: history, path: checkpoint.path)
+    }
+
+    /// A resume must train on the data the checkpoint was trained on (same fingerprint); a checkpoint
+    /// saved before data fingerprints resumes with a warning. Nil `data`: not checked.
+    public func checkData(_ c: Checkpoint, _ data: DataIdentity?) throws {
+        guard let data else { return }
+        let saved = c.manifest.data
+        guard !saved.dataSHA256.isEmpty else {
+            Log.warning("checkpoint \(c.path) records no data fingerprint (saved by an older Cohort): cannot check that it was trained on "
+                        + "this run's data, \(data)\(saved.dataset.isEmpty ? "" : " (it names its data \(saved.dataset))")")
+            return
+        }
+        guard saved.dataSHA256 == data.sha256 else {
+            throw CheckpointError.mismatch(path: c.path, "it was trained on \(DataIdentity(name: saved.dataName, sha256: saved.dataSHA256)) "
+                                           + "but this run's data is \(data)")
+        }
+    }
+
+    /// Whether two `dataset` settings (`mnist-train (60000 samples)`) differ only in the name: Cohort
+    /// once called every MNIST-format set `mnist`, so a checkpoint without a data fingerprint is not
+    /// refused for that (`checkData` warns instead).
+    static func sameSampleCount(_ a: String, _ b: String) -> Bool {
+        func count(_ s: String) -> Substring? { s.lastIndex(of: "(").map { s[$0...] } }
+        return count(a) != nil && count(a) == count(b)
     }
 
     /// A resume must use the same settings as the run that saved, or the result would silently differ.
@@ -104,10 +149,25 @@ public final class TrainCheckpointing {
             guard let old = saved.first(where: { $0.key == kv.key }) else {
                 throw CheckpointError.mismatch(path: c.path, "it has no value for \(kv.key) (this run: \(kv.value))")
             }
+            if kv.key == "dataset" && c.manifest.data.dataSHA256.isEmpty && TrainCheckpointing.sameSampleCount(old.value, kv.value) { continue }
             guard old.value == kv.value else {
                 throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)")
             }
         }
+    }
+
+    /// Takes `directory`'s lock for this process (`CheckpointLock`), saying when it takes over a
+    /// stale one or waits for an earlier process of the same `job`.
+    /// - Throws: `CheckpointError.inUse` naming the live holder, as `CheckpointLock.acquire` does.
+    public static func lock(_ directory: String, job: String?) throws -> CheckpointLock {
+        let lock = try CheckpointLock.acquire(directory: directory, job: job ?? "", waitForSameJob: job == nil ? 0 : CheckpointLock.sameJobWait) { holder in
+            Log.main("checkpoint directory \(directory) is still held by \(holder), an earlier process of this job; "
+                     + "waiting up to \(Int(CheckpointLock.sameJobWait)) s for it to exit")
+        }
+        if let gone = lock.previousHolder {
+            Log.main("checkpoint directory \(directory): previous holder PID \(gone.pid) on \(gone.host) (started \(gone.started)) is gone; taking over")
+        }
+        return lock
     }
 
     /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
@@ -117,8 +177,8 @@ public final class TrainCheckpointing {
 
     /// Saves the state after `step` completed steps.
     public func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
-              arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, losses: [Float],
-              rng: [RNGRecord], metadata: [KeyValue]) throws {
+              arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, history: LossHistory,
+              rng: [RNGRecord], metadata: [KeyValue], data: DataIdentity? = nil) throws {
         guard let directory else { return }
         var m = Manifest()
         m.cohortVersion = cohortVersion
@@ -132,7 +192,8 @@ public final class TrainCheckpointing {
         m.rng = rng
         m.optimizer = TrainingCheckpoint.optimizerRecord(optimizer)
         m.schedule = schedule
-        m.metrics = losses.enumerated().map { MetricPoint(name: "loss", step: $0.offset + 1, value: Double($0.element)) }
+        m.metrics = history.metricPoints()
+        if let data { m.data.dataName = data.name; m.data.dataSHA256 = data.sha256 }
         m.trainingConfig = config
         m.metadata = metadata
         lastSavedStep = step

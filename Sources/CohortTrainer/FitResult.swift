@@ -7,7 +7,9 @@ public struct FitResult: Sendable {
     public var steps: Int, startStep: Int
     /// The run's planned total.
     public var totalSteps: Int
-    /// Agreed loss of every step from step 1 (restored from the checkpoint on a resume).
+    /// Agreed loss of each recent step, oldest first, the last being step `steps`: every step
+    /// from step 1 unless the run is longer than its loss history's full-resolution window
+    /// (`LossHistory.recentCapacity`: at least 10,000 steps and an epoch). Restored on a resume.
     public var losses: [Float]
     /// Mean loss over the last epoch's worth of steps (non-finite losses left out).
     public var trainLoss: Float

@@ -87,6 +87,10 @@ public final class Trainer {
     public func fit<M: TrainingModule>(_ module: M) throws -> FitResult {
         let comm = communicator, o = options
         let localBatch = try checkBatch(o)
+        // One writer per checkpoint directory, held for the whole fit: rank 0 writes every
+        // checkpoint (and moves damaged ones aside); the other ranks only read.
+        let directoryLock = try comm.rank == 0 ? o.checkpointDirectory.map { try TrainCheckpointing.lock($0, job: o.jobID) } : nil
+        defer { directoryLock?.release() }
         let net = module.network
         let arena = try ParameterArena(allocating: net)
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes)
@@ -117,14 +121,24 @@ public final class Trainer {
         var batches = try BatchIterator(count: count, name: module.dataName, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed)
         let checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
                                              async: o.asyncCheckpoint, config: o.config, onSaved: supervision.reportSaved)
-        var losses: [Float] = []
+        defer { try? checkpoints.finish() }   // on an error, a background save ends before the lock is released
+        // What the training data is: asked once, on rank 0, when a checkpoint is saved or resumed.
+        var identity: DataIdentity??
+        func dataIdentity() throws -> DataIdentity? {
+            if let identity { return identity }
+            let found = try module.dataIdentity
+            identity = .some(found)
+            return found
+        }
+        var history = LossHistory(recentCapacity: LossHistory.recentCapacity(stepsPerEpoch: stepsPerEpoch))
         var startStep = 0
-        if let point = try checkpoints.resume(o.resume, arena: arena, optimizer: opt, model: net) {
+        if let point = try checkpoints.resume(o.resume, arena: arena, optimizer: opt, model: net, recentLosses: history.recentCapacity,
+                                              movesDamaged: comm.rank == 0, data: { comm.rank == 0 ? try dataIdentity() : nil }) {
             guard point.step <= totalSteps else {
                 throw ResumeError(CohortError.badFlag(flag: "--resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps"))
             }
             startStep = point.step
-            losses = point.losses
+            history = point.history
             try batches.seek(to: point.samplesConsumed)
         }
         step = startStep
@@ -144,9 +158,9 @@ public final class Trainer {
             var scheduleRecord = o.scheduleRecord
             scheduleRecord.step = completed
             try store.save(step: completed, epoch: batches.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
-                           arena: arena, optimizer: opt, schedule: scheduleRecord, losses: losses,
+                           arena: arena, optimizer: opt, schedule: scheduleRecord, history: history,
                            rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                           metadata: o.metadata)
+                           metadata: o.metadata, data: try dataIdentity())
         }
         func savePeriodic(after completed: Int) throws {
             if supervision.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
@@ -294,7 +308,7 @@ public final class Trainer {
             if skip { skippedUpdates += 1 } else { opt.step() }
             phases.add(optimizer: monotonicSeconds() - u0)
             phases.finishStep(total: monotonicSeconds() - t0)   // checkpoint saves are not part of a step's phases
-            losses.append(value)
+            history.append(value)
             step = current
             if checkpoints.due(afterStep: current, total: totalSteps) {
                 try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
@@ -355,6 +369,7 @@ public final class Trainer {
         return fit
 
         func result(preemption: String?, metrics: [Metric] = [], stepTimes: [[[Double]]]? = nil) -> FitResult {
+            let losses = history.recentLosses
             let recent = losses.suffix(stepsPerEpoch).filter(\.isFinite)
             let ran = completedSteps - startStep
             let transport = comm.size == 1 ? "none" : reducer != nil ? "virtual shards" : ddp.transport

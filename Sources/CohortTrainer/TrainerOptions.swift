@@ -39,6 +39,11 @@ public struct TrainerOptions: Sendable {
     public var keepLast = 3, keepEvery = 0
     /// Write checkpoints in the background while training continues.
     public var asyncCheckpoint = false
+    /// The job this process belongs to across restarts (`cohort launch`'s run id). Rank 0 holds the
+    /// checkpoint directory's lock (`CheckpointLock`) for the whole fit; finding it held by an earlier
+    /// process of the same job (a restart's old rank 0, still exiting), it waits up to
+    /// `CheckpointLock.sameJobWait` seconds instead of failing at once. Nil: never wait.
+    public var jobID: String?
     /// `auto` (newest good checkpoint in the directory, if any) or a checkpoint path.
     public var resume: String?
     /// Settings that decide the result; a resumed run must match them exactly.

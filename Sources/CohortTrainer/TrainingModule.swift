@@ -5,6 +5,7 @@
 // its resumable cursor, data-parallel gradient averaging, accumulation,
 // checkpoints, validation cadence and callbacks.
 import CohortCollectives
+import CohortData
 import CohortNN
 import CohortOptim
 import CohortTensor
@@ -20,6 +21,11 @@ public protocol TrainingModule: AnyObject {
     var trainingSamples: Int { get }
     /// A name for the training data, recorded with the data cursor in checkpoints.
     var dataName: String { get }
+    /// What the training data is (a name and a content fingerprint), recorded in checkpoints; a
+    /// resume on data with another fingerprint is refused, naming both. Asked on rank 0 only, once
+    /// per `fit` and only when checkpoints are saved or resumed, so it may be computed then.
+    /// Default (`Checkpointing.swift`): nil, nothing recorded or checked.
+    var dataIdentity: DataIdentity? { get throws }
     /// The batch of training samples `indices` (global sample ids) at 1-based training step `step`.
     /// With `prefetch` it runs on a background thread, so it must only read shared state.
     func trainingBatch(_ indices: [Int], step: Int) throws -> Batch

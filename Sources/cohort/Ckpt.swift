@@ -102,6 +102,7 @@ extension Ckpt {
             line("epoch", "\(m.epoch)")
             line("data cursor", "dataset \(d.dataset.isEmpty ? "(unnamed)" : d.dataset) (\(d.datasetSize) samples), shuffle seed \(d.shuffleSeed), "
                  + "epoch \(d.epoch), sample \(d.sampleInEpoch) of the epoch, \(d.samplesConsumed) consumed in all")
+            line("data identity", d.dataSHA256.isEmpty ? "(not recorded: saved before data fingerprints)" : "\(d.dataName), sha256 \(d.dataSHA256)")
             line("global batch", "\(m.globalBatchSize)")
             line("world size", "\(m.worldSize)")
             line("virtual shards", m.virtualShards == 0 ? "0 (off)" : "\(m.virtualShards)")
@@ -113,6 +114,13 @@ extension Ckpt {
             var metricNames: [String] = []
             for p in m.metrics where !metricNames.contains(p.name) { metricNames.append(p.name) }
             line("metrics", "\(m.metrics.count) points" + (metricNames.isEmpty ? "" : " (\(metricNames.joined(separator: ", ")))"))
+            let history = LossHistory(restoring: m.metrics, step: m.step)
+            if history.lastStep > 0 {
+                let older = history.firstRecentStep - 1 <= history.origin ? "" : ", steps \(history.origin + 1)…\(history.firstRecentStep - 1) as "
+                    + "\(history.blockMeans.count) means of \(history.blockSteps) step\(history.blockSteps == 1 ? "" : "s")"
+                    + (history.openSteps > 0 ? " and one of \(history.openSteps)" : "")
+                line("loss history", "steps \(history.firstRecentStep)…\(history.lastStep) per step\(older)")
+            }
             line("metadata", kv(m.metadata))
             line("training config", kv(m.trainingConfig))
             line("tensors", "\(m.tensors.count), \(Ckpt.size(total)) in \(files) data file\(files == 1 ? "" : "s")")
@@ -138,7 +146,10 @@ extension Ckpt {
         struct Tensor: Encodable { var name: String; var shape: [Int]; var dtype: String; var bytes: UInt64; var chunks: Int }
         struct Named: Encodable { var name: String; var value: Double }
         var path: String, formatVersion: UInt32, cohortVersion: String, createdUnixMs: Int64, step: Int, epoch: Int
-        struct Cursor: Encodable { var dataset: String, datasetSize: Int, shuffleSeed: UInt64, epoch: Int, sampleInEpoch: Int, samplesConsumed: Int }
+        struct Cursor: Encodable {
+            var dataset: String, datasetSize: Int, shuffleSeed: UInt64, epoch: Int, sampleInEpoch: Int, samplesConsumed: Int
+            var dataName: String, dataSHA256: String
+        }
         var data: Cursor
         var globalBatchSize: Int, worldSize: Int, virtualShards: Int
         var model: String, modelSettings: [String: String], parameterCount: Int
@@ -155,7 +166,7 @@ extension Ckpt {
             step = m.step; epoch = m.epoch
             let d = m.data
             data = Cursor(dataset: d.dataset, datasetSize: d.datasetSize, shuffleSeed: d.shuffleSeed, epoch: d.epoch,
-                          sampleInEpoch: d.sampleInEpoch, samplesConsumed: d.samplesConsumed)
+                          sampleInEpoch: d.sampleInEpoch, samplesConsumed: d.samplesConsumed, dataName: d.dataName, dataSHA256: d.dataSHA256)
             globalBatchSize = m.globalBatchSize; worldSize = m.worldSize; virtualShards = m.virtualShards
             model = m.model.name; modelSettings = dict(m.model.settings); parameterCount = m.model.parameterCount
             optimizer = m.optimizer.kind; optimizerStep = m.optimizer.step; optimizerBuffers = m.optimizer.buffers

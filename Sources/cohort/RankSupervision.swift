@@ -239,6 +239,8 @@ final class RankSupervisor: TrainingSupervision {
             exit.terminate(.userError, message: message, code: 2, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
         case _ where RankSupervisor.isEnvironmentError(error):
             exit.terminate(.environmentError, message: message, code: 2, abortJob: alone)
+        case CheckpointError.inUse:   // another live run writes this checkpoint directory
+            exit.terminate(.userError, message: message, code: 2, abortJob: alone)
         case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
             exit.terminate(.userError, message: message, code: 2, abortJob: alone)
         case CommunicationError.timeout:

@@ -6,6 +6,7 @@ import ArgumentParser
 import CohortCore
 import CohortCheckpoint
 import CohortCollectives
+import CohortControl
 import CohortData
 import CohortDistributed
 import CohortMPI
@@ -183,6 +184,7 @@ struct Train: ParsableCommand {
         options.keepEvery = keepEvery
         options.asyncCheckpoint = asyncCheckpoint
         options.resume = resume
+        options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
         options.config = run.runConfig(task: task, totalSteps: totalSteps)
         options.metadata = try parsedMetadata()
         var modelRecord = ModelRecord()

@@ -221,7 +221,7 @@ extension CheckpointTests {
                     verified += 1
                 } catch let e as CheckpointError {
                     let kind: String
-                    switch e { case .corrupt: kind = "corrupt"; case .mismatch: kind = "mismatch"; case .notFound: kind = "notFound"; case .io: kind = "io"; case .storage: kind = "storage" }
+                    switch e { case .corrupt: kind = "corrupt"; case .mismatch: kind = "mismatch"; case .notFound: kind = "notFound"; case .io: kind = "io"; case .storage: kind = "storage"; case .inUse: kind = "inUse" }
                     errorKinds[kind, default: 0] += 1
                     #expect("\(e)".contains(target) || kind == "notFound", "\(what): \(e)")
                 } catch {

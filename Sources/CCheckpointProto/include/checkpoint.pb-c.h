@@ -226,12 +226,23 @@ struct  Cohort__Checkpoint__DataCursor
    * global samples consumed since the start of training
    */
   int64_t samples_consumed;
+  /*
+   * the training split's name, e.g. "mnist-train", "fashion-mnist-train"
+   */
   char *dataset;
   int64_t dataset_size;
+  /*
+   * what the data is: "mnist", "fashion-mnist", "iris.csv", "synthetic", … (empty: not recorded)
+   */
+  char *data_name;
+  /*
+   * SHA-256 fingerprint of the training data's content, lower-case hex (docs/checkpoint-format.md)
+   */
+  char *data_sha256;
 };
 #define COHORT__CHECKPOINT__DATA_CURSOR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cohort__checkpoint__data_cursor__descriptor) \
-    , 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Cohort__Checkpoint__Manifest
