@@ -134,6 +134,7 @@ struct Train: ParsableCommand {
         guard accumulate >= 1, localBatch % accumulate == 0 else {
             throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
         }
+        try checkSelection()   // before loading data: a flag mistake is reported at once
         let task = try run.makeTask()
         if let augment, !(task is ClassificationTask) {
             throw CohortError.badFlag(flag: "--augment", "'\(augment)': augmentation applies to classification data (images), not to \(task.name)")
@@ -213,7 +214,10 @@ struct Train: ParsableCommand {
             if let why = fit.finishedEarly { summary["finished_early"] = why }
             for m in fit.metrics { summary[m.name] = m.value }
             summary["val_split"] = valSplit
-            if let best = fit.best { for (name, value) in best.logged { summary[name] = value } }
+            if let best = fit.best {
+                for (name, value) in best.logged { summary[name] = value }
+                summary["best_step"] = best.step
+            }
             if let perRankTimes = fit.stepTimes {
                 summary["step_time_phases"] = StepTimes.phases
                 summary["step_times"] = perRankTimes
