@@ -19,7 +19,9 @@ if ! "$venv/bin/python" -c "import tensorboard" 2>/dev/null; then
         exit 0
     fi
 fi
-if ! "$COHORT_BIN" train --help 2>&1 | grep -q -- "--log-dir"; then
+# The help text is captured first: with pipefail, `grep -q` closing the pipe early fails the pipeline (SIGPIPE).
+help=$("$COHORT_BIN" train --help 2>&1 || true)
+if ! grep -q -- "--log-dir" <<<"$help"; then
     echo "SKIP: tensorboard-read: this cohort train has no --log-dir option"
     exit 0
 fi
