@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TensorBoard's own reader on the event file of a real `cohort train --log-dir`
 # run: EventAccumulator must find train/loss and train/lr at steps 10, 20, 30
-# (the same values as metrics.jsonl) and the final val/<name> metrics; then
+# (the same values as metrics.jsonl), the final val/<name> metrics of the
+# validation part (--val-split) and the test/<name> metrics of the test split; then
 # `cohort plot` must draw the run. Needs the reference venv with tensorboard
 # (tests/support/reference-venv.sh, run by `make deps`; COHORT_VENV): a missing
 # reference fails the test, since a skip would hide a broken install step.
@@ -16,7 +17,7 @@ venv=${COHORT_VENV:-$HOME/.cache/cohort-venv}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$COHORT_BIN" train --steps 30 --log-every 10 --log-dir "$tmp/run" >"$tmp/train.out" 2>&1 || {
+"$COHORT_BIN" train --steps 30 --log-every 10 --val-split 0.1 --log-dir "$tmp/run" >"$tmp/train.out" 2>&1 || {
     echo "tensorboard-read: cohort train failed:"; cat "$tmp/train.out"; exit 1; }
 
 "$venv/bin/python" - "$tmp/run" <<'PY'
@@ -37,7 +38,9 @@ for tag in ("train/loss", "train/lr"):
 assert all(e.value > 0 for e in acc.Scalars("train/loss")), "train/loss must be positive"
 val = [t for t in tags if t.startswith("val/")]
 assert val, f"no val/<name> tags; scalar tags: {tags}"
-for tag in val:
+test = [t for t in tags if t.startswith("test/")]
+assert test, f"no test/<name> tags; scalar tags: {tags}"
+for tag in val + test:
     assert [e.step for e in acc.Scalars(tag)] == [30], f"{tag}: steps {[e.step for e in acc.Scalars(tag)]}, expected [30]"
 
 # The same numbers as metrics.jsonl (TensorBoard stores float32); a step may have several lines.

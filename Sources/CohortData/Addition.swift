@@ -56,6 +56,11 @@ public struct AdditionProblems: Sendable {
     /// Number of problems.
     public var count: Int { pairs.count }
 
+    /// The problems in `range`, in order (e.g. the last ones as a validation part), named `name`.
+    public func subset(_ range: Range<Int>, name: String) -> AdditionProblems {
+        AdditionProblems(digits: digits, pairs: Array(pairs[range.clamped(to: 0..<count)]), name: name)
+    }
+
     /// Problem `i` as text, e.g. "123+459=285\n".
     public func text(_ i: Int) -> String {
         let (a, b) = pairs[i]

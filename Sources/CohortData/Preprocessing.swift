@@ -10,6 +10,14 @@ extension ClassificationDataset {
     /// - Throws: `CohortError.invalidArgument` for a fraction outside (0, 1) or a part that would be empty.
     public func stratifiedSplit(testFraction: Double, seed: UInt64,
                                 names: (String, String)? = nil) throws -> (train: ClassificationDataset, test: ClassificationDataset) {
+        let (train, test) = try stratifiedIndices(testFraction: testFraction, seed: seed)
+        let (n1, n2) = names ?? ("\(name)-train", "\(name)-test")
+        return (try subset(train, name: n1), try subset(test, name: n2))
+    }
+
+    /// The sample indices of `stratifiedSplit` (each part sorted; disjoint, together every sample).
+    /// - Throws: `CohortError.invalidArgument` for a fraction outside (0, 1) or a part that would be empty.
+    public func stratifiedIndices(testFraction: Double, seed: UInt64) throws -> (train: [Int], test: [Int]) {
         guard testFraction > 0, testFraction < 1 else {
             throw CohortError.invalidArgument("dataset \(name): test fraction \(testFraction) must be between 0 and 1")
         }
@@ -27,8 +35,7 @@ extension ClassificationDataset {
         guard !train.isEmpty, !test.isEmpty else {
             throw CohortError.invalidArgument("dataset \(name): \(count) samples give an empty part at test fraction \(testFraction)")
         }
-        let (n1, n2) = names ?? ("\(name)-train", "\(name)-test")
-        return (try subset(train.sorted(), name: n1), try subset(test.sorted(), name: n2))
+        return (train.sorted(), test.sorted())
     }
 
     /// The same samples with every feature mapped to `(x − mean) / std` (a constant feature: `x − mean`).

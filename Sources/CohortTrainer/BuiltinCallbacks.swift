@@ -1,6 +1,7 @@
 // The callbacks that ship with the Trainer: early stopping, best-model
 // checkpoints, learning-rate and gradient-norm monitors, the NaN guard and the
 // plain progress lines.
+import CohortCheckpoint
 import CohortCore
 import Foundation
 
@@ -29,27 +30,42 @@ public final class EarlyStopping: Callback {
 }
 
 /// Keeps the checkpoint with the best validation value of `monitor` in
-/// `<checkpoint dir>/best/` (one checkpoint, replaced atomically when beaten). The newest
-/// periodic checkpoint in the checkpoint directory is the "last" one.
+/// `<checkpoint dir>/best/` (one checkpoint, replaced atomically when beaten; its metadata
+/// holds `best_monitor` and `best_value`, so a resumed run continues the comparison). The
+/// newest periodic checkpoint in the checkpoint directory is the "last" one. At the end of
+/// `fit` the Trainer tests the best checkpoint once (`FitResult.best`).
 public final class BestCheckpoint: Callback {
     public let monitor: String, mode: MonitorMode
     public private(set) var best: Double?
+    /// The step of the best checkpoint (saved by this run, or found on a resume).
+    public private(set) var bestStep: Int?
     /// Name of the sub-directory of the checkpoint directory.
     public static let directoryName = "best"
+    /// Metadata keys of the best checkpoint: the monitored metric and its value.
+    public static let monitorKey = "best_monitor", valueKey = "best_value"
 
     public init(monitor: String, mode: MonitorMode = .min) { self.monitor = monitor; self.mode = mode }
 
     public func onFitStart(_ trainer: Trainer) throws {
-        guard trainer.options.checkpointDirectory != nil else {
+        guard let dir = trainer.options.checkpointDirectory else {
             throw CohortError.invalidArgument("BestCheckpoint(\(monitor)) needs a checkpoint directory (TrainerOptions.checkpointDirectory, --checkpoint-dir)")
+        }
+        // A resumed run must beat the best so far, not the first validation after the resume.
+        guard trainer.step > 0, let kept = CheckpointStore(directory: dir + "/" + BestCheckpoint.directoryName).latestValid(),
+              kept.manifest.step <= trainer.step else { return }
+        let meta = kept.manifest.metadata
+        if meta.first(where: { $0.key == BestCheckpoint.monitorKey })?.value == monitor,
+           let value = meta.first(where: { $0.key == BestCheckpoint.valueKey }).flatMap({ Double($0.value) }) {
+            (best, bestStep) = (value, kept.manifest.step)
         }
     }
 
     public func onValidationEnd(_ trainer: Trainer, step: Int, metrics: [Metric]) throws {
         let value = try monitored(monitor, in: metrics, by: "BestCheckpoint")
         guard mode.improves(value, over: best) else { return }
-        best = value
-        try trainer.saveCheckpoint(subdirectory: BestCheckpoint.directoryName, keepLast: 1)
+        (best, bestStep) = (value, step)
+        try trainer.saveCheckpoint(subdirectory: BestCheckpoint.directoryName, keepLast: 1,
+                                   metadata: [KeyValue(BestCheckpoint.monitorKey, monitor), KeyValue(BestCheckpoint.valueKey, "\(value)")])
         if trainer.isRankZero { Log.main(String(format: "best %@ so far: %.4f (step %d)", monitor, value, step)) }
     }
 }

@@ -62,7 +62,8 @@ public protocol Callback: AnyObject {
     func onTrainStepEnd(_ trainer: Trainer, _ report: StepReport) throws
     /// Scalars logged at `step`: every `logEvery` steps in the `.train` phase (`train_loss`,
     /// `samples_per_sec` and whatever callbacks added with `Trainer.log`), and the metrics of
-    /// each validation in the `.validation` phase.
+    /// each validation in the `.validation` phase, and the test metrics at the end (`test_*` for the
+    /// final weights, `best_test_*` and `best_step` for the best checkpoint) in the `.test` phase.
     func onLog(_ trainer: Trainer, step: Int, phase: LogPhase, values: [(name: String, value: Double)]) throws
     /// After each validation, with the metrics reduced over all ranks.
     func onValidationEnd(_ trainer: Trainer, step: Int, metrics: [Metric]) throws
@@ -87,7 +88,7 @@ extension Callback {
 
 /// Where logged scalars come from.
 public enum LogPhase: String, Sendable {
-    case train, validation
+    case train, validation, test
 }
 
 /// Whether larger or smaller values of a monitored metric are better.

@@ -145,6 +145,9 @@ public final class TrainCheckpointing {
     /// A resume must use the same settings as the run that saved, or the result would silently differ.
     public func checkConfig(_ c: Checkpoint) throws {
         let saved = c.manifest.trainingConfig
+        for old in saved where TrainCheckpointing.absentMeansOff.contains(old.key) && !config.contains(where: { $0.key == old.key }) {
+            throw CheckpointError.mismatch(path: c.path, "it was saved with \(old.key) \(old.value), this run has none")
+        }
         for kv in config {
             guard let old = saved.first(where: { $0.key == kv.key }) else {
                 throw CheckpointError.mismatch(path: c.path, "it has no value for \(kv.key) (this run: \(kv.value))")
@@ -169,6 +172,9 @@ public final class TrainCheckpointing {
         }
         return lock
     }
+    /// Settings a run records only when they are on (older checkpoints lack them), so a checkpoint
+    /// holding one cannot be resumed by a run without it (`val_split`: the data the run trains on).
+    public static let absentMeansOff: Set<String> = ["val_split"]
 
     /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
     public func due(afterStep step: Int, total: Int) -> Bool {

@@ -13,8 +13,14 @@ public struct FitResult: Sendable {
     public var losses: [Float]
     /// Mean loss over the last epoch's worth of steps (non-finite losses left out).
     public var trainLoss: Float
-    /// The final validation's metrics (empty after a preemption).
+    /// The final metrics (empty after a preemption): `validationMetrics` then `testMetrics`.
     public var metrics: [Metric]
+    /// The final validation's metrics (`val_*`), what selection may use.
+    public var validationMetrics: [Metric] = []
+    /// The test split's metrics for the final weights (`test_*`), evaluated once, after training.
+    public var testMetrics: [Metric] = []
+    /// With `BestCheckpoint`: the best checkpoint and its test metrics.
+    public var best: BestEvaluation?
     /// This process's seconds: training steps in total, and of them waiting for gradients and for data.
     public var trainSeconds: Double, commSeconds: Double, dataSeconds: Double
     /// Global samples per second over the steps this process ran.
@@ -31,4 +37,14 @@ public struct FitResult: Sendable {
     public var skippedUpdates: Int
     /// SHA-256 of the final parameters (identical on every rank).
     public var weightsSHA256: String
+}
+
+/// The checkpoint `BestCheckpoint` kept, and the test split's metrics for it.
+public struct BestEvaluation: Sendable {
+    /// The step it was saved after.
+    public var step: Int
+    /// The monitored validation metric and its value there.
+    public var monitor: String, value: Double
+    /// `module.test` on the best weights, named `best_<name>` (e.g. `best_test_accuracy`).
+    public var testMetrics: [Metric]
 }

@@ -5,7 +5,7 @@ import CohortRunLog
 import Foundation
 
 /// Writes every log record to `RUN_DIR/metrics.jsonl` and, with `tensorBoard`, to a
-/// TensorBoard event file in the same directory (tags `train/loss`, `train/lr`, …, `val/<metric>`).
+/// TensorBoard event file in the same directory (tags `train/loss`, `train/lr`, …, `val/<metric>`, `test/<metric>`).
 /// Rank 0 only. A resumed run cuts the log back to its checkpoint's step and continues it.
 public final class RunLogger: Callback {
     public let directory: String
@@ -32,11 +32,15 @@ public final class RunLogger: Callback {
     }
 
     /// TensorBoard tag of a logged name: `train_loss` → `train/loss`, `lr` → `train/lr`,
-    /// validation `val_loss` → `val/loss`, `test_accuracy` → `val/test_accuracy`.
+    /// validation `val_loss` → `val/loss`, test `test_accuracy` → `test/accuracy`, and the best
+    /// checkpoint's `best_test_accuracy` → `best/test_accuracy`, `best_step` → `best/step`.
     static func tag(_ name: String, _ phase: LogPhase) -> String {
         switch phase {
         case .train: return "train/" + (name.hasPrefix("train_") ? String(name.dropFirst(6)) : name)
         case .validation: return "val/" + (name.hasPrefix("val_") ? String(name.dropFirst(4)) : name)
+        case .test:
+            if name.hasPrefix("best_") { return "best/" + name.dropFirst(5) }
+            return "test/" + (name.hasPrefix("test_") ? String(name.dropFirst(5)) : name)
         }
     }
 }

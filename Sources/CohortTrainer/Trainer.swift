@@ -41,7 +41,7 @@ public final class Trainer {
     private var finishReason: String?
     private var finishNow = false
     private var pending: [(name: String, value: Double)] = []
-    private var saveInto: ((String, Int) throws -> Void)?
+    private var saveInto: ((String, Int, [KeyValue]) throws -> Void)?
 
     /// - Parameters:
     ///   - communicator: the group to train in; nil: MPI's world when a launcher (mpirun, srun,
@@ -75,10 +75,11 @@ public final class Trainer {
     }
 
     /// Saves the current state as a checkpoint in `<checkpoint dir>/<subdirectory>`, keeping the
-    /// newest `keepLast` there. Collective (BatchNorm statistics are averaged first); rank 0 writes.
-    public func saveCheckpoint(subdirectory: String, keepLast: Int) throws {
+    /// newest `keepLast` there, with `metadata` after the run's. Collective (BatchNorm statistics
+    /// are averaged first); rank 0 writes.
+    public func saveCheckpoint(subdirectory: String, keepLast: Int, metadata: [KeyValue] = []) throws {
         guard let saveInto else { throw CohortError.invalidArgument("Trainer.saveCheckpoint: only during fit, with a checkpoint directory") }
-        try saveInto(subdirectory, keepLast)
+        try saveInto(subdirectory, keepLast, metadata)
     }
 
     /// Trains `module` for `options.steps` (or `options.epochs`), resuming first when
@@ -86,7 +87,7 @@ public final class Trainer {
     @discardableResult
     public func fit<M: TrainingModule>(_ module: M) throws -> FitResult {
         let comm = communicator, o = options
-        let localBatch = try checkBatch(o)
+        let localBatch = try o.localBatch(worldSize: comm.size)
         // One writer per checkpoint directory, held for the whole fit: rank 0 writes every
         // checkpoint (and moves damaged ones aside); the other ranks only read.
         let directoryLock = try comm.rank == 0 ? o.checkpointDirectory.map { try TrainCheckpointing.lock($0, job: o.jobID) } : nil
@@ -144,7 +145,7 @@ public final class Trainer {
         step = startStep
 
         /// Rank 0: writes the state after `completed` steps into `store`.
-        func save(after completed: Int, into store: TrainCheckpointing) throws {
+        func save(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = []) throws {
             var cursor = DataCursorRecord()
             cursor.shuffleSeed = o.seed
             cursor.epoch = batches.epoch
@@ -160,19 +161,19 @@ public final class Trainer {
             try store.save(step: completed, epoch: batches.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
                            arena: arena, optimizer: opt, schedule: scheduleRecord, history: history,
                            rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                           metadata: o.metadata, data: try dataIdentity())
+                           metadata: o.metadata + extra, data: try dataIdentity())
         }
         func savePeriodic(after completed: Int) throws {
             if supervision.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
             try save(after: completed, into: checkpoints)
         }
-        saveInto = { sub, keep in
+        saveInto = { sub, keep, extra in
             guard let dir = o.checkpointDirectory else { throw CohortError.invalidArgument("saving a checkpoint needs a checkpoint directory") }
             try ddp.averageBuffers()
             if comm.rank == 0 {
                 let store = TrainCheckpointing(directory: dir + "/" + sub, every: 1, keepLast: keep, keepEvery: 0, async: false,
                                                config: o.config, onSaved: { _ in })
-                try save(after: self.step, into: store)
+                try save(after: self.step, into: store, metadata: extra)
             }
         }
         defer { saveInto = nil }
@@ -198,6 +199,13 @@ public final class Trainer {
                 try module.trainingBatch(Array(global[(first + m * micro)..<(first + (m + 1) * micro)]), step: step)
             }
         }
+        let evaluation = ValidationContext(communicator: comm) { [supervision] op, body in try supervision.guarding(op, body) }
+        /// The test split, for reporting only (after the final validation; BatchNorm statistics already averaged).
+        func test() throws -> [Metric] {
+            net.eval()
+            defer { net.train() }
+            return try withNoGrad { try module.test(evaluation) }
+        }
         /// What a non-finite step does: the first callback's answer, else stop with an error.
         func decide(_ problem: NonFiniteProblem) throws -> Bool {
             for c in callbacks { if let action = c.onNonFinite(self, problem) { if action == .skip { return true }; break } }
@@ -208,8 +216,7 @@ public final class Trainer {
             try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
             net.eval()
             defer { net.train() }
-            let context = ValidationContext(communicator: comm) { [supervision] op, body in try supervision.guarding(op, body) }
-            let metrics = try withNoGrad { try module.validate(context) }
+            let metrics = try withNoGrad { try module.validate(evaluation) }
             for c in callbacks { try c.onValidationEnd(self, step: completed, metrics: metrics) }
             if !metrics.isEmpty {
                 for c in callbacks { try c.onLog(self, step: completed, phase: .validation, values: metrics.map { ($0.name, $0.value) }) }
@@ -361,8 +368,14 @@ public final class Trainer {
         // After an early finish right at a validation, that validation is the final one
         // (`validate` averages the BatchNorm statistics first).
         let metrics = lastValidation?.step == completedSteps ? lastValidation!.metrics : try validate(at: completedSteps)
+        // The test split, once for the final weights and once for the best checkpoint, after every selection is made.
+        let best = try evaluateBest(arena: arena, test: test)   // first, so outputs of `test` (confusion.json) end as the final model's
+        let testMetrics = try test()
+        let reported: [(name: String, value: Double)] = testMetrics.map { (name: $0.name, value: $0.value) } + (best?.logged ?? [])
+        if !reported.isEmpty { for c in callbacks { try c.onLog(self, step: completedSteps, phase: .test, values: reported) } }
         let times = o.recordStepTimes ? try supervision.guarding("allreduce of the step times") { try phases.gathered(comm) } : nil
-        var fit = result(preemption: nil, metrics: metrics, stepTimes: times)
+        var fit = result(preemption: nil, metrics: metrics + testMetrics, stepTimes: times)
+        (fit.validationMetrics, fit.testMetrics, fit.best) = (metrics, testMetrics, best)
         fit.finishedEarly = finishedEarly
         for c in callbacks { try c.onFitEnd(self, fit) }
         ddp.close()
@@ -389,21 +402,6 @@ public final class Trainer {
             try communicator.allreduce([Int64(finishReason != nil ? 1 : 0)], op: .sum)
         }
         return flags[0] > 0
-    }
-
-    /// The per-rank batch, after checking the batch divides among ranks and micro-batches.
-    private func checkBatch(_ o: TrainerOptions) throws -> Int {
-        guard o.globalBatch > 0, o.globalBatch % communicator.size == 0 else {
-            let valid = (1...max(o.globalBatch, 1)).filter { o.globalBatch % $0 == 0 }.map(String.init).joined(separator: ", ")
-            throw CohortError.badFlag(flag: "--global-batch", "\(o.globalBatch) does not divide among \(communicator.size) ranks; valid world sizes: \(valid)")
-        }
-        let local = o.globalBatch / communicator.size
-        guard o.accumulate >= 1, local % o.accumulate == 0 else {
-            throw CohortError.badFlag(flag: "--accumulate", "\(o.accumulate) must be ≥ 1 and divide the per-rank batch \(local)")
-        }
-        guard o.logEvery > 0 else { throw CohortError.badFlag(flag: "--log-every", "must be positive, got \(o.logEvery)") }
-        if let v = o.validateEvery, v <= 0 { throw CohortError.badFlag(flag: "--val-every", "must be positive, got \(v)") }
-        return local
     }
 
     /// Ends MPI when the process exits, for programs that let the Trainer initialise it.

@@ -1,6 +1,7 @@
 // The settings of one `Trainer.fit`: batch and length, data-parallel knobs,
 // validation and logging cadence, and checkpoints.
 import CohortCheckpoint
+import CohortCore
 
 /// How a `Trainer` runs. Defaults suit a quick single-process run.
 public struct TrainerOptions: Sendable {
@@ -58,4 +59,22 @@ public struct TrainerOptions: Sendable {
     public var randomStates: [RNGRecord] = []
 
     public init() {}
+}
+
+extension TrainerOptions {
+    /// The per-rank batch, after checking the batch divides among `worldSize` ranks and micro-batches.
+    /// - Throws: `CohortError.badFlag` naming the flag at fault.
+    func localBatch(worldSize: Int) throws -> Int {
+        guard globalBatch > 0, globalBatch % worldSize == 0 else {
+            let valid = (1...max(globalBatch, 1)).filter { globalBatch % $0 == 0 }.map(String.init).joined(separator: ", ")
+            throw CohortError.badFlag(flag: "--global-batch", "\(globalBatch) does not divide among \(worldSize) ranks; valid world sizes: \(valid)")
+        }
+        let local = globalBatch / worldSize
+        guard accumulate >= 1, local % accumulate == 0 else {
+            throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(local)")
+        }
+        guard logEvery > 0 else { throw CohortError.badFlag(flag: "--log-every", "must be positive, got \(logEvery)") }
+        if let v = validateEvery, v <= 0 { throw CohortError.badFlag(flag: "--val-every", "must be positive, got \(v)") }
+        return local
+    }
 }

@@ -34,6 +34,11 @@ public protocol TrainingModule: AnyObject {
     /// Held-out metrics, in evaluation mode and without a graph. Collective: every rank calls it,
     /// scores its share (`context.share(of:)`) and reduces counts with `context.sum`.
     func validate(_ context: ValidationContext) throws -> [Metric]
+    /// Metrics on the test split (`test_*`), for reporting only: `fit` calls it once after the
+    /// final validation, and once more for the best checkpoint when a `BestCheckpoint` callback
+    /// kept one — never during training, so no decision of the run can depend on it. Collective,
+    /// like `validate`. Default: none.
+    func test(_ context: ValidationContext) throws -> [Metric]
     /// The optimizer over `parameters` and its schedule, for a run of `totalSteps` steps.
     func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule)
 }
@@ -41,9 +46,10 @@ public protocol TrainingModule: AnyObject {
 extension TrainingModule {
     public var dataName: String { "train" }
     public func validate(_ context: ValidationContext) throws -> [Metric] { [] }
+    public func test(_ context: ValidationContext) throws -> [Metric] { [] }
 }
 
-/// One held-out measurement, e.g. `("test_accuracy", 0.98)`.
+/// One held-out measurement, e.g. `("val_accuracy", 0.97)` or `("test_accuracy", 0.98)`.
 public struct Metric: Sendable, Equatable {
     public var name: String
     public var value: Double

@@ -36,7 +36,8 @@ struct Eval: ParsableCommand {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) is a \(config["task"]!) model; eval scores classifiers")
         }
         let seed = config["seed"].flatMap(UInt64.init) ?? 0
-        let test = try ClassificationData.heldOut(data: data, labelColumn: labelColumn, seed: seed)
+        let test = try ClassificationData.heldOut(data: data, labelColumn: labelColumn, seed: seed,
+                                                  validationFraction: config["val_split"].flatMap(Double.init) ?? 0)
         guard let inputs = settings["inputs"].flatMap(Int.init), let classes = settings["classes"].flatMap(Int.init) else {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) does not record its input and class counts (saved by an older cohort?)")
         }
@@ -85,22 +86,32 @@ struct Eval: ParsableCommand {
 enum ClassificationData {
     /// MNIST-format directory: its test split (normalized). CSV: the stratified 20 % test part
     /// for `seed`, standardized with the training part's statistics.
-    static func heldOut(data: String, labelColumn: String?, seed: UInt64) throws -> ClassificationDataset {
-        try split(data: data, labelColumn: labelColumn, seed: seed).test
+    /// `validationFraction`: the run's `--val-split` (it changes which rows fitted the standardizer).
+    static func heldOut(data: String, labelColumn: String?, seed: UInt64, validationFraction: Double = 0) throws -> ClassificationDataset {
+        try split(data: data, labelColumn: labelColumn, seed: seed, validationFraction: validationFraction).test
     }
 
-    /// Training and held-out parts (the one place `cohort train` and `cohort eval` build them).
-    /// With `fold` (CSV only), the held-out part is that fold of `count` stratified folds.
-    static func split(data: String, labelColumn: String?, seed: UInt64,
-                      fold: (index: Int, count: Int)? = nil) throws -> (train: ClassificationDataset, test: ClassificationDataset) {
+    /// Training, validation and held-out (test) parts (the one place `cohort train` and `cohort eval`
+    /// build them). With `fold` (CSV only), the held-out part is that fold of `count` stratified folds.
+    /// With `validationFraction` > 0, a stratified validation part is carved from the training part
+    /// (`ValidationSplit.seed`); CSV features are standardized with what is left for training only.
+    static func split(data: String, labelColumn: String?, seed: UInt64, fold: (index: Int, count: Int)? = nil,
+                      validationFraction: Double = 0) throws -> (train: ClassificationDataset, validation: ClassificationDataset?, test: ClassificationDataset) {
+        func carve(_ train: ClassificationDataset) throws -> (ClassificationDataset, ClassificationDataset?) {
+            guard validationFraction > 0 else { return (train, nil) }
+            let parts = try train.validationSplit(fraction: validationFraction, runSeed: seed)
+            return (parts.train, parts.validation)
+        }
         if data.lowercased().hasSuffix(".csv") {
             let table = try CSVDataset.classification(path: data, labelColumn: labelColumn)
-            let (train, test) = try fold.map { try table.dataset.foldSplit($0.index, of: $0.count, seed: seed) }
+            let (all, test) = try fold.map { try table.dataset.foldSplit($0.index, of: $0.count, seed: seed) }
                 ?? table.dataset.stratifiedSplit(testFraction: 0.2, seed: seed)
+            let (train, validation) = try carve(all)
             let scaler = Standardizer(fitting: train)
-            return (try train.standardized(scaler), try test.standardized(scaler))
+            return (try train.standardized(scaler), try validation.map { try $0.standardized(scaler) }, try test.standardized(scaler))
         }
         if fold != nil { throw CohortError.badFlag(flag: "--cv-fold", "cross-validation folds need --data FILE.csv, got \(data)") }
-        return (try MNIST.load(directory: data, split: .train, normalize: true), try MNIST.load(directory: data, split: .test, normalize: true))
+        let (train, validation) = try carve(try MNIST.load(directory: data, split: .train, normalize: true))
+        return (train, validation, try MNIST.load(directory: data, split: .test, normalize: true))
     }
 }

@@ -62,10 +62,11 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .customLong("collective-timeout"), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
-    @Option(name: .customLong("val-every"), parsing: .unconditional, help: "Validate every N steps (default: only after the last step).") var valEvery: Int?
-    @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, test_accuracy) stops improving; needs --val-every.") var earlyStop: String?
+    @Option(name: .customLong("val-split"), parsing: .unconditional, help: "Hold out this fraction F (0 < F < 1) of the training data for validation (stratified for classes, the last F for sequences, random for regression); val_* metrics select, the test split is scored once at the end. 0: none.") var valSplit: Double = 0
+    @Option(name: .customLong("val-every"), parsing: .unconditional, help: "Validate (val_* metrics) every N steps (default: only after the last step); needs --val-split.") var valEvery: Int?
+    @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, val_accuracy) stops improving; needs --val-split and --val-every.") var earlyStop: String?
     @Option(parsing: .unconditional, help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
-    @Option(name: .customLong("save-best"), help: "Keep the checkpoint with the best value of this validation metric in CHECKPOINT_DIR/best; needs --val-every.") var saveBest: String?
+    @Option(name: .customLong("save-best"), help: "Keep the checkpoint with the best value of this validation metric (val_*) in CHECKPOINT_DIR/best and report its test metrics; needs --val-split and --val-every.") var saveBest: String?
     @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
     @Option(name: .customLong("nan-patience"), parsing: .unconditional, help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
@@ -94,6 +95,7 @@ struct Train: ParsableCommand {
         if let f = cvFold, !(cvFolds >= 2 && (1...cvFolds).contains(f)) {
             throw ValidationError("--cv-fold \(f) must be in 1…--cv-folds (\(cvFolds), at least 2)")
         }
+        guard valSplit >= 0, valSplit < 1, valSplit.isFinite else { throw ValidationError("--val-split must be a fraction in [0, 1) (0: no validation split), got \(valSplit)") }
         guard prefetch >= 0 else { throw ValidationError("--prefetch must be 0 (off) or a positive number of steps, got \(prefetch)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
@@ -148,6 +150,7 @@ struct Train: ParsableCommand {
         guard accumulate >= 1, localBatch % accumulate == 0 else {
             throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(localBatch)")
         }
+        try checkSelection()   // before loading data: a flag mistake is reported at once
         let task = try run.makeTask()
         if let augment, !(task is ClassificationTask) {
             throw CohortError.badFlag(flag: "--augment", "'\(augment)': augmentation applies to classification data (images), not to \(task.name)")
@@ -212,8 +215,9 @@ struct Train: ParsableCommand {
         if let addition = task as? AdditionTask, comm.rank == 0 {
             for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
         }
-        run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@",
-                        fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256))
+        let bestText = fit.best.map { b in String(format: "; best checkpoint (step %d, %@ %.4f): ", b.step, b.monitor, b.value) + b.testMetrics.map(\.text).joined(separator: ", ") } ?? ""
+        run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@%@",
+                        fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256, bestText))
         if let path = run.foldPath(summaryJSON), comm.rank == 0 {
             var summary: [String: Any] = [
                 "model": model, "dataset": task.name, "train_loss": Double(fit.trainLoss),
@@ -227,6 +231,11 @@ struct Train: ParsableCommand {
             ]
             if let why = fit.finishedEarly { summary["finished_early"] = why }
             for m in fit.metrics { summary[m.name] = m.value }
+            summary["val_split"] = valSplit
+            if let best = fit.best {
+                for (name, value) in best.logged { summary[name] = value }
+                summary["best_step"] = best.step
+            }
             if let perRankTimes = fit.stepTimes {
                 summary["step_time_phases"] = StepTimes.phases
                 summary["step_times"] = perRankTimes
@@ -254,15 +263,32 @@ struct Train: ParsableCommand {
         case "skip": callbacks.append(NaNGuard(maxConsecutive: nanPatience))
         default: throw CohortError.badFlag(flag: "--on-nan", "must be stop or skip, got '\(onNaN)'")
         }
+        try checkSelection()
         if let monitor = earlyStop {
-            guard valEvery != nil else { throw CohortError.badFlag(flag: "--early-stop", "needs --val-every N (validation during training)") }
             callbacks.append(EarlyStopping(monitor: monitor, mode: try monitorMode(for: monitor), patience: patience))
         }
         if let monitor = saveBest {
-            guard valEvery != nil, checkpointDir != nil else { throw CohortError.badFlag(flag: "--save-best", "needs --val-every N and --checkpoint-dir") }
+            guard checkpointDir != nil else { throw CohortError.badFlag(flag: "--save-best", "needs --checkpoint-dir") }
             callbacks.append(BestCheckpoint(monitor: monitor, mode: try monitorMode(for: monitor)))
         }
         return callbacks
+    }
+
+    /// Model selection sees only the validation part: periodic validation, early stopping and
+    /// best checkpoints need `--val-split`, and never monitor a `test_*` metric.
+    func checkSelection() throws {
+        for (flag, monitor) in [("--early-stop", earlyStop), ("--save-best", saveBest)] {
+            guard let monitor else { continue }
+            if monitor.hasPrefix("test_") || monitor.hasPrefix("best_") {
+                throw CohortError.badFlag(flag: flag, "'\(monitor)' would select on the test split, which is scored once at the end for reporting; "
+                                          + "monitor a validation metric (val_\(monitor.drop { $0 != "_" }.dropFirst())) with --val-split F")
+            }
+            guard valSplit > 0 else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
+            guard valEvery != nil else { throw CohortError.badFlag(flag: flag, "needs --val-every N (validation during training)") }
+        }
+        if valEvery != nil && valSplit == 0 {
+            throw CohortError.badFlag(flag: "--val-every", "needs a validation split: add --val-split F (e.g. 0.1); periodic checks of the test split would turn it into a selection set")
+        }
     }
 
     /// Lower is better for losses and errors, higher for the rest (`--monitor-mode` overrides).
@@ -287,7 +313,9 @@ struct Train: ParsableCommand {
 
     /// The settings that decide the run's result; a resumed run must match them.
     func runConfig(task: any TrainTask, totalSteps: Int) -> [KeyValue] {
-        [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hiddenText), KeyValue("model_sizes", "\(layers)/\(heads)/\(dModel)/\(embedding)"),
+        // val_split first: with another F the dataset's size differs too, and F is the setting to name.
+        (valSplit > 0 ? [KeyValue("val_split", "\(valSplit)")] : [])   // absent at 0: older checkpoints still resume
+        + [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hiddenText), KeyValue("model_sizes", "\(layers)/\(heads)/\(dModel)/\(embedding)"),
          KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
@@ -303,16 +331,18 @@ struct Train: ParsableCommand {
     func makeTask() throws -> any TrainTask {
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
         guard let data else {
-            if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
+            if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }
             let (train, test) = try SyntheticDataset.make(seed: seed)
-            return try classification(train, test)
+            guard valSplit > 0 else { return try classification(train, nil, test) }
+            let parts = try train.validationSplit(fraction: valSplit, runSeed: seed)
+            return try classification(parts.train, parts.validation, test)
         }
-        if data == "addition" { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed) }
+        if data == "addition" { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory)
         let text = !exists || isDirectory.boolValue ? data + "/input.txt" : data
         if exists && (!isDirectory.boolValue || FileManager.default.fileExists(atPath: text)) && sequenceModel {
-            return try LanguageModelTask(corpusPath: text, context: context)
+            return try LanguageModelTask(corpusPath: text, context: context, validationFraction: valSplit)
         }
         if sequenceModel {
             throw CohortError.badFlag(flag: "--data", "\(data): --model \(model) needs a text file (or a directory with input.txt), or 'addition'")
@@ -320,17 +350,17 @@ struct Train: ParsableCommand {
         if data.lowercased().hasSuffix(".csv") && taskKind == "regression" {
             let table = try CSVDataset.regression(path: data, targetColumn: labelColumn)
             return try RegressionTask(table: table, name: URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent, seed: seed,
-                                      fold: cvFold.map { ($0 - 1, cvFolds) })
+                                      fold: cvFold.map { ($0 - 1, cvFolds) }, validationFraction: valSplit)
         }
         // MNIST-format images, or a CSV table (stratified 80/20 split by the seed, standardized with the training part).
-        let (train, test) = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed,
-                                                         fold: cvFold.map { ($0 - 1, cvFolds) })
-        return try classification(train, test)
+        let parts = try ClassificationData.split(data: data, labelColumn: labelColumn, seed: seed,
+                                                 fold: cvFold.map { ($0 - 1, cvFolds) }, validationFraction: valSplit)
+        return try classification(parts.train, parts.validation, parts.test)
     }
 
     /// A classification task with the run's augmentation and confusion-matrix output.
-    func classification(_ train: ClassificationDataset, _ test: ClassificationDataset) throws -> ClassificationTask {
-        var task = ClassificationTask(train: train, test: test)
+    func classification(_ train: ClassificationDataset, _ validation: ClassificationDataset?, _ test: ClassificationDataset) throws -> ClassificationTask {
+        var task = ClassificationTask(train: train, validation: validation, test: test)
         task.augmentation = try augment.map { try Augmentation(spec: $0, sampleShape: train.featureShape) }
         task.seed = seed
         task.runDirectory = foldPath(logDir)

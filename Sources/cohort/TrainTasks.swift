@@ -26,8 +26,22 @@ protocol TrainTask {
     var tokenizer: CharTokenizer? { get }
     /// Inputs and targets of training samples `indices` at 1-based step `step` (augmentation draws depend on it).
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets)
-    /// Held-out metrics in evaluation mode, each rank scoring a strided share; collective.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric]
+    /// Whether a validation part was carved out of the training data (`--val-split`).
+    var hasValidation: Bool { get }
+    /// Metrics of the validation part (`val_*`) or the test split (`test_*`) in evaluation mode,
+    /// each rank scoring a strided share; collective.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric]
+}
+
+/// The held-out part an evaluation scores: the validation part carved from the training data
+/// (selection: periodic validation, early stopping, best checkpoints, tune) or the test split
+/// (reported once at the end).
+enum HeldOut {
+    case validation, test
+    /// Metric-name prefix: `val_` or `test_`.
+    var prefix: String { self == .validation ? "val_" : "test_" }
+    /// The word in log lines.
+    var word: String { self == .validation ? "val" : "test" }
 }
 
 /// Runs a collective under the rank's deadline (see RankSupervisor.guarding).
@@ -61,7 +75,10 @@ final class TaskModule: TrainingModule {
         let loss = try task.loss(network(batch.inputs), batch.targets)
         return poisoned(batch.step) ? try loss * Float.nan : loss
     }
-    func validate(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding) }
+    func validate(_ context: ValidationContext) throws -> [Metric] {
+        task.hasValidation ? try task.evaluate(network, context.communicator, guarding, on: .validation) : []
+    }
+    func test(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding, on: .test) }
     func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
         let lr = settings.lr
         let schedule: any LRSchedule = settings.lrSchedule == "cosine"
@@ -105,9 +122,11 @@ extension TrainTask {
     }
 }
 
-/// Images or feature vectors with class labels; metric: test accuracy.
+/// Images or feature vectors with class labels; metrics: accuracy, macro F1, log-loss.
 struct ClassificationTask: TrainTask {
     let train: ClassificationDataset
+    /// The stratified validation part (`--val-split`), if any.
+    var validation: ClassificationDataset?
     let test: ClassificationDataset
     /// Training-batch augmentation (`--augment`), drawn per (seed, step, sample id).
     var augmentation: Augmentation?
@@ -117,7 +136,8 @@ struct ClassificationTask: TrainTask {
 
     var name: String { train.name }
     var count: Int { train.count }
-    var summary: String { "\(train.name) \(train.count) train / \(test.count) test samples" }
+    var hasValidation: Bool { validation != nil }
+    var summary: String { "\(train.name) \(train.count) train / " + (validation.map { "\($0.count) validation / " } ?? "") + "\(test.count) test samples" }
     var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
 
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
@@ -126,10 +146,11 @@ struct ClassificationTask: TrainTask {
         return (try augmentation.apply(b.inputs, sampleIDs: indices, step: step, seed: seed), .classes(b.labels))
     }
 
-    /// Accuracy, macro-averaged F1 and log-loss over the whole test set, without recording a
+    /// Accuracy, macro-averaged F1 and log-loss over the whole held-out part, without recording a
     /// graph. Each rank scores a strided share into confusion counts and a log-loss sum, which
     /// are summed across ranks (never averages of per-rank averages).
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+        let test = split == .validation ? validation! : self.test
         var counts = try ClassificationCounts(classes: test.numClasses)
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         try withNoGrad {
@@ -151,35 +172,46 @@ struct ClassificationTask: TrainTask {
                 .write(runDirectory: dir)
         }
         let accuracy = try merged.accuracy(), f1 = try merged.averaged(.macro).f1, logLoss = try merged.logLoss()
-        return [Metric(name: "test_accuracy", value: accuracy, text: String(format: "test accuracy %.2f%%", accuracy * 100)),
-                Metric(name: "test_macro_f1", value: f1, text: String(format: "macro F1 %.4f", f1)),
-                Metric(name: "test_log_loss", value: logLoss, text: String(format: "log-loss %.4f", logLoss))]
+        let p = split.prefix, w = split == .validation ? "val " : ""
+        return [Metric(name: p + "accuracy", value: accuracy, text: String(format: "%@ accuracy %.2f%%", split.word, accuracy * 100)),
+                Metric(name: p + "macro_f1", value: f1, text: String(format: "%@macro F1 %.4f", w, f1)),
+                Metric(name: p + "log_loss", value: logLoss, text: String(format: "%@log-loss %.4f", w, logLoss))]
     }
 }
 
-/// Next-token prediction over a text corpus (90 % train, 10 % validation); metric: validation loss.
+/// Next-token prediction over a text corpus: the first 90 % train (its last `--val-split` part,
+/// chronologically, for validation), the last 10 % test; metric: loss.
 struct LanguageModelTask: TrainTask {
     let vocabulary: CharTokenizer
     var tokenizer: CharTokenizer? { vocabulary }
     let train: TokenWindows
-    let validation: TokenWindows
-    /// Validation windows scored (the first ones, fixed, so runs compare).
-    let validationWindows: Int
+    /// Windows over the tokens just before the test part (`--val-split`), if any.
+    let validation: TokenWindows?
+    let test: TokenWindows
+    /// Held-out windows scored per part (the first ones, fixed, so runs compare).
+    let scoredWindows: Int
 
-    init(corpusPath: String, context: Int, validationWindows: Int = 64) throws {
+    init(corpusPath: String, context: Int, validationFraction: Double = 0, scoredWindows: Int = 64) throws {
         let bytes = try TextCorpus.load(path: corpusPath)
         vocabulary = CharTokenizer(corpus: bytes)
         let ids = try vocabulary.encode(bytes)
         let cut = ids.count * 9 / 10
+        // Chronological: training windows end before the validation tokens begin (no shared token).
+        let trainEnd = try validationFraction > 0 ? ValidationSplit.chronologicalCut(count: cut, fraction: validationFraction, what: corpusPath) : cut
         let base = URL(fileURLWithPath: corpusPath).deletingPathExtension().lastPathComponent
-        train = try TokenWindows(name: base + "-train", tokens: Array(ids[..<cut]), context: context, stride: context / 2, vocabularySize: vocabulary.count)
-        validation = try TokenWindows(name: base + "-val", tokens: Array(ids[cut...]), context: context, vocabularySize: vocabulary.count)
-        self.validationWindows = min(validationWindows, validation.count)
+        train = try TokenWindows(name: base + "-train", tokens: Array(ids[..<trainEnd]), context: context, stride: context / 2, vocabularySize: vocabulary.count)
+        validation = try trainEnd < cut ? TokenWindows(name: base + "-val", tokens: Array(ids[trainEnd..<cut]), context: context, vocabularySize: vocabulary.count) : nil
+        test = try TokenWindows(name: base + "-test", tokens: Array(ids[cut...]), context: context, vocabularySize: vocabulary.count)
+        self.scoredWindows = scoredWindows
     }
 
     var name: String { train.name }
     var count: Int { train.count }
-    var summary: String { "\(train.name) \(train.tokens.count) train / \(validation.tokens.count) validation tokens, vocabulary \(vocabulary.count), context \(train.context)" }
+    var hasValidation: Bool { validation != nil }
+    var summary: String {
+        "\(train.name) \(train.tokens.count) train / " + (validation.map { "\($0.tokens.count) validation / " } ?? "")
+            + "\(test.tokens.count) test tokens, vocabulary \(vocabulary.count), context \(train.context)"
+    }
     var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
 
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
@@ -187,23 +219,25 @@ struct LanguageModelTask: TrainTask {
         return (b.inputs, .classes(b.targets))
     }
 
-    /// Mean cross-entropy (nats per token) over the first `validationWindows` validation windows.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+    /// Mean cross-entropy (nats per token) over the first `scoredWindows` windows of the part.
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+        let part = split == .validation ? validation! : test
+        let validationWindows = min(scoredWindows, part.count)
         let mine = Array(stride(from: comm.rank, to: validationWindows, by: comm.size))
         var sum = 0.0
         try withNoGrad {
             var start = 0
             while start < mine.count {
                 let idx = Array(mine[start..<min(start + 16, mine.count)])
-                let b = validation.makeBatch(indices: idx)
+                let b = part.makeBatch(indices: idx)
                 sum += Double(try loss(model(b.inputs), .classes(b.targets)).item()) * Double(idx.count)
                 start += 16
             }
         }
         // Sums travel as fixed-point micro-nats so the reduction is exact and order-free.
-        let total = try guarding("allreduce of the validation loss") { try comm.allreduce([Int64((sum * 1e6).rounded())], op: .sum) }[0]
+        let total = try guarding("allreduce of the \(split.word) loss") { try comm.allreduce([Int64((sum * 1e6).rounded())], op: .sum) }[0]
         let value = Double(total) / 1e6 / Double(max(validationWindows, 1))
-        return [Metric(name: "val_loss", value: value, text: String(format: "validation loss %.4f", value))]
+        return [Metric(name: split.prefix + "loss", value: value, text: String(format: "%@ loss %.4f", split.word, value))]
     }
 }
 
@@ -212,15 +246,26 @@ struct LanguageModelTask: TrainTask {
 struct AdditionTask: TrainTask {
     var tokenizer: CharTokenizer? { AdditionProblems.tokenizer }
     let train: AdditionProblems
+    /// The last `--val-split` of the generated training problems, if any (at most `testCount` are scored).
+    let validation: AdditionProblems?
     let test: AdditionProblems
 
-    init(digits: Int, trainCount: Int, testCount: Int, seed: UInt64) throws {
-        (train, test) = try AdditionProblems.make(digits: digits, train: trainCount, test: testCount, seed: seed)
+    init(digits: Int, trainCount: Int, testCount: Int, seed: UInt64, validationFraction: Double = 0) throws {
+        let (all, test) = try AdditionProblems.make(digits: digits, train: trainCount, test: testCount, seed: seed)
+        self.test = test
+        guard validationFraction > 0 else { (train, validation) = (all, nil); return }
+        let cut = try ValidationSplit.chronologicalCut(count: all.count, fraction: validationFraction, what: all.name)
+        train = all.subset(0..<cut, name: all.name)
+        validation = all.subset(cut..<min(all.count, cut + testCount), name: "addition-\(digits)-val")
     }
 
     var name: String { train.name }
     var count: Int { train.count }
-    var summary: String { "\(train.name) \(train.count) problems / \(test.count) held-out problems (\(train.digits)-digit addition, sums written reversed)" }
+    var hasValidation: Bool { validation != nil }
+    var summary: String {
+        "\(train.name) \(train.count) problems / " + (validation.map { "\($0.count) validation / " } ?? "")
+            + "\(test.count) test problems (\(train.digits)-digit addition, sums written reversed)"
+    }
     var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
 
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
@@ -229,7 +274,8 @@ struct AdditionTask: TrainTask {
     }
 
     /// Fraction of held-out problems whose greedily decoded answer is exactly right.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard) throws -> [Metric] {
+    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+        let test = split == .validation ? validation! : self.test
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         var correct = 0
         try withNoGrad {
@@ -243,7 +289,7 @@ struct AdditionTask: TrainTask {
         }
         let total = try guarding("allreduce of the exact-match counts") { try comm.allreduce([Int64(correct)], op: .sum) }[0]
         let value = Double(total) / Double(max(test.count, 1))
-        return [Metric(name: "exact_match", value: value, text: String(format: "held-out exact match %.2f%%", value * 100))]
+        return [Metric(name: split.prefix + "exact_match", value: value, text: String(format: "%@ exact match %.2f%%", split.word, value * 100))]
     }
 
     /// A few held-out problems with the model's greedy answers, in everyday notation

@@ -2,8 +2,10 @@
 // hyperparameter search. Each trial is a `cohort train` process with the base
 // arguments plus its own values; up to --parallel trials run at once. With
 // halving, trials train in stages (`--halt-at`, then `--resume auto` from their
-// checkpoint) and only the best 1/η of each stage go on. The result is a ranked
-// table, results.json, and the best configuration as a --config file.
+// checkpoint) and only the best 1/η of each stage go on. Trials rank on a validation
+// metric (a --val-split part of the training data); the test split is never used to
+// rank and is reported for the best trial only. The result is a ranked table,
+// results.json, and the best configuration as a --config file.
 import ArgumentParser
 import CohortCore
 import CohortTune
@@ -22,7 +24,8 @@ struct Tune: ParsableCommand {
     @Option(help: "YAML file: cohort train options and their domains.") var space: String
     @Option(parsing: .unconditional, help: "Trials: random and halving draw this many (halving: how many start); grid runs every combination.") var trials = 8
     @Option(help: "grid, random or halving.") var strategy = "random"
-    @Option(help: "Summary metric to optimize (default: test_accuracy, else val_loss, exact_match, test_r2 — whichever the task reports).") var metric: String?
+    @Option(help: "Validation metric to optimize (default: val_accuracy, else val_loss, val_exact_match, val_r2 — whichever the task reports); test_* metrics are refused.") var metric: String?
+    @Option(name: .customLong("val-split"), help: "Validation fraction of every trial's training data (cohort train --val-split), unless given after --.") var valSplit = 0.2
     @Option(help: "min or max (default: min for names ending in loss/mae/mse/rmse/error, else max).") var mode: String?
     @Option(parsing: .unconditional, help: "Trials run at once (separate processes).") var parallel = 1
     @Option(parsing: .unconditional, help: "Halving: keep the best 1/eta of each rung.") var eta = 3
@@ -39,12 +42,20 @@ struct Tune: ParsableCommand {
         for owned in ["--summary-json", "--checkpoint-dir", "--resume", "--halt-at", "--log-dir"] where trainArguments.contains(where: { $0 == owned || $0.hasPrefix(owned + "=") }) {
             throw CohortError.badFlag(flag: owned, "is set by cohort tune for each trial; remove it after --")
         }
+        if let metric, !metric.hasPrefix("val_") {
+            throw CohortError.badFlag(flag: "--metric", "'\(metric)' is not a validation metric; trials are ranked on val_* metrics "
+                                      + "(e.g. val_\(metric.drop { $0 != "_" }.dropFirst())) so that the test split stays unseen until the best trial's report")
+        }
         let searchSpace = try TuneSpace.load(space)
+        if let given = TuneSpace.value(of: "--val-split", in: trainArguments), !((Double(given) ?? 0) > 0) {
+            throw CohortError.badFlag(flag: "--val-split", "\(given) after -- leaves the trials no validation part to rank on; give a fraction in (0, 1) or leave it to cohort tune's --val-split")
+        }
+        guard valSplit > 0, valSplit < 1 else { throw CohortError.badFlag(flag: "--val-split", "must be in (0, 1), got \(valSplit)") }
         for (name, _) in searchSpace.options where trainArguments.contains("--" + name) {
             throw CohortError.badFlag(flag: "--" + name, "is searched (\(space)) and also given after --; remove one")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let runner = TrialRunner(out: out, base: trainArguments, parallel: parallel)
+        let runner = TrialRunner(out: out, base: trialArguments, parallel: parallel)
         var table: [TrialRecord]
         switch strategy {
         case "grid": table = try runner.run(try searchSpace.grid().enumerated().map { TrialRecord(id: $0.offset + 1, params: $0.element) }, haltAt: nil, staged: false)
@@ -55,6 +66,11 @@ struct Tune: ParsableCommand {
         let goal = try goalFor(name)
         for i in table.indices { table[i].score = table[i].summary?[name] as? Double ?? .nan }
         try report(table, metric: name, goal: goal)
+    }
+
+    /// The train arguments of every trial: the ones after --, with a validation split.
+    var trialArguments: [String] {
+        trainArguments + (TuneSpace.value(of: "--val-split", in: trainArguments) == nil ? ["--val-split", "\(valSplit)"] : [])
     }
 
     func goalFor(_ name: String) throws -> Goal {
@@ -117,12 +133,23 @@ struct Tune: ParsableCommand {
             if let s = r.stoppedAt { o["stopped_at_step"] = s }
             return o
         }
-        try writeJSON(["strategy": strategy, "metric": metric, "mode": goal.rawValue, "budget_steps": budget, "trials": results], to: out + "/results.json")
+        // The test split, for the winner only: its score once training and ranking are over.
+        let tested = ranked.first.map { TuneSpace.testMetrics($0, for: metric) } ?? []
+        var resultsJSON: [String: Any] = ["strategy": strategy, "metric": metric, "mode": goal.rawValue, "budget_steps": budget, "trials": results]
+        if let winner = ranked.first, !winner.score.isNaN {
+            var best: [String: Any] = ["trial": winner.id, metric: winner.score]
+            for t in tested { best[t.name] = t.value }
+            resultsJSON["best"] = best
+        }
+        try writeJSON(resultsJSON, to: out + "/results.json")
         guard let winner = ranked.first, !winner.score.isNaN else { throw CohortError.invalidArgument("no trial reported \(metric); see the logs in \(out)") }
-        let shown = try TrialRunner.capture(["config", "show"] + trainArguments + winner.flags)
+        let shown = try TrialRunner.capture(["config", "show"] + trialArguments + winner.flags)
         try Data(("# cohort tune: best of \(table.count) trials by \(metric) (\(goal.rawValue)), trial \(winner.id)\n" + shown).utf8)
             .write(to: URL(fileURLWithPath: out + "/best.yaml"))
         print("best: trial \(winner.id) (\(metric) \(String(format: "%.4f", winner.score))); its configuration: \(out)/best.yaml (cohort train --config)")
+        if !tested.isEmpty {
+            print("test split of trial \(winner.id) (not used to rank): " + tested.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", "))
+        }
     }
 }
 

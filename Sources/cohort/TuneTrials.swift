@@ -60,10 +60,19 @@ enum TuneSpace {
         return found
     }
 
-    /// The metric the task reports, in order of preference.
+    /// The validation metric the task reports, in order of preference.
     static func defaultMetric(_ trials: [TrialRecord]) throws -> String {
-        for name in ["test_accuracy", "val_loss", "exact_match", "test_r2"] where trials.contains(where: { $0.summary?[name] != nil }) { return name }
-        throw CohortError.invalidArgument("no trial finished with a metric (see the train.log files); name one with --metric")
+        for name in ["val_accuracy", "val_loss", "val_exact_match", "val_r2"] where trials.contains(where: { $0.summary?[name] != nil }) { return name }
+        throw CohortError.invalidArgument("no trial finished with a validation metric (see the train.log files); name one with --metric")
+    }
+
+    /// A trial's test metrics for reporting: the counterpart of the ranking metric (`val_accuracy` →
+    /// `test_accuracy`) if it has one, else every `test_*` value of its summary.
+    static func testMetrics(_ trial: TrialRecord, for metric: String) -> [(name: String, value: Double)] {
+        guard let summary = trial.summary else { return [] }
+        let twin = "test_" + metric.dropFirst(4)
+        if let v = summary[twin] as? Double { return [(twin, v)] }
+        return summary.keys.filter { $0.hasPrefix("test_") }.sorted().compactMap { k in (summary[k] as? Double).map { (k, $0) } }
     }
 }
 

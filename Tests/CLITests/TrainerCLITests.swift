@@ -29,32 +29,36 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let summary = dir.appendingPathComponent("s.json").path
         // A learning rate this small leaves the accuracy unchanged: the 2nd validation does not improve.
-        let r = try CLI.run(["train", "--steps", "200", "--hidden", "32", "--lr", "1e-12", "--lr-schedule", "constant", "--val-every", "20",
-                             "--early-stop", "test_accuracy", "--patience", "1", "--summary-json", summary])
+        let r = try CLI.run(["train", "--steps", "200", "--hidden", "32", "--lr", "1e-12", "--lr-schedule", "constant", "--val-split", "0.1", "--val-every", "20",
+                             "--early-stop", "val_accuracy", "--patience", "1", "--summary-json", summary])
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.contains("finishing at step 40 of 200: early stopping: test_accuracy"), "\(r.output)")
+        #expect(r.output.contains("finishing at step 40 of 200: early stopping: val_accuracy"), "\(r.output)")
         let s = try CLI.readJSON(summary)
         #expect(s["steps"] as? Int == 40 && (s["finished_early"] as? String)?.contains("early stopping") == true, "\(s)")
-        // Misuse names the flag.
+        #expect(s["val_accuracy"] != nil && s["test_accuracy"] != nil, "\(s)")
+        // Misuse names the flag: the test split is never monitored, and selection needs validation.
         let bad = try CLI.run(["train", "--steps", "10", "--early-stop", "test_accuracy"])
-        #expect(bad.status == 2 && bad.stderr.contains("--early-stop") && bad.stderr.contains("--val-every"), "\(bad.output)")
-        let unknown = try CLI.run(["train", "--steps", "20", "--hidden", "16", "--val-every", "10", "--early-stop", "val_acc"])
-        #expect(unknown.status == 2 && unknown.stderr.contains("val_acc") && unknown.stderr.contains("test_accuracy"), "\(unknown.output)")
+        #expect(bad.status == 2 && bad.stderr.contains("--early-stop") && bad.stderr.contains("test split"), "\(bad.output)")
+        let noEvery = try CLI.run(["train", "--steps", "10", "--val-split", "0.1", "--early-stop", "val_accuracy"])
+        #expect(noEvery.status == 2 && noEvery.stderr.contains("--early-stop") && noEvery.stderr.contains("--val-every"), "\(noEvery.output)")
+        let unknown = try CLI.run(["train", "--steps", "20", "--hidden", "16", "--val-split", "0.1", "--val-every", "10", "--early-stop", "val_acc"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("val_acc") && unknown.stderr.contains("val_accuracy"), "\(unknown.output)")
     }
 
     @Test func runLogsBestCheckpointAndPlots() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run").path, ckpt = dir.appendingPathComponent("ckpt").path
-        let r = try CLI.run(["train", "--steps", "60", "--hidden", "64", "--log-every", "10", "--val-every", "20", "--log-dir", run,
-                             "--checkpoint-dir", ckpt, "--save-best", "test_log_loss", "--log-grad-norm"])
+        let r = try CLI.run(["train", "--steps", "60", "--hidden", "64", "--log-every", "10", "--val-split", "0.1", "--val-every", "20", "--log-dir", run,
+                             "--checkpoint-dir", ckpt, "--save-best", "val_log_loss", "--log-grad-norm"])
         #expect(r.status == 0, "\(r.output)")
         let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         let records = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let trainSteps = records.filter { $0["train_loss"] != nil }.map { $0["step"] as! Int }
         #expect(trainSteps == [10, 20, 30, 40, 50, 60], "\(records)")
         #expect(records.filter { $0["train_loss"] != nil }.allSatisfy { $0["lr"] != nil && $0["grad_norm"] != nil })
-        #expect(records.filter { $0["test_accuracy"] != nil }.map { $0["step"] as! Int } == [20, 40, 60])
+        #expect(records.filter { $0["val_accuracy"] != nil }.map { $0["step"] as! Int } == [20, 40, 60])
+        #expect(records.filter { $0["test_accuracy"] != nil }.map { $0["step"] as! Int } == [60])   // the test split: once, at the end
         let events = try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("events.out.tfevents.") }
         #expect(events.count == 1)
         let confusion = try CLI.readJSON(run + "/confusion.json")

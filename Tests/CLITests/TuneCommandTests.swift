@@ -33,8 +33,14 @@ import Testing
         let summary = dir.appendingPathComponent("best.json").path
         let again = try CLI.run(["train", "--config", out + "/best.yaml", "--summary-json", summary])
         #expect(again.status == 0, "\(again.output)")
-        let score = try CLI.readJSON(summary)["test_accuracy"] as? Double
-        #expect(score != nil && score == winner["test_accuracy"] as? Double, "\(String(describing: score)) vs \(winner)")
+        // Trials rank on the validation part; the winner's test score is reported once, for it alone.
+        #expect(results["metric"] as? String == "val_accuracy" && winner["test_accuracy"] == nil, "\(results)")
+        let trained = try CLI.readJSON(summary)
+        let score = trained["val_accuracy"] as? Double
+        #expect(score != nil && score == winner["val_accuracy"] as? Double, "\(String(describing: score)) vs \(winner)")
+        let best = try #require(results["best"] as? [String: Any])
+        #expect(best["trial"] as? Int == winner["trial"] as? Int && best["test_accuracy"] as? Double == trained["test_accuracy"] as? Double, "\(best)")
+        #expect(r.stdout.contains("test split of trial"), "\(r.stdout)")
     }
 
     @Test func mistakesNameTheFileLineOrFlag() throws {

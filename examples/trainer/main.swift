@@ -1,6 +1,8 @@
 // A user-defined model trained through Cohort's Lightning-style Trainer: the
 // model says what a batch, a loss, a metric and an optimizer are; the Trainer
 // does the rest (data order, data-parallel averaging, checkpoints, callbacks).
+// Selection (early stopping, best checkpoint) sees a validation part of the
+// training data; the test split is scored once at the end, and for the best checkpoint.
 // Run: swift run -c release TrainerExample [--deterministic] [MNIST-DIR]
 //  or: mpirun -n 2 .build/release/TrainerExample   (each rank takes half of every batch)
 // --deterministic: 4 virtual shards, so 1, 2 and 4 ranks train bitwise the same weights.
@@ -8,14 +10,16 @@ import CohortTrainer
 import Foundation
 
 final class SmallCNN: TrainingModule {
-    let train: ClassificationDataset, test: ClassificationDataset
+    let train: ClassificationDataset, validation: ClassificationDataset, test: ClassificationDataset
     let network: any Module
 
     init(dataDirectory: String?) throws {
-        if let dir = dataDirectory { (train, test) = (try MNIST.load(directory: dir, split: .train, normalize: true), try MNIST.load(directory: dir, split: .test, normalize: true)) } else {
+        let all: ClassificationDataset
+        if let dir = dataDirectory { (all, test) = (try MNIST.load(directory: dir, split: .train, normalize: true), try MNIST.load(directory: dir, split: .test, normalize: true)) } else {
             let (a, b) = try SyntheticDataset.make(seed: 7)   // no download: 64-feature vectors as 1×8×8 images
-            (train, test) = (try a.reshaped(featureShape: [1, 8, 8]), try b.reshaped(featureShape: [1, 8, 8]))
+            (all, test) = (try a.reshaped(featureShape: [1, 8, 8]), try b.reshaped(featureShape: [1, 8, 8]))
         }
+        (train, validation) = try all.validationSplit(fraction: 0.1, runSeed: 7)   // stratified, 10 % of every class
         var g = RandomGenerator(seed: 7)
         let side = train.featureShape[2], flat = 16 * (side / 2) * (side / 2)
         network = Sequential([try Conv2d(1, 16, kernelSize: 3, padding: 1, generator: &g), ReLU(), MaxPool2d(2), Flatten(),
@@ -26,15 +30,16 @@ final class SmallCNN: TrainingModule {
     func trainingBatch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, labels: [Int]) { try train.makeBatch(indices: indices) }
     func trainingStep(_ batch: (inputs: Tensor, labels: [Int])) throws -> Tensor { try Loss.crossEntropy(network(batch.inputs), batch.labels) }
 
-    /// Accuracy and loss over the test set: each rank scores its share, the counts are summed.
-    func validate(_ context: ValidationContext) throws -> [Metric] {
-        let batch = try test.makeBatch(indices: context.share(of: test.count))
+    func validate(_ context: ValidationContext) throws -> [Metric] { try score(validation, "val_", context) }
+    func test(_ context: ValidationContext) throws -> [Metric] { try score(test, "test_", context) }
+    /// Accuracy and loss over `data`: each rank scores its share, the counts are summed.
+    func score(_ data: ClassificationDataset, _ prefix: String, _ context: ValidationContext) throws -> [Metric] {
+        let batch = try data.makeBatch(indices: context.share(of: data.count))
         let logits = try network(batch.inputs)
         let correct = zip(try logits.argmax(axis: -1).scalars, batch.labels).filter { Int($0) == $1 }.count
         let lossSum = Double(try Loss.crossEntropy(logits, batch.labels).item()) * Double(batch.labels.count)
         let totals = try context.sum([Double(correct), lossSum])
-        return [Metric(name: "val_accuracy", value: totals[0] / Double(test.count)),
-                Metric(name: "val_loss", value: totals[1] / Double(test.count))]
+        return [Metric(name: prefix + "accuracy", value: totals[0] / Double(data.count)), Metric(name: prefix + "loss", value: totals[1] / Double(data.count))]
     }
 
     func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
