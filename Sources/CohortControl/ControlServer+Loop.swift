@@ -1,7 +1,17 @@
 // The server's I/O thread: one poll() over a wake pipe, the listener and every
 // connection. Everything here is owned by that thread; it meets the public API
-// only through `ServerShared` (a lock) and the wake pipe.
+// only through `ServerShared` (a lock) and the wake pipe. Admission policy
+// (handshake deadline, unauthenticated slots, eviction): `ControlServer`'s doc.
 import Dispatch
+
+/// The limits the I/O thread enforces (`ControlServer`'s settings).
+struct AdmissionPolicy {
+    var idleTimeout: Double
+    var maxAuthenticated: Int
+    var handshakeTimeout: Double
+    var maxUnauthenticated: Int
+    var summaryInterval: Double
+}
 
 /// One accepted connection, owned by the I/O thread.
 final class ServerConnection {
@@ -12,10 +22,13 @@ final class ServerConnection {
     /// Bytes queued for the peer; `outOffset` of them already sent.
     var out: [UInt8] = []
     var outOffset = 0
+    /// Monotonic time of the accept.
+    let accepted: Double
     /// Monotonic time of the last complete valid frame (or of the accept).
     var lastValid: Double
     var lastSeq: UInt64?
     /// The rank the first accepted message named; later ones must agree.
+    /// Nil until then: the connection is unauthenticated.
     var rank: Int?
     var closed = false
 
@@ -24,6 +37,7 @@ final class ServerConnection {
         self.fd = fd
         self.peer = peer
         decoder = ControlFrameDecoder(secret: secret)
+        accepted = now
         lastValid = now
     }
 }
@@ -34,27 +48,40 @@ final class ServerLoop: @unchecked Sendable {
     /// Largest backlog of unsent bytes to one peer before it counts as not reading.
     static let maxOutgoingBytes = 256 * 1024
 
+    /// Connections accepted per round at most, so reads are never starved by accepts.
+    static let acceptBatch = 512
+
     let shared: ServerShared
     let listener: Int32
     let wake: WakePipe
-    let idleTimeout: Double
-    let maxConnections: Int
+    let policy: AdmissionPolicy
     /// Signalled when `run()` has closed everything.
     let done = DispatchSemaphore(value: 0)
 
+    /// In accept order, so the first unauthenticated one is the oldest.
     private var connections: [ServerConnection] = []
+    /// Open connections without / with an accepted message.
+    private var unauthenticatedCount = 0
+    private var authenticatedCount = 0
+    /// Index in `connections` before which no connection is open and unauthenticated
+    /// (eviction resumes there; reset when `connections` is compacted).
+    private var evictionCursor = 0
+    private var counts = ControlRejectionCounts()
+    private var summarized = ControlRejectionCounts()
+    private var lastSummary: Double
+    private var slowestHandshake = 0.0
     private var nextID = 1
     private var seq = ControlMessage.initialSeq()
     private var scratch = [UInt8](repeating: 0, count: 65536)
     /// After accept fails (e.g. out of descriptors) the listener is left alone briefly, or poll would spin.
     private var acceptPausedUntil = 0.0
 
-    init(shared: ServerShared, listener: Int32, wake: WakePipe, idleTimeout: Double, maxConnections: Int) {
+    init(shared: ServerShared, listener: Int32, wake: WakePipe, policy: AdmissionPolicy) {
         self.shared = shared
         self.listener = listener
         self.wake = wake
-        self.idleTimeout = idleTimeout
-        self.maxConnections = maxConnections
+        self.policy = policy
+        lastSummary = Sock.monotonicNow()
     }
 
     func run() {
@@ -78,10 +105,13 @@ final class ServerLoop: @unchecked Sendable {
             if watchListener && entries[1].readable { acceptPending() }
             closeIdle(now: Sock.monotonicNow())
             connections.removeAll { $0.closed }
+            evictionCursor = 0
+            publish(now: Sock.monotonicNow(), final: false)
         }
         for c in connections { close(c, reason: nil) }
         connections = []
         Sock.close(listener)
+        publish(now: Sock.monotonicNow(), final: true)
         shared.state.withLock { state in
             state.running = false
             state.stopping = false
@@ -94,17 +124,23 @@ final class ServerLoop: @unchecked Sendable {
         done.signal()
     }
 
-    /// Until the earliest idle deadline, at most 1 s (so `stopping` is seen even if a wake is lost).
+    /// Until the earliest handshake, idle or summary deadline, at most 1 s (so `stopping` is seen even if a wake is lost).
     private func nextTimeout(now: Double) -> Double {
         var timeout = 1.0
         if now < acceptPausedUntil { timeout = min(timeout, acceptPausedUntil - now) }
-        for c in connections { timeout = min(timeout, c.lastValid + idleTimeout - now) }
+        if counts != summarized { timeout = min(timeout, lastSummary + policy.summaryInterval - now) }
+        for c in connections {
+            let deadline = c.rank == nil ? c.accepted + policy.handshakeTimeout : c.lastValid + policy.idleTimeout
+            timeout = min(timeout, deadline - now)
+        }
         return max(timeout, 0.001)
     }
 
+    /// Accepts everything pending (up to `acceptBatch`), so the kernel's backlog never fills and
+    /// drops a rank's connect. Each new connection is read at once: a rank's hello is usually there
+    /// already (it waited in the backlog behind the flood), and authenticates it before any eviction.
     private func acceptPending() {
-        // Bounded per round so a connection flood cannot starve the open connections.
-        for _ in 0..<512 {
+        for _ in 0..<Self.acceptBatch {
             let accepted: (fd: Int32, peer: String)?
             do { accepted = try Sock.accept(listener) } catch {
                 acceptPausedUntil = Sock.monotonicNow() + 0.1
@@ -112,15 +148,41 @@ final class ServerLoop: @unchecked Sendable {
                 return
             }
             guard let (fd, peer) = accepted else { return }
-            guard connections.count < maxConnections else {
-                Sock.close(fd)
-                shared.reject("refused: \(maxConnections) connections already open", peer: peer)
-                continue
-            }
-            connections.append(ServerConnection(id: nextID, fd: fd, peer: peer, secret: shared.secret,
-                                                now: Sock.monotonicNow()))
+            let c = ServerConnection(id: nextID, fd: fd, peer: peer, secret: shared.secret, now: Sock.monotonicNow())
             nextID += 1
+            connections.append(c)
+            unauthenticatedCount += 1
+            receive(c)
+            if unauthenticatedCount > policy.maxUnauthenticated { evictOldestUnauthenticated() }
         }
+    }
+
+    /// Closes the oldest open unauthenticated connection (never the newest: `maxUnauthenticated` ≥ 1).
+    private func evictOldestUnauthenticated() {
+        while evictionCursor < connections.count {
+            let c = connections[evictionCursor]
+            evictionCursor += 1
+            if !c.closed && c.rank == nil {
+                discard(c, counting: \.slotsFull)
+                return
+            }
+        }
+    }
+
+    /// Publishes the counters to the public API and, once per `summaryInterval` (or when
+    /// stopping), reports the unauthenticated connections closed since the last report.
+    private func publish(now: Double, final: Bool) {
+        let slowest = slowestHandshake
+        let current = counts
+        shared.state.withLock { state in
+            state.rejections = current
+            state.slowestHandshake = slowest
+        }
+        guard final || now - lastSummary >= policy.summaryInterval else { return }
+        let delta = counts.subtracting(summarized)
+        if delta.total > 0 { shared.summarize(delta, seconds: now - lastSummary) }
+        summarized = counts
+        lastSummary = now
     }
 
     private func receive(_ c: ServerConnection) {
@@ -128,10 +190,12 @@ final class ServerLoop: @unchecked Sendable {
         case .wouldBlock:
             return
         case .eof:
+            if c.rank == nil { discard(c, counting: \.closedEarly); return }
             let pending = c.decoder.bufferedCount
             close(c, reason: pending > 0 ? "closed mid-frame with \(pending) bytes pending" : nil)
             return
         case let .failed(message):
+            if c.rank == nil { discard(c, counting: \.closedEarly); return }
             let pending = c.decoder.bufferedCount
             close(c, reason: pending > 0 ? "read failed mid-frame: \(message)" : nil)
             return
@@ -141,7 +205,7 @@ final class ServerLoop: @unchecked Sendable {
         while !c.closed {
             let payload: [UInt8]?
             do { payload = try c.decoder.next() } catch {
-                close(c, reason: error.description)
+                if c.rank == nil { discard(c, counting: \.badFrame) } else { close(c, reason: error.description) }
                 return
             }
             guard let payload else { return }
@@ -168,6 +232,10 @@ final class ServerLoop: @unchecked Sendable {
             close(c, reason: "replayed or reordered seq \(message.seq) from rank \(message.rank) (last accepted \(last))")
             return
         }
+        if c.rank == nil && authenticatedCount >= policy.maxAuthenticated {
+            close(c, reason: "refused rank \(message.rank): \(policy.maxAuthenticated) authenticated connections already open")
+            return
+        }
         let now = Sock.monotonicNow()
         let runID = shared.runID
         let verdict = shared.state.withLock { state -> Result<ControlMessageHandler?, RejectReason> in
@@ -191,6 +259,11 @@ final class ServerLoop: @unchecked Sendable {
         case let .failure(reason):
             close(c, reason: reason.text)
         case let .success(handler):
+            if c.rank == nil {
+                unauthenticatedCount -= 1
+                authenticatedCount += 1
+                slowestHandshake = max(slowestHandshake, now - c.accepted)
+            }
             c.lastValid = now
             c.lastSeq = message.seq
             c.rank = message.rank
@@ -238,9 +311,20 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func closeIdle(now: Double) {
-        for c in connections where !c.closed && now - c.lastValid > idleTimeout {
-            close(c, reason: "no valid frame for \(idleTimeout) s")
+        for c in connections where !c.closed {
+            if c.rank == nil {
+                if now - c.accepted > policy.handshakeTimeout { discard(c, counting: \.handshakeTimeout) }
+            } else if now - c.lastValid > policy.idleTimeout {
+                close(c, reason: "no valid frame for \(policy.idleTimeout) s")
+            }
         }
+    }
+
+    /// Closes an unauthenticated connection, counting it under `cause` (no per-connection report).
+    private func discard(_ c: ServerConnection, counting cause: WritableKeyPath<ControlRejectionCounts, Int>) {
+        guard !c.closed else { return }
+        counts[keyPath: cause] += 1
+        close(c, reason: nil)
     }
 
     /// Closes the socket, marks the rank disconnected, and reports `reason` if there is one.
@@ -248,6 +332,7 @@ final class ServerLoop: @unchecked Sendable {
         guard !c.closed else { return }
         c.closed = true
         Sock.close(c.fd)
+        if c.rank == nil { unauthenticatedCount -= 1 } else { authenticatedCount -= 1 }
         if let rank = c.rank {
             shared.state.withLock { state in
                 if state.routes[rank] == c.id { state.routes[rank] = nil }

@@ -29,8 +29,10 @@ public struct RankStatus: Sendable, Equatable {
 /// Called on the server's I/O thread for every accepted message, with the peer's `ip:port`.
 /// Keep it short: the I/O thread serves every connection.
 public typealias ControlMessageHandler = @Sendable (ControlMessage, _ peer: String) -> Void
-/// Called on the server's I/O thread when a connection is refused or closed for
-/// a bad frame, a stale or replayed message, idleness or a full outgoing buffer.
+/// Called on the server's I/O thread when an authenticated connection is closed (bad
+/// frame, idleness, full outgoing buffer) or any connection is refused for a message that
+/// carried a valid tag (stale attempt, other run, replay). Connections that never authenticated
+/// are only counted (`ControlRejectionCounts`), so a flood of them cannot flood the log.
 public typealias ControlRejectionHandler = @Sendable (_ reason: String, _ peer: String) -> Void
 
 /// The coordinator side of the control channel.
@@ -39,8 +41,15 @@ public typealias ControlRejectionHandler = @Sendable (_ reason: String, _ peer: 
 /// connection. A connection is closed on its first bad frame (bad length, bad
 /// HMAC, undecodable JSON, wrong run id or attempt, replayed `seq`), after
 /// `idleTimeout` seconds without a valid frame, or when a command cannot be
-/// queued because the peer stopped reading. At most `maxConnections` are open;
-/// further ones are accepted and closed at once. All methods are thread-safe.
+/// queued because the peer stopped reading.
+///
+/// Admission (anyone who can reach the port can connect): every pending connection is
+/// accepted at once and read at once, so a rank's hello, sent as it connects, usually
+/// authenticates it on the spot. A connection that has not authenticated is one of at most
+/// `maxUnauthenticated`; a newer one evicts the oldest, and it is closed `handshakeTimeout`
+/// seconds after the accept. Authenticated connections (ranks of the current attempt) have
+/// their own `maxConnections` slots, which unauthenticated ones never take. Unauthenticated
+/// closes are counted, not logged one by one (`onRejectionSummary`). All methods are thread-safe.
 public final class ControlServer: Sendable {
     /// The run id every message must carry.
     public let runID: String
@@ -48,20 +57,30 @@ public final class ControlServer: Sendable {
     public let bindAddress: String
     /// Seconds a connection may go without a complete valid frame before it is closed.
     public let idleTimeout: Double
-    /// Open connections allowed at once.
+    /// Authenticated connections allowed at once (one per rank, plus reconnects not yet timed out).
     public let maxConnections: Int
+    /// Seconds from the accept within which a connection must send an authenticated message.
+    public let handshakeTimeout: Double
+    /// Unauthenticated connections held at once; a newer one evicts the oldest.
+    public let maxUnauthenticated: Int
+    /// Seconds between aggregate reports of closed unauthenticated connections.
+    public let summaryInterval: Double
     private let requestedPort: UInt16
     private let shared: ServerShared
 
     /// A server for `runID` at `attempt`, keyed by `secret`; nothing is bound until `start()`.
-    /// `port` 0 picks a free port (read `port` after `start()`).
+    /// `port` 0 picks a free port (read `port` after `start()`). Counts below 1 are taken as 1.
     public init(bindAddress: String = "127.0.0.1", port: UInt16 = 0, runID: String, secret: ControlSecret,
-                attempt: Int, idleTimeout: Double = 10, maxConnections: Int = 256) {
+                attempt: Int, idleTimeout: Double = 10, maxConnections: Int = 256,
+                handshakeTimeout: Double = 2, maxUnauthenticated: Int = 128, summaryInterval: Double = 10) {
         self.bindAddress = bindAddress
         self.requestedPort = port
         self.runID = runID
         self.idleTimeout = idleTimeout
-        self.maxConnections = maxConnections
+        self.maxConnections = max(maxConnections, 1)
+        self.handshakeTimeout = handshakeTimeout
+        self.maxUnauthenticated = max(maxUnauthenticated, 1)
+        self.summaryInterval = summaryInterval
         shared = ServerShared(runID: runID, secret: secret, attempt: attempt)
     }
 
@@ -100,17 +119,34 @@ public final class ControlServer: Sendable {
         set { shared.state.withLock { $0.onRejected = newValue } }
     }
 
+    /// Handler for the periodic aggregate of closed unauthenticated connections
+    /// (see `ControlRejectionSummaryHandler`); when nil, it goes to `Log.warning`. Set it before `start()`.
+    public var onRejectionSummary: ControlRejectionSummaryHandler? {
+        get { shared.state.withLock { $0.onRejectionSummary } }
+        set { shared.state.withLock { $0.onRejectionSummary = newValue } }
+    }
+
+    /// Unauthenticated connections closed since `start()`, by cause (updated once per poll round).
+    public var rejections: ControlRejectionCounts { shared.state.withLock { $0.rejections } }
+
+    /// The longest time, in seconds, a connection took from its accept to its first accepted message.
+    public var slowestHandshake: Double { shared.state.withLock { $0.slowestHandshake } }
+
     /// Binds `bindAddress:port`, listens and starts the I/O thread.
     /// Throws `ControlError.socket`/`.badAddress` naming the address, or `.alreadyRunning`.
     public func start() throws {
         try shared.state.withLock { state throws(ControlError) in
             guard !state.running else { throw .alreadyRunning }
         }
-        let (fd, actualPort) = try Sock.listen(host: bindAddress, port: requestedPort, backlog: 512)
+        // A deep backlog (the kernel caps it at somaxconn): the loop drains it every round,
+        // and a full one would drop a rank's SYN and cost it a 1 s retransmit.
+        let (fd, actualPort) = try Sock.listen(host: bindAddress, port: requestedPort, backlog: 4096)
         let wake: WakePipe
         do { wake = try WakePipe() } catch { Sock.close(fd); throw error }
-        let loop = ServerLoop(shared: shared, listener: fd, wake: wake, idleTimeout: idleTimeout,
-                              maxConnections: maxConnections)
+        let policy = AdmissionPolicy(idleTimeout: idleTimeout, maxAuthenticated: maxConnections,
+                                     handshakeTimeout: handshakeTimeout, maxUnauthenticated: maxUnauthenticated,
+                                     summaryInterval: summaryInterval)
+        let loop = ServerLoop(shared: shared, listener: fd, wake: wake, policy: policy)
         let thread = Thread { loop.run() }
         thread.name = "cohort-control-server"
         let raced = shared.state.withLock { state -> Bool in
@@ -188,6 +224,9 @@ struct ServerState {
     var thread: ObjectIdentifier?
     var onMessage: ControlMessageHandler?
     var onRejected: ControlRejectionHandler?
+    var onRejectionSummary: ControlRejectionSummaryHandler?
+    var rejections = ControlRejectionCounts()
+    var slowestHandshake = 0.0
     var ranks: [Int: RankStatus] = [:]
     /// rank → id of the connection its last accepted message came on (removed when it closes).
     var routes: [Int: Int] = [:]
@@ -214,6 +253,15 @@ final class ServerShared: Sendable {
             handler(reason, peer)
         } else {
             Log.warning("control channel: closed \(peer): \(reason)")
+        }
+    }
+
+    /// Reports closed unauthenticated connections through `onRejectionSummary`, or `Log.warning` without one.
+    func summarize(_ counts: ControlRejectionCounts, seconds: Double) {
+        if let handler = state.withLock({ $0.onRejectionSummary }) {
+            handler(counts, seconds)
+        } else {
+            Log.warning("control channel: closed \(counts.total) unauthenticated connections in \(Int(seconds.rounded())) s (\(counts))")
         }
     }
 }

@@ -114,6 +114,17 @@ public final class Coordinator {
         server.onRejected = { [log] reason, peer in
             try? log.log(event: "rejected_message", fields: ["reason": .string(reason), "peer": .string(peer)])
         }
+        // Connections without the secret are counted, and logged as one line per interval (a flood is not a log flood).
+        server.onRejectionSummary = { [log] counts, elapsed in
+            let seconds = (elapsed * 10).rounded() / 10
+            let text = "control: rejected \(counts.total) unauthenticated connections in the last \(formatSeconds(seconds)) (\(counts))"
+            Log.warning("cohort launch: " + text)
+            try? log.log(event: "control_rejections", fields: [
+                ("seconds", .double(seconds)), ("total", .int(counts.total)),
+                ("handshake_timeout", .int(counts.handshakeTimeout)), ("slots_full", .int(counts.slotsFull)),
+                ("bad_frame", .int(counts.badFrame)), ("closed_early", .int(counts.closedEarly)), ("message", .string(text)),
+            ])
+        }
     }
 
     /// Runs the job to its end; never throws for the job's own failures (they are outcomes).

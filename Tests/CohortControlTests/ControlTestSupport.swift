@@ -19,10 +19,26 @@ func eventually(_ timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
 final class Recorder: Sendable {
     let messages = Mutex<[ControlMessage]>([])
     let rejections = Mutex<[String]>([])
+    let summaries = Mutex<[(counts: ControlRejectionCounts, seconds: Double)]>([])
 
     func attach(to server: ControlServer) {
         server.onMessage = { [self] m, _ in messages.withLock { $0.append(m) } }
         server.onRejected = { [self] reason, _ in rejections.withLock { $0.append(reason) } }
+        server.onRejectionSummary = { [self] counts, seconds in summaries.withLock { $0.append((counts, seconds)) } }
+    }
+
+    /// The sum of every summary so far.
+    var summarized: ControlRejectionCounts {
+        summaries.withLock { list in
+            var sum = ControlRejectionCounts()
+            for (c, _) in list {
+                sum.handshakeTimeout += c.handshakeTimeout
+                sum.slotsFull += c.slotsFull
+                sum.badFrame += c.badFrame
+                sum.closedEarly += c.closedEarly
+            }
+            return sum
+        }
     }
 
     var messageCount: Int { messages.withLock { $0.count } }
