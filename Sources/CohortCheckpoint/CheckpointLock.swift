@@ -82,7 +82,13 @@ public final class CheckpointLock {
         try FileIO.makeDirectory(directory)
         let path = directory + "/" + fileName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CohortError.badFile(path: path, "cannot open the checkpoint directory's lock file: \(FileIO.errorText())") }
+        guard fd >= 0 else {
+            // A full, read-only or forbidden directory is an environment error (exit 2, not retried).
+            let code = errno
+            let error = FileIO.failure("cannot open the checkpoint directory's lock file", path: path, code: code)
+            if case .storage = error { throw error }
+            throw CohortError.badFile(path: path, "cannot open the checkpoint directory's lock file: \(String(cString: strerror(code)))")
+        }
         let deadline = monotonicSeconds() + waitForSameJob
         var told = false, unknownTries = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

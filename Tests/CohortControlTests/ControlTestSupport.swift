@@ -15,6 +15,18 @@ func eventually(_ timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
     return condition()
 }
 
+/// Polls `condition` every 10 ms for up to `timeout` seconds on the calling thread, never
+/// suspending: timing tests that `await` can be starved for seconds when the other suites
+/// of `swift test` occupy the cooperative pool of a 2-core machine.
+func eventuallyBlocking(_ timeout: Double = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
+}
+
 /// Records what a server's handlers saw.
 final class Recorder: Sendable {
     let messages = Mutex<[ControlMessage]>([])
