@@ -48,6 +48,8 @@ if not tracked:   # not a git checkout (the self-test): every file under root
     tracked = [os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs]
 mention = re.compile(r"(?<![\w/.$-])((?:docs|cluster|examples|tests)/[\w./-]+\.(?:md|sh|yaml|yml|swift|py|toml))")
 for rel in tracked:
+    if rel == "tests/docs-links.sh":
+        continue                        # this checker's own self-test names missing pages on purpose
     try:
         text = open(os.path.join(root, rel), encoding="utf-8").read()
     except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
