@@ -98,8 +98,8 @@ func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: IntOrPair, 
         assertClose(y, referenceConv2d(x, w, b, stride: 1, padding: 1, dilation: 1, groups: 1), atol: 1e-4, rtol: 1e-4)
     }
 
-    /// Splitting the batch over two worker threads gives the same output and input gradient,
-    /// and the same weight and bias gradients up to summation order, as one worker.
+    /// Splitting the batch over two worker threads gives the same output, input, weight and bias
+    /// gradients as one worker, up to the GEMM's rounding (see below) and summation order.
     @Test(arguments: [false, true]) func twoWorkersMatchOne(_ pooled: Bool) throws {
         let x = Fixtures.uniform([40, 16, 12, 12], seed: 33, requiresGrad: false)
         let w = Fixtures.uniform([8, 16, 3, 3], seed: 34, requiresGrad: false), b = Fixtures.uniform([8], seed: 35, requiresGrad: false)
@@ -123,8 +123,12 @@ func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: IntOrPair, 
             }
             results.append([out.scalars, dx.scalars, dw.scalars, db.scalars])
         }
-        #expect(results[0][0] == results[1][0], "forward")
-        #expect(results[0][1] == results[1][1], "input gradient")
+        // Not bitwise: each worker's GEMM has another column count, and with 2 OpenBLAS threads the
+        // Zen/Haswell kernels round such GEMMs differently (measured here: 4.8e-6 on outputs up to
+        // 16.8, 4.8e-7 on input gradients up to 10; bitwise equal with 1 BLAS thread). A wrong
+        // batch split would be off by whole terms, far beyond these bounds.
+        assertClose(results[1][0], results[0][0], atol: 2e-5, rtol: 1e-6, "forward")
+        assertClose(results[1][1], results[0][1], atol: 2e-5, rtol: 1e-6, "input gradient")
         assertClose(results[1][2], results[0][2], atol: 1e-4, rtol: 1e-5, "weight gradient")
         assertClose(results[1][3], results[0][3], atol: 1e-4, rtol: 1e-5, "bias gradient")
     }
