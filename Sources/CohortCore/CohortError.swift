@@ -11,8 +11,12 @@ public enum CohortError: Error, CustomStringConvertible, Equatable {
     case badFile(path: String, String)
     /// A loss or tensor that became NaN or infinite during training.
     case nonFinite(String)
-    /// A command-line flag with a bad value.
+    /// A command-line flag with a bad value (thrown by the command-line layer only).
     case badFlag(flag: String, String)
+    /// A library parameter with a bad value, named as the Swift API names it (`globalBatch`).
+    /// The message refers to other parameters in backticks (`` `virtualShards` ``); the
+    /// command line renders both as its flags (`--global-batch`, `--virtual-shards`).
+    case invalidParameter(name: String, String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,7 @@ public enum CohortError: Error, CustomStringConvertible, Equatable {
         case let .badFile(path, msg): return "\(path): \(msg)"
         case let .nonFinite(msg): return msg
         case let .badFlag(flag, msg): return "\(flag): \(msg)"
+        case let .invalidParameter(name, msg): return "\(name): \(msg)"
         }
     }
 }

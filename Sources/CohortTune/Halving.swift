@@ -13,10 +13,10 @@ public struct HalvingSchedule: Sendable, Equatable {
 
     /// - Parameters: trials: how many start; minSteps: the first rung's steps; maxSteps: the full budget; eta: the keep ratio 1/η.
     public init(trials: Int, minSteps: Int, maxSteps: Int, eta: Int) throws {
-        guard trials >= 1 else { throw CohortError.badFlag(flag: "--trials", "must be ≥ 1, got \(trials)") }
-        guard eta >= 2 else { throw CohortError.badFlag(flag: "--eta", "must be ≥ 2, got \(eta)") }
+        guard trials >= 1 else { throw CohortError.invalidParameter(name: "trials", "must be ≥ 1, got \(trials)") }
+        guard eta >= 2 else { throw CohortError.invalidParameter(name: "eta", "must be ≥ 2, got \(eta)") }
         guard minSteps >= 1, minSteps <= maxSteps else {
-            throw CohortError.badFlag(flag: "--min-steps", "must be in 1…\(maxSteps) (the train --steps), got \(minSteps)")
+            throw CohortError.invalidParameter(name: "minSteps", "must be in 1…\(maxSteps) (the train `steps`), got \(minSteps)")
         }
         var steps = [minSteps], counts = [trials]
         while steps.last! < maxSteps && counts.last! > 1 {

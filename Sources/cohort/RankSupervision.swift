@@ -231,7 +231,8 @@ final class RankSupervisor: TrainingSupervision {
     /// are a verdict every rank reached together: rank 0 alone prints it, and all ranks end
     /// MPI together first, so no rank is killed before rank 0 has printed. Any other error
     /// may be this rank's alone: with more than one rank, MPI_Abort ends the job with the code.
-    func exit(for error: any Error) -> Never {
+    func exit(for caught: any Error) -> Never {
+        let error = ParameterFlags.commandLineError(caught)
         let message = Train.message(for: error)
         let alone = RunInfo.current.worldSize > 1
         switch (error as? UserError)?.underlying ?? error {

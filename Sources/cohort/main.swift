@@ -65,7 +65,8 @@ do {
     // Every rank reached the same verdict; rank 0 prints it once.
     _ = error
     exit(1)
-} catch {
+} catch let caught {
+    let error = ParameterFlags.commandLineError(caught)
     // Usage mistakes exit 2 like every other user error (ArgumentParser's own code
     // is 64), so `cohort launch` never retries them.
     let code = CohortCommand.exitCode(for: error)

@@ -56,5 +56,8 @@ import Testing
         #expect(r3.status == 2 && r3.stderr.contains("--steps"), "\(r3.output)")
         let r4 = try CLI.run(["tune", "--space", ranged, "--", "--data", wine, "--summary-json", "x.json"])
         #expect(r4.status == 2 && r4.stderr.contains("--summary-json"), "\(r4.output)")
+        // The schedule (a library) names its parameter `minSteps`; the command line shows the flags.
+        let r5 = try CLI.run(["tune", "--space", ranged, "--strategy", "halving", "--min-steps", "200", "--", "--data", wine, "--steps", "100"])
+        #expect(r5.status == 2 && r5.stderr.contains("--min-steps: must be in 1…100 (the train --steps), got 200"), "\(r5.output)")
     }
 }

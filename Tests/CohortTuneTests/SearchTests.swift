@@ -46,8 +46,8 @@ import Testing
         #expect(s.budget == 270 + 180 + 180 + 180)
         let short = try HalvingSchedule(trials: 5, minSteps: 40, maxSteps: 100, eta: 2)
         #expect(short.rungSteps == [40, 80, 100] && short.rungTrials == [5, 2, 1])
-        #expect { try HalvingSchedule(trials: 4, minSteps: 200, maxSteps: 100, eta: 3) } throws: { "\($0)".contains("--min-steps") }
-        #expect { try HalvingSchedule(trials: 4, minSteps: 10, maxSteps: 100, eta: 1) } throws: { "\($0)".contains("--eta") }
+        #expect { try HalvingSchedule(trials: 4, minSteps: 200, maxSteps: 100, eta: 3) } throws: { "\($0)".contains("minSteps") }
+        #expect { try HalvingSchedule(trials: 4, minSteps: 10, maxSteps: 100, eta: 1) } throws: { "\($0)".contains("eta: must be ≥ 2") }
     }
 
     @Test func rankingKeepsTheBestAndBreaksTiesByID() {
