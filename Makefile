@@ -26,7 +26,7 @@ deps:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 	@command -v $(SWIFT) >/dev/null || { echo "error: no Swift toolchain on PATH (https://www.swift.org/install/linux/)"; exit 1; }
-	@bash tests/support/reference-venv.sh
+	@bash checks/support/reference-venv.sh
 
 build:
 	$(SWIFT) build -c release $(SWIFTPM)
@@ -46,25 +46,25 @@ demo: deps
 	$(BIN) launch --np 2 -- $(DEMO_ARGS) --checkpoint-dir runs/demo/checkpoints --checkpoint-every 1000 \
 	  --summary-json runs/demo/summary.json
 
-# Release build first: some tests run the release binary ($$COHORT_BIN), as do the scripts in tests/.
-# Then the numeric suites run again under a second OpenBLAS kernel (tests/support/second-blas-kernel.sh).
+# Release build first: some tests run the release binary ($$COHORT_BIN), as do the scripts in checks/.
+# Then the numeric suites run again under a second OpenBLAS kernel (checks/support/second-blas-kernel.sh).
 test: deps
 	$(SWIFT) build -c release $(SWIFTPM)
 	COHORT_BIN="$(abspath $(BIN))" $(SWIFT) test $(SWIFTPM)
-	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash tests/support/second-blas-kernel.sh $(BUILD_DIR)
-	@for t in tests/*.sh; do \
+	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash checks/support/second-blas-kernel.sh $(BUILD_DIR)
+	@for t in checks/*.sh; do \
 	  [ -e "$$t" ] || continue; \
 	  echo "== $$t"; COHORT_BIN="$(abspath $(BIN))" bash "$$t" || exit 1; \
 	done
 
 # Only the second-kernel pass of `make test` (after a `swift test` build).
 test-second-kernel:
-	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash tests/support/second-blas-kernel.sh $(BUILD_DIR)
+	SWIFT="$(SWIFT)" COHORT_BIN="$(abspath $(BIN))" bash checks/support/second-blas-kernel.sh $(BUILD_DIR)
 
 # Trains across 2 network-namespace hosts over TCP (root + iproute2; also part of `make test`).
 test-cluster: deps
 	$(SWIFT) build -c release $(SWIFTPM)
-	COHORT_BIN="$(abspath $(BIN))" bash tests/cluster-netns.sh
+	COHORT_BIN="$(abspath $(BIN))" bash checks/cluster-netns.sh
 
 bench: deps
 	$(SWIFT) build -c release $(SWIFTPM)
@@ -78,7 +78,7 @@ clean:
 	rm -rf runs/demo
 
 # Regenerates the protobuf-c code for the checkpoint manifest and the TensorBoard event
-# subset (committed; tests/proto-stale.sh fails when the committed files differ from what
+# subset (committed; checks/proto-stale.sh fails when the committed files differ from what
 # protoc-c produces).
 PROTO_OUT := Sources/CCheckpointProto
 TB_PROTO_OUT := Sources/CTensorBoardProto

@@ -2,7 +2,7 @@
 // error and no restart loop, exhausted restarts end with a summary of every
 // failure, a SIGTERM to the launcher leaves a checkpoint the same command
 // continues from, and a crashed launcher leaves no job behind.
-// (Multi-host failures: tests/launch-netns.sh.)
+// (Multi-host failures: checks/launch-netns.sh.)
 import Foundation
 import Testing
 

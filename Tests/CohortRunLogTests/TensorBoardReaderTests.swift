@@ -1,5 +1,5 @@
 // TensorBoard's own reader on our event files: the reference venv that `make deps`
-// creates (tests/support/reference-venv.sh; ${COHORT_VENV:-~/.cache/cohort-venv})
+// creates (checks/support/reference-venv.sh; ${COHORT_VENV:-~/.cache/cohort-venv})
 // must load the tags, steps and values we wrote with its EventAccumulator. A missing
 // venv fails the test: a skip would hide a broken install step.
 import Foundation
@@ -35,7 +35,7 @@ enum TensorBoardVenv {
 
 @Suite struct TensorBoardReaderTests {
     @Test func eventAccumulatorReadsOurScalars() throws {
-        try #require(TensorBoardVenv.available, "no tensorboard in the reference venv \(TensorBoardVenv.python): run `make deps` (tests/support/reference-venv.sh)")
+        try #require(TensorBoardVenv.available, "no tensorboard in the reference venv \(TensorBoardVenv.python): run `make deps` (checks/support/reference-venv.sh)")
         let dir = try temporaryDirectory()
         let w = try TensorBoardWriter(runDirectory: dir)
         for step in stride(from: 10, through: 30, by: 10) {

@@ -41,14 +41,14 @@ for page in pages:
             print(f"{rel}: broken anchor '{target}' (no heading '#{anchor}' in {os.path.relpath(dest, root)})")
             bad += 1
 # Paths of the repository named in plain text anywhere (code comments, help strings,
-# docs): `docs/x.md`, `cluster/…`, `examples/…`, `tests/…` must exist too.
+# docs): `docs/x.md`, `cluster/…`, `examples/…`, `checks/…` must exist too.
 import subprocess
 tracked = subprocess.run(["git", "-C", root, "ls-files"], capture_output=True, text=True).stdout.split()
 if not tracked:   # not a git checkout (the self-test): every file under root
     tracked = [os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs]
-mention = re.compile(r"(?<![\w/.$-])((?:docs|cluster|examples|tests)/[\w./-]+\.(?:md|sh|yaml|yml|swift|py|toml))")
+mention = re.compile(r"(?<![\w/.$-])((?:docs|cluster|examples|checks)/[\w./-]+\.(?:md|sh|yaml|yml|swift|py|toml))")
 for rel in tracked:
-    if rel == "tests/docs-links.sh":
+    if rel == "checks/docs-links.sh":
         continue                        # this checker's own self-test names missing pages on purpose
     try:
         text = open(os.path.join(root, rel), encoding="utf-8").read()

@@ -59,7 +59,7 @@ smoke_benchmarks() {
 for dir in examples/*/; do
   name=$(basename "$dir")
   if ! declare -F "smoke_$name" >/dev/null; then
-    echo "examples-smoke: examples/$name has no smoke in tests/examples-smoke.sh"; exit 1
+    echo "examples-smoke: examples/$name has no smoke in checks/examples-smoke.sh"; exit 1
   fi
   echo "examples/$name"
   "smoke_$name"

@@ -4,7 +4,7 @@
 # (the same values as metrics.jsonl), the final val/<name> metrics of the
 # validation part (--val-split) and the test/<name> metrics of the test split; then
 # `cohort plot` must draw the run. Needs the reference venv with tensorboard
-# (tests/support/reference-venv.sh, run by `make deps`; COHORT_VENV): a missing
+# (checks/support/reference-venv.sh, run by `make deps`; COHORT_VENV): a missing
 # reference fails the test, since a skip would hide a broken install step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,7 +13,7 @@ venv=${COHORT_VENV:-$HOME/.cache/cohort-venv}
 [ -x "$COHORT_BIN" ] || { echo "tensorboard-read: no cohort binary at $COHORT_BIN (swift build -c release)"; exit 1; }
 
 "$venv/bin/python" -c "import tensorboard" 2>/dev/null || {
-    echo "tensorboard-read: no tensorboard in $venv: run \`make deps\` (tests/support/reference-venv.sh)"; exit 1; }
+    echo "tensorboard-read: no tensorboard in $venv: run \`make deps\` (checks/support/reference-venv.sh)"; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
