@@ -85,13 +85,7 @@ func logisticRegression(_ options: ExampleOptions) throws {
     // Iterations (epochs for mini-batch) until f − f* < 1e-6. SGD's noisy steps make f
     // bounce around a floor set by the step size, so it may dip below and come back up.
     let target = 1e-6
-    func report(_ values: [Double], _ unit: String) -> String {
-        let gaps = values.map { $0 - fStar }
-        guard let first = gaps.firstIndex(where: { $0 < target }) else {
-            return "not reached within its budget of \(gaps.count - 1) \(unit) (f − f* = \(sci(gaps.last!)) at the end)"
-        }
-        return "\(first) \(unit)" + (gaps.last! < target ? "" : ", but does not stay below") + " (f − f* = \(sci(gaps.last!)) after \(gaps.count - 1))"
-    }
+    func report(_ values: [Double], _ unit: String) -> String { firstBelow(target, values, optimum: fStar, unit) }
     let lbfgsValues = lbfgs.history.map(\.value)
     print("\nfirst iteration with f − f* < \(sci(target, 0)):")
     print("  L-BFGS                           \(report(lbfgsValues, "iterations"))")
@@ -112,4 +106,13 @@ func logisticRegression(_ options: ExampleOptions) throws {
     try check((fullBatch + miniBatch).allSatisfy { $0 >= fStar - 1e-12 }, "an SGD iterate has f below f*: f* is not the minimum")
     try check(miniBatch.last! < miniBatch[0], "mini-batch SGD did not decrease f")
     print("checks passed: full-batch SGD confirms L-BFGS's f*")
+}
+
+/// "N iterations (f − f* = … after M)": the first of `values` within `target` of `optimum`.
+func firstBelow(_ target: Double, _ values: [Double], optimum: Double, _ unit: String) -> String {
+    let gaps = values.map { $0 - optimum }
+    guard let first = gaps.firstIndex(where: { $0 < target }) else {
+        return "not reached within its budget of \(gaps.count - 1) \(unit) (f − f* = \(sci(gaps.last!)) at the end)"
+    }
+    return "\(first) \(unit)" + (gaps.last! < target ? "" : ", but does not stay below") + " (f − f* = \(sci(gaps.last!)) after \(gaps.count - 1))"
 }
