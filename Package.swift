@@ -10,8 +10,20 @@ let package = Package(
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
         .executable(name: "cohort-launch", targets: ["cohort-launch"]),
+        // What a library user writes against: tensors and layers, optimizers, data, the Trainer,
+        // checkpoints, and the mathematics libraries.
+        .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortNN", targets: ["CohortNN"]),
         .library(name: "CohortOptim", targets: ["CohortOptim"]),
+        .library(name: "CohortData", targets: ["CohortData"]),
+        .library(name: "CohortCheckpoint", targets: ["CohortCheckpoint"]),
+        .library(name: "CohortTrainer", targets: ["CohortTrainer"]),
+        .library(name: "CohortMetrics", targets: ["CohortMetrics"]),
+        .library(name: "CohortLinalg", targets: ["CohortLinalg"]),
+        .library(name: "CohortCalculus", targets: ["CohortCalculus"]),
+        .library(name: "CohortMinimize", targets: ["CohortMinimize"]),
+        .library(name: "CohortStats", targets: ["CohortStats"]),
+        .library(name: "CohortProbability", targets: ["CohortProbability"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,7 +52,7 @@ let package = Package(
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
         // Higher-order derivatives (Jacobian, Hessian), gradient checks, quadrature; and deterministic minimizers.
         .target(name: "CohortCalculus", dependencies: ["CohortTensor"], swiftSettings: release),
-        .target(name: "CohortOptimize", dependencies: ["CohortTensor", "CohortCalculus"], swiftSettings: release),
+        .target(name: "CohortMinimize", dependencies: ["CohortTensor", "CohortCalculus"], swiftSettings: release),
         // NumPy/torch.linalg-style linear algebra on OpenBLAS's LAPACK (Float64 inside), with autograd.
         .target(name: "CohortLinalg", dependencies: ["CohortTensor", "COpenBLAS"], swiftSettings: release),
         // The coordinator side links neither MPI nor the numeric code.
@@ -75,20 +87,20 @@ let package = Package(
         .executableTarget(
             name: "cohort-launch",
             dependencies: ["CohortLaunch", "CohortControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/CohortLauncher", swiftSettings: release),
+            swiftSettings: release),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI"], swiftSettings: release),
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
         .executableTarget(name: "CharLSTMExample", dependencies: ["CohortOptim"], path: "examples/char-lstm", exclude: ["README.md"]),
         .executableTarget(name: "CNNExample", dependencies: ["CohortOptim"], path: "examples/cnn", exclude: ["README.md"]),
         .executableTarget(name: "TrainerExample", dependencies: ["CohortTrainer"], path: "examples/trainer"),
-        .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortOptimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
+        .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortMinimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
         .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortCalculusTests", dependencies: ["CohortCalculus", "CohortNN", "CohortTestSupport"]),
-        .testTarget(name: "CohortOptimizeTests", dependencies: ["CohortOptimize", "CohortData"], exclude: ["Fixtures"]),
+        .testTarget(name: "CohortMinimizeTests", dependencies: ["CohortMinimize", "CohortData"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),

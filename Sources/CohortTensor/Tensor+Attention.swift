@@ -7,8 +7,9 @@ import CohortCore
 import Foundation
 
 extension Tensor {
-    /// Query rows per GEMM block under a causal mask (AttentionProblem.blockRows).
-    static let attentionBlockRows = Int(ProcessInfo.processInfo.environment["ABR"] ?? "32")!
+    /// Query rows per GEMM block under a causal mask (AttentionProblem.blockRows): 32 rows
+    /// keep a block's scores in L2 while skipping most of the masked upper triangle.
+    static let attentionBlockRows = 32
 
     /// Softmax(scale · Q Kᵀ, masked) V for every batch item and head.
     ///

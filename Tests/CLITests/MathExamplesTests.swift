@@ -78,7 +78,7 @@ import Testing
         let svg = dir.appendingPathComponent("plots/convergence.svg").path
         let r = try run(["logreg", "--out", svg])
         #expect(r.status == 0, "\(r.output)")
-        // scipy's L-BFGS-B optimum on Float64 data is 0.09959137548 (Tests/CohortOptimizeTests/Fixtures);
+        // scipy's L-BFGS-B optimum on Float64 data is 0.09959137548 (Tests/CohortMinimizeTests/Fixtures);
         // the example's features are standardized in Float32, which moves f* by ~2e-10.
         let fStar = r.stdout.components(separatedBy: "f* = ").dropFirst().first.flatMap { Double($0.prefix(while: { $0 != "," })) }
         #expect(fStar.map { abs($0 - 0.09959137548) < 1e-9 } == true, "f* \(String(describing: fStar)) in\n\(r.stdout)")

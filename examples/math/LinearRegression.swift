@@ -1,12 +1,12 @@
 // Linear regression y ≈ Xw on the diabetes table (442 patients, 10 features), three ways:
 //  1. the normal equations (XᵀX) w = Xᵀy, a small d×d system (Linalg.solve);
 //  2. least squares min ‖Xw − y‖² on X itself by SVD (Linalg.lstsq), which never forms XᵀX;
-//  3. gradient descent on f(w) = ‖Xw − y‖²/2n with ∇f = Xᵀ(Xw − y)/n (CohortOptimize).
+//  3. gradient descent on f(w) = ‖Xw − y‖²/2n with ∇f = Xᵀ(Xw − y)/n (CohortMinimize).
 // All three must agree: they minimise the same convex quadratic.
 import CohortCore
 import CohortData
 import CohortLinalg
-import CohortOptimize
+import CohortMinimize
 import CohortTensor
 
 func linearRegression(_ options: ExampleOptions) throws {

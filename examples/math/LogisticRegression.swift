@@ -7,7 +7,7 @@
 import CohortCore
 import CohortData
 import CohortLinalg
-import CohortOptimize
+import CohortMinimize
 import CohortTensor
 import Foundation
 

@@ -1,5 +1,5 @@
 // Worked mathematics on Cohort's libraries: linear algebra (CohortLinalg), calculus and
-// optimization (CohortCalculus, CohortOptimize), probability (CohortProbability, CohortStats).
+// optimization (CohortCalculus, CohortMinimize), probability (CohortProbability, CohortStats).
 // Each example prints its figures and checks them; a failed check exits 1 with a message.
 // Run from the repository root: swift run -c release MathExamples linreg   (see README.md)
 import CohortCore

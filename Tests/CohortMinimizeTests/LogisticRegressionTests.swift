@@ -6,7 +6,7 @@ import Testing
 import CohortCalculus
 import CohortTensor
 import CohortData
-@testable import CohortOptimize
+@testable import CohortMinimize
 
 /// The Float64 objective of the fixture script: mean log-loss + λ/2 ‖w‖², x = [w…, b].
 struct LogisticProblem {

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Reference optimum for CohortOptimizeTests' L-BFGS test, computed independently
+"""Reference optimum for CohortMinimizeTests' L-BFGS test, computed independently
 with scipy: L2-penalised logistic regression on the standardised breast-cancer
 table. Run from the repository root:
 
-    python3 Tests/CohortOptimizeTests/Fixtures/logistic_reference.py > Tests/CohortOptimizeTests/Fixtures/logistic_reference.json
+    python3 Tests/CohortMinimizeTests/Fixtures/logistic_reference.py > Tests/CohortMinimizeTests/Fixtures/logistic_reference.json
 
 Objective (parameters x = [w_0 … w_29, b]):
     f(w, b) = mean_i [log(1 + exp(z_i)) - y_i z_i] + (lambda / 2) * ||w||^2,  z = X w + b

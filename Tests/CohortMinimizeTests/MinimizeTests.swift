@@ -3,7 +3,7 @@
 // objective adapter, and the errors users can cause.
 import Testing
 import CohortTensor
-@testable import CohortOptimize
+@testable import CohortMinimize
 
 /// Rosenbrock f(a, b) = (1 − a)² + 100(b − a²)², minimum 0 at (1, 1).
 var rosenbrock: Objective { Objective(valueAndGradient: { p in
