@@ -46,7 +46,7 @@ let package = Package(
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
-        .target(name: "CohortStats", dependencies: [], swiftSettings: release),
+        .target(name: "CohortStats", dependencies: ["CohortCore"], swiftSettings: release),
         // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
         .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats"], swiftSettings: release),
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
