@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
         .target(name: "CohortStats", dependencies: ["CohortCore"], swiftSettings: release),
         // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
-        .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats"], swiftSettings: release),
+        .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats", "CohortLinalg"], swiftSettings: release),
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),
