@@ -58,9 +58,9 @@ let package = Package(
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
-        .target(name: "CohortStats", dependencies: [], swiftSettings: release),
+        .target(name: "CohortStats", dependencies: ["CohortCore"], swiftSettings: release),
         // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
-        .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats"], swiftSettings: release),
+        .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats", "CohortLinalg"], swiftSettings: release),
         // Scaling sweeps: plan, results, statistics, report and plots (the runner's jobs are `cohort launch`).
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),

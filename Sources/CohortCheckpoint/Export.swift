@@ -1,53 +1,12 @@
 // Exporting a checkpoint's tensors to formats other tools read: NumPy `.npz`
-// (a stored, uncompressed zip of `.npy` files, ZIP64 when needed) and
-// safetensors. Tensors stream through one chunk-sized buffer, so an export
+// (a stored, uncompressed zip of `.npy` files, ZIP64 when needed, written by
+// CohortData's `ZipWriter` and `NPY.header`) and safetensors. Tensors stream through one chunk-sized buffer, so an export
 // needs about 64 MiB of memory whatever the checkpoint's size. docs/checkpoint-format.md.
 import CohortCore
+import CohortData
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// CRC-32 as used by zip, gzip and PNG (reflected polynomial 0xEDB88320, initial
-/// value and final XOR 0xFFFFFFFF): `checksum("123456789") == 0xCBF43926`. Not to be
-/// confused with `CRC32C`, which checkpoints use.
-public enum CRC32 {
-    /// Slicing-by-8 tables: `table[k * 256 + b]` advances a byte `b` followed by `k` zero bytes.
-    private static let table: [UInt32] = {
-        var t = [UInt32](repeating: 0, count: 8 * 256)
-        for i in 0..<256 {
-            var c = UInt32(i)
-            for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
-            t[i] = c
-        }
-        for k in 1..<8 { for i in 0..<256 { t[k * 256 + i] = (t[(k - 1) * 256 + i] >> 8) ^ t[Int(t[(k - 1) * 256 + i] & 0xFF)] } }
-        return t
-    }()
-
-    /// CRC-32 of `bytes`, continuing from `crc` (0 to start).
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        table.withUnsafeBufferPointer { t in
-            var c = ~crc
-            var i = 0
-            let n = bytes.count
-            while i + 8 <= n {
-                let lo = c ^ (UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
-                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
-                    ^ t[3 * 256 + Int(bytes[i + 4])] ^ t[2 * 256 + Int(bytes[i + 5])]
-                    ^ t[1 * 256 + Int(bytes[i + 6])] ^ t[Int(bytes[i + 7])]
-                i += 8
-            }
-            while i < n {
-                c = (c >> 8) ^ t[Int((c ^ UInt32(bytes[i])) & 0xFF)]
-                i += 1
-            }
-            return ~c
-        }
-    }
-
-    /// CRC-32 of a byte array.
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
-}
 
 /// Reads one tensor's bytes in order, one CRC32C-checked chunk at a time, so at
 /// most one chunk (≤ 64 MiB) is in memory however large the tensor is.
@@ -254,28 +213,14 @@ public enum CheckpointExport {
 
     // MARK: npz
 
-    /// The `.npy` v1.0 header for a little-endian C-order array, padded to 64 bytes.
-    static func npyHeader(shape: [Int], dtype: DType) -> [UInt8] {
-        let descr: String
-        switch dtype {
-        case .float32: descr = "<f4"
-        case .float64: descr = "<f8"
-        case .int32: descr = "<i4"
-        case .int64: descr = "<i8"
-        case .uint8: descr = "|u1"
-        }
-        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        var dict = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }".utf8)
-        let unpadded = 10 + dict.count + 1
-        dict += [UInt8](repeating: 0x20, count: (64 - unpadded % 64) % 64) + [0x0A]
-        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(dict.count & 0xFF), UInt8(dict.count >> 8)] + dict
-    }
+    /// The `.npy` dtype of each checkpoint element type (little-endian).
+    static let npyDescr: [DType: String] = [.float32: "<f4", .float64: "<f8", .int32: "<i4", .int64: "<i8", .uint8: "|u1"]
 
     private static func writeNPZ(_ checkpoint: Checkpoint, _ tensors: [ExportedTensor], _ out: OutputFile,
                                  zip64 policy: Zip64Policy) throws -> Bool {
         let zip = ZipWriter(out, forceZip64: policy == .always)
         for t in tensors {
-            let header = npyHeader(shape: t.shape, dtype: t.dtype)
+            let header = NPY.header(shape: t.shape, descr: npyDescr[t.dtype]!)
             let stream = try TensorStream(checkpoint, index: t.index)
             try zip.addStored(name: t.name + ".npy", size: UInt64(header.count) + t.byteLength) { append in
                 try header.withUnsafeBytes { try append($0) }
@@ -315,7 +260,7 @@ public enum CheckpointExport {
 
 /// A file written sequentially through a buffer, with positional patches (zip CRCs).
 /// Its errors are `CohortError.badFile` naming the output path: it is not a checkpoint.
-final class OutputFile {
+final class OutputFile: ZipOutput {
     private var fd: Int32
     private let path: String
     private var pending: [UInt8] = []
@@ -341,8 +286,6 @@ final class OutputFile {
         }
         position += UInt64(bytes.count)
     }
-
-    func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
 
     func appendLE<T: FixedWidthInteger>(_ v: T) throws { try withUnsafeBytes(of: v.littleEndian) { try append($0) } }
 
@@ -376,89 +319,5 @@ final class OutputFile {
     /// Closes without flushing (the file is about to be removed).
     func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
-    }
-}
-
-/// A zip archive of stored (uncompressed) entries, with ZIP64 records where sizes,
-/// offsets or the entry count need them (APPNOTE 6.3, sections 4.3 and 4.5.3).
-final class ZipWriter {
-    private struct Entry { var name: [UInt8]; var crc: UInt32; var size: UInt64; var offset: UInt64 }
-    private let out: OutputFile
-    private let forceZip64: Bool
-    private var entries: [Entry] = []
-    private static let max32: UInt64 = 0xFFFF_FFFF
-    /// 1980-01-01 00:00:00 in MS-DOS format, so the same checkpoint gives the same bytes.
-    private static let dosTime: UInt16 = 0, dosDate: UInt16 = (1 << 5) | 1
-    private static let utf8Names: UInt16 = 1 << 11
-
-    init(_ out: OutputFile, forceZip64: Bool) { self.out = out; self.forceZip64 = forceZip64 }
-
-    /// Adds entry `name` of exactly `size` bytes, produced by `body` through `append`.
-    func addStored(name: String, size: UInt64,
-                   _ body: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        let offset = out.position
-        let nameBytes = Array(name.utf8)
-        let big = forceZip64 || size >= Self.max32
-        var h: [UInt8] = []
-        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { h += $0 } }
-        le(UInt32(0x0403_4B50)); le(UInt16(big ? 45 : 10)); le(Self.utf8Names); le(UInt16(0))
-        le(Self.dosTime); le(Self.dosDate); le(UInt32(0))   // CRC-32: patched below
-        le(UInt32(big ? Self.max32 : size)); le(UInt32(big ? Self.max32 : size))
-        le(UInt16(nameBytes.count)); le(UInt16(big ? 20 : 0))
-        h += nameBytes
-        if big { le(UInt16(1)); le(UInt16(16)); le(size); le(size) }
-        try out.append(h)
-        var crc: UInt32 = 0
-        var written: UInt64 = 0
-        try body { bytes in
-            crc = CRC32.checksum(bytes, continuing: crc)
-            written += UInt64(bytes.count)
-            try out.append(bytes)
-        }
-        guard written == size else { throw CohortError.invalidArgument("zip entry \(name) has \(written) bytes, expected \(size)") }
-        try out.patch(withUnsafeBytes(of: crc.littleEndian, Array.init), at: offset + 14)
-        entries.append(Entry(name: nameBytes, crc: crc, size: size, offset: offset))
-    }
-
-    /// Writes the central directory and end records; returns whether ZIP64 was used.
-    func finish() throws -> Bool {
-        let cdOffset = out.position
-        var anyZip64 = forceZip64
-        for e in entries {
-            let bigSize = forceZip64 || e.size >= Self.max32, bigOffset = forceZip64 || e.offset >= Self.max32
-            anyZip64 = anyZip64 || bigSize || bigOffset
-            var extra: [UInt8] = []
-            func x<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { extra += $0 } }
-            if bigSize || bigOffset {
-                x(UInt16(1)); x(UInt16((bigSize ? 16 : 0) + (bigOffset ? 8 : 0)))
-                if bigSize { x(e.size); x(e.size) }
-                if bigOffset { x(e.offset) }
-            }
-            var h: [UInt8] = []
-            func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { h += $0 } }
-            le(UInt32(0x0201_4B50)); le(UInt16(3 << 8 | 45)); le(UInt16(bigSize || bigOffset ? 45 : 10))
-            le(Self.utf8Names); le(UInt16(0)); le(Self.dosTime); le(Self.dosDate); le(e.crc)
-            le(UInt32(bigSize ? Self.max32 : e.size)); le(UInt32(bigSize ? Self.max32 : e.size))
-            le(UInt16(e.name.count)); le(UInt16(extra.count)); le(UInt16(0)); le(UInt16(0)); le(UInt16(0))
-            le(UInt32(0o100644) << 16)
-            le(UInt32(bigOffset ? Self.max32 : e.offset))
-            try out.append(h + e.name + extra)
-        }
-        let cdSize = out.position - cdOffset
-        let count = UInt64(entries.count)
-        var t: [UInt8] = []
-        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { t += $0 } }
-        let big = anyZip64 || count >= 0xFFFF || cdSize >= Self.max32 || cdOffset >= Self.max32
-        if big {
-            let eocd64 = out.position
-            le(UInt32(0x0606_4B50)); le(UInt64(44)); le(UInt16(3 << 8 | 45)); le(UInt16(45))
-            le(UInt32(0)); le(UInt32(0)); le(count); le(count); le(cdSize); le(cdOffset)
-            le(UInt32(0x0706_4B50)); le(UInt32(0)); le(eocd64); le(UInt32(1))
-        }
-        le(UInt32(0x0605_4B50)); le(UInt16(0)); le(UInt16(0))
-        le(UInt16(big ? 0xFFFF : count)); le(UInt16(big ? 0xFFFF : count))
-        le(UInt32(big ? Self.max32 : cdSize)); le(UInt32(big ? Self.max32 : cdOffset)); le(UInt16(0))
-        try out.append(t)
-        return big
     }
 }

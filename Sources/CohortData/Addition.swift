@@ -36,7 +36,7 @@ public struct AdditionProblems: Sendable {
         guard train + test <= limit * limit / 2 else {
             throw CohortError.invalidArgument("addition: \(train + test) problems requested, but \(digits)-digit operands allow \(limit * limit)")
         }
-        var g = SplitMix(seed: seed)
+        var g = SplitMix64(seed: seed)
         var held = Set<Int>()
         var testPairs: [(Int, Int)] = []
         while testPairs.count < test {
@@ -97,16 +97,7 @@ public struct AdditionProblems: Sendable {
     }
 }
 
-/// SplitMix64: a small, fixed generator for the corpus (independent of the model's).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// `next() mod n`: the corpus's operand draw (kept as it was, so a seed gives the same problems).
     mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }

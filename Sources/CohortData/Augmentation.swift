@@ -53,7 +53,7 @@ public struct Augmentation: Sendable, Equatable {
 
     /// Parses `spec` (see docs/augmentation.md) and checks each transform against `sampleShape`.
     /// `none` gives an empty pipeline (the identity).
-    /// - Throws: `CohortError.badFlag(flag: "--augment", _)` naming the bad part of the spec and what
+    /// - Throws: `CohortError.invalidParameter(name: "augment", _)` naming the bad part of the spec and what
     ///   is allowed, or the sample shape a transform cannot work on (e.g. `crop` on `[D]` features).
     public init(spec: String, sampleShape: [Int]) throws {
         let transforms = try AugmentationSpec.parse(spec)
@@ -63,7 +63,7 @@ public struct Augmentation: Sendable, Equatable {
     }
 
     /// A pipeline of `transforms`, checked against `sampleShape`.
-    /// - Throws: `CohortError.badFlag(flag: "--augment", _)` for a setting out of range or a shape
+    /// - Throws: `CohortError.invalidParameter(name: "augment", _)` for a setting out of range or a shape
     ///   a transform cannot work on.
     public init(transforms: [AugmentationTransform], sampleShape: [Int]) throws {
         try AugmentationSpec.validate(transforms, sampleShape: sampleShape)

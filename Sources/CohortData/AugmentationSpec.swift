@@ -5,7 +5,8 @@
 import CohortTensor
 
 enum AugmentationSpec {
-    static let flag = "--augment"
+    /// The parameter the spec arrives in (the command line shows it as `--augment`).
+    static let parameter = "augment"
     static let known = "crop, hflip, vflip, affine, noise, cutout"
 
     /// The grammar of one transform, shown in error messages.
@@ -19,7 +20,7 @@ enum AugmentationSpec {
         }
     }
 
-    static func error(_ message: String) -> CohortError { .badFlag(flag: flag, message) }
+    static func error(_ message: String) -> CohortError { .invalidParameter(name: parameter, message) }
 
     /// The transforms of `spec`, in order (`none`: no transform).
     static func parse(_ spec: String) throws -> [AugmentationTransform] {

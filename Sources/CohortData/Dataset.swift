@@ -1,6 +1,7 @@
 // ClassificationDataset: an in-memory, immutable set of (features, label) pairs
 // with features stored as one contiguous row-major Float32 array, plus the
 // subset/split helpers and the batch gather used by BatchIterator.
+import CohortCore
 import CohortTensor
 
 /// Samples for classification held in memory: `count` rows of `featureSize` floats and one label each.
@@ -141,8 +142,5 @@ public struct ClassificationDataset: Sendable {
 /// A SplitMix64-style hash of (seed, stream): independent generator seeds for
 /// different purposes (teacher, train, test, each epoch's shuffle) from one user seed.
 func deriveSeed(_ seed: UInt64, _ stream: UInt64) -> UInt64 {
-    var z = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    SplitMix64.mix(seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
 }

@@ -175,12 +175,12 @@ public struct BLASThreadPolicy: Sendable, Equatable {
     /// `--threads` wins, then a positive `OPENBLAS_NUM_THREADS`, else `cores / localSize`, at least 1.
     /// A count that, times the ranks on this node, exceeds its cores carries a warning
     /// (oversubscribed ranks lose 10–20 % or more here).
-    /// - Throws: `CohortError.badFlag` when `requested` is below 1.
+    /// - Throws: `CohortError.invalidParameter(name: "threads", _)` when `requested` is below 1.
     public static func resolve(requested: Int?, environment: [String: String], cores: Int,
                                localSize: Int) throws -> BLASThreadPolicy {
         var policy: BLASThreadPolicy
         if let n = requested {
-            guard n >= 1 else { throw CohortError.badFlag(flag: "--threads", "must be at least 1, got \(n)") }
+            guard n >= 1 else { throw CohortError.invalidParameter(name: "threads", "must be at least 1, got \(n)") }
             policy = BLASThreadPolicy(count: n, source: .flag)
         } else if let raw = environment["OPENBLAS_NUM_THREADS"], let n = Int(raw.trimmingCharacters(in: .whitespaces)), n >= 1 {
             policy = BLASThreadPolicy(count: n, source: .environment)
@@ -330,7 +330,7 @@ public enum BLASRuntime {
     /// Sets OpenBLAS's thread count: `requested` (`--threads`) wins, then `OPENBLAS_NUM_THREADS`
     /// (which OpenBLAS has already applied), else cores on the node ÷ ranks on the node, at least 1.
     /// - Returns: the thread count OpenBLAS now uses.
-    /// - Throws: `CohortError.badFlag` when `requested` is below 1.
+    /// - Throws: `CohortError.invalidParameter(name: "threads", _)` when `requested` is below 1.
     @discardableResult
     public static func configureThreads(requested: Int?) throws -> Int {
         var policy = try BLASThreadPolicy.resolve(requested: requested, environment: ProcessInfo.processInfo.environment,

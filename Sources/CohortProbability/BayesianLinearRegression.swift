@@ -36,18 +36,18 @@ public struct BayesianLinearRegression: Sendable {
         guard m0.count == p else {
             throw CohortError.shapeMismatch(op: "BayesianLinearRegression", "prior mean has \(m0.count) values, the covariance is \(p) x \(p)")
         }
-        let priorFactor = try SmallLinearAlgebra.cholesky(priorCovariance, "BayesianLinearRegression prior covariance")
-        var precision = SmallLinearAlgebra.inverseCholesky(priorFactor)
-        var rhs = SmallLinearAlgebra.solveCholesky(priorFactor, m0)
+        let priorFactor = try CholeskyFactor.of(priorCovariance, "BayesianLinearRegression prior covariance")
+        var precision = CholeskyFactor.inverse(priorFactor)
+        var rhs = CholeskyFactor.solve(priorFactor, m0)
         for (row, y) in zip(features, targets) {
             for i in 0..<p {
                 rhs[i] += row[i] * y / noiseVariance
                 for j in 0..<p { precision[i][j] += row[i] * row[j] / noiseVariance }
             }
         }
-        let factor = try SmallLinearAlgebra.cholesky(precision, "BayesianLinearRegression posterior precision")
-        posteriorMean = SmallLinearAlgebra.solveCholesky(factor, rhs)
-        posteriorCovariance = SmallLinearAlgebra.inverseCholesky(factor)
+        let factor = try CholeskyFactor.of(precision, "BayesianLinearRegression posterior precision")
+        posteriorMean = CholeskyFactor.solve(factor, rhs)
+        posteriorCovariance = CholeskyFactor.inverse(factor)
         self.noiseVariance = noiseVariance
     }
 

@@ -20,13 +20,13 @@ public func klDivergence(_ p: MultivariateNormal, _ q: MultivariateNormal) throw
     // tr(Σq⁻¹Σp) = ‖Lq⁻¹ Lp‖²_F, and the Mahalanobis term is ‖Lq⁻¹(μq − μp)‖².
     var trace = 0.0
     for j in 0..<d {
-        let column = SmallLinearAlgebra.solveLower(q.factor, (0..<d).map { p.factor[$0][j] })
+        let column = CholeskyFactor.solveLower(q.factor, (0..<d).map { p.factor[$0][j] })
         trace += column.reduce(0) { $0 + $1 * $1 }
     }
     let mp = p.loc.scalars.map { Double($0) }, mq = q.loc.scalars.map { Double($0) }
-    let white = SmallLinearAlgebra.solveLower(q.factor, zip(mq, mp).map { $0 - $1 })
+    let white = CholeskyFactor.solveLower(q.factor, zip(mq, mp).map { $0 - $1 })
     let mahalanobis = white.reduce(0) { $0 + $1 * $1 }
-    let kl = 0.5 * (trace + mahalanobis - Double(d) + SmallLinearAlgebra.logDeterminant(q.factor) - SmallLinearAlgebra.logDeterminant(p.factor))
+    let kl = 0.5 * (trace + mahalanobis - Double(d) + CholeskyFactor.logDeterminant(q.factor) - CholeskyFactor.logDeterminant(p.factor))
     return Tensor.full([], Float(kl))
 }
 

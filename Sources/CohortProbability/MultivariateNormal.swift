@@ -37,13 +37,13 @@ public struct MultivariateNormal: Distribution {
             }
         }
         self.loc = loc; self.scaleTril = scaleTril; factor = l
-        inverseFactor = try Tensor(SmallLinearAlgebra.inverseLower(l).joined().map { Float($0) }, shape: [d, d])
+        inverseFactor = try Tensor(CholeskyFactor.inverseLower(l).joined().map { Float($0) }, shape: [d, d])
     }
 
     /// N(`loc`, `covariance`): the covariance (d × d, symmetric positive definite) is factorised here;
     /// throws with the failing pivot when it is not positive definite.
     public init(loc: Tensor, covariance: [[Double]]) throws {
-        let l = try SmallLinearAlgebra.cholesky(covariance, "MultivariateNormal covariance")
+        let l = try CholeskyFactor.of(covariance, "MultivariateNormal covariance")
         guard l.count == loc.shape.first ?? -1 else {
             throw CohortError.shapeMismatch(op: "MultivariateNormal", "loc \(describeShape(loc.shape)) vs covariance \(l.count) x \(l.count)")
         }
@@ -74,7 +74,7 @@ public struct MultivariateNormal: Distribution {
         }
         let centred = try value - loc
         let white = try Tensor.matmul(centred, inverseFactor.transpose())
-        let constantTerm = Float(-0.5 * Double(dimension) * log(2 * Double.pi) - 0.5 * SmallLinearAlgebra.logDeterminant(factor))
+        let constantTerm = Float(-0.5 * Double(dimension) * log(2 * Double.pi) - 0.5 * CholeskyFactor.logDeterminant(factor))
         return try white.square().sum(axes: [-1]) * -0.5 + constantTerm
     }
 
@@ -83,6 +83,6 @@ public struct MultivariateNormal: Distribution {
     public var variance: Tensor { get throws { try scaleTril.square().sum(axes: [-1]) } }
     /// ½ d (1 + log 2π) + Σ log Lᵢᵢ.
     public func entropy() throws -> Tensor {
-        Tensor.full([], Float(0.5 * Double(dimension) * (1 + log(2 * Double.pi)) + 0.5 * SmallLinearAlgebra.logDeterminant(factor)))
+        Tensor.full([], Float(0.5 * Double(dimension) * (1 + log(2 * Double.pi)) + 0.5 * CholeskyFactor.logDeterminant(factor)))
     }
 }

@@ -1,6 +1,11 @@
 // The normal distribution N(loc, scale²), with reparameterized sampling: `rsample`
 // returns loc + scale·ε (ε ~ N(0, 1) drawn from the generator), so gradients reach
 // loc and scale through ordinary tensor ops.
+// Why two `Normal`s: this one is the tensor API (batched parameters, differentiable
+// log-density, sampling); `CohortStats.Normal` is the scalar N(0, 1) that statistical
+// tests use without tensors. The math is written once: the CDF and quantile here
+// call CohortStats', and draws come from CohortCore's `BoxMuller`; only the log-density
+// and entropy are tensor expressions, because they must be differentiable.
 #if canImport(Glibc)
 import Glibc
 #endif

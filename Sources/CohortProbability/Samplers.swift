@@ -8,6 +8,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CohortCore
 import CohortStats
 import CohortTensor
 
@@ -20,7 +21,7 @@ enum Variates {
     /// A standard normal draw (Box–Muller, one of the pair).
     static func normal(_ g: inout RandomGenerator) -> Double {
         let u1 = openUniform(&g), u2 = g.nextDouble()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        return BoxMuller.first(u1, u2)
     }
 
     /// log of a Gamma(shape α, rate 1) draw; the log keeps tiny draws (α ≪ 1) from underflowing to 0.

@@ -1,5 +1,11 @@
 // Student's t with location and scale, as a distribution over tensors (the
 // parameterless CohortStats.StudentT supplies its CDF and quantile).
+// Why two `StudentT`s: this one is the tensor API (batched ν, μ, σ; differentiable
+// log-density; sampling); `CohortStats.StudentT` is the scalar standard t that
+// hypothesis tests and intervals use without tensors. The math is written once: CDF
+// and quantile call CohortStats', log Γ and ψ are CohortStats' functions wrapped as
+// differentiable ops (TensorSpecialFunctions.swift); only the log-density is a tensor
+// expression, because it must be differentiable.
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 // Confidence intervals for the centre of a sample of repeated measurements:
 // Student's t for the mean, and a seeded percentile bootstrap for any statistic.
+import CohortCore
 
 /// A point estimate with a two-sided confidence interval [`lower`, `upper`] at confidence `level`.
 public struct ConfidenceInterval: Sendable, Equatable {

@@ -1,5 +1,6 @@
 // Student's t and the standard normal distribution: CDFs, two-sided tail
-// probabilities and quantiles (inverse CDFs).
+// probabilities and quantiles (inverse CDFs). The scalar definitions: CohortProbability's
+// tensor `Normal` and `StudentT` call these for their CDFs and quantiles.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,6 +1,7 @@
-// The one source of random numbers: xoshiro256** seeded through SplitMix64.
+// The models' random numbers: xoshiro256** seeded through CohortCore's SplitMix64.
 // Its state is four UInt64 words, saved in checkpoints, so a resumed run draws
 // the same bits as an uninterrupted one.
+import CohortCore
 
 /// A seeded xoshiro256** generator with serialisable state.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
@@ -9,15 +10,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     /// Seeds the generator; equal seeds give equal streams.
     public init(seed: UInt64) {
-        var s = seed
-        func splitMix() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = [splitMix(), splitMix(), splitMix(), splitMix()]
+        var s = SplitMix64(seed: seed)
+        state = [s.next(), s.next(), s.next(), s.next()]
     }
 
     /// Restores a generator from `state` (four words, not all zero).
@@ -55,10 +49,9 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         var i = 0
         while i < n {
             let u1 = max(nextDouble(), 1e-300), u2 = nextDouble()
-            let r = (-2 * _logD(u1)).squareRoot()
-            let (s, c) = _sinCos(2 * Double.pi * u2)
-            out[i] = mean + std * Float(r * c)
-            if i + 1 < n { out[i + 1] = mean + std * Float(r * s) }
+            let (c, s) = BoxMuller.pair(u1, u2)
+            out[i] = mean + std * Float(c)
+            if i + 1 < n { out[i + 1] = mean + std * Float(s) }
             i += 2
         }
     }
@@ -76,13 +69,3 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return p
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _sinCos(_ x: Double) -> (Double, Double) { (Glibc.sin(x), Glibc.cos(x)) }
-#else
-import Foundation
-@inline(__always) func _logD(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) func _sinCos(_ x: Double) -> (Double, Double) { (Foundation.sin(x), Foundation.cos(x)) }
-#endif

@@ -35,8 +35,8 @@ public enum Domain: Sendable, Equatable {
     func draw(_ g: inout SplitMix64) -> String {
         switch self {
         case .choice(let values): return values[g.nextIndex(below: values.count)]
-        case let .uniform(lo, hi): return Domain.format(lo + (hi - lo) * g.unit())
-        case let .logUniform(lo, hi): return Domain.format(exp(log(lo) + (log(hi) - log(lo)) * g.unit()))
+        case let .uniform(lo, hi): return Domain.format(lo + (hi - lo) * g.nextDouble())
+        case let .logUniform(lo, hi): return Domain.format(exp(log(lo) + (log(hi) - log(lo)) * g.nextDouble()))
         case let .integer(lo, hi): return String(lo + g.nextIndex(below: hi - lo + 1))
         }
     }
@@ -75,9 +75,4 @@ public struct SearchSpace: Sendable, Equatable {
         var g = SplitMix64(seed: seed)
         return (0..<count).map { _ in options.map { ($0.name, $0.domain.draw(&g)) } }
     }
-}
-
-extension SplitMix64 {
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import CohortCheckpoint
 import CohortCore
+import CohortData
 
 /// Reads little-endian integers from a byte array.
 struct LE {

@@ -31,14 +31,6 @@ extension CheckpointTests {
             }
         }
 
-        @Test func zipCRC32CheckValue() {
-            #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
-            #expect(CRC32.checksum([]) == 0)
-            let bytes = (0..<777).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 5) }
-            let a = bytes[..<333].withUnsafeBytes { CRC32.checksum($0) }
-            #expect(bytes[333...].withUnsafeBytes { CRC32.checksum($0, continuing: a) } == CRC32.checksum(bytes))
-        }
-
         @Test func manifestCodecRoundTripsEveryField() throws {
             var m = fullManifest()
             m.tensors = [

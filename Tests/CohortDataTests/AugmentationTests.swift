@@ -246,7 +246,7 @@ import Foundation
     @Test func specErrorsNameThePartAndWhatIsAllowed() throws {
         let image = [1, 28, 28]
         #expect(message { _ = try Augmentation(spec: "crop:2,flipp", sampleShape: image) }
-            == "--augment: unknown transform 'flipp' in 'crop:2,flipp' (known: crop, hflip, vflip, affine, noise, cutout)")
+            == "augment: unknown transform 'flipp' in 'crop:2,flipp' (known: crop, hflip, vflip, affine, noise, cutout)")
         let cases: [(String, [Int], [String])] = [
             ("crop", image, ["'crop' in 'crop'", "exactly 1", "crop:P"]),
             ("crop:x,hflip", image, ["'crop:x'", "'x' is not a whole number"]),
@@ -264,7 +264,7 @@ import Foundation
         ]
         for (spec, shape, parts) in cases {
             let m = message { _ = try Augmentation(spec: spec, sampleShape: shape) } ?? "no error"
-            #expect(m.hasPrefix("--augment: ") && parts.allSatisfy { m.contains($0) }, "\(spec): \(m)")
+            #expect(m.hasPrefix("augment: ") && parts.allSatisfy { m.contains($0) }, "\(spec): \(m)")
         }
         // What is valid: noise on plain features, 'none', spaces, and a spec that round-trips.
         #expect(try Augmentation(spec: "noise:0.1", sampleShape: [13]).transforms == [.noise(std: 0.1)])

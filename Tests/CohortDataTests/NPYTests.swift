@@ -4,7 +4,7 @@
 // compatibility with real numpy output. No Python is needed to run these tests.
 import Testing
 import Foundation
-@testable import CohortData   // ZipCRC32, to build hand-made ZIP archives
+@testable import CohortData   // CRC32, to build hand-made ZIP archives
 
 /// A `.npy` file built by hand: magic, version, little-endian header length, the header dict padded
 /// with spaces to a 64-byte boundary and ended by '\n', then `data`.
@@ -29,7 +29,7 @@ fileprivate func storedZip(_ members: [(name: String, data: [UInt8])], zip64: Bo
     var out: [UInt8] = [], directory: [UInt8] = []
     let big = UInt32.max
     for m in members {
-        let name = Array(m.name.utf8), crc = ZipCRC32.checksum(m.data), size = UInt32(m.data.count)
+        let name = Array(m.name.utf8), crc = CRC32.checksum(m.data), size = UInt32(m.data.count)
         // version 20, flags 0, method 0, time 0, date 1980-01-01, CRC
         let head: [UInt8] = le([UInt16(20), 0, 0, 0, 0x21]) + le([crc])
         let extra: [UInt8] = zip64 ? le([UInt16(1), 24]) + le([UInt64(size), UInt64(size), UInt64(out.count)]) : []
