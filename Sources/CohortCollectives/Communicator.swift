@@ -1,12 +1,15 @@
-// The collective-communication interface the training code sees. MPI is one
-// implementation (CohortMPI); `SingleProcessCommunicator` makes the same
-// program run alone. Keeping training code on this protocol keeps the backend
-// (and later devices) swappable, as MLX's distributed Group does.
+// The collective-communication interface the training code sees: the small set
+// of operations a backend must provide, modelled on MLX's distributed Group
+// (rank, size, sum/max/min allreduce, gather, broadcast, barrier, split, point to
+// point). MPI is one implementation (CohortMPI); `SingleProcessCommunicator`
+// makes the same program run alone. Conveniences built from these operations —
+// averaging among them — live in Communicator+Conveniences.swift and Mean.swift.
 import CohortCore
 
-/// How `allreduce` combines values across ranks.
+/// How `allreduce` combines values across ranks. Averaging is a `sum` followed by
+/// `Mean.scale` (see `allreduceMean`), so the ÷N is written once, not per backend.
 public enum ReduceOperation: String, Sendable {
-    case sum, average, max, min
+    case sum, max, min
 }
 
 /// Element types the collectives carry.
@@ -50,24 +53,19 @@ public protocol CommunicationRequest: AnyObject {
     func wait(timeout seconds: Double) throws
 }
 
-/// A group of ranks that communicate. Buffers are in-place where noted.
+/// A group of ranks that communicate: what a backend must provide. Buffers are
+/// in-place where noted.
 public protocol Communicator: AnyObject {
     /// This process's index in the group.
     var rank: Int { get }
     /// Number of ranks in the group.
     var size: Int { get }
-    /// Index among the ranks on this node, and their number.
-    var localRank: Int { get }
-    var localSize: Int { get }
-    /// Host name as the backend reports it.
-    var processorName: String { get }
 
     /// Blocks until every rank arrives.
     func barrier() throws
     /// Copies `root`'s buffer to every rank (in place).
     func broadcast<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws
-    /// Combines every rank's buffer element-wise, in place (`average` divides the sum
-    /// by `size` for floating-point types).
+    /// Combines every rank's buffer element-wise, in place.
     func allreduce<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws
     /// Starts an in-place allreduce; the buffer must stay valid until the request completes.
     func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest
@@ -76,37 +74,10 @@ public protocol Communicator: AnyObject {
     /// Gathers pieces of different sizes: rank r contributes `counts[r]` elements; the
     /// result is their concatenation in rank order (receive.count == counts.sum()).
     func allgatherv<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, counts: [Int], into receive: UnsafeMutableBufferPointer<T>) throws
-    /// Reduces `send` (size × receive.count elements) across ranks and leaves block r of
-    /// the result on rank r (`average` divides floating-point results by size).
-    func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws
     /// Sends `buffer` to `destination` with `tag`.
     func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws
     /// Receives into `buffer` from `source` with `tag`.
     func receive<T: CollectiveElement>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws
     /// Splits into sub-groups by `color`, ordered by `key` then rank.
     func split(color: Int, key: Int) throws -> any Communicator
-    /// A new communicator with the same group (separate message space).
-    func duplicate() throws -> any Communicator
-    /// Ends the whole job with `code` (all ranks).
-    func abort(code: Int32, message: String) -> Never
-    /// A shared-memory averager over `buckets` (element ranges of a `count`-float
-    /// buffer), or nil when the ranks do not all share one node or the backend
-    /// cannot map shared memory (see `SharedAverager`).
-    func makeSharedAverager(count: Int, buckets: [Range<Int>]) throws -> (any SharedAverager)?
-}
-
-extension Communicator {
-    /// Allreduce of a Swift array (convenience for small metadata).
-    public func allreduce<T: CollectiveElement>(_ values: [T], op: ReduceOperation) throws -> [T] {
-        var v = values
-        try v.withUnsafeMutableBufferPointer { try allreduce($0, op: op) }
-        return v
-    }
-
-    /// Allgather of one value per rank.
-    public func allgather<T: CollectiveElement & Numeric>(_ value: T) throws -> [T] {
-        var out = [T](repeating: 0, count: size)
-        try [value].withUnsafeBufferPointer { s in try out.withUnsafeMutableBufferPointer { try allgather(s, into: $0) } }
-        return out
-    }
 }

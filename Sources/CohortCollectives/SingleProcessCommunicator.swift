@@ -40,9 +40,6 @@ public final class SingleProcessCommunicator: Communicator {
         guard counts == [send.count] else { throw CommunicationError.invalidArgument("allgatherv: counts \(counts) for one rank sending \(send.count)") }
         try allgather(send, into: receive)
     }
-    public func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
-        try allgather(send, into: receive)
-    }
     public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
         throw CommunicationError.invalidArgument("send: a size-1 group has no rank \(destination)")
     }
@@ -50,9 +47,4 @@ public final class SingleProcessCommunicator: Communicator {
         throw CommunicationError.invalidArgument("receive: a size-1 group has no rank \(source)")
     }
     public func split(color: Int, key: Int) throws -> any Communicator { SingleProcessCommunicator() }
-    public func duplicate() throws -> any Communicator { SingleProcessCommunicator() }
-    public func abort(code: Int32, message: String) -> Never {
-        Log.info("abort: \(message)")
-        exit(code)
-    }
 }

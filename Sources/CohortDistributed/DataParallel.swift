@@ -4,7 +4,7 @@
 // reverse registration order — whose non-blocking allreduce starts as soon as
 // the last gradient in the bucket is final, overlapping the rest of backward.
 // When every rank is on one node, the gradient arena moves into shared memory
-// and buckets are averaged in place there (SharedAverager) instead of through
+// and buckets are averaged in place there (SharedMemoryAverager) instead of through
 // MPI messages: the same result with a fraction of the memory traffic. A
 // CollectiveWatchdog, when set, bounds and names every wait of a step.
 import CohortCollectives
@@ -40,7 +40,7 @@ public final class DataParallel {
     private var pending: [Int: any CommunicationRequest] = [:]
     private var launched: [Bool]
     /// Set when the ranks average through node-local shared memory (until `close()`).
-    private var shared: (any SharedAverager)?
+    private var shared: SharedMemoryAverager?
     /// The first bucket allreduce that failed to start inside a gradient hook (which cannot
     /// throw): `synchronize()` throws it, so the caller handles it like any step error.
     private var launchFailure: CommunicationError?
@@ -85,7 +85,7 @@ public final class DataParallel {
         remaining = counts
         perBucketTotals = counts
         launched = Array(repeating: false, count: ranges.count)
-        shared = try communicator.makeSharedAverager(count: arena.count, buckets: ranges)
+        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: ranges)
         if let shared {
             arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared))
         }
@@ -121,7 +121,7 @@ public final class DataParallel {
         launched[b] = true
         let r = buckets[b]
         let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
-        do { pending[b] = try communicator.allreduceAsync(slice, op: .average) } catch {
+        do { pending[b] = try communicator.allreduceMeanAsync(slice) } catch {
             if launchFailure == nil {
                 launchFailure = .backend(operation: "starting the gradient allreduce of bucket \(b)", rank: communicator.rank, message: "\(error)")
             }
@@ -190,10 +190,8 @@ public final class DataParallel {
         guard communicator.size > 1, arena.buffers.count > 0 else { return }
         let all = UnsafeMutableBufferPointer(start: arena.buffers.pointer, count: arena.buffers.count)
         try watchdog.guarding(operation: "module buffer average", peers: group, slack: 2) {
-            try communicator.allreduce(all, op: .sum)
+            try communicator.allreduceMean(all)
         }
-        let scale = 1 / Float(communicator.size)
-        for i in all.indices { all[i] *= scale }
     }
 
     private func reset() {

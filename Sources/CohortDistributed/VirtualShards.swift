@@ -27,11 +27,11 @@ public final class VirtualShardReducer {
     ///   (the error lists the world sizes that do).
     public init(shards: Int, communicator: any Communicator, elements: Int) throws {
         guard shards >= 1, shards & (shards - 1) == 0 else {
-            throw CohortError.badFlag(flag: "--virtual-shards", "\(shards) must be a power of two")
+            throw CohortError.invalidParameter(name: "virtualShards", "\(shards) must be a power of two")
         }
         guard shards % communicator.size == 0 else {
             let valid = (1...shards).filter { shards % $0 == 0 }.map(String.init).joined(separator: ", ")
-            throw CohortError.badFlag(flag: "--virtual-shards", "\(shards) shards do not divide among \(communicator.size) ranks; valid world sizes: \(valid)")
+            throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide among \(communicator.size) ranks; valid world sizes: \(valid)")
         }
         self.shards = shards
         self.communicator = communicator
@@ -78,7 +78,7 @@ public final class VirtualShardReducer {
         let result = Storage(count: count)
         if me == 0 {
             result.pointer.update(from: buffers[0].pointer, count: count)
-            Elementwise.scale(count, alpha: 1 / Float(shards), result.pointer)
+            Mean.scale(result.pointer, count: count, by: shards)
         }
         try watchdog.guarding(operation: "broadcast of the averaged gradient from rank 0",
                               peers: CollectiveWatchdog.group(size: communicator.size)) {

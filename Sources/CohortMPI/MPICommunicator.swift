@@ -99,6 +99,7 @@ public final class MPICommunicator: Communicator {
     private let owned: Bool
     public let rank: Int
     public let size: Int
+    /// Index among the ranks on this node, and their number.
     public let localRank: Int
     public let localSize: Int
 
@@ -133,6 +134,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    /// Host name as MPI reports it.
     public var processorName: String {
         var buf = [CChar](repeating: 0, count: Int(cohort_mpi_max_processor_name()) + 1)
         var len: Int32 = 0
@@ -158,7 +160,7 @@ public final class MPICommunicator: Communicator {
 
     static func mpiOp(_ op: ReduceOperation) -> MPI_Op {
         switch op {
-        case .sum, .average: return cohort_mpi_op_sum()
+        case .sum: return cohort_mpi_op_sum()
         case .max: return cohort_mpi_op_max()
         case .min: return cohort_mpi_op_min()
         }
@@ -193,27 +195,16 @@ public final class MPICommunicator: Communicator {
             // The common case: one call, no piece list (this path is latency-critical).
             try check(MPI_Allreduce(cohort_mpi_in_place(), base, count, MPICommunicator.datatype(T.elementKind),
                                     MPICommunicator.mpiOp(op), comm), "allreduce")
-            if op == .average { MPICommunicator.divide(buffer, by: size) }
             return
         }
         for p in MPICommunicator.pieces(buffer.count) {
             try check(MPI_Allreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
                                     MPICommunicator.mpiOp(op), comm), "allreduce")
         }
-        if op == .average { MPICommunicator.divide(buffer, by: size) }
-    }
-
-    static func divide<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, by n: Int) {
-        if let b = UnsafeMutableRawBufferPointer(buffer).baseAddress, T.elementKind == .float32 {
-            Elementwise_scale(buffer.count, 1 / Float(n), b.assumingMemoryBound(to: Float.self))
-        } else if T.elementKind == .float64, let b = UnsafeMutableRawBufferPointer(buffer).baseAddress {
-            let p = b.assumingMemoryBound(to: Double.self)
-            for i in 0..<buffer.count { p[i] /= Double(n) }
-        }
     }
 
     public func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest {
-        guard let base = buffer.baseAddress else { return MPIRequest(requests: [], communicator: self, operation: "allreduce", finish: {}) }
+        guard let base = buffer.baseAddress else { return MPIRequest(requests: [], communicator: self, operation: "allreduce") }
         var requests: [MPI_Request?] = []
         for p in MPICommunicator.pieces(buffer.count) {
             var r: MPI_Request? = cohort_mpi_request_null()
@@ -221,11 +212,7 @@ public final class MPICommunicator: Communicator {
                                      MPICommunicator.mpiOp(op), comm, &r), "allreduce (non-blocking)")
             requests.append(r)
         }
-        let n = size
-        let buf = UncheckedBuffer(buffer: UnsafeMutableRawBufferPointer(buffer), count: buffer.count, kind: T.elementKind)
-        return MPIRequest(requests: requests, communicator: self, operation: "allreduce", finish: {
-            if op == .average { buf.divide(by: n) }
-        })
+        return MPIRequest(requests: requests, communicator: self, operation: "allreduce")
     }
 
     public func allgather<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>) throws {
@@ -254,6 +241,8 @@ public final class MPICommunicator: Communicator {
         try check(MPI_Allgatherv(send.baseAddress, c32[rank], t, receive.baseAddress, c32, displacements, t, comm), "allgatherv")
     }
 
+    /// Reduces `send` (size × receive.count elements) across ranks and leaves block r of
+    /// the result on rank r.
     public func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
         guard send.count == receive.count * size else {
             throw CommunicationError.invalidArgument("reduceScatter: send holds \(send.count) elements, needs \(receive.count) × \(size)")
@@ -263,7 +252,6 @@ public final class MPICommunicator: Communicator {
         }
         try check(MPI_Reduce_scatter_block(send.baseAddress, receive.baseAddress, count, MPICommunicator.datatype(T.elementKind),
                                            MPICommunicator.mpiOp(op), comm), "reduceScatter")
-        if op == .average { MPICommunicator.divide(receive, by: size) }
     }
 
     public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {
@@ -289,21 +277,12 @@ public final class MPICommunicator: Communicator {
         return try MPICommunicator(borrowing: c, owned: true)
     }
 
+    /// A new communicator with the same group (separate message space).
     public func duplicate() throws -> any Communicator {
         var c: MPI_Comm? = cohort_mpi_comm_null()
         try check(MPI_Comm_dup(comm, &c), "dup")
         guard let c else { throw CommunicationError.backend(operation: "dup", rank: rank, message: "no communicator returned") }
         return try MPICommunicator(borrowing: c, owned: true)
-    }
-
-    /// A shared-memory averager when every rank of this communicator is on this
-    /// node (and `COHORT_SHARED_MEMORY` is not `0`); collective. Nil otherwise.
-    public func makeSharedAverager(count: Int, buckets: [Range<Int>]) throws -> (any SharedAverager)? {
-        guard size > 1, localSize == size, ProcessInfo.processInfo.environment["COHORT_SHARED_MEMORY"] != "0" else { return nil }
-        var node: MPI_Comm? = cohort_mpi_comm_null()
-        try check(MPI_Comm_split_type(comm, cohort_mpi_comm_type_shared(), Int32(rank), cohort_mpi_info_null(), &node), "split_type(shared)")
-        guard let node else { return nil }
-        return try SharedMemoryAverager(node: node, count: count, buckets: buckets)
     }
 
     /// `MPI_Allreduce(MPI_IN_PLACE, …, MPI_FLOAT, MPI_SUM)` called directly, with
@@ -312,32 +291,6 @@ public final class MPICommunicator: Communicator {
     public func rawAllreduceSumForBenchmark(_ buffer: UnsafeMutableBufferPointer<Float>) -> Int32 {
         MPI_Allreduce(cohort_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), cohort_mpi_float(), cohort_mpi_op_sum(), comm)
     }
-
-    public func abort(code: Int32, message: String) -> Never {
-        Log.info("aborting the job: \(message)")
-        MPI_Abort(comm, code)
-        exit(code)
-    }
-}
-
-/// Type-erased view of a buffer for the completion step of a non-blocking average.
-struct UncheckedBuffer {
-    let buffer: UnsafeMutableRawBufferPointer
-    let count: Int
-    let kind: ElementKind
-    func divide(by n: Int) {
-        guard let b = buffer.baseAddress else { return }
-        switch kind {
-        case .float32: Elementwise_scale(count, 1 / Float(n), b.assumingMemoryBound(to: Float.self))
-        case .float64: let p = b.assumingMemoryBound(to: Double.self); for i in 0..<count { p[i] /= Double(n) }
-        default: break
-        }
-    }
-}
-
-/// Scales `n` floats in place (kept local so CohortMPI does not depend on the kernels).
-@inline(__always) func Elementwise_scale(_ n: Int, _ a: Float, _ p: UnsafeMutablePointer<Float>) {
-    for i in 0..<n { p[i] *= a }
 }
 
 /// A set of MPI requests completing one logical operation.
@@ -345,20 +298,14 @@ final class MPIRequest: CommunicationRequest {
     private var requests: [MPI_Request?]
     private let communicator: MPICommunicator
     private let operation: String
-    private var finish: (() -> Void)?
 
-    init(requests: [MPI_Request?], communicator: MPICommunicator, operation: String, finish: @escaping () -> Void) {
+    init(requests: [MPI_Request?], communicator: MPICommunicator, operation: String) {
         self.requests = requests
         self.communicator = communicator
         self.operation = operation
-        self.finish = finish
     }
 
-    private func complete() {
-        requests = []
-        finish?()
-        finish = nil
-    }
+    private func complete() { requests = [] }
 
     func wait() throws {
         guard !requests.isEmpty else { complete(); return }

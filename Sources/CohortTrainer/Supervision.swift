@@ -53,7 +53,7 @@ public final class LocalSupervision: TrainingSupervision {
         agreement[0] = loss
         agreement[1] = finishRequested ? 1 : 0
         try agreement.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
-        return StepAgreement(loss: agreement[0] * (1 / Float(comm.size)), finishRequested: agreement[1] > 0)
+        return StepAgreement(loss: Mean.of(sum: agreement[0], count: comm.size), finishRequested: agreement[1] > 0)
     }
     public func completed(step: Int) {}
     public func crashesCheckpoint(atStep step: Int) -> Bool { false }

@@ -1,7 +1,10 @@
 // Exercises every operation of the MPI wrapper with values each rank can check
 // on its own; run it alone (singleton) or under mpirun. Prints
 // "MPI SELFTEST OK rank r/N" on success, exits non-zero on the first failure.
+// Also exercises DDP's shared-memory averager (CohortDistributed) on MPI's
+// node-shared window, which only a multi-process run can.
 import CohortCollectives
+import CohortDistributed
 import CohortMPI
 import Foundation
 
@@ -27,23 +30,23 @@ do {
     try b.withUnsafeMutableBufferPointer { try world.broadcast($0, root: n - 1) }
     expect(b.allSatisfy { $0 == Float(n - 1) }, "broadcast")
 
-    // allreduce, every type and operation: rank r contributes r + 1 + i
+    // allreduce, every type and operation (and the mean on top): rank r contributes r + 1 + i
     let tri = Double(n * (n + 1) / 2)
     var f = (0..<37).map { Float(r + 1 + $0) }
     try f.withUnsafeMutableBufferPointer { try world.allreduce($0, op: .sum) }
     expect(f.enumerated().allSatisfy { $0.element == Float(tri) + Float(n * $0.offset) }, "allreduce sum Float")
     var d = [Double](repeating: Double(r + 1), count: 5)
-    try d.withUnsafeMutableBufferPointer { try world.allreduce($0, op: .average) }
-    expect(d.allSatisfy { Swift.abs($0 - tri / Double(n)) < 1e-12 }, "allreduce average Double")
+    try d.withUnsafeMutableBufferPointer { try world.allreduceMean($0) }
+    expect(d.allSatisfy { Swift.abs($0 - tri / Double(n)) < 1e-12 }, "allreduceMean Double")
     expect(try world.allreduce([Int32(r)], op: .max) == [Int32(n - 1)], "allreduce max Int32")
     expect(try world.allreduce([Int64(r) + 5_000_000_000], op: .min) == [5_000_000_000], "allreduce min Int64")
     expect(try world.allreduce([UInt8(1)], op: .sum) == [UInt8(truncatingIfNeeded: n)], "allreduce sum UInt8")
 
-    // non-blocking average with a deadline
+    // non-blocking mean with a deadline
     var a = [Float](repeating: Float(r), count: 1 << 20)
-    let req = try a.withUnsafeMutableBufferPointer { try world.allreduceAsync($0, op: .average) }
+    let req = try a.withUnsafeMutableBufferPointer { try world.allreduceMeanAsync($0) }
     try req.wait(timeout: 60)
-    expect(a.allSatisfy { Swift.abs($0 - Float(n - 1) / 2) < 1e-5 }, "allreduceAsync average")
+    expect(a.allSatisfy { Swift.abs($0 - Float(n - 1) / 2) < 1e-5 }, "allreduceMeanAsync")
 
     // allgather
     expect(try world.allgather(Int64(r * 10)) == (0..<n).map { Int64($0 * 10) }, "allgather")
@@ -91,7 +94,7 @@ do {
     // when one rank never marks its bucket.
     let count = 1000 + 37
     let buckets = [900..<count, 17..<900, 0..<17]
-    if let avg = try world.makeSharedAverager(count: count, buckets: buckets) {
+    if let avg = try SharedMemoryAverager.make(communicator: world, count: count, buckets: buckets) {
         expect(world.localSize == n, "shared memory only within one node")
         for step in 0..<5 {
             for i in 0..<count { avg.buffer[i] = Float(r * 1000 + i + step) }

@@ -158,7 +158,7 @@ final class RankSupervisor: TrainingSupervision {
         return try watchdog.guarding(operation: operation, peers: group, body)
     }
 
-    /// The step's global loss (the mean over ranks, bitwise what `allreduce(.average)` gives)
+    /// The step's global loss (the mean over ranks, bitwise what `allreduceMean` gives)
     /// and whether all ranks stop after this step: each rank's stop reasons travel in the
     /// same allreduce, so every rank decides the same at the same step.
     /// A callback's request to finish early travels in the same allreduce (the last slot).
@@ -176,7 +176,7 @@ final class RankSupervisor: TrainingSupervision {
         var agreed: StopReasons = []
         for (i, reason) in StopReasons.all.enumerated() where agreement[i + 1] > 0 { agreed.insert(reason) }
         // The same operation as the communicator's average: sum, then times 1/size.
-        return StepAgreement(loss: agreement[0] * (1 / Float(comm.size)), preemption: agreed.isEmpty ? nil : agreed.text,
+        return StepAgreement(loss: Mean.of(sum: agreement[0], count: comm.size), preemption: agreed.isEmpty ? nil : agreed.text,
                              finishRequested: agreement[agreement.count - 1] > 0)
     }
 

@@ -36,11 +36,6 @@ int cohort_shm_window_allocate(MPI_Comm node, size_t bytes, void **base, MPI_Win
 int cohort_shm_window_query(MPI_Win win, int rank, void **base);
 int cohort_shm_window_free(MPI_Win *win);
 
-/* Flags in that memory: single writer, many readers. */
-#include <stdint.h>
-uint64_t cohort_atomic_load_acquire(const uint64_t *p);
-void cohort_atomic_store_release(uint64_t *p, uint64_t value);
-/* A spin-wait hint (x86 PAUSE). */
-void cohort_cpu_relax(void);
+/* Flags in that memory: the CAtomics target. */
 
 #endif

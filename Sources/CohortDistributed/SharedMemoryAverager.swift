@@ -1,27 +1,39 @@
-// Gradient averaging through an MPI-3 shared-memory window (see SharedAverager
-// in CohortCollectives). Each rank's window segment is a page of flags followed
-// by its gradient buffer. For bucket b at step g, rank i:
+// DDP's gradient averaging through node-local shared memory: when every rank of
+// a group runs on one machine, gradients live in memory all of them map (a
+// `NodeSharedWindow`, MPI-3 shared memory in the MPI backend), and a bucket is
+// averaged by each rank summing its own slice of it across every rank's copy
+// and writing the mean back into all of them — no message copies at all, and
+// the work split evenly between the ranks (a reduce-scatter and an all-gather
+// in one pass). Each rank's window segment is a page of flags followed by its
+// gradient buffer. For bucket b at step g, rank i:
 //   1. stores ready[b] = g in its own flags once its gradients in b are final;
 //   2. when every rank's ready[b] ≥ g, averages slice i of b across all ranks'
-//      buffers (summed in rank order, times 1/P) and writes the mean into every
+//      buffers (summed in rank order, times Mean.factor(P)) and writes the mean into every
 //      rank's buffer, then stores done[b] = g;
 //   3. in finish(), waits for every rank's done[b] ≥ g for all b.
 // Each flag has a single writer; release/acquire ordering makes the data
 // written before a flag visible to whoever reads the flag. A rank touches
 // another rank's buffer only between that rank's ready and its own done, so the
 // next step's writes never race with this step's reads.
-import CMPI
-import CMPIShims
+import CAtomics
 import CohortCollectives
 import CohortCore
 import Foundation
 
-final class SharedMemoryAverager: SharedAverager {
-    let buffer: UnsafeMutablePointer<Float>
-    let count: Int
+/// Float buffers, one per rank of a node-local group, that every rank can read and
+/// write, averaged bucket by bucket.
+///
+/// Protocol per step (every rank calls the same sequence): `markReady(bucket:)` as each
+/// bucket's gradients become final, optionally `progress()` while other work continues,
+/// then `finish(timeout:)`, after which every rank's `buffer` holds the average over all
+/// ranks, bitwise the same on every rank.
+package final class SharedMemoryAverager {
+    /// This rank's buffer, `count` floats, in shared memory. Owned by the averager.
+    package let buffer: UnsafeMutablePointer<Float>
+    /// Number of floats in `buffer`.
+    package let count: Int
     private let buckets: [Range<Int>]
-    private let node: MPI_Comm
-    private var window: MPI_Win?
+    private let window: any NodeSharedWindow
     private let rank: Int, size: Int
     /// Every rank's buffer, flags, in node-rank order.
     private let buffers: [UnsafeMutablePointer<Float>]
@@ -34,29 +46,31 @@ final class SharedMemoryAverager: SharedAverager {
     private var reduced: [Bool]
     private var reducedCount = 0
 
-    /// Collective over `node` (every rank of a shared-memory communicator calls it).
-    init(node: MPI_Comm, count: Int, buckets: [Range<Int>]) throws {
-        self.node = node
+    /// A shared-memory averager over `buckets` (element ranges of a `count`-float buffer)
+    /// when `communicator` can map memory shared by all its ranks (every rank on one node,
+    /// a group of more than one) and `COHORT_SHARED_MEMORY` is not `0`; nil otherwise.
+    /// Collective: every rank of `communicator` calls it.
+    package static func make(communicator: any Communicator, count: Int, buckets: [Range<Int>]) throws -> SharedMemoryAverager? {
+        guard communicator.size > 1, ProcessInfo.processInfo.environment["COHORT_SHARED_MEMORY"] != "0",
+              let memory = communicator as? any NodeSharedMemory,
+              let window = try memory.allocateNodeSharedWindow(bytesPerRank: flagBytes(buckets.count) + max(count, 1) * 4)
+        else { return nil }
+        return try SharedMemoryAverager(window: window, count: count, buckets: buckets)
+    }
+
+    /// Bytes of flags before each rank's buffer: ready and done per bucket, whole pages.
+    private static func flagBytes(_ buckets: Int) -> Int { (buckets * 2 * 8 + 4095) / 4096 * 4096 }
+
+    /// Collective over the window's ranks.
+    private init(window: any NodeSharedWindow, count: Int, buckets: [Range<Int>]) throws {
+        self.window = window
         self.count = count
         self.buckets = buckets
-        var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(node, &r); MPI_Comm_size(node, &s)
-        rank = Int(r); size = Int(s)
-        let flagBytes = (buckets.count * 2 * 8 + 4095) / 4096 * 4096
-        var base: UnsafeMutableRawPointer?
-        var win: MPI_Win?
-        let rc = cohort_shm_window_allocate(node, flagBytes + max(count, 1) * 4, &base, &win)
-        guard rc == cohort_mpi_success(), let win else {
-            throw CommunicationError.backend(operation: "MPI_Win_allocate_shared", rank: rank, message: MPIRuntime.errorString(rc))
-        }
-        window = win
+        rank = window.rank; size = window.size
+        let flagBytes = SharedMemoryAverager.flagBytes(buckets.count)
         var bufs: [UnsafeMutablePointer<Float>] = [], ready: [UnsafeMutablePointer<UInt64>] = [], done: [UnsafeMutablePointer<UInt64>] = []
         for q in 0..<size {
-            var b: UnsafeMutableRawPointer?
-            let qrc = cohort_shm_window_query(win, Int32(q), &b)
-            guard qrc == cohort_mpi_success(), let b else {
-                throw CommunicationError.backend(operation: "MPI_Win_shared_query", rank: rank, message: MPIRuntime.errorString(qrc))
-            }
+            let b = window.segment(of: q)
             ready.append(b.assumingMemoryBound(to: UInt64.self))
             done.append((b + buckets.count * 8).assumingMemoryBound(to: UInt64.self))
             bufs.append((b + flagBytes).assumingMemoryBound(to: Float.self))
@@ -67,7 +81,7 @@ final class SharedMemoryAverager: SharedAverager {
         UnsafeMutableRawPointer(ready[rank]).initializeMemory(as: UInt8.self, repeating: 0, count: flagBytes)
         buffer.initialize(repeating: 0, count: count)
         // Slices of whole cache lines (16 floats), as even as that allows.
-        let (me, n) = (Int(r), Int(s))
+        let (me, n) = (rank, size)
         slices = buckets.map { b in
             let lines = (b.count + 15) / 16
             let lo = b.lowerBound + min(b.count, lines * me / n * 16)
@@ -77,26 +91,17 @@ final class SharedMemoryAverager: SharedAverager {
         marked = Array(repeating: false, count: buckets.count)
         reduced = Array(repeating: false, count: buckets.count)
         // Nobody reads a flag before every rank has zeroed its own.
-        MPI_Barrier(node)
+        try window.barrier()
     }
 
-    /// Collective (MPI_Win_free synchronises the node's ranks): the success path only.
-    func close() {
-        var finalized: Int32 = 0
-        MPI_Finalized(&finalized)
-        if finalized == 0, window != nil {
-            cohort_shm_window_free(&window)
-            var n: MPI_Comm? = node
-            MPI_Comm_free(&n)
-        }
-        window = nil
-    }
+    /// Frees the shared memory; `buffer` is invalid afterwards. Collective over the node's
+    /// ranks, so call it only where every rank does (after the last step, on success). An
+    /// averager released without it frees nothing collectively: a rank failing alone must
+    /// never wait in a collective free for peers that will not come.
+    package func close() { window.free() }
 
-    // No deinit freeing the window: that is collective, and a deinit also runs while an
-    // error unwinds on one rank, which would then wait forever for its peers. An
-    // averager never closed is freed by MPI_Finalize, or with the process.
-
-    func markReady(bucket b: Int) {
+    /// Declares that this rank's values in `bucket` are final for this step.
+    package func markReady(bucket b: Int) {
         guard !marked[b] else { return }
         marked[b] = true
         cohort_atomic_store_release(readyFlags[rank] + b, generation)
@@ -117,12 +122,17 @@ final class SharedMemoryAverager: SharedAverager {
         cohort_atomic_store_release(doneFlags[rank] + b, generation)
     }
 
-    func progress() {
+    /// Averages this rank's slice of every bucket that all ranks have marked ready,
+    /// without waiting. Cheap when there is nothing to do.
+    package func progress() {
         guard reducedCount < buckets.count else { return }
         for b in buckets.indices where marked[b] && !reduced[b] && allReady(b) { reduce(b) }
     }
 
-    func finish(timeout: Double) throws {
+    /// Marks any bucket not yet marked, averages the rest of this rank's slices, and waits
+    /// until every rank has finished its slices. Throws `CommunicationError` naming the
+    /// ranks still missing after `timeout` seconds.
+    package func finish(timeout: Double) throws {
         for b in buckets.indices { markReady(bucket: b) }
         var waiter = SpinWaiter(deadline: timeout)
         for b in buckets.indices where !reduced[b] {
@@ -175,7 +185,7 @@ struct SpinWaiter {
 /// mean into all of them: ((b0 + b1) + b2 …) · (1/P), the same bits everywhere.
 func averageAcross(_ buffers: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, offset: Int, count n: Int) {
     let p = buffers.count
-    let inv = 1 / Float(p)
+    let inv = Mean.factor(p)
     let vinv = SIMD16<Float>(repeating: inv)
     var i = offset
     let end = offset + n
