@@ -68,8 +68,8 @@ func runNumpy(_ script: String, _ args: [String]) throws -> (status: Int32, out:
 
     @Test func npyEncodeRoundTripsAndMatchesTheHeaderLayout() throws {
         let npy = try NPY.encode([1, 2, 3, 4, 5, 6], shape: [2, 3])
-        #expect(npy.count == 64 + 24 && npy[63] == 0x0A)
-        #expect(String(decoding: npy[10..<64], as: UTF8.self).hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"))
+        #expect(npy.count == 128 + 24 && npy[127] == 0x0A)   // 10 + 60-byte dict + newline, padded to 128
+        #expect(String(decoding: npy[10..<128], as: UTF8.self).hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"))
         #expect(try NPY.decode(npy, path: "x.npy") == NPYArray(shape: [2, 3], values: [1, 2, 3, 4, 5, 6], dtype: "<f4"))
         #expect(throws: CohortError.self) { try NPY.encode([1, 2], shape: [3]) }
     }
