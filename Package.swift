@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "CohortLinalg", dependencies: ["CohortTensor", "COpenBLAS"], swiftSettings: release),
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
-        .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
+        // Child processes: posix_spawn in a process group, supervision, deadlines, captured output; the one mpirun builder.
+        .target(name: "CohortProcess", dependencies: [], swiftSettings: release),
+        .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore", "CohortProcess"], swiftSettings: release),
         .target(name: "CohortStats", dependencies: [], swiftSettings: release),
         // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
         .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats"], swiftSettings: release),
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune", "CohortProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -92,7 +94,8 @@ let package = Package(
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
-        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
+        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch", "CohortProcess"]),
+        .testTarget(name: "CohortProcessTests", dependencies: ["CohortProcess"]),
         .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortProbabilityTests", dependencies: ["CohortProbability", "CohortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),

@@ -4,6 +4,7 @@
 import ArgumentParser
 import CohortCore
 import CohortOptim
+import CohortProcess
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -99,24 +100,13 @@ func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 
 /// Runs `args` (through /usr/bin/env) and returns its standard output; on a
 /// non-zero exit, throws with the command and the last lines of its standard error.
 func runCapturing(_ args: [String], what: String) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    let out = Pipe()
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("cohort-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err")
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errURL) }
-    p.standardOutput = out
-    p.standardError = try FileHandle(forWritingTo: errURL)
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else {
-        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    let r = try runChild(["/usr/bin/env"] + args, stdout: .capture, stderr: .capture)
+    guard r.status.processStatus == 0 else {
+        let err = String(decoding: r.stderr, as: UTF8.self)
         let tail = err.split(separator: "\n").suffix(12).joined(separator: "\n")
-        throw CohortError.invalidArgument("\(what): `\(args.joined(separator: " "))` exited with \(p.terminationStatus)\n\(tail)")
+        throw CohortError.invalidArgument("\(what): `\(args.joined(separator: " "))` exited with \(r.status.processStatus)\n\(tail)")
     }
-    return String(decoding: data, as: UTF8.self)
+    return String(decoding: r.stdout, as: UTF8.self)
 }
 
 /// The W1 model and data: MLP 784-1024-1024-10, batch 256, SGD(0.01, momentum 0.9).
@@ -252,18 +242,13 @@ struct W8Bench {
         var secs: [Double] = []
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         for _ in 0..<repeats {
-            let p = Process()
-            p.executableURL = exe
-            p.arguments = ["bench", "w8", "--w8-child", "--threads", "\(threads)"]
-            let pipe = Pipe()
-            p.standardOutput = pipe
             let t0 = monotonicSeconds()
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            let child = try ChildProcess(argv: [exe.path, "bench", "w8", "--w8-child", "--threads", "\(threads)"], stdout: .capture)
+            let data = child.readOutput().stdout
             let t1 = monotonicSeconds()
-            p.waitUntilExit()
-            guard String(decoding: data, as: UTF8.self).contains("FIRST_STEP_DONE"), p.terminationStatus == 0 else {
-                throw CohortError.invalidArgument("w8: child run failed with status \(p.terminationStatus)")
+            let status = child.wait().processStatus
+            guard String(decoding: data, as: UTF8.self).contains("FIRST_STEP_DONE"), status == 0 else {
+                throw CohortError.invalidArgument("w8: child run failed with status \(status)")
             }
             secs.append(t1 - t0)
         }

@@ -5,6 +5,7 @@
 import CohortCollectives
 import CohortCore
 import CohortMPI
+import CohortProcess
 import Foundation
 
 struct AllreduceBench {
@@ -48,10 +49,10 @@ struct AllreduceBench {
     func run() throws {
         if worker { return try runWorker() }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
+        let mpirun = MPIRun(ranks: ranks, allowRunAsRoot: true, oversubscribe: true)
         var wrapper: [Int: [Double]] = [:], raw: [Int: [Double]] = [:]
         for _ in 0..<rounds {
-            let text = try runCapturing(mpirun + [exe.path, "bench", "allreduce", "--worker"], what: "bench allreduce")
+            let text = try runCapturing(mpirun.argv([exe.path, "bench", "allreduce", "--worker"]), what: "bench allreduce")
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: " ")
                 guard f.count == 3, let b = Int(f[0]), let tw = Double(f[1]), let tr = Double(f[2]) else { continue }

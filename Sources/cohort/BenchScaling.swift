@@ -8,6 +8,7 @@ import CohortCore
 import CohortDistributed
 import CohortMPI
 import CohortOptim
+import CohortProcess
 import Foundation
 
 struct W5Bench {
@@ -53,12 +54,12 @@ struct W5Bench {
             single.append(Double(steps * W1Setup.batch) / (monotonicSeconds() - t0))
         }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let mpirun = ["mpirun", "--allow-run-as-root", "--bind-to", "none", "-np", "2", "-x", "OPENBLAS_NUM_THREADS=1"]
+        let mpirun = MPIRun(ranks: 2, allowRunAsRoot: true, exports: ["OPENBLAS_NUM_THREADS=1"])
         var real: [Double] = [], ceiling: [Double] = [], waitShare: [Double] = [], paired: [Double] = []
         for _ in 0..<2 {
             try measureSingle()
             let out = try runCapturing(
-                mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"],
+                mpirun.argv([exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"]),
                 what: "bench w5")
             var lastComm: Double?, lastNoComm: Double?
             for line in out.split(separator: "\n") {

@@ -1,6 +1,7 @@
 // The two halves of `cohort tune` that touch the outside: reading the search
 // space file, and running trials as `cohort train` processes, several at once.
 import CohortCore
+import CohortProcess
 import CohortTune
 import Foundation
 import Yams
@@ -92,19 +93,19 @@ struct TrialRunner {
             environment["OPENBLAS_NUM_THREADS"] = String(max(1, ProcessInfo.processInfo.activeProcessorCount / parallel))
         }
         var results = trials
-        var running: [(index: Int, process: Process)] = []
+        var running: [(index: Int, process: ChildProcess)] = []
         var next = 0
-        func finish(_ slot: (index: Int, process: Process)) throws {
-            slot.process.waitUntilExit()
+        func finish(_ slot: (index: Int, process: ChildProcess)) throws {
+            let status = slot.process.wait().processStatus
             let dir = directory(results[slot.index].id)
-            if slot.process.terminationStatus == 0, let data = FileManager.default.contents(atPath: dir + "/summary.json"),
+            if status == 0, let data = FileManager.default.contents(atPath: dir + "/summary.json"),
                let summary = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 results[slot.index].summary = summary
                 results[slot.index].failed = nil
             } else {
                 let log = (try? String(contentsOfFile: dir + "/train.log", encoding: .utf8)) ?? ""
                 let last = log.split(separator: "\n").last(where: { $0.contains("Error") }) ?? log.split(separator: "\n").last ?? "no output"
-                results[slot.index].failed = "exit \(slot.process.terminationStatus): \(last.prefix(160))"
+                results[slot.index].failed = "exit \(status): \(last.prefix(160))"
                 Log.warning("trial \(results[slot.index].id) failed: \(last.prefix(160)) (\(dir)/train.log)")
             }
         }
@@ -117,21 +118,12 @@ struct TrialRunner {
                 if let haltAt { args += ["--halt-at", String(haltAt)] }
                 if staged { args += ["--checkpoint-dir", dir + "/checkpoints", "--resume", "auto", "--checkpoint-every", "100000000", "--keep-last", "1"] }
                 let log = dir + "/train.log"
-                if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-                handle.seekToEndOfFile()
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: me)
-                p.arguments = args
-                p.environment = environment
-                p.standardOutput = handle
-                p.standardError = handle
-                try p.run()
+                let p = try ChildProcess(argv: [me] + args, environment: environment, stdout: .append(path: log), stderr: .sameAsStdout)
                 Log.main("trial \(trial.id): " + trial.params.map { "\($0.name)=\($0.value)" }.joined(separator: " ") + (haltAt.map { " (to step \($0))" } ?? ""))
                 running.append((next, p))
                 next += 1
             }
-            if let done = running.firstIndex(where: { !$0.process.isRunning }) {
+            if let done = running.firstIndex(where: { $0.process.exitStatus != nil }) {
                 try finish(running.remove(at: done))
             } else {
                 usleep(20_000)
@@ -143,17 +135,10 @@ struct TrialRunner {
     /// Runs `cohort args…` and returns its standard output.
     /// - Throws: with its standard error when it fails.
     static func capture(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let r = try runChild([me] + args, stdout: .capture, stderr: .capture)
+        let data = r.stdout, errors = r.stderr
+        guard r.status.processStatus == 0 else {
             throw CohortError.invalidArgument("cohort \(args.prefix(2).joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)

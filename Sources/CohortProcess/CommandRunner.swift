@@ -27,7 +27,7 @@ public struct CommandResult: Sendable, Equatable {
 ///   - timeout: seconds before the group is killed.
 ///   - environment: the child's environment (default: the launcher's).
 ///   - outputLimit: bytes kept per stream; the rest is read and dropped.
-/// - Throws: `LaunchError.commandFailed` when the program cannot be started.
+/// - Throws: `ProcessError.commandFailed` when the program cannot be started.
 public func runWithTimeout(argv: [String], timeout: Double,
                            environment: [String: String]? = nil,
                            outputLimit: Int = 1 << 20) throws -> CommandResult {

@@ -26,7 +26,7 @@ public final class SupervisedProcess: Sendable {
     /// - Parameters:
     ///   - forwardOutput: copy the child's stdout/stderr lines to the launcher's own.
     ///   - stderrTailLines: how many of the last stderr lines to keep (for `classify`).
-    /// - Throws: `LaunchError.commandFailed` when the program cannot be started.
+    /// - Throws: `ProcessError.commandFailed` when the program cannot be started.
     public init(argv: [String], environment: [String: String],
                 forwardOutput: Bool = true, stderrTailLines: Int = 200) throws {
         let out = try POSIX.makePipe()
