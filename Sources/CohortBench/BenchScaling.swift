@@ -70,15 +70,15 @@ struct W5Bench {
             }
             try measureSingle()
         }
-        let base = median(single)
+        let base = benchMedian(single)
         var r = BenchResult(workload: "W5 weak scaling W1 2x1 thread", threads: 1, metric: "efficiency", unit: "ratio",
                             values: real.map { $0 / (2 * base) })
-        let ceilEff = median(ceiling) / (2 * base)
-        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", median(real).rounded(to: 0)),
-                   ("no_comm_samples_per_s", median(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
-                   ("share_of_ceiling", median(paired).rounded(to: 3)),
+        let ceilEff = benchMedian(ceiling) / (2 * base)
+        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", benchMedian(real).rounded(to: 0)),
+                   ("no_comm_samples_per_s", benchMedian(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
+                   ("share_of_ceiling", benchMedian(paired).rounded(to: 3)),
                    ("share_of_ceiling_min", (paired.min() ?? .nan).rounded(to: 3)),
-                   ("exposed_comm_wait_share", median(waitShare).rounded(to: 4))]
+                   ("exposed_comm_wait_share", benchMedian(waitShare).rounded(to: 4))]
         r.emit(json: json)
     }
 }

@@ -40,7 +40,7 @@ struct AllreduceBench {
                     }
                 }
             }
-            if comm.rank == 0 { print("\(bytes) \(median(wrapper)) \(median(raw))") }
+            if comm.rank == 0 { print("\(bytes) \(benchMedian(wrapper)) \(benchMedian(raw))") }
             bytes *= 4
         }
     }
@@ -64,7 +64,7 @@ struct AllreduceBench {
         if !json { print("bytes        wrapper µs   raw µs   wrapper GB/s   raw GB/s   ratio (bus bw)") }
         for b in wrapper.keys.sorted() {
             guard let w = wrapper[b], let r = raw[b] else { continue }
-            let tw = median(w), tr = median(r)
+            let tw = benchMedian(w), tr = benchMedian(r)
             let bw = 2 * (n - 1) / n * Double(b) / tw / 1e9, br = 2 * (n - 1) / n * Double(b) / tr / 1e9
             if json {
                 let obj: [String: Any] = ["workload": "allreduce", "ranks": ranks, "bytes": b, "wrapper_us": tw * 1e6, "raw_us": tr * 1e6,
