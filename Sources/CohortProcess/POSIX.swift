@@ -196,6 +196,28 @@ package enum POSIX {
         return pid
     }
 
+    /// `spawn` with standard output and error on two new close-on-exec pipes (stdin from
+    /// /dev/null); returns the pid and the pipes' read ends, the write ends already closed.
+    package static func spawnPiped(argv: [String], environment: [String: String]) throws(ProcessError)
+        -> (pid: Int32, stdout: Int32, stderr: Int32) {
+        let out = try makePipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try makePipe() } catch {
+            closeFD(out.read); closeFD(out.write)
+            throw error
+        }
+        let pid: Int32
+        do {
+            pid = try spawn(argv: argv, environment: environment, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write] { closeFD(fd) }
+            throw error
+        }
+        closeFD(out.write)
+        closeFD(err.write)
+        return (pid, out.read, err.read)
+    }
+
     /// Decodes a waitpid status word (the W* macros are not imported into Swift).
     private static func decode(_ status: Int32) -> TerminationStatus {
         let low = status & 0x7f

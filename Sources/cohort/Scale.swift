@@ -230,7 +230,7 @@ struct ScaleProject: ParsableCommand {
 /// checkpoint that does not fit) or 1 when a sweep's runs failed.
 func exitingOnErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let e as CohortError {
-        FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(e))\n".utf8))
         throw ExitCode(2)
     } catch let e as CheckpointError {
         FileHandle.standardError.write(Data("Error: \(e)\n".utf8))
