@@ -58,7 +58,9 @@ let package = Package(
         .target(name: "CohortLinalg", dependencies: ["CohortTensor", "COpenBLAS"], swiftSettings: release),
         // The coordinator side links neither MPI nor the numeric code.
         .target(name: "CohortControl", dependencies: ["CohortCore"], swiftSettings: release),
-        .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore"], swiftSettings: release),
+        // Child processes: posix_spawn in a process group, supervision, deadlines, captured output; the one mpirun builder.
+        .target(name: "CohortProcess", dependencies: [], swiftSettings: release),
+        .target(name: "CohortLaunch", dependencies: ["CohortControl", "CohortCore", "CohortProcess"], swiftSettings: release),
         .target(name: "CohortStats", dependencies: ["CohortCore"], swiftSettings: release),
         // Distributions over tensors (log-densities with autograd), KL divergences, MLE, conjugate updates, HMC/MH.
         .target(name: "CohortProbability", dependencies: ["CohortOptim", "CohortStats", "CohortLinalg"], swiftSettings: release),
@@ -66,9 +68,12 @@ let package = Package(
         .target(name: "CohortScale", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         .target(name: "CohortMetrics", dependencies: ["CohortCore"], swiftSettings: release),
         // Hyperparameter search: spaces, grid and seeded random draws, successive-halving schedules.
-        .target(name: "CohortTune", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
+        .target(name: "CohortTune", dependencies: ["CohortCore", "CohortStats", "CohortProcess"], swiftSettings: release),
         // The Lightning-style training loop: TrainingModule, Trainer, callbacks (cohort train is built on it).
         .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortRunLog"],
+                swiftSettings: release),
+        // The reference workloads of docs/benchmarks.md (W1–W8, allreduce) on one timing harness; `cohort bench` calls it.
+        .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
                 swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
         .target(name: "CohortFetch", dependencies: ["CohortCore"], swiftSettings: release),
@@ -79,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune", "CohortProcess", "CohortBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -105,7 +110,8 @@ let package = Package(
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
-        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch"]),
+        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch", "CohortProcess"]),
+        .testTarget(name: "CohortProcessTests", dependencies: ["CohortProcess"]),
         .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortProbabilityTests", dependencies: ["CohortProbability", "CohortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),

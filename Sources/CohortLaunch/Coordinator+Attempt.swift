@@ -2,6 +2,7 @@
 // reports and the exit, and say how the attempt ended.
 import CohortControl
 import CohortCore
+import CohortProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc

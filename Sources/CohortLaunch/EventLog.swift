@@ -2,6 +2,7 @@
 // single write(2) to an O_APPEND descriptor and fsync'd, so a crash of the
 // launcher (or of the machine) never leaves half a line, and readers can tail it.
 import CohortCore
+import CohortProcess
 import Foundation
 
 /// A value in an event log record.
@@ -55,7 +56,7 @@ public final class EventLog: Sendable {
     /// - Throws: `LaunchError.eventLog` naming the path.
     public init(path: String, durable: Bool = true, now: @escaping @Sendable () -> Date = { Date() }) throws {
         self.path = path
-        self.fd = try POSIX.openAppend(path)
+        do { self.fd = try POSIX.openAppend(path) } catch { throw LaunchError.eventLog(path: path, error.description) }
         self.durable = durable
         self.now = now
     }

@@ -2,6 +2,7 @@
 // a FailureKind. Patterns follow OpenMPI 4.1.4's wording, observed by provoking
 // each fault (Tests/CohortLaunchTests/OpenMPIMessages.swift holds the texts) or,
 // for the one not provoked, copied from its help-errmgr-base.txt.
+import CohortProcess
 
 /// Classifies a finished attempt; nil when it succeeded (`exit` is 0).
 ///

@@ -2,6 +2,7 @@
 // checked by a time-bounded probe command (run in parallel), or a discovery
 // command whose output lists them. Nothing here can hang: every command runs
 // under `runWithTimeout`.
+import CohortProcess
 import Foundation
 
 /// A host that failed its probe, and why.

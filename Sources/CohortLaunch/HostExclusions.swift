@@ -1,6 +1,7 @@
 // Keeps failing hosts out of the next attempts with exponential back-off: the
 // k-th failure excludes a host for base·2^(k-1) seconds (capped). When the
 // back-off expires the host is offered again and a probe decides.
+import CohortProcess
 
 /// Hosts currently kept out of placement, and their failure counts.
 public struct HostExclusions: Sendable {

@@ -1,6 +1,7 @@
 // Builds the `mpirun` command line and the environment it runs in. Values of
 // exported variables live only in the environment (mpirun forwards them with
 // `-x NAME`), so the run secret never appears in `ps` output.
+import CohortProcess
 import Foundation
 
 /// The `mpirun …  cohort train …` invocation for one attempt.
@@ -79,14 +80,12 @@ public struct MPIRunCommand: Sendable {
     /// The full argv: `mpirun [--allow-run-as-root] -np N --host h1:2,… [--bind-to none]
     /// [--oversubscribe] -x NAME … <extraArguments> <program>`.
     public var argv: [String] {
-        var args = [mpirun]
-        if runAsRoot { args.append("--allow-run-as-root") }
-        args += ["-np", String(placement.worldSize), "--host", placement.hostArgument]
         let userBinds = extraArguments.contains { $0 == "--bind-to" || $0 == "-bind-to" }
-        if let bindTo, !userBinds { args += ["--bind-to", bindTo] }
-        if oversubscribe { args.append("--oversubscribe") }
-        for (name, _) in exports { args += ["-x", name] }
-        return args + extraArguments + program
+        var command = MPIRun(ranks: placement.worldSize, hosts: placement.hostArgument, allowRunAsRoot: runAsRoot,
+                             bindTo: userBinds ? nil : bindTo, oversubscribe: oversubscribe,
+                             exports: exports.map(\.name), extraArguments: extraArguments)
+        command.mpirun = mpirun
+        return command.argv(program)
     }
 
     /// The environment to start mpirun with: the launcher's plus `exports`.

@@ -1,6 +1,7 @@
 // The restart budget and the record of every failure. A failure uses up one
 // restart; a membership change (scaling up while healthy) does not. When the
 // coordinator gives up, `FailureHistory.summary` tells the user what happened.
+import CohortProcess
 import Foundation
 
 /// One failed attempt, as remembered for the summary.

@@ -77,33 +77,33 @@ public struct ScalePlan: Codable, Sendable, Equatable {
         public var values: [String]
     }
 
-    /// Validates the sweep; every error names the flag at fault.
+    /// Validates the sweep; every error names the parameter (or the train argument) at fault.
     /// - Parameter vary: `knob=v1,v2` strings as given to `--vary`.
     public init(ranks: [Int], mode: ScaleMode, steps: Int, warmup: Int, repeats: Int, vary: [String], trainArguments: [String]) throws {
         guard !ranks.isEmpty, ranks.allSatisfy({ $0 >= 1 }), Set(ranks).count == ranks.count else {
-            throw CohortError.badFlag(flag: "--ranks", "give distinct world sizes ≥ 1, e.g. 1,2,4; got \(ranks)")
+            throw CohortError.invalidParameter(name: "ranks", "give distinct world sizes ≥ 1, e.g. 1,2,4; got \(ranks)")
         }
-        guard steps >= 1 else { throw CohortError.badFlag(flag: "--steps", "\(steps) timed steps; give at least 1") }
-        guard warmup >= 0 else { throw CohortError.badFlag(flag: "--warmup", "\(warmup) must be ≥ 0") }
-        guard repeats >= 1 else { throw CohortError.badFlag(flag: "--repeats", "\(repeats) must be ≥ 1") }
+        guard steps >= 1 else { throw CohortError.invalidParameter(name: "steps", "\(steps) timed steps; give at least 1") }
+        guard warmup >= 0 else { throw CohortError.invalidParameter(name: "warmup", "\(warmup) must be ≥ 0") }
+        guard repeats >= 1 else { throw CohortError.invalidParameter(name: "repeats", "\(repeats) must be ≥ 1") }
         var parsed: [Vary] = []
         for spec in vary {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let knob = ScaleKnob(rawValue: parts[0]) else {
-                throw CohortError.badFlag(flag: "--vary", "'\(spec)' is not KNOB=V1,V2,…; knobs: \(ScaleKnob.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CohortError.invalidParameter(name: "vary", "'\(spec)' is not KNOB=V1,V2,…; knobs: \(ScaleKnob.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let values = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !values.isEmpty, Set(values).count == values.count else {
-                throw CohortError.badFlag(flag: "--vary", "'\(spec)': give distinct values")
+                throw CohortError.invalidParameter(name: "vary", "'\(spec)': give distinct values")
             }
             for v in values {
                 if let choices = knob.choices {
-                    guard choices.contains(v) else { throw CohortError.badFlag(flag: "--vary", "\(knob.rawValue)=\(v): expected one of \(choices.joined(separator: ", "))") }
+                    guard choices.contains(v) else { throw CohortError.invalidParameter(name: "vary", "\(knob.rawValue)=\(v): expected one of \(choices.joined(separator: ", "))") }
                 } else {
-                    guard let x = Double(v), x > 0 else { throw CohortError.badFlag(flag: "--vary", "\(knob.rawValue)=\(v): expected a positive number") }
+                    guard let x = Double(v), x > 0 else { throw CohortError.invalidParameter(name: "vary", "\(knob.rawValue)=\(v): expected a positive number") }
                 }
             }
-            guard !parsed.contains(where: { $0.knob == knob }) else { throw CohortError.badFlag(flag: "--vary", "\(knob.rawValue) is varied twice") }
+            guard !parsed.contains(where: { $0.knob == knob }) else { throw CohortError.invalidParameter(name: "vary", "\(knob.rawValue) is varied twice") }
             parsed.append(Vary(knob: knob, values: values))
         }
         // The sweep owns these flags; the rest passes through to every run.

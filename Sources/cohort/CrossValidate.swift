@@ -8,6 +8,7 @@
 import ArgumentParser
 import CohortCollectives
 import CohortCore
+import CohortProcess
 import CohortStats
 import CohortTrainer
 import Foundation
@@ -121,21 +122,13 @@ struct CrossValidate: ParsableCommand {
     /// `mpirun` options for a one-node job of `ranks` ranks on however many cores there are
     /// (the same options as `bench allreduce` and the CLI tests use).
     static func mpirunArguments(ranks: Int, asRoot: Bool = getuid() == 0) -> [String] {
-        (asRoot ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "--bind-to", "none", "-np", String(ranks)]
+        MPIRun(ranks: ranks, allowRunAsRoot: asRoot, oversubscribe: true).options
     }
 
     /// Runs `executable arguments…` with standard output discarded; returns its exit status and standard error.
     static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        let r = try runChild([executable] + arguments, stdout: .discard, stderr: .capture)
+        return (r.status.processStatus, String(decoding: r.stderr, as: UTF8.self))
     }
 
     /// A fold's summary JSON, or nil when it is missing or unreadable.

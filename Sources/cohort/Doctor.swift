@@ -5,6 +5,7 @@
 import ArgumentParser
 import CProtobufC
 import CohortKernels
+import CohortProcess
 import Foundation
 
 struct Doctor: ParsableCommand {
@@ -65,16 +66,9 @@ struct Doctor: ParsableCommand {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         guard let mpirun = path.split(separator: ":").map({ "\($0)/mpirun" })
             .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return nil }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let r = try? runChild([mpirun, "--version"], stdout: .capture, stderr: .sameAsStdout),
+              r.status.processStatus == 0 else { return nil }
+        let output = r.stdout
         return String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init)
     }
 }

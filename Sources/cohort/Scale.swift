@@ -6,6 +6,7 @@ import ArgumentParser
 import CohortCheckpoint
 import CohortCore
 import CohortKernels
+import CohortProcess
 import CohortScale
 import CohortStats
 import Foundation
@@ -74,50 +75,30 @@ struct ScaleRun: ParsableCommand {
         if !mpi.isEmpty { args += ["--mpirun-args", mpi] }
         args += ["--"] + trainArguments
         _ = FileManager.default.createFile(atPath: log, contents: Data((["cohort"] + args).joined(separator: " ").utf8 + [0x0A]))
-        guard let handle = FileHandle(forWritingAtPath: log) else { throw CohortError.badFile(path: log, "cannot write the run log") }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        let p = Process()
-        if let namespaces {
-            // The coordinator runs in the head namespace, where the hosts' addresses are reachable.
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = namespaces.inHead([cohort] + args)
-        } else {
-            p.executableURL = URL(fileURLWithPath: cohort)
-            p.arguments = args
-        }
-        p.environment = ProcessInfo.processInfo.environment.merging(transport.environment.merging(namespaces?.environment ?? [:]) { $1 }) { $1 }
-        p.standardOutput = handle
-        p.standardError = handle
+        guard FileManager.default.isWritableFile(atPath: log) else { throw CohortError.badFile(path: log, "cannot write the run log") }
+        // The coordinator runs in the head namespace, where the hosts' addresses are reachable.
+        let argv = namespaces.map { ["/usr/bin/env"] + $0.inHead([cohort] + args) } ?? [cohort] + args
+        let environment = ProcessInfo.processInfo.environment.merging(transport.environment.merging(namespaces?.environment ?? [:]) { $1 }) { $1 }
         let t0 = monotonicSeconds()
-        try p.run()
-        let timer = DispatchWorkItem { if p.isRunning { p.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + runTimeout, execute: timer)
-        p.waitUntilExit()
-        timer.cancel()
+        let child = try ChildProcess(argv: argv, environment: environment, stdout: .append(path: log), stderr: .sameAsStdout)
+        if child.wait(timeout: runTimeout) == nil { child.signal() }
+        let status = child.wait().processStatus
         let seconds = monotonicSeconds() - t0
         var detail = ""
-        if p.terminationStatus != 0 {
+        if status != 0 {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             detail = seconds >= runTimeout ? "stopped after --run-timeout \(Int(runTimeout)) s"
                 : text.split(separator: "\n").filter { $0.contains("rror") || $0.contains("failed") }.suffix(2).joined(separator: " | ")
         }
-        return LaunchOutcome(status: p.terminationStatus, seconds: seconds, detail: detail)
+        return LaunchOutcome(status: status, seconds: seconds, detail: detail)
     }
 
     /// machine.json: where the sweep ran (kept from the first start when resuming).
     func writeMachine(_ store: ScaleStore) throws {
         guard !FileManager.default.fileExists(atPath: store.machinePath) else { return }
         var mpi = ""
-        let pipe = Pipe()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["mpirun", "--version"]
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        if (try? p.run()) != nil {
-            p.waitUntilExit()
-            mpi = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        if let r = try? runChild(["/usr/bin/env", "mpirun", "--version"], stdout: .capture, stderr: .discard) {
+            mpi = String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
         }
         let machine: [String: Any] = [
             "host": ProcessInfo.processInfo.hostName, "cores": ProcessInfo.processInfo.activeProcessorCount,
@@ -148,14 +129,9 @@ struct NetnsHosts {
         }
         script = found
         self.count = count
-        let up = Process()
-        up.executableURL = URL(fileURLWithPath: found)
-        up.arguments = ["up", String(count)]
-        up.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        try up.run()
-        up.waitUntilExit()
-        guard up.terminationStatus == 0 else {
-            throw CohortError.badFlag(flag: "--netns-hosts", "\(found) up \(count) failed (exit \(up.terminationStatus)); it needs root and iproute2")
+        let up = try runChild([found, "up", String(count)], environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        guard up.status.processStatus == 0 else {
+            throw CohortError.badFlag(flag: "--netns-hosts", "\(found) up \(count) failed (exit \(up.status.processStatus)); it needs root and iproute2")
         }
     }
 
@@ -173,11 +149,7 @@ struct NetnsHosts {
         ["ip", "netns", "exec", NetnsHosts.prefix + "-head", "env", "TMPDIR=/tmp/\(NetnsHosts.prefix)-netns-head"] + argv
     }
     func down() {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: script)
-        p.arguments = ["down"]
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if (try? p.run()) != nil { p.waitUntilExit() }
+        _ = try? runChild([script, "down"], environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 }
 
@@ -230,15 +202,10 @@ struct ScaleProject: ParsableCommand {
         let benchPath = allreduce ?? directory + "/allreduce.jsonl"
         if allreduce == nil && !FileManager.default.fileExists(atPath: benchPath) {
             Log.main("measuring this machine's all-reduce (cohort bench allreduce --repeats 1 --json) into \(benchPath)")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            p.arguments = ["bench", "allreduce", "--repeats", "1", "--json"]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw CohortError.badFile(path: benchPath, "cohort bench allreduce failed (exit \(p.terminationStatus))") }
+            let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let r = try runChild([me, "bench", "allreduce", "--repeats", "1", "--json"], stdout: .capture)
+            let data = r.stdout
+            guard r.status.processStatus == 0 else { throw CohortError.badFile(path: benchPath, "cohort bench allreduce failed (exit \(r.status.processStatus))") }
             try store.write(data, to: benchPath)
         }
         guard let text = try? String(contentsOfFile: benchPath, encoding: .utf8) else { throw CohortError.badFile(path: benchPath, "cannot read") }

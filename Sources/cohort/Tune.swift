@@ -47,7 +47,7 @@ struct Tune: ParsableCommand {
                                       + "(e.g. val_\(metric.drop { $0 != "_" }.dropFirst())) so that the test split stays unseen until the best trial's report")
         }
         let searchSpace = try TuneSpace.load(space)
-        if let given = TuneSpace.value(of: "--val-split", in: trainArguments), !((Double(given) ?? 0) > 0) {
+        if let given = argumentValue(of: "--val-split", in: trainArguments), !((Double(given) ?? 0) > 0) {
             throw CohortError.badFlag(flag: "--val-split", "\(given) after -- leaves the trials no validation part to rank on; give a fraction in (0, 1) or leave it to cohort tune's --val-split")
         }
         guard valSplit > 0, valSplit < 1 else { throw CohortError.badFlag(flag: "--val-split", "must be in (0, 1), got \(valSplit)") }
@@ -55,7 +55,7 @@ struct Tune: ParsableCommand {
             throw CohortError.badFlag(flag: "--" + name, "is searched (\(space)) and also given after --; remove one")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let runner = TrialRunner(out: out, base: trialArguments, parallel: parallel)
+        let runner = TrialRunner(program: Tune.executable, out: out, base: trialArguments, parallel: parallel)
         var table: [TrialRecord]
         switch strategy {
         case "grid": table = try runner.run(try searchSpace.grid().enumerated().map { TrialRecord(id: $0.offset + 1, params: $0.element) }, haltAt: nil, staged: false)
@@ -68,9 +68,12 @@ struct Tune: ParsableCommand {
         try report(table, metric: name, goal: goal)
     }
 
+    /// This `cohort` executable, which every trial runs.
+    static var executable: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
+
     /// The train arguments of every trial: the ones after --, with a validation split.
     var trialArguments: [String] {
-        trainArguments + (TuneSpace.value(of: "--val-split", in: trainArguments) == nil ? ["--val-split", "\(valSplit)"] : [])
+        trainArguments + (argumentValue(of: "--val-split", in: trainArguments) == nil ? ["--val-split", "\(valSplit)"] : [])
     }
 
     func goalFor(_ name: String) throws -> Goal {
@@ -83,7 +86,7 @@ struct Tune: ParsableCommand {
 
     /// Successive halving over `trials` random draws: rung k trains survivors to rungSteps[k].
     func halving(_ space: SearchSpace, _ runner: TrialRunner) throws -> [TrialRecord] {
-        guard let stepsText = TuneSpace.value(of: "--steps", in: trainArguments), let maxSteps = Int(stepsText) else {
+        guard let stepsText = argumentValue(of: "--steps", in: trainArguments), let maxSteps = Int(stepsText) else {
             throw CohortError.badFlag(flag: "--steps", "--strategy halving needs the full budget as --steps N after --")
         }
         let schedule = try HalvingSchedule(trials: trials, minSteps: minSteps ?? max(maxSteps / (eta * eta), 1), maxSteps: maxSteps, eta: eta)
@@ -143,7 +146,7 @@ struct Tune: ParsableCommand {
         }
         try writeJSON(resultsJSON, to: out + "/results.json")
         guard let winner = ranked.first, !winner.score.isNaN else { throw CohortError.invalidArgument("no trial reported \(metric); see the logs in \(out)") }
-        let shown = try TrialRunner.capture(["config", "show"] + trialArguments + winner.flags)
+        let shown = try TrialRunner.capture(Tune.executable, ["config", "show"] + trialArguments + winner.flags)
         try Data(("# cohort tune: best of \(table.count) trials by \(metric) (\(goal.rawValue)), trial \(winner.id)\n" + shown).utf8)
             .write(to: URL(fileURLWithPath: out + "/best.yaml"))
         print("best: trial \(winner.id) (\(metric) \(String(format: "%.4f", winner.score))); its configuration: \(out)/best.yaml (cohort train --config)")
@@ -151,20 +154,4 @@ struct Tune: ParsableCommand {
             print("test split of trial \(winner.id) (not used to rank): " + tested.map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", "))
         }
     }
-}
-
-/// One trial: its values, and what its runs reported.
-struct TrialRecord {
-    var id: Int
-    var params: [(name: String, value: String)]
-    var summary: [String: Any]?
-    var failed: String?
-    /// Halving: the step it was stopped at (nil: trained the full budget).
-    var stoppedAt: Int?
-    var score = Double.nan
-
-    init(id: Int, params: [(name: String, value: String)]) { self.id = id; self.params = params }
-
-    /// `--name value` for each searched option.
-    var flags: [String] { params.flatMap { ["--" + $0.name, $0.value] } }
 }

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import CohortLaunch
+import CohortProcess
 
 @Suite struct FailureClassifierTests {
     typealias M = OpenMPIMessages

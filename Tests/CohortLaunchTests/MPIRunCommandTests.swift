@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import CohortLaunch
+import CohortProcess
 
 @Suite struct MPIRunCommandTests {
     let secret = String(repeating: "ab", count: 32)

@@ -32,8 +32,8 @@ import Testing
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }
-        #expect(message { _ = try ScalePlan(ranks: [1, 1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: [], trainArguments: []) }.contains("--ranks"))
-        #expect(message { _ = try ScalePlan(ranks: [1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: ["colour=red"], trainArguments: []) }.contains("--vary"))
+        #expect(message { _ = try ScalePlan(ranks: [1, 1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: [], trainArguments: []) }.hasPrefix("ranks: "))
+        #expect(message { _ = try ScalePlan(ranks: [1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: ["colour=red"], trainArguments: []) }.hasPrefix("vary: "))
         #expect(message { _ = try ScalePlan(ranks: [1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: ["transport=ib"], trainArguments: []) }.contains("shm, tcp"))
         #expect(message { _ = try ScalePlan(ranks: [1], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: [], trainArguments: ["--steps", "5"]) }.contains("--steps"))
         #expect(message { _ = try ScalePlan(ranks: [1, 3], mode: .strong, steps: 1, warmup: 0, repeats: 1, vary: [], trainArguments: ["--global-batch", "64"]) }

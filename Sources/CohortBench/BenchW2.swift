@@ -8,7 +8,10 @@ import CohortOptim
 import Foundation
 
 /// The W2 model and data: `ConvModels.leNet`, batch 64, Adam(lr 1e-3).
-struct W2Setup {
+struct W2Setup: TrainingWorkload {
+    static let name = "W2 CNN train", metric = "samples/s"
+    static let defaults = (steps: 40, warmup: 10)
+    static var itemsPerStep: Double { Double(batch) }
     static let batch = 64
     let model: Sequential
     let arena: ParameterArena
@@ -17,7 +20,9 @@ struct W2Setup {
     let labels: [[Int]]
     var next = 0
 
-    init(seed: UInt64, batches: Int = 8) {
+    init(seed: UInt64) { self.init(seed: seed, batches: 8) }
+
+    init(seed: UInt64, batches: Int) {
         var g = RandomGenerator(seed: seed)
         model = ConvModels.leNet(classes: 10, generator: &g)
         arena = ParameterArena(model)
@@ -58,32 +63,22 @@ struct W2Setup {
         for (i, o) in linears { f += 2.0 * Double(batch * i * o) * 3 }
         return f
     }
-}
 
-struct W2Bench {
-    let threads: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64, json: Bool
+    func reference(steps: Int, threads: Int) -> Double? { W2Setup.gemmOnlySeconds(steps: max(steps / 4, 5)) }
 
-    func run() throws {
-        var w = W2Setup(seed: seed)
-        for _ in 0..<warmup { try w.step() }
-        let gemmSeconds = gemmOnlySeconds(steps: max(steps / 4, 5))
-        let sps = try timedRates(steps: steps, repeats: repeats, itemsPerStep: Double(W2Setup.batch)) { try w.step() }
-        let finalLoss = try w.step()
-        var r = BenchResult(workload: "W2 CNN train", threads: threads, metric: "samples/s", unit: "samples/s", values: sps)
-        let med = r.median
-        let gemmSPS = Double(W2Setup.batch) / gemmSeconds
-        r.extra = [("gflops", (med / Double(W2Setup.batch) * W2Setup.flopsPerStep / 1e9).rounded(to: 1)),
-                   ("gemm_only_samples_per_s", gemmSPS.rounded(to: 0)),
-                   ("share_of_gemm_rate", (med / gemmSPS).rounded(to: 3)),
-                   ("blas_kernel", BLAS.coreName), ("params", w.model.parameterCount),
-                   ("batch", W2Setup.batch), ("steps_per_repeat", steps), ("warmup", warmup),
-                   ("final_loss", Double(finalLoss))]
-        r.emit(json: json)
+    func extras(_ run: TrainingRun) -> [(String, Any)] {
+        let gemmSPS = Double(W2Setup.batch) / (run.reference ?? .nan)
+        return [("gflops", (run.median / Double(W2Setup.batch) * W2Setup.flopsPerStep / 1e9).rounded(to: 1)),
+                ("gemm_only_samples_per_s", gemmSPS.rounded(to: 0)),
+                ("share_of_gemm_rate", (run.median / gemmSPS).rounded(to: 3)),
+                ("blas_kernel", BLAS.coreName), ("params", model.parameterCount),
+                ("batch", W2Setup.batch), ("steps_per_repeat", run.steps), ("warmup", run.warmup),
+                ("final_loss", Double(run.finalLoss))]
     }
 
     /// Median seconds per step of only the GEMMs a W2 step performs, with the chunk
     /// shapes `Conv` uses.
-    func gemmOnlySeconds(steps: Int) -> Double {
+    static func gemmOnlySeconds(steps: Int) -> Double {
         let b = W2Setup.batch
         struct Call { let ta: Bool, tb: Bool, m: Int, n: Int, k: Int }
         var calls: [Call] = []
@@ -119,6 +114,6 @@ struct W2Bench {
             }
             times.append((monotonicSeconds() - t0) / Double(steps))
         }
-        return times.sorted()[times.count / 2]
+        return benchMedian(times)
     }
 }

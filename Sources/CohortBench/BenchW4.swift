@@ -7,7 +7,10 @@ import CohortOptim
 import Foundation
 
 /// The W4 model, optimizer and synthetic batches (as `w4_lstm.py`: 4 batches, initial state zeros).
-struct W4Setup {
+struct W4Setup: TrainingWorkload {
+    static let name = "W4 LSTM train", metric = "tokens/s"
+    static let defaults = (steps: 20, warmup: 5)
+    static var itemsPerStep: Double { Double(batch * seq) }
     static let vocab = 65, embedding = 64, hidden = 256, seq = 64, batch = 32
     let model: CharLSTM
     let arena: ParameterArena
@@ -15,7 +18,9 @@ struct W4Setup {
     let inputs: [[Int]], targets: [[Int]]
     var next = 0
 
-    init(seed: UInt64, batches: Int = 4) throws {
+    init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
+
+    init(seed: UInt64, batches: Int) throws {
         var g = RandomGenerator(seed: seed)
         model = try CharLSTM(vocabularySize: W4Setup.vocab, embeddingDim: W4Setup.embedding, hidden: W4Setup.hidden, generator: &g)
         arena = ParameterArena(model)
@@ -46,38 +51,27 @@ struct W4Setup {
         let tokens = Double(batch * seq), gates = Double(4 * hidden)
         return 3 * 2 * tokens * (Double(embedding) * gates + Double(hidden) * gates + Double(hidden * vocab))
     }
-}
 
-struct W4Bench {
-    let threads: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64, json: Bool
+    func reference(steps: Int, threads: Int) -> Double? { threads == 1 ? W4Setup.gemmOnlySeconds(steps: max(steps / 4, 3)) : nil }
 
-    func run() throws {
-        var w = try W4Setup(seed: seed)
-        for _ in 0..<warmup { try w.step() }
-        // The GEMM-only reference runs each step's GEMMs on one thread, so it bounds one thread only.
-        let gemmSeconds = threads == 1 ? gemmOnlySeconds(steps: max(steps / 4, 3)) : nil
-        let tokens = Double(W4Setup.batch * W4Setup.seq)
-        let tps = try timedRates(steps: steps, repeats: repeats, itemsPerStep: tokens) { try w.step() }
-        let finalLoss = try w.step()
-        var r = BenchResult(workload: "W4 LSTM train", threads: threads, metric: "tokens/s", unit: "tokens/s", values: tps)
-        let med = r.median
-        r.extra = [("gflops", (med / tokens * W4Setup.flopsPerStep / 1e9).rounded(to: 1))]
-        if let gemmSeconds {
+    func extras(_ run: TrainingRun) -> [(String, Any)] {
+        let tokens = W4Setup.itemsPerStep
+        var extra: [(String, Any)] = [("gflops", (run.median / tokens * W4Setup.flopsPerStep / 1e9).rounded(to: 1))]
+        if let gemmSeconds = run.reference {
             let gemmTPS = tokens / gemmSeconds
-            r.extra += [("gemm_only_tokens_per_s", gemmTPS.rounded(to: 0)), ("share_of_gemm_rate", (med / gemmTPS).rounded(to: 3))]
+            extra += [("gemm_only_tokens_per_s", gemmTPS.rounded(to: 0)), ("share_of_gemm_rate", (run.median / gemmTPS).rounded(to: 3))]
         }
-        r.extra += [("blas_kernel", BLAS.coreName), ("direct_kernel", BLAS.hasDirectKernel),
-                   ("params", w.arena.tensors.reduce(0) { $0 + $1.count }),
-                   ("batch", W4Setup.batch), ("seq", W4Setup.seq), ("steps_per_repeat", steps), ("warmup", warmup),
-                   ("final_loss", Double(finalLoss))]
-        r.emit(json: json)
+        return extra + [("blas_kernel", BLAS.coreName), ("direct_kernel", BLAS.hasDirectKernel),
+                        ("params", arena.tensors.reduce(0) { $0 + $1.count }),
+                        ("batch", W4Setup.batch), ("seq", W4Setup.seq), ("steps_per_repeat", run.steps), ("warmup", run.warmup),
+                        ("final_loss", Double(run.finalLoss))]
     }
 
     /// Median seconds per step of only the GEMMs a W4 step performs, same shapes, transposes
     /// and kernels as the training step: the LSTM with its embedding lookup fused in (the
     /// `[V, F] × [F, 4H]` projected table instead of three `[B·T, F] × [F, 4H]` GEMMs), one
     /// direct-kernel GEMM per step each way, dW_hh over all steps, and the head.
-    func gemmOnlySeconds(steps: Int) -> Double {
+    static func gemmOnlySeconds(steps: Int) -> Double {
         let B = W4Setup.batch, T = W4Setup.seq, F = W4Setup.embedding, H = W4Setup.hidden, V = W4Setup.vocab
         let G = 4 * H, rows = B * T
         let table = Storage(zeros: V * F), wih = Storage(zeros: G * F), whhT = Storage(zeros: H * G), whh = Storage(zeros: G * H)
@@ -112,6 +106,6 @@ struct W4Bench {
             }
             times.append((monotonicSeconds() - t0) / Double(steps))
         }
-        return times.sorted()[times.count / 2]
+        return benchMedian(times)
     }
 }

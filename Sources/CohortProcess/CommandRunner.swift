@@ -27,29 +27,15 @@ public struct CommandResult: Sendable, Equatable {
 ///   - timeout: seconds before the group is killed.
 ///   - environment: the child's environment (default: the launcher's).
 ///   - outputLimit: bytes kept per stream; the rest is read and dropped.
-/// - Throws: `LaunchError.commandFailed` when the program cannot be started.
+/// - Throws: `ProcessError.commandFailed` when the program cannot be started.
 public func runWithTimeout(argv: [String], timeout: Double,
                            environment: [String: String]? = nil,
                            outputLimit: Int = 1 << 20) throws -> CommandResult {
     let env = environment ?? ProcessInfo.processInfo.environment
-    let out = try POSIX.makePipe()
-    let err: (read: Int32, write: Int32)
-    do { err = try POSIX.makePipe() } catch {
-        POSIX.closeFD(out.read); POSIX.closeFD(out.write)
-        throw error
-    }
-    let pid: Int32
-    do {
-        pid = try POSIX.spawn(argv: argv, environment: env, stdout: out.write, stderr: err.write)
-    } catch {
-        for fd in [out.read, out.write, err.read, err.write] { POSIX.closeFD(fd) }
-        throw error
-    }
-    POSIX.closeFD(out.write)
-    POSIX.closeFD(err.write)
+    let (pid, outRead, errRead) = try POSIX.spawnPiped(argv: argv, environment: env)
 
-    var open: [Int32] = [out.read, err.read]
-    var collected: [Int32: [UInt8]] = [out.read: [], err.read: []]
+    var open: [Int32] = [outRead, errRead]
+    var collected: [Int32: [UInt8]] = [outRead: [], errRead: []]
     var status: TerminationStatus?
     var timedOut = false
     let start = POSIX.monotonicNow()
@@ -88,7 +74,7 @@ public func runWithTimeout(argv: [String], timeout: Double,
     }
     for fd in open { POSIX.closeFD(fd) }
     return CommandResult(status: status!,
-                         stdout: String(decoding: collected[out.read]!, as: UTF8.self),
-                         stderr: String(decoding: collected[err.read]!, as: UTF8.self),
+                         stdout: String(decoding: collected[outRead]!, as: UTF8.self),
+                         stderr: String(decoding: collected[errRead]!, as: UTF8.self),
                          timedOut: timedOut)
 }

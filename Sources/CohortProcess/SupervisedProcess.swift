@@ -26,24 +26,10 @@ public final class SupervisedProcess: Sendable {
     /// - Parameters:
     ///   - forwardOutput: copy the child's stdout/stderr lines to the launcher's own.
     ///   - stderrTailLines: how many of the last stderr lines to keep (for `classify`).
-    /// - Throws: `LaunchError.commandFailed` when the program cannot be started.
+    /// - Throws: `ProcessError.commandFailed` when the program cannot be started.
     public init(argv: [String], environment: [String: String],
                 forwardOutput: Bool = true, stderrTailLines: Int = 200) throws {
-        let out = try POSIX.makePipe()
-        let err: (read: Int32, write: Int32)
-        do { err = try POSIX.makePipe() } catch {
-            POSIX.closeFD(out.read); POSIX.closeFD(out.write)
-            throw error
-        }
-        let pid: Int32
-        do {
-            pid = try POSIX.spawn(argv: argv, environment: environment, stdout: out.write, stderr: err.write)
-        } catch {
-            for fd in [out.read, out.write, err.read, err.write] { POSIX.closeFD(fd) }
-            throw error
-        }
-        POSIX.closeFD(out.write)
-        POSIX.closeFD(err.write)
+        let (pid, outRead, errRead) = try POSIX.spawnPiped(argv: argv, environment: environment)
         self.pid = pid
         self.argv = argv
         let shared = SupervisedState(tailCapacity: max(1, stderrTailLines))
@@ -53,8 +39,8 @@ public final class SupervisedProcess: Sendable {
             let status = POSIX.reap(pid)
             shared.finish(status)
         }.start()
-        Thread { shared.pump(from: out.read, forwardTo: forwardOutput ? 1 : nil, keepTail: false) }.start()
-        Thread { shared.pump(from: err.read, forwardTo: forwardOutput ? 2 : nil, keepTail: true) }.start()
+        Thread { shared.pump(from: outRead, forwardTo: forwardOutput ? 1 : nil, keepTail: false) }.start()
+        Thread { shared.pump(from: errRead, forwardTo: forwardOutput ? 2 : nil, keepTail: true) }.start()
     }
 
     deinit {

@@ -8,6 +8,7 @@ import CohortCore
 import CohortDistributed
 import CohortMPI
 import CohortOptim
+import CohortProcess
 import Foundation
 
 struct W5Bench {
@@ -53,12 +54,12 @@ struct W5Bench {
             single.append(Double(steps * W1Setup.batch) / (monotonicSeconds() - t0))
         }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        let mpirun = ["mpirun", "--allow-run-as-root", "--bind-to", "none", "-np", "2", "-x", "OPENBLAS_NUM_THREADS=1"]
+        let mpirun = MPIRun(ranks: 2, allowRunAsRoot: true, exports: ["OPENBLAS_NUM_THREADS=1"])
         var real: [Double] = [], ceiling: [Double] = [], waitShare: [Double] = [], paired: [Double] = []
         for _ in 0..<2 {
             try measureSingle()
             let out = try runCapturing(
-                mpirun + [exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"],
+                mpirun.argv([exe, "bench", "w5", "--worker", "--steps", "\(steps)", "--repeats", "\(repeats)", "--bucket-mb", "\(bucketMB)"]),
                 what: "bench w5")
             var lastComm: Double?, lastNoComm: Double?
             for line in out.split(separator: "\n") {
@@ -69,15 +70,15 @@ struct W5Bench {
             }
             try measureSingle()
         }
-        let base = median(single)
+        let base = benchMedian(single)
         var r = BenchResult(workload: "W5 weak scaling W1 2x1 thread", threads: 1, metric: "efficiency", unit: "ratio",
                             values: real.map { $0 / (2 * base) })
-        let ceilEff = median(ceiling) / (2 * base)
-        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", median(real).rounded(to: 0)),
-                   ("no_comm_samples_per_s", median(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
-                   ("share_of_ceiling", median(paired).rounded(to: 3)),
+        let ceilEff = benchMedian(ceiling) / (2 * base)
+        r.extra = [("single_samples_per_s", base.rounded(to: 0)), ("two_rank_samples_per_s", benchMedian(real).rounded(to: 0)),
+                   ("no_comm_samples_per_s", benchMedian(ceiling).rounded(to: 0)), ("ceiling_efficiency", ceilEff.rounded(to: 3)),
+                   ("share_of_ceiling", benchMedian(paired).rounded(to: 3)),
                    ("share_of_ceiling_min", (paired.min() ?? .nan).rounded(to: 3)),
-                   ("exposed_comm_wait_share", median(waitShare).rounded(to: 4))]
+                   ("exposed_comm_wait_share", benchMedian(waitShare).rounded(to: 4))]
         r.emit(json: json)
     }
 }

@@ -1,18 +1,18 @@
-// The one file of CohortLaunch that calls Glibc: spawning a child in its own
-// process group, close-on-exec pipes, signals to a whole group, waitpid, single
-// and whole-buffer writes, a monotonic clock and UTC time stamps. Everything
-// above it speaks Swift types.
+// The one file of CohortProcess that calls Glibc for processes and files: spawning
+// a child in its own process group, close-on-exec pipes, signals to a whole group,
+// waitpid, single and whole-buffer writes, a monotonic clock and UTC time stamps.
+// Everything above it (the launcher, every command that starts a child) speaks Swift types.
 import Foundation
 import Glibc
 
-/// Thin, throwing wrappers over the system calls the launcher needs.
-enum POSIX {
-    static let sigterm = SIGTERM
-    static let sigkill = SIGKILL
-    static let sigcont = SIGCONT
+/// Thin, throwing wrappers over the system calls the launcher and the commands need.
+package enum POSIX {
+    package static let sigterm = SIGTERM
+    package static let sigkill = SIGKILL
+    package static let sigcont = SIGCONT
 
     /// The conventional name of a signal number (`SIGKILL` for 9), or `SIG<n>`.
-    static func signalName(_ signal: Int32) -> String {
+    package static func signalName(_ signal: Int32) -> String {
         switch signal {
         case SIGHUP: return "SIGHUP"
         case SIGINT: return "SIGINT"
@@ -37,19 +37,19 @@ enum POSIX {
     }
 
     /// Seconds on a clock that never jumps (CLOCK_MONOTONIC).
-    static func monotonicNow() -> Double {
+    package static func monotonicNow() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// `strerror` of an errno value.
-    static func errorString(_ code: Int32) -> String { String(cString: strerror(code)) }
+    package static func errorString(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    static func isRoot() -> Bool { geteuid() == 0 }
+    package static func isRoot() -> Bool { geteuid() == 0 }
 
     /// `2025-01-31T12:00:00.123Z`: ISO 8601, UTC, milliseconds.
-    static func iso8601UTC(_ date: Date) -> String {
+    package static func iso8601UTC(_ date: Date) -> String {
         let t = date.timeIntervalSince1970
         var seconds = time_t(t.rounded(.down))
         var millis = Int(((t - Double(seconds)) * 1000).rounded(.down))
@@ -67,16 +67,16 @@ enum POSIX {
     // MARK: files
 
     /// Opens `path` for appending (created 0644); the fd closes on exec.
-    static func openAppend(_ path: String) throws(LaunchError) -> Int32 {
+    package static func openAppend(_ path: String) throws(ProcessError) -> Int32 {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .eventLog(path: path, "cannot open: \(errorString(errno))") }
+        guard fd >= 0 else { throw .system("cannot open: \(errorString(errno))") }
         return fd
     }
 
     /// Writes `bytes` with one write(2) call (retried only on EINTR, which writes
     /// nothing), so an O_APPEND writer never interleaves half a record.
     /// Returns an error message, or nil on success.
-    static func writeOnce(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+    package static func writeOnce(_ fd: Int32, _ bytes: [UInt8]) -> String? {
         while true {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n == bytes.count { return nil }
@@ -88,7 +88,7 @@ enum POSIX {
 
     /// Writes all of `bytes`, looping over short writes; errors are ignored
     /// (used to forward a child's output, where a closed terminal must not stop supervision).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < bytes.count {
             let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -98,9 +98,9 @@ enum POSIX {
         }
     }
 
-    static func fsyncFD(_ fd: Int32) -> String? { fsync(fd) == 0 ? nil : errorString(errno) }
+    package static func fsyncFD(_ fd: Int32) -> String? { fsync(fd) == 0 ? nil : errorString(errno) }
 
-    static func closeFD(_ fd: Int32) { _ = close(fd) }
+    package static func closeFD(_ fd: Int32) { _ = close(fd) }
 
     /// Held while a pipe is created and marked close-on-exec and while a child is
     /// spawned: `pipe2` is not visible to Swift, and without this a child spawned
@@ -108,13 +108,20 @@ enum POSIX {
     /// reaching EOF.
     private static let spawnLock = NSLock()
 
+    /// Opens `path` read-only or write-only (`/dev/null` for a discarded stream); the fd closes on exec.
+    package static func openFile(_ path: String, writing: Bool) throws(ProcessError) -> Int32 {
+        let fd = open(path, (writing ? O_WRONLY : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("cannot open \(path): \(errorString(errno))") }
+        return fd
+    }
+
     /// A pipe whose two ends close on exec.
-    static func makePipe() throws(LaunchError) -> (read: Int32, write: Int32) {
+    package static func makePipe() throws(ProcessError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
         spawnLock.lock()
         defer { spawnLock.unlock() }
         guard pipe(&fds) == 0 else {
-            throw .invalidArgument("pipe failed: \(errorString(errno))")
+            throw .system("pipe failed: \(errorString(errno))")
         }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
@@ -122,7 +129,7 @@ enum POSIX {
     }
 
     /// Reads up to `buffer.count` bytes; returns 0 at EOF, -1 on error (not EINTR).
-    static func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    package static func readSome(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n < 0 && errno == EINTR { continue }
@@ -132,7 +139,7 @@ enum POSIX {
 
     /// Waits until one of `fds` is readable (or hung up) or `timeout` seconds pass;
     /// returns the indices of the ready fds.
-    static func pollReadable(_ fds: [Int32], timeout: Double) -> [Int] {
+    package static func pollReadable(_ fds: [Int32], timeout: Double) -> [Int] {
         var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let ms = Int32(max(0, min(timeout, 3600)) * 1000)
         let n = poll(&entries, nfds_t(entries.count), ms)
@@ -143,18 +150,19 @@ enum POSIX {
     // MARK: processes
 
     /// Starts `argv` (PATH lookup when argv[0] has no `/`) as the leader of a new
-    /// process group, stdin from /dev/null, stdout/stderr on the given fds, with
-    /// exactly `environment`, default signal dispositions and an empty signal mask.
+    /// process group, stdin from /dev/null (or this process's own with `inheritStdin`),
+    /// stdout/stderr on the given fds (1 and 2: this process's own), with exactly
+    /// `environment`, default signal dispositions and an empty signal mask.
     /// Returns the pid, which is also the process group id.
-    static func spawn(argv: [String], environment: [String: String],
-                      stdout: Int32, stderr: Int32) throws(LaunchError) -> Int32 {
-        guard let program = argv.first else { throw .invalidArgument("cannot start an empty command") }
+    package static func spawn(argv: [String], environment: [String: String],
+                              stdout: Int32, stderr: Int32, inheritStdin: Bool = false) throws(ProcessError) -> Int32 {
+        guard let program = argv.first else { throw .system("cannot start an empty command") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        if !inheritStdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        if stdout != 1 { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+        if stderr != 2 { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -188,6 +196,28 @@ enum POSIX {
         return pid
     }
 
+    /// `spawn` with standard output and error on two new close-on-exec pipes (stdin from
+    /// /dev/null); returns the pid and the pipes' read ends, the write ends already closed.
+    package static func spawnPiped(argv: [String], environment: [String: String]) throws(ProcessError)
+        -> (pid: Int32, stdout: Int32, stderr: Int32) {
+        let out = try makePipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try makePipe() } catch {
+            closeFD(out.read); closeFD(out.write)
+            throw error
+        }
+        let pid: Int32
+        do {
+            pid = try spawn(argv: argv, environment: environment, stdout: out.write, stderr: err.write)
+        } catch {
+            for fd in [out.read, out.write, err.read, err.write] { closeFD(fd) }
+            throw error
+        }
+        closeFD(out.write)
+        closeFD(err.write)
+        return (pid, out.read, err.read)
+    }
+
     /// Decodes a waitpid status word (the W* macros are not imported into Swift).
     private static func decode(_ status: Int32) -> TerminationStatus {
         let low = status & 0x7f
@@ -195,7 +225,7 @@ enum POSIX {
     }
 
     /// Reaps `pid` if it has ended; nil while it runs.
-    static func reapIfExited(_ pid: Int32) -> TerminationStatus? {
+    package static func reapIfExited(_ pid: Int32) -> TerminationStatus? {
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
@@ -206,7 +236,7 @@ enum POSIX {
     }
 
     /// Blocks until `pid` ends and reaps it.
-    static func reap(_ pid: Int32) -> TerminationStatus {
+    package static func reap(_ pid: Int32) -> TerminationStatus {
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, 0)
@@ -219,15 +249,22 @@ enum POSIX {
 
     /// Sends `signal` to every process of group `pgid`; false when the group is gone.
     @discardableResult
-    static func signalGroup(_ pgid: Int32, _ signal: Int32) -> Bool {
+    package static func signalGroup(_ pgid: Int32, _ signal: Int32) -> Bool {
         guard pgid > 1 else { return false }
         return kill(-pgid, signal) == 0
+    }
+
+    /// Sends `signal` to the single process `pid` (not its group); false when it is gone.
+    @discardableResult
+    package static func signalProcess(_ pid: Int32, _ signal: Int32) -> Bool {
+        guard pid > 1 else { return false }
+        return kill(pid, signal) == 0
     }
 
     /// Pids of the processes of group `pgid` that are not zombies. Zombies are
     /// skipped because an orphan's zombie may never be reaped (a container's
     /// pid 1 often does not reap), and it cannot be killed anyway.
-    static func liveMembers(ofGroup pgid: Int32) -> [Int32] {
+    package static func liveMembers(ofGroup pgid: Int32) -> [Int32] {
         guard pgid > 1, kill(-pgid, 0) == 0 || errno == EPERM else { return [] }
         guard let dir = opendir("/proc") else { return [pgid] }
         defer { closedir(dir) }
@@ -253,7 +290,7 @@ enum POSIX {
         return members
     }
 
-    static func sleep(seconds: Double) {
+    package static func sleep(seconds: Double) {
         guard seconds > 0 else { return }
         usleep(UInt32(min(seconds, 1) * 1_000_000))
     }

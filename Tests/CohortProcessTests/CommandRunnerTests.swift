@@ -2,7 +2,7 @@
 // background process it leaves behind can make the call hang.
 import Foundation
 import Testing
-@testable import CohortLaunch
+@testable import CohortProcess
 
 @Suite struct CommandRunnerTests {
     @Test func capturesOutputAndStatus() throws {

@@ -5,6 +5,7 @@
 import CohortCollectives
 import CohortCore
 import CohortMPI
+import CohortProcess
 import Foundation
 
 struct AllreduceBench {
@@ -39,7 +40,7 @@ struct AllreduceBench {
                     }
                 }
             }
-            if comm.rank == 0 { print("\(bytes) \(median(wrapper)) \(median(raw))") }
+            if comm.rank == 0 { print("\(bytes) \(benchMedian(wrapper)) \(benchMedian(raw))") }
             bytes *= 4
         }
     }
@@ -48,10 +49,10 @@ struct AllreduceBench {
     func run() throws {
         if worker { return try runWorker() }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
+        let mpirun = MPIRun(ranks: ranks, allowRunAsRoot: true, oversubscribe: true)
         var wrapper: [Int: [Double]] = [:], raw: [Int: [Double]] = [:]
         for _ in 0..<rounds {
-            let text = try runCapturing(mpirun + [exe.path, "bench", "allreduce", "--worker"], what: "bench allreduce")
+            let text = try runCapturing(mpirun.argv([exe.path, "bench", "allreduce", "--worker"]), what: "bench allreduce")
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: " ")
                 guard f.count == 3, let b = Int(f[0]), let tw = Double(f[1]), let tr = Double(f[2]) else { continue }
@@ -63,7 +64,7 @@ struct AllreduceBench {
         if !json { print("bytes        wrapper µs   raw µs   wrapper GB/s   raw GB/s   ratio (bus bw)") }
         for b in wrapper.keys.sorted() {
             guard let w = wrapper[b], let r = raw[b] else { continue }
-            let tw = median(w), tr = median(r)
+            let tw = benchMedian(w), tr = benchMedian(r)
             let bw = 2 * (n - 1) / n * Double(b) / tw / 1e9, br = 2 * (n - 1) / n * Double(b) / tr / 1e9
             if json {
                 let obj: [String: Any] = ["workload": "allreduce", "ranks": ranks, "bytes": b, "wrapper_us": tw * 1e6, "raw_us": tr * 1e6,

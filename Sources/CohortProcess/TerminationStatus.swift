@@ -1,4 +1,4 @@
-// How a child process ended, as the launcher reports it: an exit code or a
+// How a child process ended, as the launcher and the commands report it: an exit code or a
 // signal, with the shell's 128+n convention and the signal's name.
 
 /// How a child process ended.
@@ -16,6 +16,15 @@ public enum TerminationStatus: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .exited(code): return code
         case let .signaled(signal): return 128 + signal
+        }
+    }
+
+    /// The number Foundation's `Process.terminationStatus` reports: the exit code,
+    /// or the signal number for a child ended by a signal.
+    public var processStatus: Int32 {
+        switch self {
+        case let .exited(code): return code
+        case let .signaled(signal): return signal
         }
     }
 

@@ -9,7 +9,10 @@ import CohortOptim
 import Foundation
 
 /// The W3 model, optimizer and data.
-struct W3Setup {
+struct W3Setup: TrainingWorkload {
+    static let name = "W3 GPT train", metric = "tokens/s"
+    static let defaults = (steps: 4, warmup: 3)
+    static var itemsPerStep: Double { Double(batch * config.contextLength) }
     static let batch = 16
     static let config = GPTConfig.w3
     let model: GPT
@@ -18,7 +21,9 @@ struct W3Setup {
     let tokens: [[Int]], targets: [[Int]]
     var next = 0
 
-    init(seed: UInt64, batches: Int = 4) throws {
+    init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
+
+    init(seed: UInt64, batches: Int) throws {
         var g = RandomGenerator(seed: seed)
         model = try GPT(W3Setup.config, generator: &g)
         arena = ParameterArena(model)
@@ -56,41 +61,25 @@ struct W3Setup {
         let attention = 12 * Double(config.layers) * Double(config.dModel) * t * tokens
         return dense + attention
     }
-}
 
-struct W3Bench {
-    let threads: Int, steps: Int, warmup: Int, repeats: Int, seed: UInt64, json: Bool
+    func reference(steps: Int, threads: Int) -> Double? { W3Setup.denseGEMMSeconds(steps: max(steps, 2)) }
 
-    func run() throws {
-        var w = try W3Setup(seed: seed)
-        for _ in 0..<warmup { try w.step() }
-        let gemmSeconds = denseGEMMSeconds(steps: max(steps, 2))
-        var tps: [Double] = [], cpuSeconds: [Double] = []
-        let perStep = Double(W3Setup.batch * W3Setup.config.contextLength)
-        for _ in 0..<repeats {
-            let t0 = monotonicSeconds(), c0 = processCPUSeconds()
-            for _ in 0..<steps { try w.step() }
-            tps.append(Double(steps) * perStep / (monotonicSeconds() - t0))
-            cpuSeconds.append((processCPUSeconds() - c0) / Double(steps))
-        }
-        let finalLoss = try w.step()
-        var r = BenchResult(workload: "W3 GPT train", threads: threads, metric: "tokens/s", unit: "tokens/s", values: tps)
-        let med = r.median
-        let stepSeconds = perStep / med
-        r.extra = [("gflops", (W3Setup.flopsPerStep / stepSeconds / 1e9).rounded(to: 1)),
-                   ("step_ms", (stepSeconds * 1e3).rounded(to: 1)),
-                   ("step_cpu_ms", (median(cpuSeconds) * 1e3).rounded(to: 1)),
-                   ("dense_gemm_ms", (gemmSeconds * 1e3).rounded(to: 1)),
-                   ("dense_gemm_share", (gemmSeconds / stepSeconds).rounded(to: 3)),
-                   ("blas_kernel", BLAS.coreName), ("params", w.model.parameterCount),
-                   ("batch", W3Setup.batch), ("ctx", W3Setup.config.contextLength),
-                   ("steps_per_repeat", steps), ("warmup", warmup), ("final_loss", Double(finalLoss))]
-        r.emit(json: json)
+    func extras(_ run: TrainingRun) -> [(String, Any)] {
+        let gemmSeconds = run.reference ?? .nan
+        let stepSeconds = W3Setup.itemsPerStep / run.median
+        return [("gflops", (W3Setup.flopsPerStep / stepSeconds / 1e9).rounded(to: 1)),
+                ("step_ms", (stepSeconds * 1e3).rounded(to: 1)),
+                ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1)),
+                ("dense_gemm_ms", (gemmSeconds * 1e3).rounded(to: 1)),
+                ("dense_gemm_share", (gemmSeconds / stepSeconds).rounded(to: 3)),
+                ("blas_kernel", BLAS.coreName), ("params", model.parameterCount),
+                ("batch", W3Setup.batch), ("ctx", W3Setup.config.contextLength),
+                ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
     }
 
     /// Median seconds per step of only the dense layers' GEMMs (forward, weight and input
     /// gradients, same shapes and transposes as `Tensor.linear`), measured alone.
-    func denseGEMMSeconds(steps: Int) -> Double {
+    static func denseGEMMSeconds(steps: Int) -> Double {
         let rows = W3Setup.batch * W3Setup.config.contextLength
         let buffers = W3Setup.linearShapes.map { (i, o) in
             (i: i, o: o, x: Storage(zeros: rows * i), w: Storage(zeros: o * i), y: Storage(zeros: rows * o), dx: Storage(zeros: rows * i))
@@ -110,14 +99,6 @@ struct W3Bench {
             }
             times.append((monotonicSeconds() - t0) / Double(steps))
         }
-        return times.sorted()[times.count / 2]
+        return benchMedian(times)
     }
-}
-
-/// CPU time of this process (all threads), user + system, in seconds: on a shared
-/// machine, wall time also counts the time other processes held the cores.
-func processCPUSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }

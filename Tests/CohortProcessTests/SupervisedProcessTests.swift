@@ -3,7 +3,7 @@
 // and grandchildren.
 import Foundation
 import Testing
-@testable import CohortLaunch
+@testable import CohortProcess
 
 @Suite struct SupervisedProcessTests {
     func start(_ script: String, env: [String: String] = [:]) throws -> SupervisedProcess {
