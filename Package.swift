@@ -55,8 +55,10 @@ let package = Package(
         // Hyperparameter search: spaces, grid and seeded random draws, successive-halving schedules.
         .target(name: "CohortTune", dependencies: ["CohortCore", "CohortStats"], swiftSettings: release),
         // The Lightning-style training loop: TrainingModule, Trainer, callbacks (cohort train is built on it).
-        .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortRunLog"],
+        .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortRunLog"],
                 swiftSettings: release),
+        // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
+        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl"], swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
         .target(name: "CohortFetch", dependencies: ["CohortCore"], swiftSettings: release),
         // Run logs: metrics.jsonl, TensorBoard event files (protobuf-c; CRC32C from CCheckpointProto), progress bar, plots.
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -80,7 +82,7 @@ let package = Package(
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
         .executableTarget(name: "CharLSTMExample", dependencies: ["CohortOptim"], path: "examples/char-lstm", exclude: ["README.md"]),
         .executableTarget(name: "CNNExample", dependencies: ["CohortOptim"], path: "examples/cnn", exclude: ["README.md"]),
-        .executableTarget(name: "TrainerExample", dependencies: ["CohortTrainer"], path: "examples/trainer"),
+        .executableTarget(name: "TrainerExample", dependencies: ["CohortRuntime"], path: "examples/trainer"),
         .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortOptimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
