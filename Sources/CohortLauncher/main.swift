@@ -145,8 +145,14 @@ func makeCheckpointDirectory(_ path: String) throws {
         }
         return
     }
-    let parent = (path as NSString).deletingLastPathComponent
-    if !parent.isEmpty && parent != path { try makeCheckpointDirectory(parent) }
+    // The parent by hand: NSString.deletingLastPathComponent traps (SIGILL) on a
+    // one-character relative path such as `m` in swift-corelibs-foundation.
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    if let slash = trimmed.lastIndex(of: "/") {
+        let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+        if parent != path { try makeCheckpointDirectory(parent) }
+    }
     guard mkdir(path, 0o755) == 0 else {
         let code = errno
         if code == EEXIST { return try makeCheckpointDirectory(path) }
