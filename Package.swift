@@ -70,11 +70,13 @@ let package = Package(
         // Hyperparameter search: spaces, grid and seeded random draws, successive-halving schedules.
         .target(name: "CohortTune", dependencies: ["CohortCore", "CohortStats", "CohortProcess"], swiftSettings: release),
         // The Lightning-style training loop: TrainingModule, Trainer, callbacks (cohort train is built on it).
-        .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortRunLog"],
+        .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortRunLog"],
                 swiftSettings: release),
         // The reference workloads of docs/benchmarks.md (W1–W8, allreduce) on one timing harness; `cohort bench` calls it.
         .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
                 swiftSettings: release),
+        // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
+        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl"], swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
         .target(name: "CohortFetch", dependencies: ["CohortCore"], swiftSettings: release),
         // Run logs: metrics.jsonl, TensorBoard event files (protobuf-c; CRC32C from CCheckpointProto), progress bar, plots.
@@ -84,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortTune", "CohortProcess", "CohortBench",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -98,7 +100,7 @@ let package = Package(
         .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
         .executableTarget(name: "CharLSTMExample", dependencies: ["CohortOptim"], path: "examples/char-lstm", exclude: ["README.md"]),
         .executableTarget(name: "CNNExample", dependencies: ["CohortOptim"], path: "examples/cnn", exclude: ["README.md"]),
-        .executableTarget(name: "TrainerExample", dependencies: ["CohortTrainer"], path: "examples/trainer"),
+        .executableTarget(name: "TrainerExample", dependencies: ["CohortRuntime"], path: "examples/trainer"),
         .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortMinimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),

@@ -81,7 +81,7 @@ extension Coordinator {
         var environment = ProcessInfo.processInfo.environment
         environment["COHORT_HEARTBEAT_TIMEOUT"] = plainNumber(options.heartbeatTimeout)
         var command = MPIRunCommand(placement: placement,
-                                    program: [options.cohortBinary, "train"] + options.train.forAttempt(attempt, collectiveTimeout: options.collectiveTimeout),
+                                    program: (options.program ?? [options.cohortBinary, "train"]) + options.train.forAttempt(attempt, collectiveTimeout: options.collectiveTimeout),
                                     runID: runID, runSecret: secret.hex, attempt: attempt, controlAddress: controlAddress,
                                     restartCount: policy.restartsUsed, launcherEnvironment: environment)
         command.extraArguments = options.mpirunArguments

@@ -35,6 +35,9 @@ public struct CoordinatorOptions: Sendable {
     public var controlPort: UInt16 = 0
     /// The `cohort` binary the ranks run.
     public var cohortBinary: String
+    /// The program the ranks run before the train arguments (nil: `cohortBinary train`); any
+    /// Trainer program on CohortRuntime takes the same launcher arguments.
+    public var program: [String]?
     /// The `cohort train` arguments.
     public var train: TrainArguments
     /// Extra mpirun arguments, verbatim.

@@ -1,7 +1,9 @@
 // Turns mpirun's exit status, the tail of its stderr and the ranks' reports into
 // a FailureKind. Patterns follow OpenMPI 4.1.4's wording, observed by provoking
 // each fault (Tests/CohortLaunchTests/OpenMPIMessages.swift holds the texts) or,
-// for the one not provoked, copied from its help-errmgr-base.txt.
+// for the one not provoked, copied from its help-errmgr-base.txt. Rank exit codes are
+// CohortControl's `RankExitCode`, which the ranks' supervisor exits with.
+import CohortControl
 import CohortProcess
 
 /// Classifies a finished attempt; nil when it succeeded (`exit` is 0).
@@ -38,14 +40,14 @@ public func classify(exit: TerminationStatus, stderrTail: [String], rankReports:
     if let lost = lostNode(in: text, hosts: hosts) { return lost }
     if let crash = signalCrash(in: text) { return crash }
     let exitLine = exitMessage(in: text)
-    if let exitLine, exitLine.code == 2 {
+    if let exitLine, exitLine.code == Int(RankExitCode.userError.rawValue) {
         return .userError(detail: exitLine.detail + " (exit code 2: a user error)")
     }
     if let r = report("collectiveTimeout") { return .collectiveTimeout(detail: "rank \(r.rank): \(r.detail)") }
     if let exitLine { return .rankCrashed(rank: exitLine.rank, detail: exitLine.detail) }
 
     switch exit {
-    case .exited(2):
+    case .exited(RankExitCode.userError.rawValue):
         return .userError(detail: "mpirun exited with code 2 (a rank's code for a user error)")
     case let .exited(code) where code > 128 && code < 160:
         return .rankCrashed(rank: nil, detail: "mpirun exited with code \(code): a rank ended by \(TerminationStatus.signaled(code - 128))")

@@ -9,7 +9,6 @@ import CohortCollectives
 import CohortCore
 import CohortData
 import CohortDistributed
-import CohortMPI
 import CohortNN
 import CohortOptim
 import CohortTensor
@@ -44,8 +43,9 @@ public final class Trainer {
     private var saveInto: ((String, Int, [KeyValue]) throws -> Void)?
 
     /// - Parameters:
-    ///   - communicator: the group to train in; nil: MPI's world when a launcher (mpirun, srun,
-    ///     any PMIx/PMI launcher) started more than one rank (initialising MPI), else a single process.
+    ///   - communicator: the group to train in; nil: a single process. Under a launcher that
+    ///     started more than one rank (mpirun, srun, `cohort launch`), pass CohortRuntime's
+    ///     communicator (`CohortRuntime.main`), which starts MPI and the rank's supervision.
     ///   - supervision: job-supervisor hooks; nil: `LocalSupervision`.
     public init(_ options: TrainerOptions = TrainerOptions(), callbacks: [any Callback] = [ConsoleProgress()],
                 communicator: (any Communicator)? = nil, supervision: (any TrainingSupervision)? = nil) throws {
@@ -53,8 +53,10 @@ public final class Trainer {
         self.callbacks = callbacks
         self.supervision = supervision ?? LocalSupervision()
         if let communicator { self.communicator = communicator } else if LauncherDetection.current.needsMPI {
-            self.communicator = try MPIRuntime.initialize()
-            Trainer.finalizeMPIAtExit()
+            let launcher = LauncherDetection.current
+            throw CohortError.invalidArgument("Trainer(communicator: nil) trains in a single process, but \(launcher.kind.map { "\($0)" } ?? "a launcher") "
+                + "started \(launcher.size.map(String.init) ?? "several") ranks: start them with CohortRuntime (`CohortRuntime.main { runtime in … }`, "
+                + "or pass `communicator:` a CohortRuntime's communicator)")
         } else {
             self.communicator = SingleProcessCommunicator()
         }
@@ -402,10 +404,5 @@ public final class Trainer {
             try communicator.allreduce([Int64(finishReason != nil ? 1 : 0)], op: .sum)
         }
         return flags[0] > 0
-    }
-
-    /// Ends MPI when the process exits, for programs that let the Trainer initialise it.
-    private static func finalizeMPIAtExit() {
-        atexit { MPIRuntime.finalize() }
     }
 }

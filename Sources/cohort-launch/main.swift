@@ -36,7 +36,8 @@ struct Launch: ParsableCommand {
     @Option(name: .customLong("control-port"), help: "Control channel port (default: any free port).") var controlPort: UInt16 = 0
     @Option(name: .customLong("event-log"), help: "JSON-lines event log (default: <checkpoint-dir>/launch-events.jsonl).") var eventLog: String?
     @Option(name: .customLong("inject-fault"), help: "Fault injection spec for the ranks (COHORT_FAULT) and the launcher (launcher-crash@STEP).") var injectFault: String?
-    @Argument(parsing: .postTerminator, help: "`cohort train` arguments, after --.") var trainArguments: [String] = []
+    @Option(help: "Run this program on every rank instead of `cohort train`: a Trainer program on CohortRuntime (e.g. examples/trainer), given the same arguments.") var program: String?
+    @Argument(parsing: .postTerminator, help: "`cohort train` arguments (or --program's), after --.") var trainArguments: [String] = []
 
     func hostSource() throws -> (HostDiscovery.Source, Bool) {
         let given = [hostfile != nil, hosts != nil, hostDiscovery != nil].filter { $0 }.count
@@ -74,6 +75,11 @@ struct Launch: ParsableCommand {
         try makeCheckpointDirectory(trainArgs.checkpointDirectory)
         var options = CoordinatorOptions(discovery: discovery, cohortBinary: binary, train: trainArgs,
                                          eventLogPath: eventLog ?? trainArgs.checkpointDirectory + "/launch-events.jsonl")
+        if let program {
+            let path = URL(fileURLWithPath: program).standardizedFileURL.path
+            guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("--program: \(program) is not an executable file") }
+            options.program = [path]
+        }
         options.np = np; options.minNP = minNP; options.maxNP = maxNP
         options.maxRestarts = maxRestarts
         options.heartbeatTimeout = heartbeatTimeout
@@ -139,8 +145,14 @@ func makeCheckpointDirectory(_ path: String) throws {
         }
         return
     }
-    let parent = (path as NSString).deletingLastPathComponent
-    if !parent.isEmpty && parent != path { try makeCheckpointDirectory(parent) }
+    // The parent by hand: NSString.deletingLastPathComponent traps (SIGILL) on a
+    // one-character relative path such as `m` in swift-corelibs-foundation.
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    if let slash = trimmed.lastIndex(of: "/") {
+        let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+        if parent != path { try makeCheckpointDirectory(parent) }
+    }
     guard mkdir(path, 0o755) == 0 else {
         let code = errno
         if code == EEXIST { return try makeCheckpointDirectory(path) }

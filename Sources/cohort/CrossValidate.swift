@@ -10,6 +10,7 @@ import CohortCollectives
 import CohortCore
 import CohortProcess
 import CohortStats
+import CohortRuntime
 import CohortTrainer
 import Foundation
 
@@ -158,17 +159,13 @@ extension Train {
     /// - Throws: `CohortError.badFlag` when the world size is not a multiple of K, or with
     ///   `--cv-fold`, `--checkpoint-dir` or `--resume` (not per fold).
     func foldGroup(of world: any Communicator, folds: Int) throws -> (comm: any Communicator, fold: Int) {
-        guard folds >= 2 else { throw CohortError.badFlag(flag: "--cv-parallel-folds", "\(folds) folds; give at least 2") }
-        guard world.size % folds == 0 else {
-            throw CohortError.badFlag(flag: "--cv-parallel-folds", "\(folds) folds need a world size that is a multiple of \(folds) "
-                                      + "(folds × ranks per fold), but the job has \(world.size) rank\(world.size == 1 ? "" : "s")")
-        }
+        try World.checkSplit(worldSize: world.size, groups: folds, parameter: "cvParallelFolds")
         if cvFold != nil { throw CohortError.badFlag(flag: "--cv-fold", "cannot be combined with --cv-parallel-folds (each rank group trains the fold of its ranks)") }
         for (flag, value) in [("--checkpoint-dir", checkpointDir), ("--resume", resume)] where value != nil {
             throw CohortError.badFlag(flag: flag, "cannot be combined with --cv-parallel-folds (folds do not checkpoint)")
         }
-        let color = world.rank / (world.size / folds)
-        return (try world.split(color: color, key: world.rank), color + 1)
+        let group = try World.split(world, groups: folds, parameter: "cvParallelFolds")
+        return (group.comm, group.group)
     }
 
     /// `path` with `{fold}` replaced by the fold number (`--cv-fold`, or this rank group's fold).

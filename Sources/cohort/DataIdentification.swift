@@ -6,7 +6,7 @@ import CohortData
 import CohortTrainer
 import Foundation
 
-extension Train {
+extension TaskOptions {
     /// The identity of this run's training data: an MNIST-format directory (`MNIST.identity`), a CSV
     /// or text file (its name and bytes), the built-in synthetic set or the addition corpus (the
     /// generated training samples, named `synthetic` and `addition`).
@@ -30,6 +30,6 @@ extension Train {
 }
 
 extension TaskModule {
-    /// `Train.dataIdentity()`; the Trainer asks once per run, on rank 0.
+    /// `TaskOptions.dataIdentity()`; the Trainer asks once per run, on rank 0.
     var dataIdentity: DataIdentity? { get throws { try settings.dataIdentity() } }
 }

@@ -1,6 +1,8 @@
 // Libraries name their parameters as the Swift API does (`globalBatch`); the command line
 // shows its flags (`--global-batch`). This file is the one translation between the two.
+import ArgumentParser
 import CohortCore
+import CohortRuntime
 import CohortTrainer
 
 enum ParameterFlags {
@@ -8,6 +10,7 @@ enum ParameterFlags {
     static let exceptions: [String: String] = [
         "validateEvery": "--val-every",
         "bucketMegabytes": "--bucket-mb",
+        "faultSpec": "--inject-fault",
     ]
 
     /// The flag of a library parameter: `globalBatch` → `--global-batch`.
@@ -42,5 +45,14 @@ enum ParameterFlags {
             if isName { out += flag(for: String(part)) } else { out += (i % 2 == 1 ? "`" : "") + part + (i % 2 == 1 && i < parts.count - 1 ? "`" : "") }
         }
         return out
+    }
+}
+
+extension RankSupervisor {
+    /// Ends the process for `caught` as the command line reports it: parameters rendered as
+    /// flags, ArgumentParser's message, and its validation errors classed as user errors (exit 2).
+    func exitCommandLine(for caught: any Error) -> Never {
+        let error = ParameterFlags.commandLineError(caught)
+        exit(for: error is ValidationError ? UserError(error) : error, message: Train.message(for: error))
     }
 }

@@ -9,9 +9,9 @@ import CohortCollectives
 import CohortControl
 import CohortData
 import CohortDistributed
-import CohortMPI
 import CohortOptim
 import CohortRunLog
+import CohortRuntime
 import CohortTrainer
 import Foundation
 
@@ -127,13 +127,13 @@ struct Train: ParsableCommand {
     /// (RankSupervision.swift); a SIGTERM or the coordinator's command ends it with a checkpoint and 0.
     func run() throws {
         let supervisor = RankSupervisor(rank: RunInfo.current.rank)
-        do { try train(supervisor) } catch { supervisor.exit(for: error) }
+        do { try train(supervisor) } catch { supervisor.exitCommandLine(for: error) }
     }
 
     func train(_ supervisor: RankSupervisor) throws {
         // MPI first (whenever a launcher started this process): the default thread count
         // divides the node's cores by the ranks MPI places on it.
-        var comm: any Communicator = LauncherDetection.current.needsMPI ? try MPIRuntime.initialize() : SingleProcessCommunicator()
+        var comm = try World.start()
         // Deterministic mode pins BLAS to one thread: a GEMM's bits depend on how it is split.
         let usedThreads = try BLASRuntime.configureThreads(requested: threads ?? (deterministic ? 1 : nil))
         var run = self   // with --cv-parallel-folds: this rank's fold group and fold
@@ -204,12 +204,12 @@ struct Train: ParsableCommand {
             let trace = try SampleTrace(path)
             trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
-        let module = TaskModule(task: task, network: net, settings: self, guarding: CollectiveGuard { op, body in try supervisor.guarding(op, body) },
+        let module = TaskModule(task: task, network: net, settings: taskOptions, guarding: CollectiveGuard { op, body in try supervisor.guarding(op, body) },
                                 poisoned: { supervisor.poisonsLoss(atStep: $0) })
         let fit = try trainer.fit(module)
         if let preemption = fit.preemption {
             try supervisor.preempted(atStep: fit.steps, reason: preemption, checkpointDirectory: checkpointDir, comm: comm)
-            if cvParallelFolds != nil { MPIRuntime.finalize() }   // a one-rank fold group does not end MPI's world
+            if cvParallelFolds != nil { World.end() }   // a one-rank fold group does not end MPI's world
             return
         }
         if let addition = task as? AdditionTask, comm.rank == 0 {
@@ -246,7 +246,7 @@ struct Train: ParsableCommand {
             try writeJSON(summary, to: path)
         }
         supervisor.finished(step: fit.steps, comm: comm)
-        if cvParallelFolds != nil { MPIRuntime.finalize() }
+        if cvParallelFolds != nil { World.end() }
     }
 
     /// The callbacks the flags ask for (progress lines always).
@@ -367,13 +367,10 @@ struct Train: ParsableCommand {
         return task
     }
 
-    func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
-        switch optimizer {
-        case "sgd": return SGD(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
-        case "adamw": return AdamW(arena, lr: lr, weightDecay: weightDecay)
-        case "rmsprop": return RMSprop(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
-        default: return Adam(arena, lr: lr, weightDecay: weightDecay)
-        }
+    /// The settings the task's module reads (optimizer, schedule, data identity).
+    var taskOptions: TaskOptions {
+        TaskOptions(model: model, data: data, digits: digits, seed: seed, optimizer: optimizer, lr: lr, momentum: momentum,
+                    weightDecay: weightDecay, lrSchedule: lrSchedule)
     }
 }
 

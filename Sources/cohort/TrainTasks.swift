@@ -56,12 +56,12 @@ struct CollectiveGuard {
 final class TaskModule: TrainingModule {
     let task: any TrainTask
     let network: any Module
-    let settings: Train
+    let settings: TaskOptions
     let guarding: CollectiveGuard
     /// Fault injection: whether this rank's loss is made NaN at a step.
     let poisoned: (Int) -> Bool
 
-    init(task: any TrainTask, network: any Module, settings: Train, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
+    init(task: any TrainTask, network: any Module, settings: TaskOptions, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
         self.task = task; self.network = network; self.settings = settings; self.guarding = guarding; self.poisoned = poisoned
     }
 
@@ -80,11 +80,7 @@ final class TaskModule: TrainingModule {
     }
     func test(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding, on: .test) }
     func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
-        let lr = settings.lr
-        let schedule: any LRSchedule = settings.lrSchedule == "cosine"
-            ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01)
-            : ConstantLR(lr)
-        return (settings.makeOptimizer(parameters), schedule)
+        (settings.makeOptimizer(parameters), settings.makeSchedule(totalSteps: totalSteps))
     }
 }
 

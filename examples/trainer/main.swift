@@ -3,9 +3,14 @@
 // does the rest (data order, data-parallel averaging, checkpoints, callbacks).
 // Selection (early stopping, best checkpoint) sees a validation part of the
 // training data; the test split is scored once at the end, and for the best checkpoint.
-// Run: swift run -c release TrainerExample [--deterministic] [MNIST-DIR]
+// CohortRuntime starts MPI under a launcher and, under `cohort launch`, supervises the
+// ranks (heartbeats, hang detection, restarts from the newest checkpoint, preemption saves)
+// with no code here.
+// Run: swift run -c release TrainerExample [--deterministic] [--steps N] [--checkpoint-every N] [MNIST-DIR]
 //  or: mpirun -n 2 .build/release/TrainerExample   (each rank takes half of every batch)
+//  or: cohort launch --np 2 --program .build/release/TrainerExample -- --checkpoint-dir runs/a
 // --deterministic: 4 virtual shards, so 1, 2 and 4 ranks train bitwise the same weights.
+import CohortRuntime
 import CohortTrainer
 import Foundation
 
@@ -47,16 +52,27 @@ final class SmallCNN: TrainingModule {
     }
 }
 
-let arguments = CommandLine.arguments.dropFirst()
-var options = TrainerOptions()
-options.globalBatch = 64
-if arguments.contains("--deterministic") { options.virtualShards = 4 }
-options.epochs = 3
-options.validateEvery = 100
-options.checkpointDirectory = "runs/trainer-example"
-let callbacks: [any Callback] = [ConsoleProgress(), LearningRateMonitor(), NaNGuard(),
-                                 EarlyStopping(monitor: "val_loss", patience: 3), BestCheckpoint(monitor: "val_accuracy", mode: .max)]
-let result = try Trainer(options, callbacks: callbacks).fit(try SmallCNN(dataDirectory: arguments.first { !$0.hasPrefix("--") }))
-if RunInfo.current.rank == 0 {
-    print(result.metrics.map(\.text).joined(separator: ", ") + String(format: " after %d steps (%.0f samples/s)", result.steps, result.samplesPerSecond))
+CohortRuntime.main { runtime in   // the launcher's --checkpoint-dir, --resume, … are taken out of runtime.arguments
+    var options = TrainerOptions()
+    options.globalBatch = 64
+    options.epochs = 3
+    options.validateEvery = 100
+    options.checkpointDirectory = "runs/trainer-example"
+    var dataDirectory: String?
+    var rest = runtime.arguments[...]
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--deterministic": options.virtualShards = 4
+        case "--steps": options.steps = rest.popFirst().flatMap { Int($0) }
+        case "--checkpoint-every": options.checkpointEvery = rest.popFirst().flatMap { Int($0) } ?? options.checkpointEvery
+        default: dataDirectory = argument
+        }
+    }
+    let callbacks: [any Callback] = [ConsoleProgress(), LearningRateMonitor(), NaNGuard(),
+                                     EarlyStopping(monitor: "val_loss", patience: 3), BestCheckpoint(monitor: "val_accuracy", mode: .max)]
+    guard let result = try runtime.fit(try SmallCNN(dataDirectory: dataDirectory), options: options, callbacks: callbacks) else { return }   // preempted
+    if runtime.rank == 0 {
+        print(result.metrics.map(\.text).joined(separator: ", ") + String(format: " after %d steps (%.0f samples/s)", result.steps, result.samplesPerSecond))
+        print("weights sha256 \(result.weightsSHA256)")
+    }
 }

@@ -1,10 +1,9 @@
-// The rank side of supervision in `cohort train`: the control channel to
-// `cohort launch` (heartbeats, final reports), stop requests agreed at step
-// boundaries, the collective deadline, fault injection, and the exit codes the
-// coordinator classifies: 0 done or preempted, 1 failed, 2 user or environment error
-// (full disk, read-only directory), 3 collective timeout. A rank failing alone under
-// mpirun ends the whole job with MPI_Abort, never with a collective cleanup.
-import ArgumentParser
+// The rank side of supervision for any Trainer program (`cohort train` and a user's own):
+// the control channel to `cohort launch` (heartbeats, final reports), stop requests agreed
+// at step boundaries, the collective deadline, fault injection, and the exit codes the
+// coordinator classifies (`RankExitCode`: 0 done or preempted, 1 failed, 2 user or
+// environment error, 3 collective timeout). A rank failing alone under mpirun ends the
+// whole job with MPI_Abort, never with a collective cleanup.
 import CohortCheckpoint
 import CohortCollectives
 import CohortControl
@@ -16,15 +15,15 @@ import Foundation
 import Synchronization
 
 /// Rank-side environment variables beyond the four of `ControlEnvironment`.
-enum RankEnvironment {
+public enum RankEnvironment {
     /// Restarts after failures so far (set by the coordinator; logged).
-    static let restartCount = "COHORT_RESTART_COUNT"
+    public static let restartCount = "COHORT_RESTART_COUNT"
     /// Seconds the control connection may be down before the rank checkpoints and stops.
-    static let heartbeatTimeout = "COHORT_HEARTBEAT_TIMEOUT"
+    public static let heartbeatTimeout = "COHORT_HEARTBEAT_TIMEOUT"
     /// Fault injection SPEC, when `--inject-fault` is not given.
-    static let fault = "COHORT_FAULT"
+    public static let fault = "COHORT_FAULT"
     /// `COHORT_HEARTBEAT_TIMEOUT` when unset.
-    static let defaultHeartbeatTimeout = 30.0
+    public static let defaultHeartbeatTimeout = 30.0
 
     /// A non-negative integer variable, or `fallback` when unset or empty.
     /// - Throws: `ControlError.badEnvironment` naming the variable.
@@ -49,10 +48,10 @@ enum RankEnvironment {
 
 /// An error the user must fix (bad flag or value, bad data, an unusable `--resume`
 /// checkpoint, …): the rank reports `userError` and exits 2, and no restart is tried.
-struct UserError: Error, CustomStringConvertible {
-    let underlying: any Error
-    init(_ error: any Error) { underlying = (error as? UserError)?.underlying ?? error }
-    var description: String { "\(underlying)" }
+public struct UserError: Error, CustomStringConvertible {
+    public let underlying: any Error
+    public init(_ error: any Error) { underlying = (error as? UserError)?.underlying ?? error }
+    public var description: String { "\(underlying)" }
 }
 
 /// `3` for 3.0, `0.5` for 0.5.
@@ -60,7 +59,7 @@ func formatSeconds(_ s: Double) -> String { s == s.rounded() && abs(s) < 1e15 ? 
 
 /// Ends the process once, from whichever thread gets there first (the rank's thread on an
 /// error, the watchdog's on a stalled collective): print, report, exit with the code.
-final class RankExit: Sendable {
+public final class RankExit: Sendable {
     private let client = Mutex<ControlClient?>(nil)
     private let exiting = Atomic<Bool>(false)
     /// Latest completed step, for reports.
@@ -74,7 +73,7 @@ final class RankExit: Sendable {
     /// rank ends together, `abortJob` when this rank fails alone — MPI_Abort ends every rank
     /// with `code` at once, while peers may wait in a collective), and `_exit`s with `code`.
     /// A second caller blocks: the first is about to end the process.
-    func terminate(_ kind: ControlMessage.Kind, message: String, code: Int32, printed: Bool = true,
+    func terminate(_ kind: ControlMessage.Kind, message: String, code: RankExitCode, printed: Bool = true,
                    finalizeMPI: Bool = false, abortJob: Bool = false) -> Never {
         guard exiting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             while true { sleep(3600) }
@@ -83,18 +82,18 @@ final class RankExit: Sendable {
         controlClient?.send(kind: kind, step: step.load(ordering: .relaxed), detail: message, flushWithin: 2)
         fflush(nil)
         if finalizeMPI { MPIRuntime.finalize() }
-        if abortJob { MPIRuntime.abort(code: code) }
-        _exit(code)
+        if abortJob { MPIRuntime.abort(code: code.rawValue) }
+        _exit(code.rawValue)
     }
 }
 
-/// One rank's supervision for one `cohort train` run. Used from the rank's thread only,
+/// One rank's supervision for one training run. Used from the rank's thread only,
 /// except `exit` (shared with the watchdog thread).
-final class RankSupervisor: TrainingSupervision {
-    let rank: Int
+public final class RankSupervisor: TrainingSupervision {
+    public let rank: Int
     let exit = RankExit()
-    private(set) var client: ControlClient?
-    private(set) var watchdog: CollectiveWatchdog?
+    public private(set) var client: ControlClient?
+    public private(set) var watchdog: CollectiveWatchdog?
     private var group = "rank 0"
     /// This rank's place in the training group (a fold group's own rank under `cohort cv --parallel`).
     private var groupRank: Int?
@@ -104,15 +103,15 @@ final class RankSupervisor: TrainingSupervision {
     private var agreement = [Float](repeating: 0, count: 2 + StopReasons.all.count)
 
     /// Installs the SIGTERM/SIGINT handlers: from now on they request a checkpoint-and-exit.
-    init(rank: Int) {
+    public init(rank: Int) {
         self.rank = rank
         StopSignals.install()
     }
 
     /// Connects to the coordinator (when `COHORT_CONTROL_ADDR` is set), starts the collective
     /// watchdog (more than one rank) and reads the faults to inject (`faultSpec`, else `COHORT_FAULT`).
-    /// - Throws: `UserError` for a malformed control environment or fault SPEC, naming the variable or flag.
-    func start(comm: any Communicator, collectiveTimeout: Double, faultSpec: String?,
+    /// - Throws: `UserError` for a malformed control environment or fault SPEC, naming the variable or parameter.
+    public func start(comm: any Communicator, collectiveTimeout: Double, faultSpec: String?,
                environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         StopSignals.install()   // again: MPI_Init may have installed handlers of its own
         do {
@@ -129,31 +128,31 @@ final class RankSupervisor: TrainingSupervision {
             }
             let fromFlag = faultSpec != nil
             if let spec = faultSpec ?? env[RankEnvironment.fault], !spec.isEmpty || fromFlag {
-                faults = try FaultPlan(spec: spec, source: fromFlag ? "--inject-fault" : RankEnvironment.fault,
+                faults = try FaultPlan(spec: spec, source: fromFlag ? "faultSpec" : RankEnvironment.fault,
                                        rank: comm.rank, attempt: attempt, worldSize: comm.size)
             }
         } catch { throw UserError(error) }
         guard collectiveTimeout > 0, collectiveTimeout.isFinite else {
-            throw UserError(CohortError.badFlag(flag: "--collective-timeout", "must be a positive number of seconds, got \(collectiveTimeout)"))
+            throw UserError(CohortError.invalidParameter(name: "collectiveTimeout", "must be a positive number of seconds, got \(collectiveTimeout)"))
         }
         groupRank = comm.rank
         group = CollectiveWatchdog.group(size: comm.size)
         if comm.size > 1 {
             let exit = self.exit
             watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: comm.rank) { stall in
-                exit.terminate(.collectiveTimeout, message: stall.description + "; ending this rank so the job stops", code: 3)
+                exit.terminate(.collectiveTimeout, message: stall.description + "; ending this rank so the job stops", code: .collectiveTimeout)
             }
         }
     }
 
     /// Start of step `step` (1-based): injects the faults due now.
-    func beginStep(_ step: Int) {
+    public func beginStep(_ step: Int) {
         watchdog?.step = step
         faults.beforeStep(step)
     }
 
     /// Runs a collective wait of the whole group under the deadline.
-    func guarding<T>(_ operation: String, _ body: () throws -> T) rethrows -> T {
+    public func guarding<T>(_ operation: String, _ body: () throws -> T) rethrows -> T {
         guard let watchdog else { return try body() }
         return try watchdog.guarding(operation: operation, peers: group, body)
     }
@@ -162,7 +161,7 @@ final class RankSupervisor: TrainingSupervision {
     /// and whether all ranks stop after this step: each rank's stop reasons travel in the
     /// same allreduce, so every rank decides the same at the same step.
     /// A callback's request to finish early travels in the same allreduce (the last slot).
-    func agree(loss: Float, finishRequested: Bool, step: Int, comm: any Communicator) throws -> StepAgreement {
+    public func agree(loss: Float, finishRequested: Bool, step: Int, comm: any Communicator) throws -> StepAgreement {
         let mine = stops.check()
         guard comm.size > 1 else {
             return StepAgreement(loss: loss, preemption: mine.isEmpty ? nil : mine.text, finishRequested: finishRequested)
@@ -181,19 +180,19 @@ final class RankSupervisor: TrainingSupervision {
     }
 
     /// After step `step` completed: the heartbeat's step.
-    func completed(step: Int) {
+    public func completed(step: Int) {
         client?.report(step: step)
         exit.step.store(step, ordering: .relaxed)
     }
 
     /// True when fault injection makes this rank's loss NaN in `step`.
-    func poisonsLoss(atStep step: Int) -> Bool { faults.nanStep == step }
+    public func poisonsLoss(atStep step: Int) -> Bool { faults.nanStep == step }
 
     /// True (once) when fault injection kills the save after `step` steps.
-    func crashesCheckpoint(atStep step: Int) -> Bool { faults.crashesCheckpoint(atStep: step) }
+    public func crashesCheckpoint(atStep step: Int) -> Bool { faults.crashesCheckpoint(atStep: step) }
 
     /// Reports a committed checkpoint to the coordinator (any thread; does not wait).
-    var reportSaved: @Sendable (String) -> Void {
+    public var reportSaved: @Sendable (String) -> Void {
         let exit = self.exit
         return { path in
             let step = CheckpointLayout.step(fromDirectoryName: (path as NSString).lastPathComponent)
@@ -203,7 +202,7 @@ final class RankSupervisor: TrainingSupervision {
 
     /// Every rank, after the agreed stop at `step` and rank 0's checkpoint of it: waits until
     /// rank 0 has committed, logs, reports `preempted` and ends MPI. The process then exits 0.
-    func preempted(atStep step: Int, reason: String, checkpointDirectory: String?, comm: any Communicator) throws {
+    public func preempted(atStep step: Int, reason: String, checkpointDirectory: String?, comm: any Communicator) throws {
         if comm.size > 1 { try guarding("barrier after the preemption checkpoint") { try comm.barrier() } }
         let name = CheckpointLayout.directoryName(step: step)
         let saved = checkpointDirectory.map { "checkpoint \($0)/\(name)" } ?? "no checkpoint saved (no --checkpoint-dir)"
@@ -214,7 +213,7 @@ final class RankSupervisor: TrainingSupervision {
 
     /// Every rank, after the last step, the final checkpoint and the summary: reports
     /// `finished` and ends MPI.
-    func finished(step: Int, comm: any Communicator) {
+    public func finished(step: Int, comm: any Communicator) {
         client?.send(kind: .finished, step: step, flushWithin: 2)
         shutDown(comm)
     }
@@ -225,36 +224,36 @@ final class RankSupervisor: TrainingSupervision {
         if comm.size > 1 { MPIRuntime.finalize() }
     }
 
-    /// Ends the process for `error`: `Error: …` on standard error, the matching report, and
-    /// exit 2 (user error, or the environment's: a full disk, a read-only or forbidden
-    /// checkpoint directory), 3 (collective timeout) or 1 (anything else). Model mismatches
-    /// are a verdict every rank reached together: rank 0 alone prints it, and all ranks end
-    /// MPI together first, so no rank is killed before rank 0 has printed. Any other error
-    /// may be this rank's alone: with more than one rank, MPI_Abort ends the job with the code.
-    func exit(for caught: any Error) -> Never {
-        let error = ParameterFlags.commandLineError(caught)
-        let message = Train.message(for: error)
+    /// Ends the process for `error`: `Error: message` on standard error (`message` defaults to
+    /// the error's description), the matching report, and exit 2 (user error, or the
+    /// environment's: a full disk, a read-only or forbidden checkpoint directory), 3 (collective
+    /// timeout) or 1 (anything else). Model mismatches are a verdict every rank reached
+    /// together: rank 0 alone prints it, and all ranks end MPI together first, so no rank is
+    /// killed before rank 0 has printed. Any other error may be this rank's alone: with more
+    /// than one rank, MPI_Abort ends the job with the code.
+    public func exit(for error: any Error, message: String? = nil) -> Never {
+        let message = message ?? "\(error)"
         let alone = RunInfo.current.worldSize > 1
         switch (error as? UserError)?.underlying ?? error {
         case is DataParallelError:
-            exit.terminate(.userError, message: message, code: 2, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
+            exit.terminate(.userError, message: message, code: .userError, printed: (groupRank ?? rank) == 0, finalizeMPI: true)
         case _ where RankSupervisor.isEnvironmentError(error):
-            exit.terminate(.environmentError, message: message, code: 2, abortJob: alone)
+            exit.terminate(.environmentError, message: message, code: .userError, abortJob: alone)
         case CheckpointError.inUse:   // another live run writes this checkpoint directory
-            exit.terminate(.userError, message: message, code: 2, abortJob: alone)
-        case _ where error is UserError, is CohortError, is ControlError, is ValidationError, is ResumeError:
-            exit.terminate(.userError, message: message, code: 2, abortJob: alone)
+            exit.terminate(.userError, message: message, code: .userError, abortJob: alone)
+        case _ where error is UserError, is CohortError, is ControlError, is ResumeError:
+            exit.terminate(.userError, message: message, code: .userError, abortJob: alone)
         case CommunicationError.timeout:
             watchdog?.stop()
-            exit.terminate(.collectiveTimeout, message: message, code: 3, abortJob: alone)
+            exit.terminate(.collectiveTimeout, message: message, code: .collectiveTimeout, abortJob: alone)
         default:
-            exit.terminate(.failed, message: message, code: 1, abortJob: alone)
+            exit.terminate(.failed, message: message, code: .failed, abortJob: alone)
         }
     }
 
     /// A full disk or quota, a read-only or forbidden checkpoint directory (also when
     /// reached through a resume): the user must fix the machine, a restart cannot.
-    static func isEnvironmentError(_ error: any Error) -> Bool {
+    public static func isEnvironmentError(_ error: any Error) -> Bool {
         switch error {
         case let e as UserError: return isEnvironmentError(e.underlying)
         case let e as ResumeError: return isEnvironmentError(e.underlying)

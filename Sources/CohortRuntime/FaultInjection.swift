@@ -1,4 +1,4 @@
-// Fault injection for tests and drills (`--inject-fault SPEC` or COHORT_FAULT):
+// Fault injection for tests and drills (the `faultSpec` parameter, `--inject-fault SPEC`, or COHORT_FAULT):
 // a rank kills, stops or slows itself, exits, poisons its loss with NaN, or dies inside a checkpoint write
 // at a chosen step, so supervision and recovery can be exercised on purpose.
 // Faults fire only in the launch attempt they name, so a restart runs clean.
@@ -32,13 +32,16 @@ struct Fault: Equatable, Sendable {
     /// Milliseconds per step for `slow`.
     var ms = 1000
 
-    /// Parses a comma-separated SPEC; `source` (`--inject-fault` or `COHORT_FAULT`) names it in errors.
-    /// - Throws: `CohortError.badFlag` naming `source` and the part that is wrong.
+    /// Parses a comma-separated SPEC; `source` (the parameter `faultSpec` or the variable
+    /// `COHORT_FAULT`) names it in errors.
+    /// - Throws: `CohortError.invalidParameter` (for `faultSpec`) or `badFlag` (naming the
+    ///   variable) with the part that is wrong.
     static func parse(_ spec: String, source: String) throws -> [Fault] {
         let syntax = "expected KIND@STEP[:rank=R][:attempt=A][:ms=M] with KIND one of "
             + Kind.allCases.map(\.rawValue).joined(separator: ", ")
         func bad(_ part: Substring, _ why: String) -> CohortError {
-            .badFlag(flag: source, "bad fault '\(part)' in '\(spec)': \(why)")
+            let message = "bad fault '\(part)' in '\(spec)': \(why)"
+            return source == "faultSpec" ? .invalidParameter(name: source, message) : .badFlag(flag: source, message)
         }
         var faults: [Fault] = []
         for part in spec.split(separator: ",", omittingEmptySubsequences: false) {
