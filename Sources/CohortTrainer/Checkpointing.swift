@@ -83,7 +83,7 @@ public final class TrainCheckpointing {
         guard let resume else { return nil }
         let checkpoint: Checkpoint
         if resume == "auto" {
-            guard let directory else { throw CohortError.badFlag(flag: "--resume", "auto needs --checkpoint-dir") }
+            guard let directory else { throw CohortError.invalidParameter(name: "resume", "auto needs `checkpointDirectory`") }
             let store = CheckpointStore(directory: directory)
             var damaged: [String] = []
             let found = store.latestValid(skipped: { path, error in

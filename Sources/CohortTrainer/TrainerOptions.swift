@@ -63,18 +63,18 @@ public struct TrainerOptions: Sendable {
 
 extension TrainerOptions {
     /// The per-rank batch, after checking the batch divides among `worldSize` ranks and micro-batches.
-    /// - Throws: `CohortError.badFlag` naming the flag at fault.
+    /// - Throws: `CohortError.invalidParameter` naming the parameter at fault.
     func localBatch(worldSize: Int) throws -> Int {
         guard globalBatch > 0, globalBatch % worldSize == 0 else {
             let valid = (1...max(globalBatch, 1)).filter { globalBatch % $0 == 0 }.map(String.init).joined(separator: ", ")
-            throw CohortError.badFlag(flag: "--global-batch", "\(globalBatch) does not divide among \(worldSize) ranks; valid world sizes: \(valid)")
+            throw CohortError.invalidParameter(name: "globalBatch", "\(globalBatch) does not divide among \(worldSize) ranks; valid world sizes: \(valid)")
         }
         let local = globalBatch / worldSize
         guard accumulate >= 1, local % accumulate == 0 else {
-            throw CohortError.badFlag(flag: "--accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(local)")
+            throw CohortError.invalidParameter(name: "accumulate", "\(accumulate) must be ≥ 1 and divide the per-rank batch \(local)")
         }
-        guard logEvery > 0 else { throw CohortError.badFlag(flag: "--log-every", "must be positive, got \(logEvery)") }
-        if let v = validateEvery, v <= 0 { throw CohortError.badFlag(flag: "--val-every", "must be positive, got \(v)") }
+        guard logEvery > 0 else { throw CohortError.invalidParameter(name: "logEvery", "must be positive, got \(logEvery)") }
+        if let v = validateEvery, v <= 0 { throw CohortError.invalidParameter(name: "validateEvery", "must be positive, got \(v)") }
         return local
     }
 }

@@ -1,6 +1,7 @@
 // DataLoader: the same order as BatchIterator, rank slices that tile each
-// global batch, prefetch that changes nothing but timing, exact resume from the
-// cursor, and transforms that see the step and sample ids.
+// global batch, micro-batches that tile the rank slice, prefetch that changes
+// nothing but timing and stops at the last step, exact resume from the cursor,
+// and transforms and step-aware datasets that see the step and sample ids.
 import CohortTensor
 @testable import CohortData
 import Foundation
@@ -75,10 +76,59 @@ import Testing
         }
     }
 
+    @Test func microBatchesTileTheRankSlice() throws {
+        let data = try dataset(96)
+        let whole = try DataLoader(data, batchSize: 24, seed: 4, rank: 1, worldSize: 2)
+        let cut = try DataLoader(data, batchSize: 24, seed: 4, rank: 1, worldSize: 2, prefetch: 2, microBatches: 3)
+        for _ in 0..<9 {
+            let a = try whole.next(), b = try cut.next()
+            #expect(b.pieces.count == 3 && b.indices == a.indices && b.globalIndices == a.globalIndices && b.step == a.step)
+            #expect(b.pieces.flatMap(\.inputs.scalars) == a.value.inputs.scalars && b.pieces.flatMap(\.labels) == a.value.labels)
+            #expect(Array(a.globalIndices[12..<24]) == a.indices)
+        }
+        #expect { try DataLoader(data, batchSize: 24, worldSize: 2, microBatches: 5) } throws: { "\($0)".contains("ramp") && "\($0)".contains("5 micro-batches") }
+    }
+
+    @Test func prefetchStopsAtTheLastStep() throws {
+        let data = try dataset(40)
+        let seen = StepLog()
+        let loader = try DataLoader(data, batchSize: 4, seed: 1, prefetch: 3, steps: 5) { batch, _, step in
+            seen.add(step)
+            return batch
+        }
+        for step in 1...5 { #expect(try loader.next().step == step) }
+        #expect(seen.steps == Array(1...5))
+        #expect(throws: CohortError.self) { try loader.next() }
+    }
+
+    @Test func stepAwareDatasetsSeeTheStep() throws {
+        let loader = try DataLoader(Stepped(), batchSize: 4, seed: 2, worldSize: 1, prefetch: 1)
+        for step in 1...8 {
+            let b = try loader.next()
+            #expect(b.value == b.indices.map { $0 + 1000 * step })
+        }
+    }
+
     @Test func badSettingsNameTheDataset() throws {
         let data = try dataset(10)
         #expect { try DataLoader(data, batchSize: 6, worldSize: 4) } throws: { "\($0)".contains("ramp") && "\($0)".contains("4 ranks") }
         #expect { try DataLoader(data, batchSize: 20) } throws: { "\($0)".contains("ramp") }
         #expect(throws: CohortError.self) { try DataLoader(data, batchSize: 4, rank: 2, worldSize: 2) }
     }
+}
+
+/// Indices offset by 1000 × the step: which step a batch was gathered for.
+private struct Stepped: Dataset {
+    var name: String { "stepped" }
+    var count: Int { 20 }
+    func batch(_ indices: [Int]) -> [Int] { indices }
+    func batch(_ indices: [Int], step: Int) -> [Int] { indices.map { $0 + 1000 * step } }
+}
+
+/// The steps a transform ran for (it may run on the prefetch thread).
+private final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [Int] = []
+    func add(_ step: Int) { lock.withLock { recorded.append(step) } }
+    var steps: [Int] { lock.withLock { recorded } }
 }

@@ -1,0 +1,82 @@
+// The checkpoint phases of the training loop: resume (the model, optimizer, loss
+// history and data position from a checkpoint), periodic saves, and the saves
+// callbacks request during the fit (`Trainer.saveCheckpoint`). Rank 0 writes.
+import CohortCheckpoint
+import CohortCore
+import CohortData
+import CohortNN
+
+extension FitLoop {
+    /// Resume phase: loads the checkpoint `options.resume` names, if any, into the parameters,
+    /// optimizer and loss history, and moves the data loader to its position.
+    func resume() throws {
+        let rank0 = comm.rank == 0
+        if let point = try checkpoints.resume(options.resume, arena: arena, optimizer: optimizer, model: net, recentLosses: history.recentCapacity,
+                                              movesDamaged: rank0, data: { rank0 ? try dataIdentity() : nil }) {
+            guard point.step <= totalSteps else {
+                throw ResumeError(CohortError.invalidParameter(name: "resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps"))
+            }
+            startStep = point.step
+            history = point.history
+            try loader.seek(to: point.samplesConsumed, step: point.step)
+        }
+        completed = startStep
+        trainer.step = startStep
+    }
+
+    /// The module's data identity, asked once.
+    func dataIdentity() throws -> DataIdentity? {
+        if let identity { return identity }
+        let found = try module.dataIdentity
+        identity = .some(found)
+        return found
+    }
+
+    /// Checkpoint phase: after `step`, when one is due, the BatchNorm statistics of every rank
+    /// become one model's and rank 0 saves.
+    func checkpointIfDue(after step: Int) throws {
+        guard checkpoints.due(afterStep: step, total: totalSteps) else { return }
+        try ddp.averageBuffers()
+        if comm.rank == 0 { try savePeriodic(after: step) }
+    }
+
+    /// Rank 0: a periodic save of the state after `completed` steps (fault injection may kill it).
+    func savePeriodic(after completed: Int) throws {
+        if trainer.supervision.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
+        try save(after: completed, into: checkpoints)
+    }
+
+    /// Rank 0: writes the state after `completed` steps into `store`.
+    func save(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = []) throws {
+        let o = options
+        var cursor = DataCursorRecord()
+        cursor.shuffleSeed = o.seed
+        cursor.epoch = loader.epoch
+        cursor.sampleInEpoch = loader.positionInEpoch
+        cursor.samplesConsumed = loader.cursor
+        cursor.dataset = module.dataName
+        cursor.datasetSize = loader.dataset.count
+        var model = o.modelRecord ?? ModelRecord()
+        if o.modelRecord == nil { model.name = String(describing: type(of: module)) }
+        model.parameterCount = net.parameterCount
+        var scheduleRecord = o.scheduleRecord
+        scheduleRecord.step = completed
+        try store.save(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
+                       arena: arena, optimizer: optimizer, schedule: scheduleRecord, history: history,
+                       rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
+                       metadata: o.metadata + extra, data: try dataIdentity())
+    }
+
+    /// Lets callbacks save during the fit (`Trainer.saveCheckpoint`) into a subdirectory with its own retention.
+    func acceptSaveRequests() {
+        trainer.saveInto = { sub, keep, extra in
+            guard let dir = self.options.checkpointDirectory else { throw CohortError.invalidArgument("saving a checkpoint needs a checkpoint directory") }
+            try self.ddp.averageBuffers()
+            if self.comm.rank == 0 {
+                let store = TrainCheckpointing(directory: dir + "/" + sub, every: 1, keepLast: keep, keepEvery: 0, async: false,
+                                               config: self.options.config, onSaved: { _ in })
+                try self.save(after: self.trainer.step, into: store, metadata: extra)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+// The phases of one training step: its data, forward and backward over this
+// rank's micro-batches (or virtual shards), the gradient reduction, the
+// agreement on the global loss, the non-finite policy and the optimizer update.
+// Called in this order by `FitLoop.run`.
+import CohortCollectives
+import CohortCore
+import CohortData
+import CohortNN
+import CohortOptim
+import CohortTensor
+import Foundation
+
+/// A module's training samples as the `Dataset` the Trainer's `DataLoader` serves: the module
+/// makes each piece (`trainingBatch`), with prefetch on the loader's background thread, where
+/// it only reads shared state (the `TrainingModule` contract).
+struct TrainingSamples<M: TrainingModule>: Dataset, @unchecked Sendable {
+    let module: M
+    let name: String
+    let count: Int
+
+    init(_ module: M) {
+        self.module = module
+        name = module.dataName
+        count = module.trainingSamples
+    }
+
+    /// The samples `indices` outside a step (the loader always names the step).
+    func batch(_ indices: [Int]) throws -> M.Batch { try module.trainingBatch(indices, step: 0) }
+    func batch(_ indices: [Int], step: Int) throws -> M.Batch { try module.trainingBatch(indices, step: step) }
+}
+
+extension FitLoop {
+    /// Data phase: this rank's batch of `step` (prepared ahead with prefetch) and the seconds waited for it.
+    func load(_ step: Int) throws -> (batch: LoadedBatch<M.Batch>, waited: Double) {
+        let d0 = monotonicSeconds()
+        let batch = try loader.next()
+        let waited = monotonicSeconds() - d0
+        if comm.rank == 0, let onBatchIndices = trainer.onBatchIndices { try onBatchIndices(step, batch.globalIndices) }
+        dataSeconds += waited
+        phases.add(data: waited)
+        return (batch, waited)
+    }
+
+    /// Applies the step's learning rate and zeroes the gradients; returns the learning rate.
+    func beginUpdate() -> Float {
+        schedule.apply(to: optimizer)
+        let learningRate = optimizer.learningRate
+        optimizer.zeroGrad()
+        return learningRate
+    }
+
+    /// Step phase: this rank's loss and gradients. Deterministic: one backward per virtual shard,
+    /// each shard's gradient kept for the fixed-order tree. Otherwise gradient accumulation: one
+    /// backward per micro-batch, DDP communicating only after the last.
+    func forwardBackward(_ pieces: [M.Batch]) throws -> Float {
+        var localLoss: Float = 0
+        if let reducer {
+            for (i, piece) in pieces.enumerated() {
+                arena.zeroGrad()
+                let loss = try module.trainingStep(piece)
+                localLoss += try loss.item() / Float(reducer.perRank)
+                try loss.backward()
+                reducer.store(local: i, from: arena.grads.pointer)
+            }
+        } else {
+            let k = options.accumulate
+            for (m, piece) in pieces.enumerated() {
+                ddp.noSync = m < k - 1
+                let loss = try module.trainingStep(piece)
+                localLoss += try loss.item() / Float(k)
+                try (k == 1 ? loss : loss / Float(k)).backward()
+            }
+        }
+        return localLoss
+    }
+
+    /// Reduce phase, deterministic mode: the virtual shards' gradients combined by the fixed tree.
+    func reduceShards() throws {
+        guard let reducer else { return }
+        let c0 = monotonicSeconds()
+        try reducer.reduce(into: arena.grads.pointer)
+        commSeconds += monotonicSeconds() - c0
+        phases.add(comm: monotonicSeconds() - c0)
+    }
+
+    /// The global loss (mean over ranks): every rank sees the same value and decisions,
+    /// including whether to stop after this step (a signal or command on any rank).
+    func agree(_ localLoss: Float, step: Int) throws -> StepAgreement {
+        let a0 = monotonicSeconds()
+        let agreed = try trainer.supervision.agree(loss: localLoss, finishRequested: trainer.finishReason != nil, step: step, comm: comm)
+        phases.add(comm: monotonicSeconds() - a0)
+        return agreed
+    }
+
+    /// Reduce phase, DDP: waits for the bucketed allreduce that overlapped backward.
+    func awaitBuckets() throws {
+        guard reducer == nil else { return }
+        try ddp.synchronize(timeout: options.collectiveTimeout)
+        commSeconds += ddp.lastWaitSeconds
+        phases.add(comm: ddp.lastWaitSeconds)
+    }
+
+    /// NaN policy for the agreed loss: whether the update is skipped (see `decide`).
+    func skipsNonFiniteLoss(_ loss: Float, step: Int) throws -> Bool {
+        guard !loss.isFinite else { return false }
+        return try decide(.loss(step: step, value: loss, culprit: arena.firstNonFiniteValue()))
+    }
+
+    /// What a non-finite step does: the first callback's answer (true: skip the update), else stop with an error.
+    func decide(_ problem: NonFiniteProblem) throws -> Bool {
+        for c in trainer.callbacks { if let action = c.onNonFinite(trainer, problem) { if action == .skip { return true }; break } }
+        throw CohortError.nonFinite("\(problem). Try a smaller learning rate (now \(optimizer.learningRate)), gradient clipping (--clip-grad-norm) "
+                                    + "or the NaN guard (--on-nan skip)")
+    }
+
+    /// Update phase: clipping (or the norm a callback wants), the non-finite-gradient policy, and the
+    /// optimizer step unless `skip`. Returns the gradient norm before clipping, when measured.
+    func update(step: Int, loss: Float, skip: inout Bool) throws -> Float? {
+        let u0 = monotonicSeconds()
+        var norm: Float?
+        if !skip {
+            if options.clipGradNorm > 0 { norm = CohortOptim.clipGradNorm(arena, maxNorm: options.clipGradNorm) } else if wantsNorm { norm = arena.gradNorm() }
+            if let bad = arena.firstNonFiniteGrad() { skip = try decide(.gradient(step: step, parameter: bad, loss: loss)) }
+        }
+        try checkpoints.beforeParameterUpdate()
+        if skip { skippedUpdates += 1 } else { optimizer.step() }
+        phases.add(optimizer: monotonicSeconds() - u0)
+        return norm
+    }
+}

@@ -1,0 +1,162 @@
+// The training loop of `Trainer.fit`, readable top to bottom in `run()`: resume,
+// then each step (data → forward/backward → reduce → agree → NaN policy → update
+// → checkpoint → log → validate or stop), then finish. What a run carries from
+// step to step lives here as named state; the phases are in FitLoop+Step (step,
+// reduce, NaN policy), +Checkpoint (resume, saves), +Log and +Finish.
+import CohortCheckpoint
+import CohortCollectives
+import CohortCore
+import CohortData
+import CohortDistributed
+import CohortNN
+import CohortOptim
+import CohortTensor
+import Foundation
+
+/// One `Trainer.fit` in progress: the model and its gradient reduction, the data, the
+/// checkpoints, and the counters of the run. Every rank runs the same loop; every decision
+/// that changes the run is agreed across ranks.
+final class FitLoop<M: TrainingModule> {
+    let trainer: Trainer
+    let module: M
+    let options: TrainerOptions
+    let comm: any Communicator
+    let net: any Module
+    let arena: ParameterArena
+    /// Gradient averaging bucketed and overlapped with backward (idle in deterministic mode).
+    let ddp: DataParallel
+    /// Deterministic mode's fixed-order tree over virtual shards (nil: DDP averages).
+    let reducer: VirtualShardReducer?
+    let optimizer: any Optimizer
+    let schedule: any LRSchedule
+    /// The seeded order of training samples: this rank's pieces of each step, the resumable cursor.
+    let loader: DataLoader<TrainingSamples<M>>
+    let checkpoints: TrainCheckpointing
+    let evaluation: ValidationContext
+    let totalSteps: Int, stepsPerEpoch: Int
+    /// Whether a callback wants the gradient norm when clipping is off.
+    let wantsNorm: Bool
+
+    /// The step this process started from (0, or the resumed checkpoint's), and the steps completed.
+    var startStep = 0, completed = 0
+    var history: LossHistory
+    /// Set when the job must checkpoint and stop now (a signal, the coordinator): why.
+    var preemption: String?
+    var lastValidation: (step: Int, metrics: [Metric])?
+    var skippedUpdates = 0
+    /// What the training data is: asked of the module once, on rank 0, when a checkpoint is saved or resumed.
+    var identity: DataIdentity??
+    /// Seconds training, waiting for gradients and waiting for data; and every step's phase times.
+    var trainSeconds = 0.0, commSeconds = 0.0, dataSeconds = 0.0
+    var phases = StepTimes()
+    /// The current log window: when it began, its samples and its finite losses.
+    var windowStart = 0.0, windowSamples = 0, windowLosses: [Float] = []
+
+    /// Builds the run: the parameter arena, its gradient reduction, the optimizer, the data
+    /// loader and the checkpoints, after checking the settings fit the module's data.
+    init(_ trainer: Trainer, _ module: M) throws {
+        let o = trainer.options, comm = trainer.communicator, net = module.network
+        let arena = try ParameterArena(allocating: net)
+        let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes)
+        ddp.watchdog = trainer.supervision.watchdog
+        var reducer: VirtualShardReducer?
+        if let shards = o.virtualShards {
+            guard o.accumulate == 1 else {
+                // `deterministic` names deterministic mode as the command line does (its flag turns `virtualShards` on).
+                throw CohortError.invalidParameter(name: "accumulate", "cannot be combined with `deterministic` (use `virtualShards`)")
+            }
+            guard o.globalBatch % shards == 0 else {
+                throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide the global batch \(o.globalBatch)")
+            }
+            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count)
+            reducer?.watchdog = trainer.supervision.watchdog
+            ddp.noSync = true   // gradients are combined by the fixed tree instead
+        }
+        let samples = TrainingSamples(module)
+        let stepsPerEpoch = samples.count / o.globalBatch
+        trainer.stepsPerEpoch = stepsPerEpoch
+        guard stepsPerEpoch > 0 else {
+            throw CohortError.invalidParameter(name: "globalBatch", "\(o.globalBatch) is larger than the training set (\(samples.count) samples)")
+        }
+        let totalSteps = o.steps ?? o.epochs * stepsPerEpoch
+        trainer.totalSteps = totalSteps
+        let (optimizer, schedule) = module.configureOptimizers(arena, totalSteps: totalSteps)
+        trainer.parameters = arena
+        trainer.optimizer = optimizer
+        trainer.finishReason = nil
+        trainer.finishNow = false
+        trainer.pending = []
+        loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
+                                prefetch: max(o.prefetch, 0), microBatches: reducer?.perRank ?? o.accumulate, steps: totalSteps)
+        checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
+                                         async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
+        history = LossHistory(recentCapacity: LossHistory.recentCapacity(stepsPerEpoch: stepsPerEpoch))
+        evaluation = ValidationContext(communicator: comm) { [supervision = trainer.supervision] op, body in try supervision.guarding(op, body) }
+        wantsNorm = trainer.callbacks.contains { $0.wantsGradientNorm }
+        self.trainer = trainer
+        self.module = module
+        self.options = o
+        self.comm = comm
+        self.net = net
+        self.arena = arena
+        self.ddp = ddp
+        self.reducer = reducer
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.totalSteps = totalSteps
+        self.stepsPerEpoch = stepsPerEpoch
+    }
+
+    /// Trains from the resume point to the last step (or a stop every rank agreed on), then
+    /// finishes: a preemption's checkpoint, or the final checkpoint, validation and test.
+    func run() throws -> FitResult {
+        try resume()
+        acceptSaveRequests()
+        windowStart = monotonicSeconds()
+        for c in trainer.callbacks { try c.onFitStart(trainer) }
+        net.train()
+        while completed < totalSteps {
+            let step = completed + 1
+            let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
+            trainer.supervision.beginStep(step)
+            let (batch, dataWait) = try load(step)
+            let learningRate = beginUpdate()
+            let localLoss = try forwardBackward(batch.pieces)
+            try reduceShards()   // deterministic mode: the fixed-order tree, now
+            let agreed = try agree(localLoss, step: step)
+            var skip = try skipsNonFiniteLoss(agreed.loss, step: step)
+            try awaitBuckets()   // DDP: the allreduce overlapped with backward
+            let norm = try update(step: step, loss: agreed.loss, skip: &skip)
+            phases.finishStep(total: monotonicSeconds() - t0)   // checkpoint saves are not part of a step's phases
+            history.append(agreed.loss)
+            trainer.step = step
+            try checkpointIfDue(after: step)
+            trainer.supervision.completed(step: step)
+            trainSeconds += monotonicSeconds() - t0
+            try log(StepReport(step: step, totalSteps: totalSteps, epoch: completed / stepsPerEpoch + 1, loss: agreed.loss,
+                               learningRate: learningRate, gradientNorm: norm, skipped: skip, samples: options.globalBatch,
+                               seconds: monotonicSeconds() - t0, dataSeconds: dataWait))
+            completed = step
+            if try stops(after: step, agreed) { break }
+        }
+        if let preemption { return try finishPreempted(preemption) }
+        return try finish()
+    }
+
+    /// Whether the run stops before its last step, after `step`: a preemption, or an early
+    /// finish some rank asked for (a validation's callbacks decide at once).
+    func stops(after step: Int, _ agreed: StepAgreement) throws -> Bool {
+        guard step < totalSteps else { return false }
+        if let reason = agreed.preemption {
+            preemption = reason
+            return true
+        }
+        var finish = agreed.finishRequested || trainer.finishNow
+        if let every = options.validateEvery, step % every == 0 {
+            lastValidation = (step, try validate(at: step))
+            finish = try trainer.agreeFinish() || finish   // a decision of the validation's callbacks takes effect now
+        }
+        if finish && trainer.finishReason == nil { trainer.finishReason = "finish requested on another rank" }
+        return finish
+    }
+}
