@@ -10,6 +10,7 @@ enum ParameterFlags {
     static let exceptions: [String: String] = [
         "validateEvery": "--val-every",
         "bucketMegabytes": "--bucket-mb",
+        "checkpointDirectory": "--checkpoint-dir",
         "faultSpec": "--inject-fault",
     ]
 
