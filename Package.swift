@@ -76,7 +76,9 @@ let package = Package(
         .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
                 swiftSettings: release),
         // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
-        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl"], swiftSettings: release),
+        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics"], swiftSettings: release),
+        // Config files of command options: YAML (Yams) and a TOML subset, checked against an option table.
+        .target(name: "CohortConfig", dependencies: ["CohortCore", .product(name: "Yams", package: "Yams")], swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
         .target(name: "CohortFetch", dependencies: ["CohortCore"], swiftSettings: release),
         // Run logs: metrics.jsonl, TensorBoard event files (protobuf-c; CRC32C from CCheckpointProto), progress bar, plots.
@@ -86,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

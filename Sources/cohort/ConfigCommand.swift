@@ -2,6 +2,7 @@
 // its value and where it came from (default, the --config file, the command line) —
 // as YAML that `cohort train --config` reads back. It never trains.
 import ArgumentParser
+import CohortConfig
 import CohortCore
 import Foundation
 
@@ -23,9 +24,9 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let expansion: ConfigExpansion
             do {
-                expansion = try ConfigExpansion(trainArguments: (config.map { ["--config", $0] } ?? []) + trainArguments)
+                expansion = try ConfigExpansion(trainArguments: (config.map { ["--config", $0] } ?? []) + trainArguments, options: TrainOptions.table)
             } catch let error as CohortError {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))
                 throw ExitCode(2)
             }
             // The same checks `cohort train` makes, so what is shown is what would run.

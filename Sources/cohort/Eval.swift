@@ -8,6 +8,7 @@ import CohortCore
 import CohortData
 import CohortMetrics
 import CohortNN
+import CohortRuntime
 import CohortTrainer
 import Foundation
 

@@ -5,6 +5,7 @@ import CohortCheckpoint
 import CohortCore
 import CohortData
 import CohortNN
+import CohortRuntime
 import Foundation
 
 struct Generate: ParsableCommand {

@@ -168,36 +168,7 @@ struct Train: ParsableCommand {
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
 
-        var options = TrainerOptions()
-        options.globalBatch = batchSize
-        options.steps = totalSteps
-        options.accumulate = accumulate
-        options.virtualShards = deterministic ? virtualShards : nil
-        options.bucketMegabytes = bucketMB
-        options.clipGradNorm = clipGradNorm
-        options.seed = seed
-        options.prefetch = prefetch
-        options.logEvery = logEvery
-        options.validateEvery = valEvery
-        options.collectiveTimeout = collectiveTimeout
-        options.recordStepTimes = stepTimes
-        options.checkpointDirectory = checkpointDir
-        options.checkpointEvery = checkpointEvery
-        options.keepLast = keepLast
-        options.keepEvery = keepEvery
-        options.asyncCheckpoint = asyncCheckpoint
-        options.resume = resume
-        options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
-        options.config = run.runConfig(task: task, totalSteps: totalSteps)
-        options.metadata = try parsedMetadata()
-        var modelRecord = ModelRecord()
-        modelRecord.name = model
-        modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
-            + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
-        options.modelRecord = modelRecord
-        options.scheduleRecord.kind = lrSchedule
-        options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
-        options.randomStates = [RNGRecord(name: "init", words: generator.state)]
+        let options = try run.trainerOptions(task: task, spec: spec, shape: shape, totalSteps: totalSteps, generator: generator)
 
         let trainer = try Trainer(options, callbacks: try run.makeCallbacks(), communicator: comm, supervision: supervisor)
         if let path = run.foldPath(traceSamples), comm.rank == 0 {
@@ -219,31 +190,7 @@ struct Train: ParsableCommand {
         run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@%@",
                         fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256, bestText))
         if let path = run.foldPath(summaryJSON), comm.rank == 0 {
-            var summary: [String: Any] = [
-                "model": model, "dataset": task.name, "train_loss": Double(fit.trainLoss),
-                "steps": fit.steps, "epochs": Double(fit.steps) / Double(stepsPerEpoch), "batch_size": batchSize,
-                "samples_per_sec": fit.samplesPerSecond, "world_size": comm.size, "weights_sha256": fit.weightsSHA256,
-                "local_batch": localBatch, "gradient_transport": fit.transport,
-                "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": fit.commSeconds, "data_wait_seconds": fit.dataSeconds,
-                "compute_seconds": fit.trainSeconds - fit.commSeconds - fit.dataSeconds, "train_seconds": fit.trainSeconds, "accumulate": accumulate,
-                "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
-                "skipped_updates": fit.skippedUpdates, "planned_steps": totalSteps,
-            ]
-            if let why = fit.finishedEarly { summary["finished_early"] = why }
-            for m in fit.metrics { summary[m.name] = m.value }
-            summary["val_split"] = valSplit
-            if let best = fit.best {
-                for (name, value) in best.logged { summary[name] = value }
-                summary["best_step"] = best.step
-            }
-            if let perRankTimes = fit.stepTimes {
-                summary["step_time_phases"] = StepTimes.phases
-                summary["step_times"] = perRankTimes
-                summary["first_timed_step"] = fit.startStep + 1
-                summary["gradient_bytes"] = net.parameterCount * 4
-                summary["tokens_per_sample"] = shape.sequence ? shape.inputs : 0
-            }
-            try writeJSON(summary, to: path)
+            try writeSummary(fit, to: path, task: task, net: net, shape: shape, comm: comm, totalSteps: totalSteps, usedThreads: usedThreads)
         }
         supervisor.finished(step: fit.steps, comm: comm)
         if cvParallelFolds != nil { World.end() }

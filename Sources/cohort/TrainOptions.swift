@@ -2,30 +2,8 @@
 // ArgumentParser's own description of `Train`, for config files, `cohort config
 // show` and `cohort tune`.
 import ArgumentParser
+import CohortConfig
 import Foundation
-
-/// How `cohort train` takes an option.
-enum TrainOptionKind: Sendable {
-    /// A Boolean flag (`--deterministic`): present or absent.
-    case flag
-    /// One value; given twice, the later wins.
-    case single
-    /// A value per use (`--metadata a=1 --metadata b=2`).
-    case repeating
-}
-
-/// One `cohort train` option as ArgumentParser declares it.
-struct TrainOption: Sendable {
-    /// Long names without `--`, the preferred one first (e.g. `global-batch`, `batch-size`).
-    var names: [String]
-    var kind: TrainOptionKind
-    /// The default as ArgumentParser renders it (`--x` for a flag on by default); nil when none.
-    var defaultValue: String?
-    /// A flag's negative name (`no-tensorboard`), which config files write as `tensorboard: false`.
-    var inversion: String?
-    /// The name config files and `cohort config show` use.
-    var key: String { names[0] }
-}
 
 /// The options of `cohort train`, read from ArgumentParser's tool-info dump of `Train`, so
 /// an option added to `Train` is a valid config key without further work.
@@ -60,12 +38,12 @@ enum TrainOptions {
         return merged
     }()
 
+    /// The table config files are checked against.
+    static let table = OptionTable(all)
+
     /// Whether a flag is on when not given.
-    static func isOnByDefault(_ o: TrainOption) -> Bool { o.defaultValue == "true" || o.defaultValue == "--" + o.key }
+    static func isOnByDefault(_ o: TrainOption) -> Bool { OptionTable.isOnByDefault(o) }
 
     /// The option called `name` (`_` accepted for `-`), if any.
-    static func named(_ name: String) -> TrainOption? {
-        let n = name.replacingOccurrences(of: "_", with: "-")
-        return all.first { $0.names.contains(n) }
-    }
+    static func named(_ name: String) -> TrainOption? { table.named(name) }
 }

@@ -1,5 +1,6 @@
 // `cohort tune`'s search space file (YAML: cohort train options and their domains),
 // the default ranking metric and the winner's test metrics. Trials run in CohortTune.
+import CohortConfig
 import CohortCore
 import CohortTune
 import Foundation
@@ -19,7 +20,7 @@ enum TuneSpace {
         for (k, v) in mapping {
             let line = k.mark?.line ?? 0
             guard let key = k.string, let option = TrainOptions.named(key) else {
-                throw CohortError.badFile(path: path, "line \(line): unknown cohort train option '\(k.string ?? "?")'" + ConfigFile.suggestion(for: k.string ?? ""))
+                throw CohortError.badFile(path: path, "line \(line): unknown cohort train option '\(k.string ?? "?")'" + ConfigFile.suggestion(for: k.string ?? "", options: TrainOptions.table))
             }
             guard option.kind == .single || option.kind == .flag else {
                 throw CohortError.badFile(path: path, "line \(line): '\(key)' takes several values; it cannot be searched")

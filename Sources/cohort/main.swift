@@ -1,6 +1,7 @@
 // Entry point of the `cohort` command. The OpenBLAS kernel check runs first:
 // it may re-execute the process with OPENBLAS_CORETYPE set (docs/environment.md).
 import ArgumentParser
+import CohortConfig
 import CohortCore
 import CohortDistributed
 import CohortKernels
@@ -32,8 +33,8 @@ func execLauncher() -> Never {
     // The coordinator reads --checkpoint-dir, --global-batch, … from the train arguments
     // after `--`, so a --config file among them is expanded here, once, for every rank.
     if let split = argv.firstIndex(of: "--") {
-        do { argv = Array(argv[...split]) + (try ConfigExpansion(trainArguments: Array(argv[(split + 1)...])).arguments) } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        do { argv = Array(argv[...split]) + (try ConfigExpansion(trainArguments: Array(argv[(split + 1)...]), options: TrainOptions.table).arguments) } catch {
+            FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))
             exit(2)
         }
     }
@@ -50,11 +51,11 @@ var commandArguments = Array(CommandLine.arguments.dropFirst())
 var configExpansion: ConfigExpansion?
 if commandArguments.first == "train" {
     do {
-        let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()))
+        let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()), options: TrainOptions.table)
         commandArguments = ["train"] + expansion.arguments
         configExpansion = expansion
     } catch {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))
         exit(2)
     }
 }

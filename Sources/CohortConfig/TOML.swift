@@ -4,7 +4,7 @@
 import Foundation
 
 /// A TOML value of the supported subset.
-enum TOMLValue: Equatable, Sendable {
+public enum TOMLValue: Equatable, Sendable {
     case string(String)
     case integer(Int64)
     case float(Double)
@@ -13,22 +13,22 @@ enum TOMLValue: Equatable, Sendable {
 }
 
 /// One `key = value` line of a TOML document, in file order.
-struct TOMLEntry: Equatable, Sendable {
+public struct TOMLEntry: Equatable, Sendable {
     /// The `[table]` the key sits under, nil at the top level.
-    var table: String?
-    var key: String
-    var value: TOMLValue
+    public var table: String?
+    public var key: String
+    public var value: TOMLValue
     /// 1-based line and column of the key.
-    var line: Int
-    var column: Int
+    public var line: Int
+    public var column: Int
 }
 
 /// A TOML syntax error at a 1-based line and column.
-struct TOMLError: Error, CustomStringConvertible, Equatable {
-    var line: Int
-    var column: Int
-    var message: String
-    var description: String { "\(line):\(column): \(message)" }
+public struct TOMLError: Error, CustomStringConvertible, Equatable {
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "\(line):\(column): \(message)" }
 }
 
 /// Parses the TOML subset: `key = value` pairs (bare or quoted keys), one level of
@@ -37,14 +37,14 @@ struct TOMLError: Error, CustomStringConvertible, Equatable {
 /// floats (fraction, exponent, `inf`, `nan`), booleans and arrays of these (across
 /// lines, trailing comma allowed). Not supported, each an error: dotted keys and
 /// tables, arrays of tables, inline tables, multi-line strings, dates and times.
-struct TOMLParser {
+public struct TOMLParser {
     private let chars: [Character]
     private var index = 0
     private var line = 1
     private var lineStart = 0
 
     /// - Throws: `TOMLError` naming the line and column of the first problem.
-    static func parse(_ text: String) throws -> [TOMLEntry] {
+    public static func parse(_ text: String) throws -> [TOMLEntry] {
         // Swift makes "\r\n" one Character: normalise line ends first.
         var parser = TOMLParser(chars: Array(text.replacingOccurrences(of: "\r\n", with: "\n")))
         return try parser.document()
@@ -219,7 +219,7 @@ struct TOMLParser {
     }
 
     /// An integer or float in TOML's syntax, or nil.
-    static func number(_ word: String) -> TOMLValue? {
+    public static func number(_ word: String) -> TOMLValue? {
         var body = Substring(word)
         var sign = ""
         if let f = body.first, f == "+" || f == "-" { sign = f == "-" ? "-" : ""; body = body.dropFirst() }

@@ -11,7 +11,7 @@ extension TaskOptions {
     /// or text file (its name and bytes), the built-in synthetic set or the addition corpus (the
     /// generated training samples, named `synthetic` and `addition`).
     /// - Throws: `CohortError.badFile` if a file cannot be read.
-    func dataIdentity() throws -> DataIdentity {
+    public func dataIdentity() throws -> DataIdentity {
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
         guard let data, data != "addition" else {
             if sequenceModel || data == "addition" {
@@ -31,5 +31,5 @@ extension TaskOptions {
 
 extension TaskModule {
     /// `TaskOptions.dataIdentity()`; the Trainer asks once per run, on rank 0.
-    var dataIdentity: DataIdentity? { get throws { try settings.dataIdentity() } }
+    public var dataIdentity: DataIdentity? { get throws { try settings.dataIdentity() } }
 }

@@ -7,24 +7,30 @@ import CohortTrainer
 import Foundation
 
 /// Optimizer, schedule and data settings of a `TaskModule`.
-struct TaskOptions: Sendable {
+public struct TaskOptions: Sendable {
     /// Model name (`mlp`, `gpt`, …): sequence models read text or the addition corpus.
-    var model = "mlp"
+    public var model = "mlp"
     /// The training data: an MNIST-format directory, a CSV or text file, `addition`; nil: built-in.
-    var data: String?
+    public var data: String?
     /// Digits per operand of the addition corpus.
-    var digits = 3
+    public var digits = 3
     /// Seed of the generated data sets.
-    var seed: UInt64 = 0
+    public var seed: UInt64 = 0
     /// `sgd`, `adam`, `adamw` or `rmsprop`.
-    var optimizer = "adam"
-    var lr: Float = 1e-3
-    var momentum: Float = 0.9
-    var weightDecay: Float = 0
+    public var optimizer = "adam"
+    public var lr: Float = 1e-3
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 0
     /// `constant` or `cosine` (with 5 % warm-up, down to 1 % of `lr`).
-    var lrSchedule = "cosine"
+    public var lrSchedule = "cosine"
 
-    func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
+    public init(model: String = "mlp", data: String? = nil, digits: Int = 3, seed: UInt64 = 0, optimizer: String = "adam",
+                lr: Float = 1e-3, momentum: Float = 0.9, weightDecay: Float = 0, lrSchedule: String = "cosine") {
+        (self.model, self.data, self.digits, self.seed, self.optimizer) = (model, data, digits, seed, optimizer)
+        (self.lr, self.momentum, self.weightDecay, self.lrSchedule) = (lr, momentum, weightDecay, lrSchedule)
+    }
+
+    public func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
         switch optimizer {
         case "sgd": return SGD(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
         case "adamw": return AdamW(arena, lr: lr, weightDecay: weightDecay)
@@ -34,7 +40,7 @@ struct TaskOptions: Sendable {
     }
 
     /// The schedule for a run of `totalSteps`.
-    func makeSchedule(totalSteps: Int) -> any LRSchedule {
+    public func makeSchedule(totalSteps: Int) -> any LRSchedule {
         lrSchedule == "cosine" ? CosineWithWarmup(base: lr, warmup: max(totalSteps / 20, 1), total: totalSteps, minimum: lr * 0.01) : ConstantLR(lr)
     }
 }

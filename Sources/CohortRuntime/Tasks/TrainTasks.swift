@@ -13,7 +13,7 @@ import CohortTrainer
 import Foundation
 
 /// Indexed training samples, the loss on a batch, and the held-out metrics.
-protocol TrainTask {
+public protocol TrainTask {
     /// Name of the training data (checkpoints record it with the cursor).
     var name: String { get }
     /// Number of training samples: the data order permutes `0..<count`.
@@ -36,56 +36,57 @@ protocol TrainTask {
 /// The held-out part an evaluation scores: the validation part carved from the training data
 /// (selection: periodic validation, early stopping, best checkpoints, tune) or the test split
 /// (reported once at the end).
-enum HeldOut {
+public enum HeldOut {
     case validation, test
     /// Metric-name prefix: `val_` or `test_`.
-    var prefix: String { self == .validation ? "val_" : "test_" }
+    public var prefix: String { self == .validation ? "val_" : "test_" }
     /// The word in log lines.
-    var word: String { self == .validation ? "val" : "test" }
+    public var word: String { self == .validation ? "val" : "test" }
 }
 
 /// Runs a collective under the rank's deadline (see RankSupervisor.guarding).
-struct CollectiveGuard {
-    let run: (String, () throws -> Any) throws -> Any
-    func callAsFunction<T>(_ operation: String, _ body: () throws -> T) throws -> T {
+public struct CollectiveGuard {
+    public let run: (String, () throws -> Any) throws -> Any
+    public init(run: @escaping (String, () throws -> Any) throws -> Any) { self.run = run }
+    public func callAsFunction<T>(_ operation: String, _ body: () throws -> T) throws -> T {
         try run(operation, body) as! T   // `run` returns what `body` returned
     }
 }
 
 /// A task and its network as a `TrainingModule`: `cohort train` runs the same Trainer as a user's own model.
-final class TaskModule: TrainingModule {
-    let task: any TrainTask
-    let network: any Module
-    let settings: TaskOptions
-    let guarding: CollectiveGuard
+public final class TaskModule: TrainingModule {
+    public let task: any TrainTask
+    public let network: any Module
+    public let settings: TaskOptions
+    public let guarding: CollectiveGuard
     /// Fault injection: whether this rank's loss is made NaN at a step.
-    let poisoned: (Int) -> Bool
+    public let poisoned: (Int) -> Bool
 
-    init(task: any TrainTask, network: any Module, settings: TaskOptions, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
+    public init(task: any TrainTask, network: any Module, settings: TaskOptions, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
         self.task = task; self.network = network; self.settings = settings; self.guarding = guarding; self.poisoned = poisoned
     }
 
-    var trainingSamples: Int { task.count }
-    var dataName: String { task.name }
-    func trainingBatch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets, step: Int) {
+    public var trainingSamples: Int { task.count }
+    public var dataName: String { task.name }
+    public func trainingBatch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets, step: Int) {
         let b = try task.batch(indices, step: step)
         return (b.inputs, b.targets, step)
     }
-    func trainingStep(_ batch: (inputs: Tensor, targets: Targets, step: Int)) throws -> Tensor {
+    public func trainingStep(_ batch: (inputs: Tensor, targets: Targets, step: Int)) throws -> Tensor {
         let loss = try task.loss(network(batch.inputs), batch.targets)
         return poisoned(batch.step) ? try loss * Float.nan : loss
     }
-    func validate(_ context: ValidationContext) throws -> [Metric] {
+    public func validate(_ context: ValidationContext) throws -> [Metric] {
         task.hasValidation ? try task.evaluate(network, context.communicator, guarding, on: .validation) : []
     }
-    func test(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding, on: .test) }
-    func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
+    public func test(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding, on: .test) }
+    public func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
         (settings.makeOptimizer(parameters), settings.makeSchedule(totalSteps: totalSteps))
     }
 }
 
 /// What a batch is trained against.
-enum Targets {
+public enum Targets {
     /// Class ids, flattened over sequence positions (`-100`: ignored).
     case classes([Int])
     /// Real values `[B, outputs]` (regression).
@@ -93,20 +94,22 @@ enum Targets {
 }
 
 /// What a model built for a task must accept and produce.
-struct ModelShape {
+public struct ModelShape {
     /// Classification: features per sample. Sequence tasks: tokens per sample.
-    var inputs: Int
+    public var inputs: Int
     /// Classes, or vocabulary size.
-    var outputs: Int
+    public var outputs: Int
     /// True for token sequences `[B, T]` → logits `[B, T, V]`.
-    var sequence: Bool
+    public var sequence: Bool
+
+    public init(inputs: Int, outputs: Int, sequence: Bool) { (self.inputs, self.outputs, self.sequence) = (inputs, outputs, sequence) }
 }
 
 extension TrainTask {
-    var tokenizer: CharTokenizer? { nil }
+    public var tokenizer: CharTokenizer? { nil }
     /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against class targets,
     /// mean squared error against real-valued ones.
-    func loss(_ output: Tensor, _ targets: Targets) throws -> Tensor {
+    public func loss(_ output: Tensor, _ targets: Targets) throws -> Tensor {
         switch targets {
         case .classes(let ids):
             let classes = output.shape[output.rank - 1]
@@ -119,24 +122,28 @@ extension TrainTask {
 }
 
 /// Images or feature vectors with class labels; metrics: accuracy, macro F1, log-loss.
-struct ClassificationTask: TrainTask {
-    let train: ClassificationDataset
+public struct ClassificationTask: TrainTask {
+    public let train: ClassificationDataset
     /// The stratified validation part (`--val-split`), if any.
-    var validation: ClassificationDataset?
-    let test: ClassificationDataset
+    public var validation: ClassificationDataset?
+    public let test: ClassificationDataset
     /// Training-batch augmentation (`--augment`), drawn per (seed, step, sample id).
-    var augmentation: Augmentation?
-    var seed: UInt64 = 0
+    public var augmentation: Augmentation?
+    public var seed: UInt64 = 0
     /// Where rank 0 writes `confusion.json` after each evaluation (`--log-dir`).
-    var runDirectory: String?
+    public var runDirectory: String?
 
-    var name: String { train.name }
-    var count: Int { train.count }
-    var hasValidation: Bool { validation != nil }
-    var summary: String { "\(train.name) \(train.count) train / " + (validation.map { "\($0.count) validation / " } ?? "") + "\(test.count) test samples" }
-    var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
+    public init(train: ClassificationDataset, validation: ClassificationDataset?, test: ClassificationDataset) {
+        (self.train, self.validation, self.test) = (train, validation, test)
+    }
 
-    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
+    public var name: String { train.name }
+    public var count: Int { train.count }
+    public var hasValidation: Bool { validation != nil }
+    public var summary: String { "\(train.name) \(train.count) train / " + (validation.map { "\($0.count) validation / " } ?? "") + "\(test.count) test samples" }
+    public var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
+
+    public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = try train.makeBatch(indices: indices)
         guard let augmentation else { return (b.inputs, .classes(b.labels)) }
         return (try augmentation.apply(b.inputs, sampleIDs: indices, step: step, seed: seed), .classes(b.labels))
@@ -145,7 +152,7 @@ struct ClassificationTask: TrainTask {
     /// Accuracy, macro-averaged F1 and log-loss over the whole held-out part, without recording a
     /// graph. Each rank scores a strided share into confusion counts and a log-loss sum, which
     /// are summed across ranks (never averages of per-rank averages).
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+    public func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
         let test = split == .validation ? validation! : self.test
         var counts = try ClassificationCounts(classes: test.numClasses)
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
@@ -177,17 +184,17 @@ struct ClassificationTask: TrainTask {
 
 /// Next-token prediction over a text corpus: the first 90 % train (its last `--val-split` part,
 /// chronologically, for validation), the last 10 % test; metric: loss.
-struct LanguageModelTask: TrainTask {
-    let vocabulary: CharTokenizer
-    var tokenizer: CharTokenizer? { vocabulary }
-    let train: TokenWindows
+public struct LanguageModelTask: TrainTask {
+    public let vocabulary: CharTokenizer
+    public var tokenizer: CharTokenizer? { vocabulary }
+    public let train: TokenWindows
     /// Windows over the tokens just before the test part (`--val-split`), if any.
-    let validation: TokenWindows?
-    let test: TokenWindows
+    public let validation: TokenWindows?
+    public let test: TokenWindows
     /// Held-out windows scored per part (the first ones, fixed, so runs compare).
-    let scoredWindows: Int
+    public let scoredWindows: Int
 
-    init(corpusPath: String, context: Int, validationFraction: Double = 0, scoredWindows: Int = 64) throws {
+    public init(corpusPath: String, context: Int, validationFraction: Double = 0, scoredWindows: Int = 64) throws {
         let bytes = try TextCorpus.load(path: corpusPath)
         vocabulary = CharTokenizer(corpus: bytes)
         let ids = try vocabulary.encode(bytes)
@@ -201,22 +208,22 @@ struct LanguageModelTask: TrainTask {
         self.scoredWindows = scoredWindows
     }
 
-    var name: String { train.name }
-    var count: Int { train.count }
-    var hasValidation: Bool { validation != nil }
-    var summary: String {
+    public var name: String { train.name }
+    public var count: Int { train.count }
+    public var hasValidation: Bool { validation != nil }
+    public var summary: String {
         "\(train.name) \(train.tokens.count) train / " + (validation.map { "\($0.tokens.count) validation / " } ?? "")
             + "\(test.tokens.count) test tokens, vocabulary \(vocabulary.count), context \(train.context)"
     }
-    var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
+    public var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
 
-    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
+    public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = train.makeBatch(indices: indices)
         return (b.inputs, .classes(b.targets))
     }
 
     /// Mean cross-entropy (nats per token) over the first `scoredWindows` windows of the part.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+    public func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
         let part = split == .validation ? validation! : test
         let validationWindows = min(scoredWindows, part.count)
         let mine = Array(stride(from: comm.rank, to: validationWindows, by: comm.size))
@@ -239,14 +246,14 @@ struct LanguageModelTask: TrainTask {
 
 /// The built-in addition corpus (no download): next-token loss on the answers only;
 /// metric: held-out exact match of greedily decoded answers.
-struct AdditionTask: TrainTask {
-    var tokenizer: CharTokenizer? { AdditionProblems.tokenizer }
-    let train: AdditionProblems
+public struct AdditionTask: TrainTask {
+    public var tokenizer: CharTokenizer? { AdditionProblems.tokenizer }
+    public let train: AdditionProblems
     /// The last `--val-split` of the generated training problems, if any (at most `testCount` are scored).
-    let validation: AdditionProblems?
-    let test: AdditionProblems
+    public let validation: AdditionProblems?
+    public let test: AdditionProblems
 
-    init(digits: Int, trainCount: Int, testCount: Int, seed: UInt64, validationFraction: Double = 0) throws {
+    public init(digits: Int, trainCount: Int, testCount: Int, seed: UInt64, validationFraction: Double = 0) throws {
         let (all, test) = try AdditionProblems.make(digits: digits, train: trainCount, test: testCount, seed: seed)
         self.test = test
         guard validationFraction > 0 else { (train, validation) = (all, nil); return }
@@ -255,22 +262,22 @@ struct AdditionTask: TrainTask {
         validation = all.subset(cut..<min(all.count, cut + testCount), name: "addition-\(digits)-val")
     }
 
-    var name: String { train.name }
-    var count: Int { train.count }
-    var hasValidation: Bool { validation != nil }
-    var summary: String {
+    public var name: String { train.name }
+    public var count: Int { train.count }
+    public var hasValidation: Bool { validation != nil }
+    public var summary: String {
         "\(train.name) \(train.count) problems / " + (validation.map { "\($0.count) validation / " } ?? "")
             + "\(test.count) test problems (\(train.digits)-digit addition, sums written reversed)"
     }
-    var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
+    public var modelShape: ModelShape { ModelShape(inputs: train.length - 1, outputs: AdditionProblems.tokenizer.count, sequence: true) }
 
-    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
+    public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = train.makeBatch(indices: indices)
         return (b.inputs, .classes(b.targets))
     }
 
     /// Fraction of held-out problems whose greedily decoded answer is exactly right.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+    public func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
         let test = split == .validation ? validation! : self.test
         let mine = Array(stride(from: comm.rank, to: test.count, by: comm.size))
         var correct = 0
@@ -290,7 +297,7 @@ struct AdditionTask: TrainTask {
 
     /// A few held-out problems with the model's greedy answers, in everyday notation
     /// ("123 + 459 = 582 ✓").
-    func samples(_ model: any Module, count: Int) throws -> [String] {
+    public func samples(_ model: any Module, count: Int) throws -> [String] {
         let idx = Array(0..<min(count, test.count))
         let answers = try withNoGrad { try AdditionTask.greedy(model, prompts: idx.map { test.prompt($0).prompt }, length: test.answerLength) }
         return zip(idx, answers).map { i, answer in
@@ -302,7 +309,7 @@ struct AdditionTask: TrainTask {
     }
 
     /// Appends `length` greedily chosen tokens to every prompt (all the same length).
-    static func greedy(_ model: any Module, prompts: [String], length: Int) throws -> [String] {
+    public static func greedy(_ model: any Module, prompts: [String], length: Int) throws -> [String] {
         let tok = AdditionProblems.tokenizer
         var rows = try prompts.map { try tok.encode($0) }
         for _ in 0..<length {

@@ -12,22 +12,22 @@ import CohortNN
 import CohortTrainer
 import Foundation
 
-struct RegressionTask: TrainTask {
-    let name: String
-    let trainX: [Float], trainY: [Float], testX: [Float], testY: [Float]
+public struct RegressionTask: TrainTask {
+    public let name: String
+    public let trainX: [Float], trainY: [Float], testX: [Float], testY: [Float]
     /// The validation rows (`--val-split`; empty without one).
-    let valX: [Float], valY: [Float]
-    let features: Int
+    public let valX: [Float], valY: [Float]
+    public let features: Int
     /// The training targets' mean and standard deviation (the model predicts (y − mean) / std).
-    let targetMean: Float, targetStd: Float
-    let targetName: String
+    public let targetMean: Float, targetStd: Float
+    public let targetName: String
 
     /// Splits `table` 80/20 by the seed (a random, unstratified split), or with `fold` = (i, k)
     /// holds out fold i (0-based) of k: the rows in a seeded random order dealt round-robin to
     /// k folds (scikit-learn's shuffled `KFold`; `cohort cv --task regression`). Then
     /// `validationFraction` of the training rows at random (`ValidationSplit.seed`), and
     /// standardizes with the rows left for training.
-    init(table: CSVRegression, name: String, seed: UInt64, fold: (index: Int, count: Int)? = nil,
+    public init(table: CSVRegression, name: String, seed: UInt64, fold: (index: Int, count: Int)? = nil,
          validationFraction: Double = 0) throws {
         let n = table.count, d = table.featureCount
         var g = RandomGenerator(seed: seed)
@@ -36,7 +36,7 @@ struct RegressionTask: TrainTask {
         var train: [Int], validation: [Int] = []
         if let fold {
             guard fold.count >= 2, fold.count <= n / 2, (0..<fold.count).contains(fold.index) else {
-                throw CohortError.badFlag(flag: "--cv-folds", "\(name): fold \(fold.index + 1) of \(fold.count) needs 2 ≤ folds ≤ \(n / 2) (\(n) rows, at least 2 per fold)")
+                throw CohortError.invalidParameter(name: "cvFolds", "\(name): fold \(fold.index + 1) of \(fold.count) needs 2 ≤ folds ≤ \(n / 2) (\(n) rows, at least 2 per fold)")
             }
             let held = order.indices.filter { $0 % fold.count == fold.index }
             test = held.map { order[$0] }.sorted()
@@ -67,21 +67,21 @@ struct RegressionTask: TrainTask {
         targetName = table.targetName
     }
 
-    var count: Int { trainY.count }
-    var hasValidation: Bool { !valY.isEmpty }
-    var summary: String {
+    public var count: Int { trainY.count }
+    public var hasValidation: Bool { !valY.isEmpty }
+    public var summary: String {
         "\(name) regression of \(targetName): \(trainY.count) train / " + (hasValidation ? "\(valY.count) validation / " : "") + "\(testY.count) test rows, \(features) features"
     }
-    var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
+    public var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
 
-    func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
+    public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let x = indices.flatMap { Array(trainX[($0 * features)..<(($0 + 1) * features)]) }
         let y = indices.map { (trainY[$0] - targetMean) / targetStd }
         return (try Tensor(x, shape: [indices.count, features]), .values(try Tensor(y, shape: [indices.count, 1])))
     }
 
     /// MAE, RMSE and R² in the target's units over the validation or test rows; sums reduced across ranks.
-    func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
+    public func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on split: HeldOut) throws -> [Metric] {
         let (testX, testY) = split == .validation ? (valX, valY) : (self.testX, self.testY)
         var counts = RegressionCounts()
         let mine = Array(stride(from: comm.rank, to: testY.count, by: comm.size))

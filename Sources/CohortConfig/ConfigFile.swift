@@ -1,13 +1,12 @@
 // `cohort train --config run.yaml|run.toml`: a file of `cohort train` options that
 // becomes command-line arguments placed before the user's own, so the command line
 // wins. The valid keys come from Train's ArgumentParser definition itself.
-import ArgumentParser
 import CohortCore
 import Foundation
 import Yams
 
 /// A value as a config file spells it.
-enum ConfigValue {
+public enum ConfigValue {
     /// A string, number or Boolean as text (`3e-4`, `cnn`, `true`); `boolean` is set when the
     /// file's syntax makes it a Boolean.
     case scalar(String, boolean: Bool?)
@@ -17,44 +16,44 @@ enum ConfigValue {
 }
 
 /// One `key: value` of a config file.
-struct ConfigEntry {
-    var key: String
-    var value: ConfigValue
+public struct ConfigEntry {
+    public var key: String
+    public var value: ConfigValue
     /// 1-based line of the key, when the parser knows it.
-    var line: Int?
+    public var line: Int?
     /// The organisational section (`[optimizer]`) the key sits in, if any.
-    var section: String?
+    public var section: String?
 }
 
 /// A loaded config file: per option set, the arguments it stands for.
-struct ConfigFile {
+public struct ConfigFile {
     /// The `cohort train` option naming the file.
-    static let flag = "config"
+    public static let flag = "config"
 
     /// One option the file sets.
-    struct Setting {
-        var option: TrainOption
+    public struct Setting {
+        public var option: TrainOption
         /// `--name=value` per value, `--name` for a true flag; empty for null or false.
-        var arguments: [String]
-        var line: Int?
+        public var arguments: [String]
+        public var line: Int?
     }
 
     /// The path as given (relative paths resolve against the working directory).
-    let path: String
-    let settings: [Setting]
+    public let path: String
+    public let settings: [Setting]
 
     /// The arguments the file stands for, in file order.
-    var arguments: [String] { settings.flatMap(\.arguments) }
+    public var arguments: [String] { settings.flatMap(\.arguments) }
 
     /// Reads and checks `path` (`.yaml`/`.yml` or `.toml`).
     /// - Throws: `CohortError.badFile` naming the path (and line) for an unreadable file, a
     ///   syntax error, an unknown key (with suggestions), a duplicate or a wrongly typed value;
-    ///   `CohortError.badFlag` for an unknown extension.
-    init(path: String) throws {
+    ///   `CohortError.invalidParameter` (`config`) for an unknown extension.
+    public init(path: String, options: OptionTable) throws {
         self.path = path
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         guard ["yaml", "yml", "toml"].contains(ext) else {
-            throw CohortError.badFlag(flag: "--config", "\(path): unknown format '.\(ext)'; use a .yaml, .yml or .toml file")
+            throw CohortError.invalidParameter(name: "config", "\(path): unknown format '.\(ext)'; use a .yaml, .yml or .toml file")
         }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -66,17 +65,17 @@ struct ConfigFile {
         var seen: [String: Int?] = [:]
         for entry in entries {
             let at = entry.line.map { "line \($0): " } ?? ""
-            guard let option = TrainOptions.named(entry.key) else {
+            guard let option = options.named(entry.key) else {
                 if entry.key.replacingOccurrences(of: "_", with: "-") == Self.flag {
                     throw CohortError.badFile(path: path, at + "'config' cannot be set in a config file (files do not include other files)")
                 }
                 var within = entry.section.map { " in section '\($0)'" } ?? ""
-                if let section = entry.section, let sectionOption = TrainOptions.named(section) {
+                if let section = entry.section, let sectionOption = options.named(section) {
                     // `metadata: {a: 1}`: more likely a wrongly typed value than a section.
                     within += " ('\(section)' is itself an option: --\(sectionOption.key) takes "
                         + (sectionOption.kind == .repeating ? "a list of values" : sectionOption.kind == .flag ? "true or false" : "a single value") + ", not a mapping)"
                 }
-                throw CohortError.badFile(path: path, at + "unknown key '\(entry.key)'\(within)" + Self.suggestion(for: entry.key))
+                throw CohortError.badFile(path: path, at + "unknown key '\(entry.key)'\(within)" + Self.suggestion(for: entry.key, options: options))
             }
             if let first = seen[option.key] {
                 let earlier = first.map { " (first set on line \($0))" } ?? ""
@@ -140,7 +139,7 @@ struct ConfigFile {
     // MARK: Parsers
 
     /// Top-level keys, and one level of organisational sections (`optimizer: {lr: …}`).
-    static func yamlEntries(_ text: String, path: String) throws -> [ConfigEntry] {
+    public static func yamlEntries(_ text: String, path: String) throws -> [ConfigEntry] {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
             switch error {
@@ -191,7 +190,7 @@ struct ConfigFile {
         return .mapping
     }
 
-    static func tomlEntries(_ text: String, path: String) throws -> [ConfigEntry] {
+    public static func tomlEntries(_ text: String, path: String) throws -> [ConfigEntry] {
         func convert(_ v: TOMLValue) -> ConfigValue {
             switch v {
             case let .string(s): return .scalar(s, boolean: nil)
@@ -211,7 +210,7 @@ struct ConfigFile {
     // MARK: Suggestions
 
     /// Names other tools use for Cohort's options: suggested even when far in spelling.
-    static let aliases: [String: String] = [
+    public static let aliases: [String: String] = [
         "learning-rate": "lr", "learningrate": "lr", "batch": "global-batch", "num-epochs": "epochs",
         "max-epochs": "epochs", "max-steps": "steps", "num-steps": "steps", "iterations": "steps",
         "wd": "weight-decay", "optim": "optimizer", "random-seed": "seed", "num-threads": "threads",
@@ -224,15 +223,15 @@ struct ConfigFile {
     ]
 
     /// ` (did you mean 'lr'?; …)`: aliases first, then the nearest names by edit distance.
-    static func suggestion(for key: String) -> String {
+    public static func suggestion(for key: String, options: OptionTable) -> String {
         let k = key.lowercased().replacingOccurrences(of: "_", with: "-")
         var picks: [String] = []
         let limit = max(1, k.count / 3)
         // Near an alias (`learning_rat`) counts as the alias.
         let alias = aliases[k] ?? aliases.map { (name: $0.value, distance: editDistance(k, $0.key), key: $0.key) }
             .filter { $0.distance <= limit }.min { ($0.distance, $0.key) < ($1.distance, $1.key) }?.name
-        if let a = alias, TrainOptions.named(a) != nil { picks.append(a) }
-        let names = TrainOptions.all.flatMap(\.names)
+        if let a = alias, options.named(a) != nil { picks.append(a) }
+        let names = options.all.flatMap(\.names)
         let near = names.map { ($0, editDistance(k, $0)) }.filter { $0.1 <= limit }.sorted { $0.1 < $1.1 }
         for (n, _) in near where !picks.contains(n) && picks.count < 3 { picks.append(n) }
         let hint = "`cohort config show` lists every key"
@@ -242,7 +241,7 @@ struct ConfigFile {
 
     /// Damerau–Levenshtein distance (optimal string alignment): insertions, deletions,
     /// substitutions and transpositions of neighbours each cost 1.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let s = Array(a), t = Array(b)
         if s.isEmpty || t.isEmpty { return max(s.count, t.count) }
         var d = [[Int]](repeating: [Int](repeating: 0, count: t.count + 1), count: s.count + 1)

@@ -5,10 +5,10 @@
 import CohortCore
 import Foundation
 
-enum ModelMemory {
+public enum ModelMemory {
     /// Parameters of `spec` for data of `shape`, counted from the sizes without allocating
     /// anything; nil for the fixed small architectures (cnn, resnet) and unknown names.
-    static func parameterCount(_ spec: ModelSpec, shape: ModelShape) -> Double? {
+    public static func parameterCount(_ spec: ModelSpec, shape: ModelShape) -> Double? {
         switch spec.name {
         case "mlp":
             let widths = ([shape.inputs] + spec.hidden + [shape.outputs]).map(Double.init)
@@ -28,7 +28,7 @@ enum ModelMemory {
 
     /// Float32 copies a parameter takes while training: its value, its gradient and the
     /// optimizer's state (Adam/AdamW two, RMSprop one, SGD's and RMSprop's momentum one).
-    static func copiesPerParameter(optimizer: String, momentum: Float) -> Int {
+    public static func copiesPerParameter(optimizer: String, momentum: Float) -> Int {
         switch optimizer {
         case "adam", "adamw": return 4
         case "rmsprop": return momentum != 0 ? 4 : 3
@@ -37,7 +37,7 @@ enum ModelMemory {
     }
 
     /// The flags that size each model, for the error message.
-    static func sizeFlags(_ model: String) -> String {
+    public static func sizeFlags(_ model: String) -> String {
         switch model {
         case "mlp": return "--hidden"
         case "lstm": return "--hidden, --embedding or --layers"
@@ -50,7 +50,7 @@ enum ModelMemory {
     /// `MemAvailable` (/proc/meminfo) and the cgroup's limit minus its usage (cgroup v2
     /// `memory.max`/`memory.current`, else v1 `memory.limit_in_bytes`/`memory.usage_in_bytes`).
     /// Nil when neither can be read (not Linux).
-    static func available(readFile: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) })
+    public static func available(readFile: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) })
         -> (bytes: Double, source: String)? {
         var best: (bytes: Double, source: String)?
         if let meminfo = readFile("/proc/meminfo"),
@@ -72,7 +72,7 @@ enum ModelMemory {
 
     /// Throws when `spec`'s parameters, gradients and optimizer state, times the ranks on this
     /// node, exceed the memory available: one line naming the model, the bytes needed and available.
-    static func check(_ spec: ModelSpec, shape: ModelShape, optimizer: String, momentum: Float, ranksOnNode: Int,
+    public static func check(_ spec: ModelSpec, shape: ModelShape, optimizer: String, momentum: Float, ranksOnNode: Int,
                       available: (bytes: Double, source: String)? = ModelMemory.available()) throws {
         guard let parameters = parameterCount(spec, shape: shape) else { return }
         let copies = copiesPerParameter(optimizer: optimizer, momentum: momentum)
@@ -90,14 +90,14 @@ enum ModelMemory {
     }
 
     /// A parameter count, exact with thousands separators below 10^15, else in scientific notation.
-    static func countText(_ n: Double) -> String {
+    public static func countText(_ n: Double) -> String {
         guard n < 1e15 else { return String(format: "%.3g", n) }
         let digits = String(Int64(n))
         return String(digits.reversed().enumerated().map { i, c in i > 0 && i % 3 == 0 ? [",", c] : [c] }.joined().reversed())
     }
 
     /// `bytes` in bytes and binary units, e.g. `1,270,400,016,160 bytes (1.16 TiB)`.
-    static func bytesText(_ bytes: Double) -> String {
+    public static func bytesText(_ bytes: Double) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
         var value = bytes, unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }

@@ -1,0 +1,53 @@
+// `cohort train`'s flags as the Trainer's options: batch, steps, reduction, checkpoints,
+// logging, and the records a checkpoint keeps (model, schedule, random state, config).
+import ArgumentParser
+import CohortCore
+import CohortCheckpoint
+import CohortCollectives
+import CohortControl
+import CohortData
+import CohortDistributed
+import CohortOptim
+import CohortRunLog
+import CohortRuntime
+import CohortTrainer
+import Foundation
+
+extension Train {
+    /// The `TrainerOptions` these flags ask for, for `task` and the model `spec` built with `generator`.
+    func trainerOptions(task: any TrainTask, spec: ModelSpec, shape: ModelShape, totalSteps: Int,
+                        generator: RandomGenerator) throws -> TrainerOptions {
+        var options = TrainerOptions()
+        options.globalBatch = batchSize
+        options.steps = totalSteps
+        options.accumulate = accumulate
+        options.virtualShards = deterministic ? virtualShards : nil
+        options.bucketMegabytes = bucketMB
+        options.clipGradNorm = clipGradNorm
+        options.seed = seed
+        options.prefetch = prefetch
+        options.logEvery = logEvery
+        options.validateEvery = valEvery
+        options.collectiveTimeout = collectiveTimeout
+        options.recordStepTimes = stepTimes
+        options.checkpointDirectory = checkpointDir
+        options.checkpointEvery = checkpointEvery
+        options.keepLast = keepLast
+        options.keepEvery = keepEvery
+        options.asyncCheckpoint = asyncCheckpoint
+        options.resume = resume
+        options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
+        options.config = runConfig(task: task, totalSteps: totalSteps)
+        options.metadata = try parsedMetadata()
+        var modelRecord = ModelRecord()
+        modelRecord.name = model
+        modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
+            + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
+        options.modelRecord = modelRecord
+        options.scheduleRecord.kind = lrSchedule
+        options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
+        options.randomStates = [RNGRecord(name: "init", words: generator.state)]
+
+        return options
+    }
+}
