@@ -1,6 +1,6 @@
 // The options of a command as data (names, kind, default): what config files are
 // checked against. The command line builds the table from ArgumentParser's own
-// description of `cohort train` (Sources/cohort/TrainOptions.swift).
+// description of `cohort train` (Sources/cohort/TrainFlagTable.swift).
 
 /// How `cohort train` takes an option.
 public enum TrainOptionKind: Sendable {

@@ -5,7 +5,7 @@
 import Foundation
 
 /// How one run ended, as the launcher saw it.
-public struct LaunchOutcome: Sendable {
+public struct ScaleJobOutcome: Sendable {
     /// Exit status of the job (0: success).
     public var status: Int32
     public var seconds: Double
@@ -22,10 +22,10 @@ public struct ScaleRunner {
     public let plan: ScalePlan
     public let store: ScaleStore
     /// Runs `configuration`, writing its `--summary-json` to `summary` and its output to `log`.
-    public let launch: (_ configuration: ScaleConfiguration, _ trainArguments: [String], _ summary: String, _ log: String) throws -> LaunchOutcome
+    public let launch: (_ configuration: ScaleConfiguration, _ trainArguments: [String], _ summary: String, _ log: String) throws -> ScaleJobOutcome
 
     public init(plan: ScalePlan, store: ScaleStore,
-                launch: @escaping (ScaleConfiguration, [String], String, String) throws -> LaunchOutcome) {
+                launch: @escaping (ScaleConfiguration, [String], String, String) throws -> ScaleJobOutcome) {
         self.plan = plan; self.store = store; self.launch = launch
     }
 

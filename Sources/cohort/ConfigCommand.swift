@@ -24,7 +24,7 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let expansion: ConfigExpansion
             do {
-                expansion = try ConfigExpansion(trainArguments: (config.map { ["--config", $0] } ?? []) + trainArguments, options: TrainOptions.table)
+                expansion = try ConfigExpansion(trainArguments: (config.map { ["--config", $0] } ?? []) + trainArguments, options: TrainFlagTable.table)
             } catch let error as CohortError {
                 FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))
                 throw ExitCode(2)
@@ -55,10 +55,10 @@ struct ResolvedConfig {
     /// Applies the file's arguments, then the command line's, over the defaults.
     /// `expansion.arguments` must already have parsed as `Train`.
     init(_ expansion: ConfigExpansion) {
-        items = TrainOptions.all.map { o in
+        items = TrainFlagTable.all.map { o in
             let values: [String]?
             switch o.kind {
-            case .flag: values = [TrainOptions.isOnByDefault(o) ? "true" : "false"]
+            case .flag: values = [TrainFlagTable.isOnByDefault(o) ? "true" : "false"]
             case .single: values = o.defaultValue.map { [$0] }
             case .repeating: values = []
             }

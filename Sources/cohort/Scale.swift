@@ -14,10 +14,10 @@ import Foundation
 struct Scale: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scaling sweeps over world sizes and knobs, with statistics, a report and plots.",
-        subcommands: [ScaleRun.self, ScaleReportCommand.self, ScaleCompare.self, ScaleProject.self], defaultSubcommand: ScaleRun.self)
+        subcommands: [ScaleRunCommand.self, ScaleReportCommand.self, ScaleCompare.self, ScaleProject.self], defaultSubcommand: ScaleRunCommand.self)
 }
 
-struct ScaleRun: ParsableCommand {
+struct ScaleRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run (or resume) a sweep and render its report.")
 
     @Option(help: "World sizes, comma-separated.") var ranks = "1,2,4"
@@ -65,7 +65,7 @@ struct ScaleRun: ParsableCommand {
 
     /// One `cohort launch` job: no restarts (a failure is a failed measurement), output to `log`.
     func launchRun(cohort: String, plan: ScalePlan, configuration c: ScaleConfiguration, trainArguments: [String], log: String,
-                   namespaces: NetnsHosts?) throws -> LaunchOutcome {
+                   namespaces: NetnsHosts?) throws -> ScaleJobOutcome {
         let transport = plan.transport(c)
         var args = ["launch", "--np", String(c.ranks), "--max-restarts", "0"]
         if let namespaces { args += ["--hosts", namespaces.hosts, "--control-address", namespaces.controlAddress] }
@@ -90,7 +90,7 @@ struct ScaleRun: ParsableCommand {
             detail = seconds >= runTimeout ? "stopped after --run-timeout \(Int(runTimeout)) s"
                 : text.split(separator: "\n").filter { $0.contains("rror") || $0.contains("failed") }.suffix(2).joined(separator: " | ")
         }
-        return LaunchOutcome(status: status, seconds: seconds, detail: detail)
+        return ScaleJobOutcome(status: status, seconds: seconds, detail: detail)
     }
 
     /// machine.json: where the sweep ran (kept from the first start when resuming).

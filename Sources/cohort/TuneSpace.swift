@@ -19,8 +19,8 @@ enum TuneSpace {
         var options: [(name: String, domain: Domain)] = []
         for (k, v) in mapping {
             let line = k.mark?.line ?? 0
-            guard let key = k.string, let option = TrainOptions.named(key) else {
-                throw CohortError.badFile(path: path, "line \(line): unknown cohort train option '\(k.string ?? "?")'" + ConfigFile.suggestion(for: k.string ?? "", options: TrainOptions.table))
+            guard let key = k.string, let option = TrainFlagTable.named(key) else {
+                throw CohortError.badFile(path: path, "line \(line): unknown cohort train option '\(k.string ?? "?")'" + ConfigFile.suggestion(for: k.string ?? "", options: TrainFlagTable.table))
             }
             guard option.kind == .single || option.kind == .flag else {
                 throw CohortError.badFile(path: path, "line \(line): '\(key)' takes several values; it cannot be searched")

@@ -33,7 +33,7 @@ func execLauncher() -> Never {
     // The coordinator reads --checkpoint-dir, --global-batch, … from the train arguments
     // after `--`, so a --config file among them is expanded here, once, for every rank.
     if let split = argv.firstIndex(of: "--") {
-        do { argv = Array(argv[...split]) + (try ConfigExpansion(trainArguments: Array(argv[(split + 1)...]), options: TrainOptions.table).arguments) } catch {
+        do { argv = Array(argv[...split]) + (try ConfigExpansion(trainArguments: Array(argv[(split + 1)...]), options: TrainFlagTable.table).arguments) } catch {
             FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))
             exit(2)
         }
@@ -51,7 +51,7 @@ var commandArguments = Array(CommandLine.arguments.dropFirst())
 var configExpansion: ConfigExpansion?
 if commandArguments.first == "train" {
     do {
-        let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()), options: TrainOptions.table)
+        let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()), options: TrainFlagTable.table)
         commandArguments = ["train"] + expansion.arguments
         configExpansion = expansion
     } catch {

@@ -51,11 +51,11 @@ struct FakeLauncher {
     var calls = Calls()
     final class Calls: @unchecked Sendable { var labels: [String] = [] }
 
-    func launcher(plan: ScalePlan) -> (ScaleConfiguration, [String], String, String) throws -> LaunchOutcome {
+    func launcher(plan: ScalePlan) -> (ScaleConfiguration, [String], String, String) throws -> ScaleJobOutcome {
         { c, args, summary, _ in
             let round = calls.labels.filter { $0 == c.label }.count
             calls.labels.append(c.label)
-            if failing.contains("\(round) \(c.label)") { return LaunchOutcome(status: 1, seconds: 0.1, detail: "Error: injected") }
+            if failing.contains("\(round) \(c.label)") { return ScaleJobOutcome(status: 1, seconds: 0.1, detail: "Error: injected") }
             let steps = Int(args[args.firstIndex(of: "--steps")! + 1])!
             let batch = Int(args[args.firstIndex(of: "--global-batch")! + 1])!
             let t = stepSeconds(c, round)
@@ -64,7 +64,7 @@ struct FakeLauncher {
                                        "step_times": Array(repeating: Array(repeating: row, count: steps), count: c.ranks),
                                        "gradient_bytes": 4000, "gradient_transport": "shared memory", "blas_kernel": "Fake", "blas_threads": 1]
             try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: summary))
-            return LaunchOutcome(status: 0, seconds: 1, detail: "")
+            return ScaleJobOutcome(status: 0, seconds: 1, detail: "")
         }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 
 /// The options of `cohort train`, read from ArgumentParser's tool-info dump of `Train`, so
 /// an option added to `Train` is a valid config key without further work.
-enum TrainOptions {
+enum TrainFlagTable {
     /// Every option in declaration order, without `--help` and `--config`; a flag's
     /// `--x`/`--no-x` pair (two arguments in the dump) is one option.
     static let all: [TrainOption] = {
