@@ -18,10 +18,11 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
     return ~c
 }
 
-/// Runs a Python snippet with numpy, or returns nil when no Python has numpy.
+/// Runs a Python snippet with numpy from the reference venv (`make deps` creates it), or
+/// returns nil when that venv has no numpy — which the caller reports as a failure.
 func runNumpy(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String)? {
-    let venv = NSHomeDirectory() + "/.cache/cohort-venv/bin/python3"
-    let python = FileManager.default.isExecutableFile(atPath: venv) ? [venv] : ["/usr/bin/env", "python3"]
+    let venv = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
+    let python = [venv]
     func run(_ code: String, _ args: [String]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python[0])
@@ -112,7 +113,7 @@ func runNumpy(_ script: String, _ args: [String]) throws -> (status: Int32, out:
             np.savez(sys.argv[2], a=np.arange(12, dtype=np.float32).reshape(3, 4), b=np.array([1.5, -2.0]))
             np.savez_compressed(sys.argv[2] + ".c.npz", a=np.arange(12, dtype=np.int64))
             """
-        guard let r = try runNumpy(script, [ours, theirs]) else { return }   // no numpy: the Swift round trips still ran
+        let r = try #require(try runNumpy(script, [ours, theirs]), "no numpy in the reference venv: run `make deps` (checks/support/reference-venv.sh)")
         #expect(r.status == 0, "\(r.err)")
         let expected = Self.arrays.sorted { $0.name < $1.name }.map { a in
             let shape = a.shape.count == 1 ? "(\(a.shape[0]),)" : "(" + a.shape.map(String.init).joined(separator: ", ") + ")"
