@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "CohortTrainerTests", dependencies: ["CohortTrainer"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
-        .testTarget(name: "CLITests"),
+        .testTarget(name: "CLITests", dependencies: ["CohortCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,16 @@ public enum ScaleKnob: String, Codable, Sendable, CaseIterable {
     /// `shm` (node-local shared-memory averaging, the default) or `tcp` (MPI allreduce over TCP).
     case transport
 
+    /// The `cohort train` flag this knob sets (nil: the transport, set through mpirun and the environment).
+    var flag: TrainFlag? {
+        switch self {
+        case .bucketMB: return TrainFlags.bucketMB
+        case .threads: return TrainFlags.threads
+        case .deterministic: return TrainFlags.deterministic
+        case .transport: return nil
+        }
+    }
+
     /// The values this knob accepts, or nil for any positive number.
     var choices: [String]? {
         switch self {
@@ -107,32 +117,19 @@ public struct ScalePlan: Codable, Sendable, Equatable {
             parsed.append(Vary(knob: knob, values: values))
         }
         // The sweep owns these flags; the rest passes through to every run.
-        var rest: [String] = []
-        var batch = 128
-        var i = 0
-        while i < trainArguments.count {
-            let a = trainArguments[i]
-            let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
-            let inline = a.contains("=") ? String(a.split(separator: "=", maxSplits: 1)[1]) : nil
-            let value = inline ?? (i + 1 < trainArguments.count ? trainArguments[i + 1] : nil)
-            switch name {
-            case "--global-batch", "--batch-size":
-                guard let value, let b = Int(value), b >= 1 else { throw CohortError.badFlag(flag: name, "needs a positive batch size") }
-                batch = b
-                i += inline == nil ? 2 : 1
-                continue
-            case "--steps", "--epochs", "--summary-json", "--resume", "--step-times", "--checkpoint-dir", "--checkpoint-every":
-                throw CohortError.badFlag(flag: name, "is set by cohort scale (use --steps and --warmup of cohort scale); remove it after --")
-            default:
-                if parsed.contains(where: { "--" + $0.knob.rawValue == name }) || (name == "--deterministic" && parsed.contains { $0.knob == .deterministic }) {
-                    throw CohortError.badFlag(flag: name, "is varied by --vary; remove it after --")
-                }
-                rest.append(a)
-                i += 1
-            }
+        let given = TrainArgumentList(trainArguments)
+        let batch = try given.positiveInteger(TrainFlags.globalBatch)
+        let owned = [TrainFlags.steps, TrainFlags.epochs, TrainFlags.summaryJSON, TrainFlags.resume, TrainFlags.stepTimes,
+                     TrainFlags.checkpointDirectory, TrainFlags.checkpointEvery]
+        if let flag = given.firstGiven(of: owned) {
+            throw CohortError.badFlag(flag: flag.name, "is set by cohort scale (use --steps and --warmup of cohort scale); remove it after --")
         }
+        if let flag = given.firstGiven(of: parsed.compactMap(\.knob.flag)) {
+            throw CohortError.badFlag(flag: flag.name, "is varied by --vary; remove it after --")
+        }
+        let rest = given.removing(TrainFlags.globalBatch).arguments
         if mode == .strong, let bad = ranks.first(where: { batch % $0 != 0 }) {
-            throw CohortError.badFlag(flag: "--global-batch", "\(batch) does not divide among \(bad) ranks (strong scaling keeps the global batch)")
+            throw CohortError.badFlag(flag: TrainFlags.globalBatch.name, "\(batch) does not divide among \(bad) ranks (strong scaling keeps the global batch)")
         }
         self.ranks = ranks.sorted()
         self.mode = mode
@@ -167,13 +164,15 @@ public struct ScalePlan: Codable, Sendable, Equatable {
     /// `cohort train` arguments for one run of `c` writing its summary to `summary` and its one
     /// checkpoint (at the end, outside the timed steps; `cohort launch` needs a directory) to `checkpoints`.
     public func trainArguments(_ c: ScaleConfiguration, summary: String, checkpoints: String) -> [String] {
-        var args = ["train"] + trainArguments + ["--global-batch", String(globalBatch(c)), "--steps", String(warmup + steps),
-                                                "--step-times", "--summary-json", summary, "--log-every", "1000000000",
-                                                "--checkpoint-dir", checkpoints, "--checkpoint-every", String(warmup + steps)]
-        if let v = c.values[ScaleKnob.bucketMB.rawValue] { args += ["--bucket-mb", v] }
-        if let v = c.values[ScaleKnob.threads.rawValue] { args += ["--threads", v] }
-        if c.values[ScaleKnob.deterministic.rawValue] == "on" { args.append("--deterministic") }
-        return args
+        let runLength = String(warmup + steps)
+        var args = TrainArgumentList(trainArguments)
+            .adding(TrainFlags.globalBatch, String(globalBatch(c))).adding(TrainFlags.steps, runLength).adding(TrainFlags.stepTimes)
+            .adding(TrainFlags.summaryJSON, summary).adding(TrainFlags.logEvery, "1000000000")
+            .adding(TrainFlags.checkpointDirectory, checkpoints).adding(TrainFlags.checkpointEvery, runLength)
+        if let v = c.values[ScaleKnob.bucketMB.rawValue] { args = args.adding(TrainFlags.bucketMB, v) }
+        if let v = c.values[ScaleKnob.threads.rawValue] { args = args.adding(TrainFlags.threads, v) }
+        if c.values[ScaleKnob.deterministic.rawValue] == "on" { args = args.adding(TrainFlags.deterministic) }
+        return ["train"] + args.arguments
     }
 
     /// Environment settings and extra mpirun arguments of `c` (the transport knob).

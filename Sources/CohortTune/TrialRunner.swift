@@ -24,15 +24,6 @@ public struct TrialRecord {
     public var flags: [String] { params.flatMap { ["--" + $0.name, $0.value] } }
 }
 
-/// The value after `option` in a `cohort train` argument list (`--option v` or `--option=v`), the last one winning.
-public func argumentValue(of option: String, in arguments: [String]) -> String? {
-    var found: String?
-    for (i, a) in arguments.enumerated() {
-        if a == option, i + 1 < arguments.count { found = arguments[i + 1] } else if a.hasPrefix(option + "=") { found = String(a.dropFirst(option.count + 1)) }
-    }
-    return found
-}
-
 /// Runs trials as `cohort train` processes, at most `parallel` at once.
 public struct TrialRunner {
     /// The `cohort` executable the trials run.
@@ -57,7 +48,7 @@ public struct TrialRunner {
     /// Runs `trials` (continuing from their checkpoints when `haltAt` staging is in use) and reads their summaries.
     public func run(_ trials: [TrialRecord], haltAt: Int?, staged: Bool) throws -> [TrialRecord] {
         var environment = ProcessInfo.processInfo.environment
-        if argumentValue(of: "--threads", in: base) == nil && environment["OPENBLAS_NUM_THREADS"] == nil {
+        if !TrainArgumentList(base).contains(TrainFlags.threads) && environment["OPENBLAS_NUM_THREADS"] == nil {
             environment["OPENBLAS_NUM_THREADS"] = String(max(1, ProcessInfo.processInfo.activeProcessorCount / parallel))
         }
         var results = trials

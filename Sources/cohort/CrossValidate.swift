@@ -72,28 +72,28 @@ struct CrossValidate: ParsableCommand {
         guard folds >= 2 else { throw CohortError.badFlag(flag: "--folds", "\(folds) folds; give at least 2") }
         guard ranksPerFold >= 1 else { throw CohortError.badFlag(flag: "--ranks-per-fold", "\(ranksPerFold); give at least 1") }
         if ranksPerFold != 1 && !parallel { throw CohortError.badFlag(flag: "--ranks-per-fold", "needs --parallel") }
-        for owned in ["--cv-fold", "--cv-folds", "--cv-parallel-folds", "--summary-json"] where given(owned) {
-            throw CohortError.badFlag(flag: owned, "is set by cohort cv; remove it after --")
+        let given = TrainArgumentList(trainArguments)
+        if let owned = given.firstGiven(of: [TrainFlags.cvFold, TrainFlags.cvFolds, TrainFlags.cvParallelFolds, TrainFlags.summaryJSON]) {
+            throw CohortError.badFlag(flag: owned.name, "is set by cohort cv; remove it after --")
         }
         // Checkpoints record MPI's world, not the fold group, and all folds would share one directory.
-        for flag in ["--checkpoint-dir", "--resume", "--save-best"] where parallel && given(flag) {
-            throw CohortError.badFlag(flag: flag, "cannot be used with cohort cv --parallel (folds do not checkpoint); drop --parallel to keep checkpoints")
+        if parallel, let flag = given.firstGiven(of: [TrainFlags.checkpointDirectory, TrainFlags.resume, TrainFlags.saveBest]) {
+            throw CohortError.badFlag(flag: flag.name, "cannot be used with cohort cv --parallel (folds do not checkpoint); drop --parallel to keep checkpoints")
         }
         guard trainArguments.contains(where: { $0.lowercased().hasSuffix(".csv") }) else {
             throw CohortError.badFlag(flag: "--data", "cohort cv needs --data FILE.csv after --")
         }
     }
 
-    /// True when the train arguments after `--` contain `flag` (as `--flag v` or `--flag=v`).
-    func given(_ flag: String) -> Bool { trainArguments.contains { $0 == flag || $0.hasPrefix(flag + "=") } }
-
     /// Arguments every fold's `cohort train` gets after the user's: its summary file, quiet progress.
-    func foldArguments(summary: String) -> [String] { ["--summary-json", summary, "--log-every", "1000000000"] }
+    func foldArguments(summary: String) -> [String] {
+        TrainArgumentList([]).adding(TrainFlags.summaryJSON, summary).adding(TrainFlags.logEvery, "1000000000").arguments
+    }
 
     /// Fold `i` as its own `cohort train` process; returns its summary.
     func runFold(_ i: Int, _ me: String, _ dir: String) throws -> [String: Any] {
         let summary = dir + "/fold-\(i).json"
-        let (status, text) = try CrossValidate.run(me, ["train"] + trainArguments + ["--cv-fold", String(i), "--cv-folds", String(folds)]
+        let (status, text) = try CrossValidate.run(me, ["train"] + trainArguments + [TrainFlags.cvFold.name, String(i), TrainFlags.cvFolds.name, String(folds)]
                                                         + foldArguments(summary: summary))
         guard status == 0, let obj = CrossValidate.readSummary(summary) else {
             throw CohortError.invalidArgument("fold \(i) of \(folds) failed (exit \(status)): \(CrossValidate.errorLine(text))")
@@ -109,7 +109,7 @@ struct CrossValidate: ParsableCommand {
         }
         let ranks = folds * ranksPerFold
         let (status, text) = try CrossValidate.run(mpirun, CrossValidate.mpirunArguments(ranks: ranks)
-                                                       + [me, "train"] + trainArguments + ["--cv-parallel-folds", String(folds)]
+                                                       + [me, "train"] + trainArguments + [TrainFlags.cvParallelFolds.name, String(folds)]
                                                        + foldArguments(summary: dir + "/fold-{fold}.json"))
         let summaries = (1...folds).map { CrossValidate.readSummary(dir + "/fold-\($0).json") }
         guard status == 0, summaries.allSatisfy({ $0 != nil }) else {

@@ -20,15 +20,14 @@ struct Train: ParsableCommand {
 
     @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text); docs/cli.md lists what each takes.") var model = "mlp"
     @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
-    @Option(help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
-    @Option(parsing: .unconditional, help: "Epochs to train (ignored when --steps is given).") var epochs = 3
-    @Option(parsing: .unconditional, help: "Total optimizer steps (overrides --epochs).") var steps: Int?
-    @Option(name: [.customLong("global-batch"), .customLong("batch-size")],
-            parsing: .unconditional, help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = 128
+    @Option(name: .train(TrainFlags.data), help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
+    @Option(name: .train(TrainFlags.epochs), parsing: .unconditional, help: "Epochs to train (ignored when --steps is given).") var epochs = 3
+    @Option(name: .train(TrainFlags.steps), parsing: .unconditional, help: "Total optimizer steps (overrides --epochs).") var steps: Int?
+    @Option(name: .train(TrainFlags.globalBatch), parsing: .unconditional, help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = TrainFlags.defaultGlobalBatch
     @Option(parsing: .unconditional, help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
-    @Flag(help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
-    @Option(name: .customLong("virtual-shards"), parsing: .unconditional, help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = 8
-    @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
+    @Flag(name: .train(TrainFlags.deterministic), help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
+    @Option(name: .train(TrainFlags.virtualShards), parsing: .unconditional, help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = TrainFlags.defaultVirtualShards
+    @Option(name: .train(TrainFlags.bucketMB), parsing: .unconditional, help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
     @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated (mlp; default 512,256; none: no hidden layer), or the LSTM's hidden size (default 256).") var hidden: String?
     @Option(parsing: .unconditional, help: "Layers (gpt, lstm).") var layers = 4
     @Option(parsing: .unconditional, help: "Attention heads (gpt).") var heads = 4
@@ -41,38 +40,38 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
     @Option(parsing: .unconditional, help: "Seed (a whole number ≥ 0) for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
-    @Option(name: .customLong("log-every"), parsing: .unconditional, help: "Print progress every N steps.") var logEvery = 100
-    @Option(name: .customLong("summary-json"), help: "Write a JSON summary of the run to this file.") var summaryJSON: String?
-    @Option(name: .customLong("checkpoint-dir"), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
-    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
-    @Option(help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
+    @Option(name: .train(TrainFlags.threads), parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
+    @Option(name: .train(TrainFlags.logEvery), parsing: .unconditional, help: "Print progress every N steps.") var logEvery = 100
+    @Option(name: .train(TrainFlags.summaryJSON), help: "Write a JSON summary of the run to this file.") var summaryJSON: String?
+    @Option(name: .train(TrainFlags.checkpointDirectory), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
+    @Option(name: .train(TrainFlags.checkpointEvery), parsing: .unconditional, help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
+    @Option(name: .train(TrainFlags.resume), help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
     @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
     @Option(parsing: .unconditional, help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
-    @Flag(name: .customLong("step-times"), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
+    @Flag(name: .train(TrainFlags.stepTimes), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
     @Option(name: .customLong("trace-samples"), help: "Append each step's global sample ids to this file (rank 0), for checking data order.") var traceSamples: String?
     @Option(name: .customLong("label-column"), help: "CSV data: the label (or regression target) column (default: the last).") var labelColumn: String?
-    @Option(name: .customLong("cv-fold"), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
-    @Option(name: .customLong("cv-folds"), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
-    @Option(name: .customLong("cv-parallel-folds"), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
+    @Option(name: .train(TrainFlags.cvFold), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
+    @Option(name: .train(TrainFlags.cvFolds), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
+    @Option(name: .train(TrainFlags.cvParallelFolds), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
     @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
     @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
-    @Option(name: .customLong("collective-timeout"), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
-    @Option(name: .customLong("val-split"), parsing: .unconditional, help: "Hold out this fraction F (0 < F < 1) of the training data for validation (stratified for classes, the last F for sequences, random for regression); val_* metrics select, the test split is scored once at the end. 0: none.") var valSplit: Double = 0
+    @Option(name: .train(TrainFlags.collectiveTimeout), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
+    @Option(name: .train(TrainFlags.valSplit), parsing: .unconditional, help: "Hold out this fraction F (0 < F < 1) of the training data for validation (stratified for classes, the last F for sequences, random for regression); val_* metrics select, the test split is scored once at the end. 0: none.") var valSplit: Double = 0
     @Option(name: .customLong("val-every"), parsing: .unconditional, help: "Validate (val_* metrics) every N steps (default: only after the last step); needs --val-split.") var valEvery: Int?
     @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, val_accuracy) stops improving; needs --val-split and --val-every.") var earlyStop: String?
     @Option(parsing: .unconditional, help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
-    @Option(name: .customLong("save-best"), help: "Keep the checkpoint with the best value of this validation metric (val_*) in CHECKPOINT_DIR/best and report its test metrics; needs --val-split and --val-every.") var saveBest: String?
+    @Option(name: .train(TrainFlags.saveBest), help: "Keep the checkpoint with the best value of this validation metric (val_*) in CHECKPOINT_DIR/best and report its test metrics; needs --val-split and --val-every.") var saveBest: String?
     @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
     @Option(name: .customLong("nan-patience"), parsing: .unconditional, help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
-    @Option(name: .customLong("halt-at"), parsing: .unconditional, help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
+    @Option(name: .train(TrainFlags.haltAt), parsing: .unconditional, help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
     @Flag(name: .customLong("log-grad-norm"), help: "Log the global gradient norm (grad_norm) with each log record.") var logGradNorm = false
-    @Option(name: .customLong("log-dir"), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it); {fold} is replaced by the cross-validation fold.") var logDir: String?
+    @Option(name: .train(TrainFlags.logDirectory), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it); {fold} is replaced by the cross-validation fold.") var logDir: String?
     @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
     @Option(help: "Progress display on rank 0: auto (a live bar on a terminal, else lines), bar or lines.") var progress = "auto"
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?

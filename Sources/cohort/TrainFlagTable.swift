@@ -3,6 +3,7 @@
 // show` and `cohort tune`.
 import ArgumentParser
 import CohortConfig
+import CohortCore
 import Foundation
 
 /// The options of `cohort train`, read from ArgumentParser's tool-info dump of `Train`, so
@@ -46,4 +47,12 @@ enum TrainFlagTable {
 
     /// The option called `name` (`_` accepted for `-`), if any.
     static func named(_ name: String) -> TrainOption? { table.named(name) }
+}
+
+extension NameSpecification {
+    /// The long names of a train flag the other commands share (`TrainFlags`), so `cohort train`
+    /// declares it under exactly the names `cohort launch`, `scale`, `cv` and `tune` read.
+    static func train(_ flag: TrainFlag) -> NameSpecification {
+        NameSpecification(flag.names.map { .customLong(String($0.dropFirst(2))) })
+    }
 }

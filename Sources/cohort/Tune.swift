@@ -39,19 +39,21 @@ struct Tune: ParsableCommand {
     func tune() throws {
         guard ["grid", "random", "halving"].contains(strategy) else { throw CohortError.badFlag(flag: "--strategy", "must be grid, random or halving, got '\(strategy)'") }
         guard parallel >= 1 else { throw CohortError.badFlag(flag: "--parallel", "must be ≥ 1, got \(parallel)") }
-        for owned in ["--summary-json", "--checkpoint-dir", "--resume", "--halt-at", "--log-dir"] where trainArguments.contains(where: { $0 == owned || $0.hasPrefix(owned + "=") }) {
-            throw CohortError.badFlag(flag: owned, "is set by cohort tune for each trial; remove it after --")
+        let given = TrainArgumentList(trainArguments)
+        let owned = [TrainFlags.summaryJSON, TrainFlags.checkpointDirectory, TrainFlags.resume, TrainFlags.haltAt, TrainFlags.logDirectory]
+        if let flag = given.firstGiven(of: owned) {
+            throw CohortError.badFlag(flag: flag.name, "is set by cohort tune for each trial; remove it after --")
         }
         if let metric, !metric.hasPrefix("val_") {
             throw CohortError.badFlag(flag: "--metric", "'\(metric)' is not a validation metric; trials are ranked on val_* metrics "
                                       + "(e.g. val_\(metric.drop { $0 != "_" }.dropFirst())) so that the test split stays unseen until the best trial's report")
         }
         let searchSpace = try TuneSpace.load(space)
-        if let given = argumentValue(of: "--val-split", in: trainArguments), !((Double(given) ?? 0) > 0) {
-            throw CohortError.badFlag(flag: "--val-split", "\(given) after -- leaves the trials no validation part to rank on; give a fraction in (0, 1) or leave it to cohort tune's --val-split")
+        if let split = try given.value(TrainFlags.valSplit), !((Double(split) ?? 0) > 0) {
+            throw CohortError.badFlag(flag: TrainFlags.valSplit.name, "\(split) after -- leaves the trials no validation part to rank on; give a fraction in (0, 1) or leave it to cohort tune's --val-split")
         }
         guard valSplit > 0, valSplit < 1 else { throw CohortError.badFlag(flag: "--val-split", "must be in (0, 1), got \(valSplit)") }
-        for (name, _) in searchSpace.options where trainArguments.contains("--" + name) {
+        for (name, _) in searchSpace.options where given.contains(TrainFlag("--" + name)) {
             throw CohortError.badFlag(flag: "--" + name, "is searched (\(space)) and also given after --; remove one")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -73,7 +75,8 @@ struct Tune: ParsableCommand {
 
     /// The train arguments of every trial: the ones after --, with a validation split.
     var trialArguments: [String] {
-        trainArguments + (argumentValue(of: "--val-split", in: trainArguments) == nil ? ["--val-split", "\(valSplit)"] : [])
+        let given = TrainArgumentList(trainArguments)
+        return given.contains(TrainFlags.valSplit) ? trainArguments : given.adding(TrainFlags.valSplit, "\(valSplit)").arguments
     }
 
     func goalFor(_ name: String) throws -> Goal {
@@ -86,7 +89,7 @@ struct Tune: ParsableCommand {
 
     /// Successive halving over `trials` random draws: rung k trains survivors to rungSteps[k].
     func halving(_ space: SearchSpace, _ runner: TrialRunner) throws -> [TrialRecord] {
-        guard let stepsText = argumentValue(of: "--steps", in: trainArguments), let maxSteps = Int(stepsText) else {
+        guard let stepsText = try TrainArgumentList(trainArguments).value(TrainFlags.steps), let maxSteps = Int(stepsText) else {
             throw CohortError.badFlag(flag: "--steps", "--strategy halving needs the full budget as --steps N after --")
         }
         let schedule = try HalvingSchedule(trials: trials, minSteps: minSteps ?? max(maxSteps / (eta * eta), 1), maxSteps: maxSteps, eta: eta)

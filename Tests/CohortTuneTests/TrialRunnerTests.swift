@@ -1,6 +1,6 @@
 // `TrialRunner`: trials as child processes of a stand-in `cohort` (a shell script),
 // their output appended to train.log, summaries read back, failures reported with
-// the exit code and the run's error line; `argumentValue`.
+// the exit code and the run's error line.
 import Foundation
 import Testing
 @testable import CohortTune
@@ -39,10 +39,5 @@ import Testing
         #expect(done[2].summary?["steps"] as? Int == 3)
         let log = try String(contentsOfFile: runner.directory(1) + "/train.log", encoding: .utf8)
         #expect(log.hasPrefix("started train --model mlp --lr 0.25 --summary-json \(dir)/trial-001/summary.json --progress lines"))
-    }
-
-    @Test func lastValueOfAnOptionWins() {
-        #expect(argumentValue(of: "--steps", in: ["--steps", "5", "--lr", "1", "--steps=7"]) == "7")
-        #expect(argumentValue(of: "--steps", in: ["--lr", "1"]) == nil)
     }
 }
