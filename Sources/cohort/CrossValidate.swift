@@ -108,7 +108,8 @@ struct CrossValidate: ParsableCommand {
             throw CohortError.badFlag(flag: "--parallel", "needs OpenMPI's mpirun on PATH; drop --parallel to run the folds one after another")
         }
         let ranks = folds * ranksPerFold
-        let (status, text) = try CrossValidate.run(mpirun, CrossValidate.mpirunArguments(ranks: ranks)
+        // One node, however many cores it has: oversubscribed like `bench allreduce` and the CLI tests.
+        let (status, text) = try CrossValidate.run(mpirun, MPIRun(ranks: ranks, oversubscribe: true).options
                                                        + [me, "train"] + trainArguments + [TrainFlags.cvParallelFolds.name, String(folds)]
                                                        + foldArguments(summary: dir + "/fold-{fold}.json"))
         let summaries = (1...folds).map { CrossValidate.readSummary(dir + "/fold-\($0).json") }
@@ -118,12 +119,6 @@ struct CrossValidate: ParsableCommand {
                                               + "(exit \(status); no summary from fold \(missing.isEmpty ? "—" : missing)): \(CrossValidate.errorLine(text))")
         }
         return summaries.map { $0! }
-    }
-
-    /// `mpirun` options for a one-node job of `ranks` ranks on however many cores there are
-    /// (the same options as `bench allreduce` and the CLI tests use).
-    static func mpirunArguments(ranks: Int, asRoot: Bool = getuid() == 0) -> [String] {
-        MPIRun(ranks: ranks, allowRunAsRoot: asRoot, oversubscribe: true).options
     }
 
     /// Runs `executable arguments…` with standard output discarded; returns its exit status and standard error.
