@@ -1,6 +1,7 @@
 // .npz and .safetensors exports of a small checkpoint, parsed back in Swift
 // (zip records, CRC-32s, offsets, .npy headers, the safetensors header) and,
-// where python3 with numpy is installed, loaded by numpy and compared.
+// with the reference venv's numpy, loaded by numpy and compared; and read back
+// by CohortData's safetensors reader.
 import Foundation
 import Testing
 @testable import CohortCheckpoint
@@ -76,11 +77,13 @@ func parseNPY(_ b: [UInt8]) throws -> (header: String, data: [UInt8]) {
     return (String(decoding: b[10..<(10 + hlen)], as: UTF8.self), Array(b[(10 + hlen)...]))
 }
 
+/// The reference venv's python (`make deps` creates it with numpy: checks/support/reference-venv.sh).
 enum Python {
+    static let executable = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
     static func run(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script] + args
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = ["-c", script] + args
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -89,7 +92,7 @@ enum Python {
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
-    static let hasNumpy: Bool = (try? run("import numpy", []).status) == 0
+    static let hasNumpy: Bool = FileManager.default.isExecutableFile(atPath: executable) && (try? run("import numpy", []).status) == 0
 }
 
 extension CheckpointTests {
@@ -171,6 +174,11 @@ extension CheckpointTests {
                 #expect(Array(b[(8 + n + offsets[0])..<(8 + n + offsets[1])]) == w.bytes, "\(w.name)")
             }
             #expect(8 + n + covered == b.count)
+            // CohortData's reader sees the same tensors and metadata.
+            let file = try SafetensorsFile(path: out)
+            #expect(file.metadata == meta && file.entries.map(\.name) == want.map(\.name))
+            let f32 = try file.tensor(try #require(want.first { $0.shape == [128, 200] }).name)
+            #expect(f32.shape == [128, 200] && f32.values == Self.big)
         }
 
         @Test func unusableNamesAndDamageAreErrors() throws {
@@ -225,8 +233,9 @@ extension CheckpointTests {
         print(json.dumps(out))
         """
 
-        @Test(.enabled(if: Python.hasNumpy, "python3 with numpy is not available: skipping the numpy cross-check"))
-        func numpyLoadsBothFormats() throws {
+        @Test func numpyLoadsBothFormats() throws {
+            // A missing reference is a failure, not a skip: it would hide a broken `make deps`.
+            try #require(Python.hasNumpy, "no numpy in the reference venv \(Python.executable): run make deps")
             let dir = try Scratch()
             defer { dir.remove() }
             let c = try checkpoint(dir)
