@@ -132,24 +132,14 @@ struct AugmentationImage {
     }
 }
 
-/// `RandomGenerator(seed:)`'s xoshiro256** stream with its state in registers, and standard normals from it.
+/// Standard normals by the ziggurat from a `RandomGenerator` stream: per-pixel noise draws one
+/// normal per element, and the ziggurat needs no logarithm or cosine for most draws.
 struct NormalStream {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    private var generator: RandomGenerator
 
-    init(seed: UInt64) {
-        let s = RandomGenerator(seed: seed).state
-        (s0, s1, s2, s3) = (s[0], s[1], s[2], s[3])
-    }
+    init(seed: UInt64) { generator = RandomGenerator(seed: seed) }
 
-    /// The next 64 bits: the same sequence as `RandomGenerator(seed:).next()`.
-    @inline(__always) mutating func next() -> UInt64 {
-        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-        let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-        s2 ^= t
-        s3 = s3 << 45 | s3 >> 19
-        return result
-    }
+    @inline(__always) mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in (0, 1], never 0 (its logarithm is taken).
     @inline(__always) mutating func positiveUniform() -> Double { Double((next() >> 11) + 1) * 0x1p-53 }

@@ -5,30 +5,32 @@ import CohortCore
 
 /// A seeded xoshiro256** generator with serialisable state.
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
+    // The four words in registers, not an array: the hot loops (dropout masks, augmentation
+    // noise) draw one word per element.
+    @usableFromInline var s0, s1, s2, s3: UInt64
+
     /// The full generator state (restore with `init(state:)`).
-    public private(set) var state: [UInt64]
+    public var state: [UInt64] { [s0, s1, s2, s3] }
 
     /// Seeds the generator; equal seeds give equal streams.
     public init(seed: UInt64) {
         var s = SplitMix64(seed: seed)
-        state = [s.next(), s.next(), s.next(), s.next()]
+        (s0, s1, s2, s3) = (s.next(), s.next(), s.next(), s.next())
     }
 
     /// Restores a generator from `state` (four words, not all zero).
     public init(state: [UInt64]) {
         precondition(state.count == 4 && state.contains { $0 != 0 }, "invalid generator state")
-        self.state = state
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
     }
 
-    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-
     /// Next 64 random bits.
-    public mutating func next() -> UInt64 {
-        let result = RandomGenerator.rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = RandomGenerator.rotl(state[3], 45)
+    @inlinable @inline(__always) public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
         return result
     }
 
