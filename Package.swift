@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
         // Higher-order derivatives (Jacobian, Hessian), gradient checks, quadrature; and deterministic minimizers.
         .target(name: "CohortCalculus", dependencies: ["CohortTensor"], swiftSettings: release),
-        .target(name: "CohortMinimize", dependencies: ["CohortTensor", "CohortCalculus"], swiftSettings: release),
+        .target(name: "CohortMinimize", dependencies: ["CohortTensor"], swiftSettings: release),
         // NumPy/torch.linalg-style linear algebra on OpenBLAS's LAPACK (Float64 inside), with autograd.
         .target(name: "CohortLinalg", dependencies: ["CohortTensor", "COpenBLAS"], swiftSettings: release),
         // The coordinator side links neither MPI nor the numeric code.
@@ -106,13 +106,13 @@ let package = Package(
         .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortMinimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
-        .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels"]),
+        .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels", "CohortProcess"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortCalculusTests", dependencies: ["CohortCalculus", "CohortNN", "CohortTestSupport"]),
         .testTarget(name: "CohortMinimizeTests", dependencies: ["CohortMinimize", "CohortData"], exclude: ["Fixtures"]),
-        .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
-        .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint"]),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortProcess"]),
+        .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint", "CohortProcess"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
         .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch", "CohortProcess"]),
         .testTarget(name: "CohortProcessTests", dependencies: ["CohortProcess"]),
@@ -121,11 +121,11 @@ let package = Package(
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),
         .testTarget(name: "CohortMetricsTests", dependencies: ["CohortMetrics"]),
         .testTarget(name: "CohortFetchTests", dependencies: ["CohortFetch"]),
-        .testTarget(name: "CohortRunLogTests", dependencies: ["CohortRunLog"]),
+        .testTarget(name: "CohortRunLogTests", dependencies: ["CohortRunLog", "CohortProcess"]),
         .testTarget(name: "CohortTrainerTests", dependencies: ["CohortTrainer"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
-        .testTarget(name: "CLITests", dependencies: ["CohortCore"]),
+        .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 // examples/trainer (a user-defined model through the Trainer) runs in one
 // process and under `mpirun -np 2`; in deterministic mode (the example's
 // --deterministic) both train the same weights, so they reach the same accuracy.
+import CohortProcess
 import Foundation
 import Testing
 
@@ -17,18 +18,10 @@ import Testing
         }
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = (ranks == 1 ? [Self.binary] : ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", Self.binary]) + arguments
-        p.currentDirectoryURL = dir
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let program = ranks == 1 ? [Self.binary] : MPIRun(ranks: ranks, oversubscribe: true).argv([Self.binary])
+        let r = try runWithTimeout(argv: ["/usr/bin/env", "-C", dir.path] + program + arguments, timeout: 600)
         let best = (try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/runs/trainer-example/best")) ?? []
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: best.joined(separator: " "))
+        return CLIResult(status: r.status.processStatus, stdout: r.stdout + r.stderr, stderr: best.joined(separator: " "))
     }
 
     /// Without deterministic mode 1 and 2 ranks sum gradients in another order, and the

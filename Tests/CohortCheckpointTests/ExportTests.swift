@@ -2,6 +2,7 @@
 // (zip records, CRC-32s, offsets, .npy headers, the safetensors header) and,
 // with the reference venv's numpy, loaded by numpy and compared; and read back
 // by CohortData's safetensors reader.
+import CohortProcess
 import Foundation
 import Testing
 @testable import CohortCheckpoint
@@ -81,16 +82,8 @@ func parseNPY(_ b: [UInt8]) throws -> (header: String, data: [UInt8]) {
 enum Python {
     static let executable = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
     static func run(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["-c", script] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try runWithTimeout(argv: [executable, "-c", script] + args, timeout: 600)
+        return (r.status.processStatus, r.stdout, r.stderr)
     }
     static let hasNumpy: Bool = FileManager.default.isExecutableFile(atPath: executable) && (try? run("import numpy", []).status) == 0
 }

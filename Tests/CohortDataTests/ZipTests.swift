@@ -3,6 +3,7 @@
 // archives from ZipWriter read back, and, where Python with numpy is available
 // (the reference venv ~/.cache/cohort-venv or python3 on PATH), np.load of our
 // archive and our reader on an archive np.savez wrote.
+import CohortProcess
 import Foundation
 import Testing
 import CohortCore
@@ -22,18 +23,10 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
 /// returns nil when that venv has no numpy — which the caller reports as a failure.
 func runNumpy(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String)? {
     let venv = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
-    let python = [venv]
+    // CohortProcess's runner: a signal another test raises cannot interrupt its reads (EINTR).
     func run(_ code: String, _ args: [String]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python[0])
-        p.arguments = Array(python.dropFirst()) + ["-c", code] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try runWithTimeout(argv: [venv, "-c", code] + args, timeout: 600)
+        return (r.status.processStatus, r.stdout, r.stderr)
     }
     guard (try? run("import numpy", []).0) == 0 else { return nil }
     return try run(script, args)

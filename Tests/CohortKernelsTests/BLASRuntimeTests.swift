@@ -3,6 +3,7 @@
 // the test-only COHORT_TEST_BLAS_CORENAME hook (OpenBLAS picks a good kernel
 // on the CI machine, so the fallback has to be faked).
 import CohortCore
+import CohortProcess
 import Foundation
 import Testing
 @testable import CohortKernels
@@ -193,25 +194,10 @@ private enum CohortBinary {
         let cleared = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "COHORT_BLAS_REEXEC", "COHORT_TEST_BLAS_CORENAME"]
         var env = ProcessInfo.processInfo.environment.filter { !cleared.contains($0.key) && !$0.key.hasPrefix("OMPI_") }
         env.merge(extra) { $1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
-        process.arguments = ["doctor", "--json"]
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let pid = process.processIdentifier
-        let timer = DispatchSource.makeTimerSource()
-        timer.schedule(deadline: .now() + 60)
-        timer.setEventHandler { kill(pid, SIGKILL) }  // a re-exec loop would never finish
-        timer.resume()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        let json = (try? JSONSerialization.jsonObject(with: stdout)) as? [String: Any] ?? [:]
-        return Run(status: process.terminationStatus, json: json, stderr: String(decoding: stderr, as: UTF8.self))
+        // A re-exec loop would never finish: the deadline kills it.
+        let r = try runWithTimeout(argv: [try #require(path), "doctor", "--json"], timeout: 60, environment: env)
+        let json = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any] ?? [:]
+        return Run(status: r.status.processStatus, json: json, stderr: r.stderr)
     }
 }
 

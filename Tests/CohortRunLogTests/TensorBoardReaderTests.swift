@@ -2,6 +2,7 @@
 // creates (checks/support/reference-venv.sh; ${COHORT_VENV:-~/.cache/cohort-venv})
 // must load the tags, steps and values we wrote with its EventAccumulator. A missing
 // venv fails the test: a skip would hide a broken install step.
+import CohortProcess
 import Foundation
 import Testing
 @testable import CohortRunLog
@@ -20,16 +21,8 @@ enum TensorBoardVenv {
     }()
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try runWithTimeout(argv: [python] + arguments, timeout: 600)
+        return (r.status.processStatus, r.stdout + r.stderr)
     }
 }
 
