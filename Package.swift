@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives", "CAtomics"], swiftSettings: release),
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
+        .target(name: "CohortProcessTestSupport", dependencies: []),
         // Higher-order derivatives (Jacobian, Hessian), gradient checks, quadrature; and deterministic minimizers.
         .target(name: "CohortCalculus", dependencies: ["CohortTensor"], swiftSettings: release),
         .target(name: "CohortMinimize", dependencies: ["CohortTensor"], swiftSettings: release),
@@ -114,8 +115,8 @@ let package = Package(
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortProcess"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint", "CohortProcess"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
-        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch", "CohortProcess"]),
-        .testTarget(name: "CohortProcessTests", dependencies: ["CohortProcess"]),
+        .testTarget(name: "CohortLaunchTests", dependencies: ["CohortLaunch", "CohortProcess", "CohortProcessTestSupport"]),
+        .testTarget(name: "CohortProcessTests", dependencies: ["CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortStatsTests", dependencies: ["CohortStats"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortProbabilityTests", dependencies: ["CohortProbability", "CohortTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortScaleTests", dependencies: ["CohortScale"]),

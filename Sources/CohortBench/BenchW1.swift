@@ -12,23 +12,17 @@ struct W1Setup: TrainingWorkload {
     static let name = "W1 MLP train", metric = "samples/s"
     static let itemsPerStep = Double(batch), defaults = (steps: 40, warmup: 10)
     static let batch = 256, sizes = [784, 1024, 1024, 10]
-    let model: Sequential
-    let arena: ParameterArena
-    let optimizer: SGD
-    let inputs: [Tensor]
-    let labels: [[Int]]
-    var next = 0
+    var training: SyntheticTraining<Sequential, SGD, (inputs: Tensor, labels: [Int])>
+    var model: Sequential { training.model }
+    var arena: ParameterArena { training.arena }
+    var optimizer: SGD { training.optimizer }
 
     init(seed: UInt64) { self.init(seed: seed, batches: 8) }
 
     init(seed: UInt64, batches: Int) {
-        var g = RandomGenerator(seed: seed)
-        model = W1Setup.mlp(generator: &g)
-        arena = ParameterArena(model)
-        optimizer = SGD(arena, lr: 0.01, momentum: 0.9)
-        var d = RandomGenerator(seed: seed &+ 1)
-        inputs = (0..<batches).map { _ in Tensor.randn([W1Setup.batch, 784], generator: &d) }
-        labels = (0..<batches).map { _ in (0..<W1Setup.batch).map { _ in d.nextInt(below: 10) } }
+        training = SyntheticTraining(seed: seed, model: W1Setup.mlp, optimizer: { SGD($0, lr: 0.01, momentum: 0.9) }) {
+            SyntheticBatches.labelled(&$0, count: batches, shape: [W1Setup.batch, 784], classes: 10)
+        }
     }
 
     /// One training step; returns the loss.
@@ -38,14 +32,7 @@ struct W1Setup: TrainingWorkload {
     /// One training step, calling `beforeUpdate` between backward and the optimizer step; returns the loss.
     @discardableResult
     mutating func step(beforeUpdate: () throws -> Void = {}) throws -> Float {
-        let i = next % inputs.count
-        next += 1
-        optimizer.zeroGrad()
-        let loss = try Loss.crossEntropy(model(inputs[i]), labels[i])
-        try loss.backward()
-        try beforeUpdate()
-        optimizer.step()
-        return try loss.item()
+        try training.step(beforeUpdate: beforeUpdate) { model, b in try Loss.crossEntropy(model(b.inputs), b.labels) }
     }
 
     /// The MLP 784 → 1024 → 1024 → 10 with ReLU between layers, built as `cohort train --model mlp` builds it.

@@ -13,35 +13,20 @@ struct W2Setup: TrainingWorkload {
     static let defaults = (steps: 40, warmup: 10)
     static var itemsPerStep: Double { Double(batch) }
     static let batch = 64
-    let model: Sequential
-    let arena: ParameterArena
-    let optimizer: Adam
-    let inputs: [Tensor]
-    let labels: [[Int]]
-    var next = 0
+    var training: SyntheticTraining<Sequential, Adam, (inputs: Tensor, labels: [Int])>
 
     init(seed: UInt64) { self.init(seed: seed, batches: 8) }
 
     init(seed: UInt64, batches: Int) {
-        var g = RandomGenerator(seed: seed)
-        model = ConvModels.leNet(classes: 10, generator: &g)
-        arena = ParameterArena(model)
-        optimizer = Adam(arena, lr: 1e-3)
-        var d = RandomGenerator(seed: seed &+ 1)
-        inputs = (0..<batches).map { _ in Tensor.randn([W2Setup.batch, 1, 28, 28], generator: &d) }
-        labels = (0..<batches).map { _ in (0..<W2Setup.batch).map { _ in d.nextInt(below: 10) } }
+        training = SyntheticTraining(seed: seed, model: { ConvModels.leNet(classes: 10, generator: &$0) }, optimizer: { Adam($0, lr: 1e-3) }) {
+            SyntheticBatches.labelled(&$0, count: batches, shape: [W2Setup.batch, 1, 28, 28], classes: 10)
+        }
     }
 
     /// One training step; returns the loss.
     @discardableResult
     mutating func step() throws -> Float {
-        let i = next % inputs.count
-        next += 1
-        optimizer.zeroGrad()
-        let loss = try Loss.crossEntropy(model(inputs[i]), labels[i])
-        try loss.backward()
-        optimizer.step()
-        return try loss.item()
+        try training.step { model, b in try Loss.crossEntropy(model(b.inputs), b.labels) }
     }
 
     /// The two convolutions of W2 (the input needs no gradient, so conv1 has no dX).
@@ -71,7 +56,7 @@ struct W2Setup: TrainingWorkload {
         return [("gflops", (run.median / Double(W2Setup.batch) * W2Setup.flopsPerStep / 1e9).rounded(to: 1)),
                 ("gemm_only_samples_per_s", gemmSPS.rounded(to: 0)),
                 ("share_of_gemm_rate", (run.median / gemmSPS).rounded(to: 3)),
-                ("blas_kernel", BLAS.coreName), ("params", model.parameterCount),
+                ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
                 ("batch", W2Setup.batch), ("steps_per_repeat", run.steps), ("warmup", run.warmup),
                 ("final_loss", Double(run.finalLoss))]
     }

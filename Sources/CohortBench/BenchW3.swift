@@ -15,35 +15,21 @@ struct W3Setup: TrainingWorkload {
     static var itemsPerStep: Double { Double(batch * config.contextLength) }
     static let batch = 16
     static let config = GPTConfig.w3
-    let model: GPT
-    let arena: ParameterArena
-    let optimizer: Adam
-    let tokens: [[Int]], targets: [[Int]]
-    var next = 0
+    var training: SyntheticTraining<GPT, Adam, (tokens: [Int], targets: [Int])>
 
     init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
 
     init(seed: UInt64, batches: Int) throws {
-        var g = RandomGenerator(seed: seed)
-        model = try GPT(W3Setup.config, generator: &g)
-        arena = ParameterArena(model)
-        optimizer = AdamW(arena, lr: 3e-4, weightDecay: 0.1)
-        var d = RandomGenerator(seed: seed &+ 1)
-        let n = W3Setup.batch * W3Setup.config.contextLength, v = W3Setup.config.vocabSize
-        tokens = (0..<batches).map { _ in (0..<n).map { _ in d.nextInt(below: v) } }
-        targets = (0..<batches).map { _ in (0..<n).map { _ in d.nextInt(below: v) } }
+        training = try SyntheticTraining(seed: seed, model: { try GPT(W3Setup.config, generator: &$0) },
+                                         optimizer: { AdamW($0, lr: 3e-4, weightDecay: 0.1) }) {
+            SyntheticBatches.tokens(&$0, count: batches, length: W3Setup.batch * W3Setup.config.contextLength, vocabulary: W3Setup.config.vocabSize)
+        }
     }
 
     /// One training step on the next synthetic batch; returns the loss.
     @discardableResult
     mutating func step() throws -> Float {
-        let i = next % tokens.count
-        next += 1
-        optimizer.zeroGrad()
-        let loss = try model.loss(tokens: tokens[i], targets: targets[i], batch: W3Setup.batch)
-        try loss.backward()
-        optimizer.step()
-        return try loss.item()
+        try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: W3Setup.batch) }
     }
 
     /// The dense layers as (in, out) feature pairs: per block c_attn, c_proj, c_fc, mlp c_proj; then the LM head.
@@ -72,7 +58,7 @@ struct W3Setup: TrainingWorkload {
                 ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1)),
                 ("dense_gemm_ms", (gemmSeconds * 1e3).rounded(to: 1)),
                 ("dense_gemm_share", (gemmSeconds / stepSeconds).rounded(to: 3)),
-                ("blas_kernel", BLAS.coreName), ("params", model.parameterCount),
+                ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
                 ("batch", W3Setup.batch), ("ctx", W3Setup.config.contextLength),
                 ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
     }

@@ -12,36 +12,25 @@ struct W4Setup: TrainingWorkload {
     static let defaults = (steps: 20, warmup: 5)
     static var itemsPerStep: Double { Double(batch * seq) }
     static let vocab = 65, embedding = 64, hidden = 256, seq = 64, batch = 32
-    let model: CharLSTM
-    let arena: ParameterArena
-    let optimizer: Adam
-    let inputs: [[Int]], targets: [[Int]]
-    var next = 0
+    var training: SyntheticTraining<CharLSTM, Adam, (tokens: [Int], targets: [Int])>
 
     init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
 
     init(seed: UInt64, batches: Int) throws {
-        var g = RandomGenerator(seed: seed)
-        model = try CharLSTM(vocabularySize: W4Setup.vocab, embeddingDim: W4Setup.embedding, hidden: W4Setup.hidden, generator: &g)
-        arena = ParameterArena(model)
-        optimizer = Adam(arena, lr: 1e-3)
-        var d = RandomGenerator(seed: seed &+ 1)
-        let n = W4Setup.batch * W4Setup.seq
-        inputs = (0..<batches).map { _ in (0..<n).map { _ in d.nextInt(below: W4Setup.vocab) } }
-        targets = (0..<batches).map { _ in (0..<n).map { _ in d.nextInt(below: W4Setup.vocab) } }
+        training = try SyntheticTraining(seed: seed, model: {
+            try CharLSTM(vocabularySize: W4Setup.vocab, embeddingDim: W4Setup.embedding, hidden: W4Setup.hidden, generator: &$0)
+        }, optimizer: { Adam($0, lr: 1e-3) }) {
+            SyntheticBatches.tokens(&$0, count: batches, length: W4Setup.batch * W4Setup.seq, vocabulary: W4Setup.vocab)
+        }
     }
 
     /// One training step on the next batch; returns the loss.
     @discardableResult
     mutating func step() throws -> Float {
-        let i = next % inputs.count
-        next += 1
-        optimizer.zeroGrad()
-        let (logits, _) = try model.forward(indices: inputs[i], batch: W4Setup.batch, steps: W4Setup.seq)
-        let loss = try Loss.crossEntropy(try logits.reshape([W4Setup.batch * W4Setup.seq, W4Setup.vocab]), targets[i])
-        try loss.backward()
-        optimizer.step()
-        return try loss.item()
+        try training.step { model, b in
+            let (logits, _) = try model.forward(indices: b.tokens, batch: W4Setup.batch, steps: W4Setup.seq)
+            return try Loss.crossEntropy(try logits.reshape([W4Setup.batch * W4Setup.seq, W4Setup.vocab]), b.targets)
+        }
     }
 
     /// Nominal FLOPs of one training step, as PyTorch computes it: input, recurrent and head
@@ -62,7 +51,7 @@ struct W4Setup: TrainingWorkload {
             extra += [("gemm_only_tokens_per_s", gemmTPS.rounded(to: 0)), ("share_of_gemm_rate", (run.median / gemmTPS).rounded(to: 3))]
         }
         return extra + [("blas_kernel", BLAS.coreName), ("direct_kernel", BLAS.hasDirectKernel),
-                        ("params", arena.tensors.reduce(0) { $0 + $1.count }),
+                        ("params", training.arena.tensors.reduce(0) { $0 + $1.count }),
                         ("batch", W4Setup.batch), ("seq", W4Setup.seq), ("steps_per_repeat", run.steps), ("warmup", run.warmup),
                         ("final_loss", Double(run.finalLoss))]
     }

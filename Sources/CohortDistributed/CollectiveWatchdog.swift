@@ -129,11 +129,3 @@ public final class CollectiveWatchdog: Sendable {
         seconds == seconds.rounded() && abs(seconds) < 1e15 ? String(Int(seconds)) : String(seconds)
     }
 }
-
-extension Optional where Wrapped == CollectiveWatchdog {
-    /// `guarding` when there is a watchdog, else just `body`.
-    func guarding<T>(operation: String, peers: String, slack: Double = 0, _ body: () throws -> T) rethrows -> T {
-        guard let watchdog = self else { return try body() }
-        return try watchdog.guarding(operation: operation, peers: peers, slack: slack, body)
-    }
-}

@@ -33,7 +33,12 @@ public final class DataParallel {
     /// Seconds spent waiting for communication in the last `synchronize()` (exposed wait).
     public private(set) var lastWaitSeconds = 0.0
     /// When set, every wait of `synchronize` is reported to it (with its bucket) and bounded by its deadline.
-    public var watchdog: CollectiveWatchdog?
+    public var watchdog: CollectiveWatchdog? {
+        get { collectiveGuard.watchdog }
+        set { collectiveGuard = CollectiveGuard(watchdog: newValue, groupSize: communicator.size) }
+    }
+    /// Every wait of `synchronize` and `averageBuffers`, on the whole group, under `watchdog`.
+    private var collectiveGuard: CollectiveGuard
 
     private var remaining: [Int]            // per bucket: parameters whose gradient is not final yet
     private let bucketOfEntry: [Int]
@@ -52,6 +57,7 @@ public final class DataParallel {
     public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25) throws {
         self.communicator = communicator
         self.arena = arena
+        collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
         try DataParallel.checkArchitecture(arena, communicator)
         // Same starting point everywhere: rank 0's values.
         try communicator.broadcast(UnsafeMutableBufferPointer(start: arena.values.pointer, count: arena.values.count), root: 0)
@@ -78,7 +84,6 @@ public final class DataParallel {
         if let first = arena.entries.first?.offset, first > 0 { ranges[ranges.count - 1] = 0..<ranges[ranges.count - 1].upperBound }
         buckets = ranges
         bucketOperations = ranges.indices.map { "allreduce of bucket \($0)" }
-        group = CollectiveWatchdog.group(size: communicator.size)
         bucketOfEntry = owner
         var counts = [Int](repeating: 0, count: ranges.count)
         for b in owner { counts[b] += 1 }
@@ -98,8 +103,6 @@ public final class DataParallel {
     private let perBucketTotals: [Int]
     /// What a watchdog report calls each bucket's wait (built once: no strings per step).
     private let bucketOperations: [String]
-    /// The ranks every wait depends on, as reports name them (`ranks 0–3`).
-    private let group: String
 
     private func gradientReady(entry: Int) {
         guard !noSync, communicator.size > 1 else { return }
@@ -151,10 +154,10 @@ public final class DataParallel {
         if let shared {
             let t0 = Date()
             let operation = "shared-memory gradient average"
-            try watchdog.guarding(operation: operation, peers: group, slack: 2) {
+            try collectiveGuard(operation, slack: 2) {
                 do { try shared.finish(timeout: timeout) } catch {
                     // finish throws only when its deadline passes; its error names the missing node-local ranks.
-                    watchdog?.expired(operation: operation, peers: group, detail: "\(error)")
+                    collectiveGuard.expired(operation, detail: "\(error)")
                     throw error
                 }
             }
@@ -169,10 +172,10 @@ public final class DataParallel {
         let t0 = Date()
         for b in buckets.indices {
             guard let req = pending[b] else { continue }
-            try watchdog.guarding(operation: bucketOperations[b], peers: group, slack: 2) {
+            try collectiveGuard(bucketOperations[b], slack: 2) {
                 do { try req.wait(timeout: timeout) } catch let error as CommunicationError {
                     if case .timeout = error {
-                        watchdog?.expired(operation: bucketOperations[b], peers: group, detail: nil)
+                        collectiveGuard.expired(bucketOperations[b], detail: nil)
                     }
                     throw error
                 }
@@ -189,7 +192,7 @@ public final class DataParallel {
     public func averageBuffers() throws {
         guard communicator.size > 1, arena.buffers.count > 0 else { return }
         let all = UnsafeMutableBufferPointer(start: arena.buffers.pointer, count: arena.buffers.count)
-        try watchdog.guarding(operation: "module buffer average", peers: group, slack: 2) {
+        try collectiveGuard("module buffer average", slack: 2) {
             try communicator.allreduceMean(all)
         }
     }

@@ -21,7 +21,12 @@ public final class VirtualShardReducer {
     private let buffers: [Storage]
     private let count: Int
     /// When set, every send, receive and broadcast of `reduce` is bounded by its deadline.
-    public var watchdog: CollectiveWatchdog?
+    public var watchdog: CollectiveWatchdog? {
+        get { collectiveGuard.watchdog }
+        set { collectiveGuard = CollectiveGuard(watchdog: newValue, groupSize: communicator.size) }
+    }
+    /// The waits of `reduce`, under `watchdog`.
+    private var collectiveGuard: CollectiveGuard
 
     /// - Throws: if K is not a power of two or the world size does not divide it
     ///   (the error lists the world sizes that do).
@@ -38,6 +43,7 @@ public final class VirtualShardReducer {
         self.perRank = shards / communicator.size
         self.count = elements
         self.buffers = (0..<perRank).map { _ in Storage(zeros: elements) }
+        self.collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
     }
 
     /// Stores the gradient of local shard `i` (0-based among this rank's shards).
@@ -60,12 +66,12 @@ public final class VirtualShardReducer {
                 if oa == me && ob == me {
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(buffers[b - firstShard].pointer), buffers[a - firstShard].pointer)
                 } else if ob == me {
-                    try watchdog.guarding(operation: "send of virtual shard \(b)'s gradient sum to rank \(oa)", peers: "rank \(oa)") {
+                    try collectiveGuard("send of virtual shard \(b)'s gradient sum to rank \(oa)", peers: "rank \(oa)") {
                         try communicator.send(UnsafeBufferPointer(start: buffers[b - firstShard].pointer, count: count), to: oa, tag: b)
                     }
                 } else if oa == me {
                     let incoming = Storage(count: count)
-                    try watchdog.guarding(operation: "receive of virtual shard \(b)'s gradient sum from rank \(ob)", peers: "rank \(ob)") {
+                    try collectiveGuard("receive of virtual shard \(b)'s gradient sum from rank \(ob)", peers: "rank \(ob)") {
                         try communicator.receive(into: UnsafeMutableBufferPointer(start: incoming.pointer, count: count), from: ob, tag: b)
                     }
                     // a + b, the same expression as the local case.
@@ -80,8 +86,7 @@ public final class VirtualShardReducer {
             result.pointer.update(from: buffers[0].pointer, count: count)
             Mean.scale(result.pointer, count: count, by: shards)
         }
-        try watchdog.guarding(operation: "broadcast of the averaged gradient from rank 0",
-                              peers: CollectiveWatchdog.group(size: communicator.size)) {
+        try collectiveGuard("broadcast of the averaged gradient from rank 0") {
             try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
         }
         out.update(from: result.pointer, count: count)

@@ -93,8 +93,11 @@ public final class RankSupervisor: TrainingSupervision {
     public let rank: Int
     let exit = RankExit()
     public private(set) var client: ControlClient?
-    public private(set) var watchdog: CollectiveWatchdog?
-    private var group = "rank 0"
+    /// Every collective wait of the rank's own (the step agreement, the preemption barrier, the
+    /// task zoo's evaluations), on the whole group, under the watchdog once `start` made one.
+    public private(set) var collectiveGuard = CollectiveGuard.unguarded
+    /// The collective deadline (more than one rank, after `start`).
+    public var watchdog: CollectiveWatchdog? { collectiveGuard.watchdog }
     /// This rank's place in the training group (a fold group's own rank under `cohort cv --parallel`).
     private var groupRank: Int?
     private var faults = FaultPlan()
@@ -136,25 +139,20 @@ public final class RankSupervisor: TrainingSupervision {
             throw UserError(CohortError.invalidParameter(name: "collectiveTimeout", "must be a positive number of seconds, got \(collectiveTimeout)"))
         }
         groupRank = comm.rank
-        group = CollectiveWatchdog.group(size: comm.size)
+        var watchdog: CollectiveWatchdog?
         if comm.size > 1 {
             let exit = self.exit
             watchdog = CollectiveWatchdog(timeout: collectiveTimeout, rank: comm.rank) { stall in
                 exit.terminate(.collectiveTimeout, message: stall.description + "; ending this rank so the job stops", code: .collectiveTimeout)
             }
         }
+        collectiveGuard = CollectiveGuard(watchdog: watchdog, groupSize: comm.size)
     }
 
     /// Start of step `step` (1-based): injects the faults due now.
     public func beginStep(_ step: Int) {
         watchdog?.step = step
         faults.beforeStep(step)
-    }
-
-    /// Runs a collective wait of the whole group under the deadline.
-    public func guarding<T>(_ operation: String, _ body: () throws -> T) rethrows -> T {
-        guard let watchdog else { return try body() }
-        return try watchdog.guarding(operation: operation, peers: group, body)
     }
 
     /// The step's global loss (the mean over ranks, bitwise what `allreduceMean` gives)
@@ -169,7 +167,7 @@ public final class RankSupervisor: TrainingSupervision {
         agreement[0] = loss
         for (i, reason) in StopReasons.all.enumerated() { agreement[i + 1] = mine.contains(reason) ? 1 : 0 }
         agreement[agreement.count - 1] = finishRequested ? 1 : 0
-        try guarding("allreduce of the step loss") {
+        try collectiveGuard("allreduce of the step loss") {
             try agreement.withUnsafeMutableBufferPointer { try comm.allreduce($0, op: .sum) }
         }
         var agreed: StopReasons = []
@@ -203,7 +201,7 @@ public final class RankSupervisor: TrainingSupervision {
     /// Every rank, after the agreed stop at `step` and rank 0's checkpoint of it: waits until
     /// rank 0 has committed, logs, reports `preempted` and ends MPI. The process then exits 0.
     public func preempted(atStep step: Int, reason: String, checkpointDirectory: String?, comm: any Communicator) throws {
-        if comm.size > 1 { try guarding("barrier after the preemption checkpoint") { try comm.barrier() } }
+        if comm.size > 1 { try collectiveGuard("barrier after the preemption checkpoint") { try comm.barrier() } }
         let name = CheckpointLayout.directoryName(step: step)
         let saved = checkpointDirectory.map { "checkpoint \($0)/\(name)" } ?? "no checkpoint saved (no --checkpoint-dir)"
         Log.info("preempted at step \(step): \(saved) (\(reason))")

@@ -53,11 +53,11 @@ extension FitLoop {
         // (`validate` averages the BatchNorm statistics first).
         let metrics = lastValidation?.step == completed ? lastValidation!.metrics : try validate(at: completed)
         // The test split, once for the final weights and once for the best checkpoint, after every selection is made.
-        let best = try trainer.evaluateBest(arena: arena, test: test)   // first, so outputs of `test` (confusion.json) end as the final model's
+        let best = try trainer.evaluateBest(arena: arena, collectiveGuard: collectiveGuard, test: test)   // first, so outputs of `test` (confusion.json) end as the final model's
         let testMetrics = try test()
         let reported: [(name: String, value: Double)] = testMetrics.map { (name: $0.name, value: $0.value) } + (best?.logged ?? [])
         if !reported.isEmpty { for c in trainer.callbacks { try c.onLog(trainer, step: completed, phase: .test, values: reported) } }
-        let times = options.recordStepTimes ? try trainer.supervision.guarding("allreduce of the step times") { try phases.gathered(comm) } : nil
+        let times = options.recordStepTimes ? try collectiveGuard("allreduce of the step times") { try phases.gathered(comm) } : nil
         var fit = result(preemption: nil, metrics: metrics + testMetrics, stepTimes: times)
         (fit.validationMetrics, fit.testMetrics, fit.best) = (metrics, testMetrics, best)
         fit.finishedEarly = finishedEarly

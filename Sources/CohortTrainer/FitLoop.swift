@@ -32,6 +32,8 @@ final class FitLoop<M: TrainingModule> {
     /// The seeded order of training samples: this rank's pieces of each step, the resumable cursor.
     let loader: DataLoader<TrainingSamples<M>>
     let checkpoints: TrainCheckpointing
+    /// Every collective wait of the loop outside DDP's, under the supervision's deadline.
+    let collectiveGuard: CollectiveGuard
     let evaluation: ValidationContext
     let totalSteps: Int, stepsPerEpoch: Int
     /// Whether a callback wants the gradient norm when clipping is off.
@@ -91,7 +93,8 @@ final class FitLoop<M: TrainingModule> {
         checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
                                          async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
         history = LossHistory(recentCapacity: LossHistory.recentCapacity(stepsPerEpoch: stepsPerEpoch))
-        evaluation = ValidationContext(communicator: comm) { [supervision = trainer.supervision] op, body in try supervision.guarding(op, body) }
+        collectiveGuard = CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size)
+        evaluation = ValidationContext(communicator: comm, collectiveGuard: collectiveGuard)
         wantsNorm = trainer.callbacks.contains { $0.wantsGradientNorm }
         self.trainer = trainer
         self.module = module
@@ -154,7 +157,7 @@ final class FitLoop<M: TrainingModule> {
         var finish = agreed.finishRequested || trainer.finishNow
         if let every = options.validateEvery, step % every == 0 {
             lastValidation = (step, try validate(at: step))
-            finish = try trainer.agreeFinish() || finish   // a decision of the validation's callbacks takes effect now
+            finish = try trainer.agreeFinish(collectiveGuard) || finish   // a decision of the validation's callbacks takes effect now
         }
         if finish && trainer.finishReason == nil { trainer.finishReason = "finish requested on another rank" }
         return finish

@@ -1,5 +1,5 @@
 // The hooks through which a job supervisor watches the training loop: step
-// boundaries (heartbeats, fault injection), deadlines on collective waits, and
+// boundaries (heartbeats, fault injection), the deadline on collective waits, and
 // the per-step agreement in which ranks learn the global loss and whether to
 // stop. `cohort train` plugs in its coordinator-aware supervisor; library users
 // get `LocalSupervision`.
@@ -24,12 +24,11 @@ public struct StepAgreement: Sendable {
 
 /// Supervision hooks, called on the training thread.
 public protocol TrainingSupervision: AnyObject {
-    /// Watches the data-parallel gradient waits (nil: no deadline).
+    /// Deadline on every collective wait of the run (nil: none); the Trainer waits through a
+    /// `CollectiveGuard` on it.
     var watchdog: CollectiveWatchdog? { get }
     /// Start of 1-based step `step`.
     func beginStep(_ step: Int)
-    /// Runs a collective wait of the whole group under the deadline.
-    func guarding<T>(_ operation: String, _ body: () throws -> T) throws -> T
     /// The global loss and stop decisions; collective (every rank, every step).
     func agree(loss: Float, finishRequested: Bool, step: Int, comm: any Communicator) throws -> StepAgreement
     /// After step `step` completed.
@@ -47,7 +46,6 @@ public final class LocalSupervision: TrainingSupervision {
     public init() {}
     public var watchdog: CollectiveWatchdog? { nil }
     public func beginStep(_ step: Int) {}
-    public func guarding<T>(_ operation: String, _ body: () throws -> T) throws -> T { try body() }
     public func agree(loss: Float, finishRequested: Bool, step: Int, comm: any Communicator) throws -> StepAgreement {
         guard comm.size > 1 else { return StepAgreement(loss: loss, finishRequested: finishRequested) }
         agreement[0] = loss

@@ -4,16 +4,17 @@
 // test split ever taking part in a decision.
 import CohortCheckpoint
 import CohortCore
+import CohortDistributed
 import CohortNN
 
 extension Trainer {
     /// With a `BestCheckpoint` callback and a checkpoint directory: the test metrics of the newest
     /// valid checkpoint in `<dir>/best` (`test` runs with its weights; the arena is restored after).
-    /// Collective: every rank reads the checkpoint, as a resume does.
-    func evaluateBest(arena: ParameterArena, test: () throws -> [Metric]) throws -> BestEvaluation? {
+    /// Collective: every rank reads the checkpoint, as a resume does (waiting under `collectiveGuard`).
+    func evaluateBest(arena: ParameterArena, collectiveGuard: CollectiveGuard, test: () throws -> [Metric]) throws -> BestEvaluation? {
         guard let keeper = callbacks.lazy.compactMap({ $0 as? BestCheckpoint }).first, let dir = options.checkpointDirectory else { return nil }
         if communicator.size > 1 {   // rank 0 may have written it in the final validation
-            try supervision.guarding("barrier before reading the best checkpoint") { try communicator.barrier() }
+            try collectiveGuard("barrier before reading the best checkpoint") { try communicator.barrier() }
         }
         guard let step = keeper.bestStep else { return nil }
         let path = dir + "/" + BestCheckpoint.directoryName

@@ -101,10 +101,10 @@ public final class Trainer {
         return try loop.run()
     }
 
-    /// Whether any rank's callbacks asked to finish (collective).
-    func agreeFinish() throws -> Bool {
+    /// Whether any rank's callbacks asked to finish (collective, waiting under `collectiveGuard`).
+    func agreeFinish(_ collectiveGuard: CollectiveGuard) throws -> Bool {
         guard communicator.size > 1 else { return finishReason != nil }
-        let flags = try supervision.guarding("allreduce of the finish request") {
+        let flags = try collectiveGuard("allreduce of the finish request") {
             try communicator.allreduce([Int64(finishReason != nil ? 1 : 0)], op: .sum)
         }
         return flags[0] > 0

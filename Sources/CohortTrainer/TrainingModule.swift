@@ -6,6 +6,7 @@
 // checkpoints, validation cadence and callbacks.
 import CohortCollectives
 import CohortData
+import CohortDistributed
 import CohortNN
 import CohortOptim
 import CohortTensor
@@ -67,11 +68,12 @@ public struct Metric: Sendable, Equatable {
 public struct ValidationContext {
     /// The communicator of the training group.
     public let communicator: any Communicator
-    let guarding: (String, () throws -> [Int64]) throws -> [Int64]
+    /// The deadline the reductions wait under (the Trainer's, from its supervision's watchdog).
+    public let collectiveGuard: CollectiveGuard
 
-    public init(communicator: any Communicator, guarding: @escaping (String, () throws -> [Int64]) throws -> [Int64]) {
+    public init(communicator: any Communicator, collectiveGuard: CollectiveGuard = .unguarded) {
         self.communicator = communicator
-        self.guarding = guarding
+        self.collectiveGuard = collectiveGuard
     }
 
     public var rank: Int { communicator.rank }
@@ -84,7 +86,7 @@ public struct ValidationContext {
     /// - Parameter what: names the reduction in a collective-timeout report.
     public func sum(_ counts: [Int64], what: String = "validation counts") throws -> [Int64] {
         guard worldSize > 1 else { return counts }
-        return try guarding("allreduce of the \(what)") { try communicator.allreduce(counts, op: .sum) }
+        return try collectiveGuard("allreduce of the \(what)") { try communicator.allreduce(counts, op: .sum) }
     }
 
     /// Sums real values across ranks exactly: each travels as a fixed-point integer with

@@ -174,7 +174,7 @@ struct Train: ParsableCommand {
             let trace = try SampleTrace(path)
             trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
-        let module = TaskModule(task: task, network: net, settings: taskOptions, guarding: CollectiveGuard { op, body in try supervisor.guarding(op, body) },
+        let module = TaskModule(task: task, network: net, settings: taskOptions, guarding: supervisor.collectiveGuard,
                                 poisoned: { supervisor.poisonsLoss(atStep: $0) })
         let fit = try trainer.fit(module)
         if let preemption = fit.preemption {

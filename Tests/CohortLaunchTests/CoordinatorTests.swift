@@ -4,6 +4,7 @@
 // run the real trainer).
 import CohortControl
 import CohortLaunch
+import CohortProcessTestSupport
 import Foundation
 import Testing
 

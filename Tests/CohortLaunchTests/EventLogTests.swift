@@ -1,5 +1,6 @@
 // The JSON-lines event log: exact line format, escaping, whole lines under
 // concurrent writers, and errors that name the path.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortLaunch

@@ -1,6 +1,7 @@
 // Classification of failed attempts from OpenMPI 4.1.4's real messages
 // (OpenMPIMessages.swift), the ranks' reports and the exit status; plus two
 // faults provoked under a real mpirun and classified end to end.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortLaunch

@@ -1,5 +1,6 @@
 // Parsing hosts from an OpenMPI hostfile, a `--hosts` flag and discovery output,
 // with errors naming the source and line.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortLaunch

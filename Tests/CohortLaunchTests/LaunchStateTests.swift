@@ -1,5 +1,6 @@
 // The launch state machine: the allowed table, errors naming both states, and
 // the transition records it appends to the event log.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortLaunch

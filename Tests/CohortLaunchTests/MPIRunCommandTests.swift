@@ -1,5 +1,6 @@
 // The mpirun command line, exactly; secrets only in the environment; and one
 // real mpirun run showing the `-x` variables reach every rank.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortLaunch

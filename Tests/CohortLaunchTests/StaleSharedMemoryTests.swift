@@ -3,6 +3,7 @@
 // process maps or holds open, a live PID or a live mpirun's job, fresh ones, other
 // hosts' and unrelated files stay. Liveness comes from real processes and /proc.
 @testable import CohortLaunch
+import CohortProcessTestSupport
 import Foundation
 import Testing
 

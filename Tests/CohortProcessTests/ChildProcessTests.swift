@@ -1,6 +1,7 @@
 // `ChildProcess` / `runChild`: captured, discarded, appended and merged output,
 // exit codes and signals as `Process.terminationStatus` reported them, deadlines;
 // and the argv the one `mpirun` builder produces.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortProcess

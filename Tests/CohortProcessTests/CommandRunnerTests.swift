@@ -1,5 +1,6 @@
 // `runWithTimeout`: output and status, and that neither a slow command nor a
 // background process it leaves behind can make the call hang.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortProcess

@@ -1,6 +1,7 @@
 // The supervised child: exit status, the stderr tail, and terminate(grace:)
 // reaching the whole process group, including children that ignore SIGTERM
 // and grandchildren.
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortProcess

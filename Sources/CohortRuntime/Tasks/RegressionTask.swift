@@ -7,6 +7,7 @@
 import CohortCollectives
 import CohortCore
 import CohortData
+import CohortDistributed
 import CohortMetrics
 import CohortNN
 import CohortTrainer

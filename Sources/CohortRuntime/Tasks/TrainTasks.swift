@@ -5,6 +5,7 @@
 import CohortCollectives
 import CohortCore
 import CohortData
+import CohortDistributed
 import CohortMetrics
 import CohortNN
 import CohortOptim
@@ -44,20 +45,12 @@ public enum HeldOut {
     public var word: String { self == .validation ? "val" : "test" }
 }
 
-/// Runs a collective under the rank's deadline (see RankSupervisor.guarding).
-public struct CollectiveGuard {
-    public let run: (String, () throws -> Any) throws -> Any
-    public init(run: @escaping (String, () throws -> Any) throws -> Any) { self.run = run }
-    public func callAsFunction<T>(_ operation: String, _ body: () throws -> T) throws -> T {
-        try run(operation, body) as! T   // `run` returns what `body` returned
-    }
-}
-
 /// A task and its network as a `TrainingModule`: `cohort train` runs the same Trainer as a user's own model.
 public final class TaskModule: TrainingModule {
     public let task: any TrainTask
     public let network: any Module
     public let settings: TaskOptions
+    /// The deadline the evaluations' reductions wait under (`RankSupervisor.collectiveGuard`).
     public let guarding: CollectiveGuard
     /// Fault injection: whether this rank's loss is made NaN at a step.
     public let poisoned: (Int) -> Bool

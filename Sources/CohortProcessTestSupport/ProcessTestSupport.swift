@@ -1,17 +1,18 @@
-// Helpers of the CohortProcess tests: scratch directories and process liveness
-// read from /proc (orphans' zombies may never be reaped here).
+// Helpers for the tests of code that starts processes (CohortProcess, CohortLaunch):
+// scratch directories, process liveness read from /proc (orphans' zombies may never be
+// reaped here), polling with a deadline, and the pid files children write.
 import Foundation
 
-/// A fresh directory under the system temporary directory.
-func makeScratchDirectory() throws -> String {
+/// A fresh directory under the system temporary directory, named `prefix-UUID`.
+public func makeScratchDirectory(prefix: String = "cohort-tests") throws -> String {
     let path = FileManager.default.temporaryDirectory
-        .appendingPathComponent("cohort-process-tests-\(UUID().uuidString)").path
+        .appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
 /// True when `pid` exists and is not a zombie.
-func isAlive(_ pid: Int32) -> Bool {
+public func isAlive(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return false }
     let state = stat[stat.index(close, offsetBy: 2)]
@@ -19,7 +20,7 @@ func isAlive(_ pid: Int32) -> Bool {
 }
 
 /// Polls `condition` every 10 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 3, _ condition: () -> Bool) -> Bool {
+public func eventually(timeout: Double = 3, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
@@ -29,7 +30,7 @@ func eventually(timeout: Double = 3, _ condition: () -> Bool) -> Bool {
 }
 
 /// Reads a pid a child wrote to `path`, waiting for the file to appear.
-func readPid(_ path: String) -> Int32? {
+public func readPid(_ path: String) -> Int32? {
     var pid: Int32?
     _ = eventually {
         pid = (try? String(contentsOfFile: path, encoding: .utf8))
@@ -39,5 +40,5 @@ func readPid(_ path: String) -> Int32? {
     return pid
 }
 
-/// The launcher's environment, for children that need PATH.
-let baseEnvironment = ProcessInfo.processInfo.environment
+/// The test process's environment, for children that need PATH.
+public let baseEnvironment = ProcessInfo.processInfo.environment
