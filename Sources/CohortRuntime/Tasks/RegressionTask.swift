@@ -9,6 +9,7 @@ import CohortCore
 import CohortData
 import CohortMetrics
 import CohortNN
+import CohortTensor
 import CohortTrainer
 import Foundation
 
