@@ -10,14 +10,18 @@ let package = Package(
     products: [
         .executable(name: "cohort", targets: ["cohort"]),
         .executable(name: "cohort-launch", targets: ["cohort-launch"]),
-        // What a library user writes against: tensors and layers, optimizers, data, the Trainer,
-        // checkpoints, and the mathematics libraries.
+        // What a library user writes against: `Cohort` (the umbrella: tensors and layers, optimizers,
+        // data, checkpoints, the Trainer), each of those libraries on its own, the runtime a
+        // TrainingModule program runs in under `cohort launch`, and the mathematics libraries.
+        .library(name: "Cohort", targets: ["Cohort"]),
+        .library(name: "CohortCore", targets: ["CohortCore"]),
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortNN", targets: ["CohortNN"]),
         .library(name: "CohortOptim", targets: ["CohortOptim"]),
         .library(name: "CohortData", targets: ["CohortData"]),
         .library(name: "CohortCheckpoint", targets: ["CohortCheckpoint"]),
         .library(name: "CohortTrainer", targets: ["CohortTrainer"]),
+        .library(name: "CohortRuntime", targets: ["CohortRuntime"]),
         .library(name: "CohortMetrics", targets: ["CohortMetrics"]),
         .library(name: "CohortLinalg", targets: ["CohortLinalg"]),
         .library(name: "CohortCalculus", targets: ["CohortCalculus"]),
@@ -76,6 +80,8 @@ let package = Package(
         // The reference workloads of docs/benchmarks.md (W1–W8, allreduce) on one timing harness; `cohort bench` calls it.
         .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
                 swiftSettings: release),
+        // The umbrella a user's program imports (`import Cohort`); the package's one @_exported point.
+        .target(name: "Cohort", dependencies: ["CohortCore", "CohortTensor", "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortTrainer"]),
         // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
         .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics"], swiftSettings: release),
         // Config files of command options: YAML (Yams) and a TOML subset, checked against an option table.
@@ -100,10 +106,10 @@ let package = Package(
             dependencies: ["CohortLaunch", "CohortControl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: release),
         .executableTarget(name: "MPISelfTest", dependencies: ["CohortMPI", "CohortDistributed"], swiftSettings: release),
-        .executableTarget(name: "CustomLayerExample", dependencies: ["CohortOptim"], path: "examples/custom-layer"),
-        .executableTarget(name: "CharLSTMExample", dependencies: ["CohortOptim"], path: "examples/char-lstm", exclude: ["README.md"]),
-        .executableTarget(name: "CNNExample", dependencies: ["CohortOptim"], path: "examples/cnn", exclude: ["README.md"]),
-        .executableTarget(name: "TrainerExample", dependencies: ["CohortRuntime"], path: "examples/trainer"),
+        .executableTarget(name: "CustomLayerExample", dependencies: ["Cohort"], path: "examples/custom-layer"),
+        .executableTarget(name: "CharLSTMExample", dependencies: ["Cohort"], path: "examples/char-lstm", exclude: ["README.md"]),
+        .executableTarget(name: "CNNExample", dependencies: ["Cohort"], path: "examples/cnn", exclude: ["README.md"]),
+        .executableTarget(name: "TrainerExample", dependencies: ["Cohort", "CohortRuntime"], path: "examples/trainer"),
         .executableTarget(name: "MathExamples", dependencies: ["CohortLinalg", "CohortCalculus", "CohortMinimize", "CohortProbability", "CohortStats", "CohortData", "CohortRunLog"],
                           path: "examples/math", exclude: ["README.md"]),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),

@@ -4,7 +4,9 @@
 // of asynchronous saving during W1 training.
 import CohortCheckpoint
 import CohortCore
+import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 #if canImport(Glibc)
 import Glibc

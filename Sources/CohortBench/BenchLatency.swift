@@ -1,9 +1,11 @@
 // W7 (batch-1 inference latency of the W1 MLP) and W8 (start of a fresh process to
 // its first W1 training step) of docs/benchmarks.md.
 import CohortCore
+import CohortKernels
 import CohortNN
 import CohortOptim
 import CohortProcess
+import CohortTensor
 import Foundation
 
 struct W7Bench {

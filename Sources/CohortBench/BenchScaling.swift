@@ -6,6 +6,7 @@
 import CohortCollectives
 import CohortCore
 import CohortDistributed
+import CohortKernels
 import CohortMPI
 import CohortOptim
 import CohortProcess

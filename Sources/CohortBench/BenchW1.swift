@@ -3,8 +3,10 @@
 // with achieved GFLOP/s and the share of the GEMM-only rate measured in the same run.
 // W5, W6 and W8 train this model too.
 import CohortCore
+import CohortKernels
 import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 
 /// The W1 model and data: MLP 784-1024-1024-10, batch 256, SGD(0.01, momentum 0.9).

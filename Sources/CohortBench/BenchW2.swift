@@ -3,8 +3,10 @@
 // repeats, median samples/s, achieved GFLOP/s and the share of the rate of the
 // same GEMMs (same shapes, same chunking) timed alone in the same run.
 import CohortCore
+import CohortKernels
 import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 
 /// The W2 model and data: `ConvModels.leNet`, batch 64, Adam(lr 1e-3).

@@ -4,8 +4,10 @@
 // warm-up, timed repeats, median tokens/s, achieved GFLOP/s and the time the
 // step's dense-layer GEMMs take alone on the same shapes in the same run.
 import CohortCore
+import CohortKernels
 import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 
 /// The W3 model, optimizer and data.

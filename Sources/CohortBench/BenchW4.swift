@@ -3,7 +3,10 @@
 // synthetic tokens from a fixed seed: warm-up, timed repeats, median tokens/s,
 // achieved GFLOP/s and the share of the GEMM-only rate measured in the same run.
 import CohortCore
+import CohortKernels
+import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 
 /// The W4 model, optimizer and synthetic batches (as `w4_lstm.py`: 4 batches, initial state zeros).

@@ -4,6 +4,7 @@
 import CohortCore
 import CohortNN
 import CohortOptim
+import CohortTensor
 
 /// A workload's model, optimizer and synthetic batches, built from one seed, and its step.
 struct SyntheticTraining<Model: Module, Opt: Optimizer, Batch> {

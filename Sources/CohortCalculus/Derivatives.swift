@@ -1,6 +1,7 @@
 // Jacobians, Hessian-vector products and Hessians of tensor functions, built on
 // `Autograd.gradients` (double backward with `createGraph: true`). Values are
 // Float32, like every Tensor; x is copied into a fresh leaf, never modified.
+import CohortCore
 import CohortTensor
 
 /// Higher-order derivatives of `f: Tensor → Tensor` (like `torch.autograd.functional`).

@@ -1,6 +1,7 @@
 // Public gradient checking: analytic gradients against central differences, per
 // input, with the worst element. A Float64 form checks hand-written gradients of
 // Double functions; the Tensor form checks autograd (Float32 values, Double sums).
+import CohortCore
 import CohortTensor
 
 /// How one input's analytic gradient compares with central differences.

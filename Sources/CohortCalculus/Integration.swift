@@ -1,6 +1,7 @@
 // Numerical integration of Double functions and samples: composite trapezoid
 // and Simpson rules, adaptive Simpson with an error estimate, and seeded Monte
 // Carlo over a box with its standard error.
+import CohortCore
 import CohortTensor
 
 /// Quadrature rules on `Double` samples and functions (`scipy.integrate`-style).

@@ -5,6 +5,7 @@
 // `beforeParameterUpdate()` before its next optimizer step, which waits only if
 // that copy has not finished. At most one save is in flight; the next save, or
 // `finish()`, waits for it and rethrows a writer error on the training thread.
+import CohortNN
 import CohortOptim
 import Dispatch
 import Foundation

@@ -3,7 +3,9 @@
 // PyTorch state_dict, and every optimizer buffer as `optimizer/<buffer>/<name>`, one
 // record per parameter (not the padded arena), so a checkpoint can be checked
 // name by name against a model and later resharded.
+import CohortNN
 import CohortOptim
+import CohortTensor
 
 /// Saves and restores model parameters and optimizer state.
 public enum TrainingCheckpoint {

@@ -2,6 +2,7 @@
 // draw for a sample comes from a generator seeded by a hash of (seed, step,
 // sample id), so an augmentation depends neither on the world size, the rank or
 // the batch composition, and a resumed run needs no saved augmentation state.
+import CohortCore
 import CohortTensor
 
 /// One transform of an augmentation pipeline, with its settings from the spec string.

@@ -2,6 +2,7 @@
 // applied in the order written. Parsing checks names, argument counts and number
 // syntax; validation checks ranges and the sample shape. Every error names the
 // part at fault, the whole spec and what is allowed.
+import CohortCore
 import CohortTensor
 
 enum AugmentationSpec {

@@ -1,6 +1,7 @@
 // Mini-batches over a ClassificationDataset. The sample order of each epoch is a
 // pure function of (seed, epoch), and the position is one global cursor (samples
 // consumed), so saving the cursor is enough to resume mid-epoch exactly.
+import CohortCore
 import CohortTensor
 
 /// One mini-batch of samples.

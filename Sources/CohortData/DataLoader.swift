@@ -5,6 +5,7 @@
 // so the data a run sees does not depend on the world size), optionally cut
 // into micro-batches (gradient accumulation, virtual shards), transformed
 // (augmentation) and prepared ahead on a background thread.
+import CohortCore
 import CohortTensor
 
 /// Samples addressed by index that can be gathered into batches.

@@ -1,6 +1,7 @@
 // Splits and feature scaling that do not leak the held-out data into training:
 // a stratified split keeps each class's share in both parts, and the
 // standardizer is fitted on the training part only and then applied to both.
+import CohortCore
 import CohortTensor
 
 extension ClassificationDataset {

@@ -2,6 +2,7 @@
 // clusters in a small latent space, several per class, mapped into the input
 // space through a random tanh layer, with label noise. Learnable by an MLP
 // (~97 %) but not linearly separable (~70–75 %); a pure function of the seed.
+import CohortCore
 import CohortTensor
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@
 // that periodic validation, early stopping, best checkpoints and tuning select on data
 // the test split never sees: stratified for classes, chronological for sequences,
 // seeded random for regression. Every split is a pure function of (seed, data, F).
+import CohortCore
 import CohortTensor
 
 /// How a run's training data gives up a validation part.

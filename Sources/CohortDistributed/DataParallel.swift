@@ -10,6 +10,7 @@
 import CohortCollectives
 import CohortCore
 import CohortNN
+import CohortTensor
 import Foundation
 
 /// Errors from data-parallel setup and steps.

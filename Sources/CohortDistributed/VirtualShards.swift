@@ -9,7 +9,9 @@
 // instead of one bandwidth-optimal allreduce.
 import CohortCollectives
 import CohortCore
+import CohortKernels
 import CohortNN
+import CohortTensor
 
 /// Fixed-order reduction of K virtual-shard gradients over a communicator.
 public final class VirtualShardReducer {

@@ -7,15 +7,15 @@ import Dispatch
 /// Where the `[rows, cols]` matrix of batch item `b`, head `h` lives in a buffer:
 /// it starts at `b * batchStride + h * headStride`, rows are `rowStride` apart and
 /// columns are adjacent. Covers `[B, H, T, D]`, `[B, T, H, D]` and packed `[B, T, 3·H·D]`.
-public struct HeadLayout: Sendable, Equatable {
+package struct HeadLayout: Sendable, Equatable {
     /// Elements between consecutive batch items.
-    public var batchStride: Int
+    package var batchStride: Int
     /// Elements between consecutive heads.
-    public var headStride: Int
+    package var headStride: Int
     /// Elements between consecutive rows (≥ the number of columns).
-    public var rowStride: Int
+    package var rowStride: Int
 
-    public init(batchStride: Int, headStride: Int, rowStride: Int) {
+    package init(batchStride: Int, headStride: Int, rowStride: Int) {
         self.batchStride = batchStride; self.headStride = headStride; self.rowStride = rowStride
     }
 
@@ -23,16 +23,16 @@ public struct HeadLayout: Sendable, Equatable {
 }
 
 /// The sizes and options of one attention call.
-public struct AttentionProblem: Sendable, Equatable {
-    public var batch: Int, heads: Int, queries: Int, keys: Int, headDim: Int, valueDim: Int
+package struct AttentionProblem: Sendable, Equatable {
+    package var batch: Int, heads: Int, queries: Int, keys: Int, headDim: Int, valueDim: Int
     /// Multiplies Q Kᵀ (usually 1/√headDim).
-    public var scale: Float
+    package var scale: Float
     /// Query `i` attends keys `0...i` only (top-left aligned, as PyTorch's `is_causal`).
-    public var causal: Bool
+    package var causal: Bool
     /// Query rows per GEMM block under a causal mask (smaller skips more of the upper triangle).
-    public var blockRows: Int
+    package var blockRows: Int
 
-    public init(batch: Int, heads: Int, queries: Int, keys: Int, headDim: Int, valueDim: Int,
+    package init(batch: Int, heads: Int, queries: Int, keys: Int, headDim: Int, valueDim: Int,
                 scale: Float, causal: Bool, blockRows: Int = 32) {
         self.batch = batch; self.heads = heads; self.queries = queries; self.keys = keys
         self.headDim = headDim; self.valueDim = valueDim; self.scale = scale; self.causal = causal
@@ -49,7 +49,7 @@ public struct AttentionProblem: Sendable, Equatable {
     }
 
     /// Floats of scratch one worker needs for the backward.
-    public var scratchPerWorker: Int { (causal ? Swift.min(blockRows, queries) : queries) * keys }
+    package var scratchPerWorker: Int { (causal ? Swift.min(blockRows, queries) : queries) * keys }
 }
 
 /// Pointers handed to worker threads; each worker writes disjoint elements.
@@ -70,14 +70,14 @@ func transformerParallelFor(_ count: Int, workers: Int, _ body: (Int, Int) -> Vo
 }
 
 /// Attention forward and backward kernels.
-public enum AttentionKernels {
+package enum AttentionKernels {
     /// Forward for every (batch, head): writes the attention probabilities `probs`
     /// (`[batch, heads, queries, keys]`; entries a causal block never reaches are left
     /// unwritten and never read) and the output. `keyMask` (`[batch, keys]`, nonzero =
     /// may be attended) is optional. A query row with no key left attends nothing:
     /// its probabilities and output are zero (not NaN). `workers` > 1 splits heads
     /// across threads; call BLAS single-threaded then.
-    public static func forward(_ pr: AttentionProblem, q: UnsafePointer<Float>, _ qL: HeadLayout,
+    package static func forward(_ pr: AttentionProblem, q: UnsafePointer<Float>, _ qL: HeadLayout,
                                k: UnsafePointer<Float>, _ kL: HeadLayout, v: UnsafePointer<Float>, _ vL: HeadLayout,
                                keyMask: UnsafePointer<Float>?, probs: UnsafeMutablePointer<Float>,
                                out: UnsafeMutablePointer<Float>, _ oL: HeadLayout, workers: Int = 1) {
@@ -109,7 +109,7 @@ public enum AttentionKernels {
 
     /// Backward of `forward` given the output gradient `gradOut`. Overwrites `dq`, `dk`
     /// and `dv` (every element). `scratch` holds `workers × pr.scratchPerWorker` floats.
-    public static func backward(_ pr: AttentionProblem, q: UnsafePointer<Float>, _ qL: HeadLayout,
+    package static func backward(_ pr: AttentionProblem, q: UnsafePointer<Float>, _ qL: HeadLayout,
                                 k: UnsafePointer<Float>, _ kL: HeadLayout, v: UnsafePointer<Float>, _ vL: HeadLayout,
                                 probs: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, _ gL: HeadLayout,
                                 dq: UnsafeMutablePointer<Float>, _ dqL: HeadLayout,

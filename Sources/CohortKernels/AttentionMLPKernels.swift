@@ -6,11 +6,11 @@
 // Elementwise's GELU; it lives under this file prefix for now.
 
 /// Bias + GELU with a saved derivative, over row-major `[rows, n]` buffers.
-public enum GELUKernels {
+package enum GELUKernels {
     /// `h = x + bias` (bias `[n]` broadcast over rows, optional), `y = h·Φ(h)` and
     /// `dydx = Φ(h) + h·φ(h)`. The same erf approximation as `Elementwise`'s `.gelu`
     /// (|error| < 1.5e-7 in erf). `workers` > 1 splits the rows across threads.
-    public static func forward(rows: Int, n: Int, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    package static func forward(rows: Int, n: Int, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                y: UnsafeMutablePointer<Float>, dydx: UnsafeMutablePointer<Float>, workers: Int = 1) {
         guard rows > 0, n > 0 else { return }
         let w = Swift.max(1, Swift.min(workers, rows * n / 16384))
@@ -71,7 +71,7 @@ public enum GELUKernels {
 
     /// `out = g · dydx` over `[rows, n]`, and `biasGrad[j] += Σ_r out[r, j]` when given.
     /// `workers` > 1 splits the columns across threads (each owns its bias entries).
-    public static func backward(rows: Int, n: Int, g: UnsafePointer<Float>, dydx: UnsafePointer<Float>,
+    package static func backward(rows: Int, n: Int, g: UnsafePointer<Float>, dydx: UnsafePointer<Float>,
                                 out: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?, workers: Int = 1) {
         guard rows > 0, n > 0 else { return }
         let w = Swift.max(1, Swift.min(workers, n / 64, rows * n / 16384))

@@ -6,12 +6,12 @@ import Glibc
 #endif
 
 /// Thin, checked access to OpenBLAS.
-public enum BLAS {
+package enum BLAS {
     /// Row-major single-precision GEMM: `C = alpha * op(A) * op(B) + beta * C`,
     /// with `op(A)` of shape `[m, k]`, `op(B)` of shape `[k, n]`, `C` of shape `[m, n]`.
     /// Leading dimensions are row strides of the stored (untransposed) matrices.
     @inline(__always)
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    package static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              alpha: Float, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -28,7 +28,7 @@ public enum BLAS {
     }
 
     /// Row-major GEMV: `y = alpha * op(A) * x + beta * y`, A stored `[rows, cols]`.
-    public static func sgemv(trans: Bool, rows: Int, cols: Int, alpha: Float,
+    package static func sgemv(trans: Bool, rows: Int, cols: Int, alpha: Float,
                              a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
                              beta: Float, y: UnsafeMutablePointer<Float>) {
         if rows == 0 || cols == 0 { return }
@@ -40,7 +40,7 @@ public enum BLAS {
     /// "direct" AVX-512 kernel when the loaded kernel has one, else `sgemm`. The direct
     /// kernel skips packing, which dominates small GEMMs repeated with one operand
     /// (a recurrent step's `h · W_hhᵀ`): 25–40 % faster at `[32, 256] × [256, 1024]` here.
-    public static func sgemmNN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    package static func sgemmNN(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
         if let direct = DirectKernel.shared.function, k > 0 {
@@ -51,21 +51,21 @@ public enum BLAS {
     }
 
     /// Whether `sgemmNN` uses the direct kernel.
-    public static var hasDirectKernel: Bool { DirectKernel.shared.function != nil }
+    package static var hasDirectKernel: Bool { DirectKernel.shared.function != nil }
 
     /// Dot product of two contiguous vectors.
-    public static func sdot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+    package static func sdot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
         cblas_sdot(Int32(n), x, 1, y, 1)
     }
 
     /// The kernel OpenBLAS selected at load time (e.g. `SkylakeX`, `Prescott`).
-    public static var coreName: String { String(cString: openblas_get_corename()) }
+    package static var coreName: String { String(cString: openblas_get_corename()) }
 
     /// OpenBLAS build configuration string.
-    public static var config: String { String(cString: openblas_get_config()) }
+    package static var config: String { String(cString: openblas_get_config()) }
 
     /// Threads OpenBLAS uses for one call.
-    public static var threads: Int {
+    package static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }

@@ -6,23 +6,23 @@ import CohortCore
 import Foundation
 
 /// What `/proc/cpuinfo` says about the CPU (the first processor listed).
-public struct CPUFeatures: Sendable, Equatable {
+package struct CPUFeatures: Sendable, Equatable {
     /// `vendor_id`, e.g. `GenuineIntel`, `AuthenticAMD`.
-    public var vendor: String
+    package var vendor: String
     /// `model name`, e.g. `Intel(R) Xeon(R) Platinum 8488C`.
-    public var modelName: String
+    package var modelName: String
     /// `cpu family` and `model` (nil when not listed).
-    public var family: Int?
-    public var model: Int?
+    package var family: Int?
+    package var model: Int?
     /// Lower-case feature flags. Linux lists SSE3 as `pni`; `sse3` is added for it.
-    public var flags: Set<String>
+    package var flags: Set<String>
 
     /// Flags `doctor` prints, in this order, when present.
-    public static let reportedFlags = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16", "amx_tile",
+    package static let reportedFlags = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_bf16", "amx_tile",
                                        "avx2", "fma", "avx", "sse4_2", "ssse3", "sse3"]
 
     /// A CPU description from parsed fields (tests build them directly); `pni` implies `sse3`.
-    public init(vendor: String = "", modelName: String = "", family: Int? = nil, model: Int? = nil,
+    package init(vendor: String = "", modelName: String = "", family: Int? = nil, model: Int? = nil,
                 flags: Set<String>) {
         self.vendor = vendor
         self.modelName = modelName
@@ -33,7 +33,7 @@ public struct CPUFeatures: Sendable, Equatable {
     }
 
     /// Parses the text of `/proc/cpuinfo`; only the first processor block is read.
-    public static func parse(cpuinfo: String) -> CPUFeatures {
+    package static func parse(cpuinfo: String) -> CPUFeatures {
         var fields: [String: String] = [:]
         for line in cpuinfo.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.allSatisfy(\.isWhitespace) {
@@ -51,19 +51,19 @@ public struct CPUFeatures: Sendable, Equatable {
     }
 
     /// Reads the CPU of this machine; an unreadable file gives no features (and so no kernel change).
-    public static func detect(path: String = "/proc/cpuinfo") -> CPUFeatures {
+    package static func detect(path: String = "/proc/cpuinfo") -> CPUFeatures {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return CPUFeatures(flags: []) }
         return parse(cpuinfo: text)
     }
 
     /// Whether the CPU lists `flag` (lower case, `/proc/cpuinfo` spelling).
-    public func has(_ flag: String) -> Bool { flags.contains(flag) }
+    package func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     /// The subset of `reportedFlags` this CPU has, in `reportedFlags` order.
-    public var relevantFlags: [String] { Self.reportedFlags.filter(has) }
+    package var relevantFlags: [String] { Self.reportedFlags.filter(has) }
 
     /// The newest vector ISA OpenBLAS has kernels for that this CPU supports.
-    public var isa: ISALevel {
+    package var isa: ISALevel {
         if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(has) { return .avx512 }
         if has("avx2") && has("fma") { return .avx2 }
         if has("avx") { return .avx }
@@ -72,7 +72,7 @@ public struct CPUFeatures: Sendable, Equatable {
     }
 
     /// The `OPENBLAS_CORETYPE` to ask for on this CPU, or nil when an SSE kernel is already the best.
-    public var bestCoreType: String? {
+    package var bestCoreType: String? {
         switch isa {
         case .avx512: return "SkylakeX"
         case .avx2: return "Haswell"
@@ -83,14 +83,14 @@ public struct CPUFeatures: Sendable, Equatable {
 }
 
 /// Vector ISA generations as far as OpenBLAS's x86 kernels distinguish them.
-public enum ISALevel: Int, Comparable, Sendable, CustomStringConvertible {
+package enum ISALevel: Int, Comparable, Sendable, CustomStringConvertible {
     /// SSE2 or older; SSE3 (`Prescott`, `Core2`, `Nehalem`…); AVX (`Sandybridge`); AVX2 + FMA
     /// (`Haswell`, `Zen`); AVX-512 F/BW/DQ/VL (`SkylakeX`, `Cooperlake`, `SapphireRapids`).
     case baseline, sse3, avx, avx2, avx512
 
-    public static func < (a: ISALevel, b: ISALevel) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: ISALevel, b: ISALevel) -> Bool { a.rawValue < b.rawValue }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .baseline: return "SSE2"
         case .sse3: return "SSE3"
@@ -102,7 +102,7 @@ public enum ISALevel: Int, Comparable, Sendable, CustomStringConvertible {
 
     /// The ISA an OpenBLAS x86 kernel (`openblas_get_corename()` or an `OPENBLAS_CORETYPE`
     /// value, any case) is written for; nil for names outside that table (other architectures).
-    public init?(openBLASCore name: String) {
+    package init?(openBLASCore name: String) {
         switch name.lowercased() {
         case "unknown", "generic", "katmai", "coppermine", "northwood", "banias", "athlon", "opteron":
             self = .baseline
@@ -121,9 +121,9 @@ public enum ISALevel: Int, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// What `BLASRuntime` decided about the OpenBLAS kernel, with the line to show the user.
-public struct BLASKernelDecision: Sendable, Equatable {
+package struct BLASKernelDecision: Sendable, Equatable {
     /// What `ensureFastKernel` does.
-    public enum Action: Sendable, Equatable {
+    package enum Action: Sendable, Equatable {
         /// The kernel fits the CPU, or it is not Cohort's to change: do nothing.
         case keep
         /// OpenBLAS fell back to an old kernel: set `OPENBLAS_CORETYPE=coreType` and re-execute.
@@ -135,48 +135,48 @@ public struct BLASKernelDecision: Sendable, Equatable {
     }
 
     /// What to do.
-    public var action: Action
+    package var action: Action
     /// For `.reportReexec` and `.warn` the text to print; otherwise what `doctor` shows.
-    public var message: String
+    package var message: String
 
     /// A decision and its message.
-    public init(_ action: Action, _ message: String) {
+    package init(_ action: Action, _ message: String) {
         self.action = action
         self.message = message
     }
 }
 
 /// The kernel decision this process made, kept for `doctor`.
-public struct BLASKernelReport: Sendable, Equatable {
+package struct BLASKernelReport: Sendable, Equatable {
     /// The kernel the decision saw (OpenBLAS's, or the test hook's).
-    public var kernel: String
+    package var kernel: String
     /// The CPU's ISA level.
-    public var cpuISA: ISALevel
+    package var cpuISA: ISALevel
     /// What was decided; `.reexec` appears here only when the re-exec failed (then `.warn`).
-    public var decision: BLASKernelDecision
+    package var decision: BLASKernelDecision
 }
 
 /// How many threads OpenBLAS uses and why.
-public struct BLASThreadPolicy: Sendable, Equatable {
+package struct BLASThreadPolicy: Sendable, Equatable {
     /// Where the count came from; the raw value is what `doctor` prints.
-    public enum Source: String, Sendable {
+    package enum Source: String, Sendable {
         case flag = "--threads"
         case environment = "OPENBLAS_NUM_THREADS"
         case coresPerRank = "cores per rank on the node"
     }
 
     /// Threads per BLAS call (after `configureThreads`, as OpenBLAS reports it).
-    public var count: Int
+    package var count: Int
     /// Where `count` came from.
-    public var source: Source
+    package var source: Source
     /// A note for the user (an ignored `OPENBLAS_NUM_THREADS`), or nil.
-    public var warning: String?
+    package var warning: String?
 
     /// `--threads` wins, then a positive `OPENBLAS_NUM_THREADS`, else `cores / localSize`, at least 1.
     /// A count that, times the ranks on this node, exceeds its cores carries a warning
     /// (oversubscribed ranks lose 10–20 % or more here).
     /// - Throws: `CohortError.invalidParameter(name: "threads", _)` when `requested` is below 1.
-    public static func resolve(requested: Int?, environment: [String: String], cores: Int,
+    package static func resolve(requested: Int?, environment: [String: String], cores: Int,
                                localSize: Int) throws -> BLASThreadPolicy {
         var policy: BLASThreadPolicy
         if let n = requested {
@@ -199,32 +199,32 @@ public struct BLASThreadPolicy: Sendable, Equatable {
 }
 
 /// Start-up checks of the OpenBLAS runtime: kernel choice and thread count.
-public enum BLASRuntime {
+package enum BLASRuntime {
     /// Set by OpenBLAS's users to force a kernel; read by the library when it loads.
-    public static let coreTypeVariable = "OPENBLAS_CORETYPE"
+    package static let coreTypeVariable = "OPENBLAS_CORETYPE"
     /// Marks a process image produced by Cohort's re-exec; its value is the kernel OpenBLAS first picked.
-    public static let reexecMarker = "COHORT_BLAS_REEXEC"
+    package static let reexecMarker = "COHORT_BLAS_REEXEC"
     /// How long an idle OpenBLAS worker thread spins (2^value cycles) before it sleeps; read
     /// by the library when it loads.
-    public static let threadTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
+    package static let threadTimeoutVariable = "OPENBLAS_THREAD_TIMEOUT"
     /// Cohort's value: the minimum (2^4 cycles), so workers sleep as soon as a GEMM ends.
     /// With the default (2^28 cycles, about 0.1 s) an idle worker keeps yielding on a core
     /// that Cohort's own helper threads (recurrence, attention, convolution) need: on 2 cores
     /// W4 at 2 threads ran at 48–69 k tokens/s with the default and 73–76 k with 4.
-    public static let threadTimeout = "4"
+    package static let threadTimeout = "4"
 
     /// `threadTimeout` when the environment has no `OPENBLAS_THREAD_TIMEOUT` (a user's value is
     /// kept) and this is not a process re-executed for the kernel; else nil. Pure, for tests.
-    public static func threadTimeoutToSet(environment: [String: String]) -> String? {
+    package static func threadTimeoutToSet(environment: [String: String]) -> String? {
         nonEmpty(environment[threadTimeoutVariable]) == nil && nonEmpty(environment[reexecMarker]) == nil ? threadTimeout : nil
     }
 
     /// Test only: pretend OpenBLAS picked this kernel (and honours `OPENBLAS_CORETYPE` once set).
-    public static let testCoreNameVariable = "COHORT_TEST_BLAS_CORENAME"
+    package static let testCoreNameVariable = "COHORT_TEST_BLAS_CORENAME"
 
     /// The kernel name the decision uses: OpenBLAS's own, unless the test hook is set. Like the real
     /// library, the hook gives way to `OPENBLAS_CORETYPE`, so a re-exec "fixes" a faked kernel.
-    public static func effectiveCoreName(openBLAS: String, environment: [String: String]) -> String {
+    package static func effectiveCoreName(openBLAS: String, environment: [String: String]) -> String {
         guard let fake = nonEmpty(environment[testCoreNameVariable]) else { return openBLAS }
         return nonEmpty(environment[coreTypeVariable]) ?? fake
     }
@@ -235,7 +235,7 @@ public enum BLASRuntime {
     /// on an AVX-512 CPU; not `Haswell` there, which OpenBLAS picks on purpose for some CPUs).
     /// A user's `OPENBLAS_CORETYPE` is never overridden, and a process carrying the re-exec
     /// marker never re-executes again.
-    public static func decide(cpu: CPUFeatures, coreName: String,
+    package static func decide(cpu: CPUFeatures, coreName: String,
                               environment: [String: String]) -> BLASKernelDecision {
         let userCore = nonEmpty(environment[coreTypeVariable])
         let marker = nonEmpty(environment[reexecMarker])
@@ -279,7 +279,7 @@ public enum BLASRuntime {
     /// child processes see a plain `OPENBLAS_CORETYPE`). Warnings print once per node (local rank 0).
     /// Later calls return the first call's report.
     @discardableResult
-    public static func ensureFastKernel(arguments: [String]) -> BLASKernelReport {
+    package static func ensureFastKernel(arguments: [String]) -> BLASKernelReport {
         state.lock.lock()
         defer { state.lock.unlock() }
         if let report = state.kernel { return report }
@@ -321,7 +321,7 @@ public enum BLASRuntime {
     }
 
     /// The decision `ensureFastKernel` made in this process, or nil if it was not called.
-    public static var kernelReport: BLASKernelReport? {
+    package static var kernelReport: BLASKernelReport? {
         state.lock.lock()
         defer { state.lock.unlock() }
         return state.kernel
@@ -332,7 +332,7 @@ public enum BLASRuntime {
     /// - Returns: the thread count OpenBLAS now uses.
     /// - Throws: `CohortError.invalidParameter(name: "threads", _)` when `requested` is below 1.
     @discardableResult
-    public static func configureThreads(requested: Int?) throws -> Int {
+    package static func configureThreads(requested: Int?) throws -> Int {
         var policy = try BLASThreadPolicy.resolve(requested: requested, environment: ProcessInfo.processInfo.environment,
                                                   cores: ProcessInfo.processInfo.activeProcessorCount,
                                                   localSize: RunInfo.current.localSize)
@@ -346,7 +346,7 @@ public enum BLASRuntime {
     }
 
     /// The thread policy `configureThreads` applied (count as OpenBLAS reports it), or nil.
-    public static var threadPolicy: BLASThreadPolicy? {
+    package static var threadPolicy: BLASThreadPolicy? {
         state.lock.lock()
         defer { state.lock.unlock() }
         return state.threads

@@ -15,7 +15,7 @@ extension Conv {
 
     /// Columns of `nb` samples: `col[(c·kh + i)·kw + j][n·P + oh·ow_ + ow] = x[n, c, oh·sh - ph + i·dh, ow·sw - pw + j·dw]`
     /// (0 outside the input). `col` needs 16 floats of slack; `sourceEnd` bounds what may be read.
-    public static func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, samples nb: Int, _ col: UnsafeMutablePointer<Float>,
+    package static func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, samples nb: Int, _ col: UnsafeMutablePointer<Float>,
                               sourceEnd: UnsafePointer<Float>) {
         let H = g.height, W = g.width, OH = g.outH, OW = g.outW, P = OH * OW, ld = nb * P
         let plane = H * W, sw = g.strideW
@@ -54,7 +54,7 @@ extension Conv {
 
     /// The adjoint of `im2col`: adds every column entry into the input position it was read from.
     /// `col` needs 16 floats of slack; `destinationEnd` bounds what may be read and rewritten.
-    public static func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, samples nb: Int, _ dx: UnsafeMutablePointer<Float>,
+    package static func col2im(_ g: ConvGeometry, _ col: UnsafePointer<Float>, samples nb: Int, _ dx: UnsafeMutablePointer<Float>,
                               destinationEnd: UnsafeMutablePointer<Float>) {
         let H = g.height, W = g.width, OH = g.outH, OW = g.outW, P = OH * OW, ld = nb * P
         let plane = H * W, sw = g.strideW

@@ -4,7 +4,7 @@
 
 extension Conv {
     /// `out[n, o, p] = act(gemm[o, n·P + p] + bias[o])`: GEMM layout back to NCHW.
-    public static func scatterOutput(channels O: Int, pixels P: Int, samples nb: Int, _ gemm: UnsafePointer<Float>,
+    package static func scatterOutput(channels O: Int, pixels P: Int, samples nb: Int, _ gemm: UnsafePointer<Float>,
                                      bias: UnsafePointer<Float>?, relu: Bool, _ out: UnsafeMutablePointer<Float>) {
         let ld = nb * P
         for n in 0..<nb {
@@ -27,7 +27,7 @@ extension Conv {
     /// Fused epilogue with pooling: `out[n, o, ph, pw] = act(max over the pool×pool window of
     /// gemm[o, n·P + …] + bias[o])`, and the window's argmax (in-plane index).
     /// Ties keep the first maximum in row-major order; NaN propagates.
-    public static func poolOutput(_ g: ConvGeometry, pool k: Int, samples nb: Int, _ gemm: UnsafePointer<Float>,
+    package static func poolOutput(_ g: ConvGeometry, pool k: Int, samples nb: Int, _ gemm: UnsafePointer<Float>,
                                   bias: UnsafePointer<Float>?, relu: Bool, _ out: UnsafeMutablePointer<Float>,
                                   argmax: UnsafeMutablePointer<Int32>) {
         let O = g.outChannels, OW = g.outW, P = g.outPixels, ld = nb * P
@@ -91,7 +91,7 @@ extension Conv {
     }
 
     /// `gemm[o, n·P + p] = dy[n, o, p]`, zeroed where `mask[n, o, p] ≤ 0` when a mask is given.
-    public static func gatherGradient(channels O: Int, pixels P: Int, samples nb: Int, _ dy: UnsafePointer<Float>,
+    package static func gatherGradient(channels O: Int, pixels P: Int, samples nb: Int, _ dy: UnsafePointer<Float>,
                                       mask: UnsafePointer<Float>?, _ gemm: UnsafeMutablePointer<Float>) {
         let ld = nb * P
         for n in 0..<nb {

@@ -6,20 +6,20 @@
 import Dispatch
 
 /// The sizes of one 2-D convolution (per sample; the batch is passed separately).
-public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
+package struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
     /// Input channels, height and width.
-    public let channels: Int, height: Int, width: Int
+    package let channels: Int, height: Int, width: Int
     /// Output channels.
-    public let outChannels: Int
+    package let outChannels: Int
     /// Kernel extent, stride, zero padding and dilation along height and width.
-    public let kernelH: Int, kernelW: Int
-    public let strideH: Int, strideW: Int
-    public let padH: Int, padW: Int
-    public let dilationH: Int, dilationW: Int
+    package let kernelH: Int, kernelW: Int
+    package let strideH: Int, strideW: Int
+    package let padH: Int, padW: Int
+    package let dilationH: Int, dilationW: Int
     /// Channel groups: input and output channels are split into `groups` independent convolutions.
-    public let groups: Int
+    package let groups: Int
 
-    public init(channels: Int, height: Int, width: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+    package init(channels: Int, height: Int, width: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
                 padding: (Int, Int), dilation: (Int, Int), groups: Int) {
         self.channels = channels; self.height = height; self.width = width; self.outChannels = outChannels
         (kernelH, kernelW) = kernel; (strideH, strideW) = stride; (padH, padW) = padding
@@ -28,19 +28,19 @@ public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Output height: `(H + 2p - d(k-1) - 1) / s + 1` (may be ≤ 0 for a kernel larger than the padded input).
-    public var outH: Int { outSize(height + 2 * padH - dilationH * (kernelH - 1) - 1, strideH) }
+    package var outH: Int { outSize(height + 2 * padH - dilationH * (kernelH - 1) - 1, strideH) }
     /// Output width.
-    public var outW: Int { outSize(width + 2 * padW - dilationW * (kernelW - 1) - 1, strideW) }
+    package var outW: Int { outSize(width + 2 * padW - dilationW * (kernelW - 1) - 1, strideW) }
     /// Output pixels per channel.
-    public var outPixels: Int { outH * outW }
+    package var outPixels: Int { outH * outW }
     /// Rows of the column matrix: every input channel times every kernel tap.
-    public var colRows: Int { channels * kernelH * kernelW }
+    package var colRows: Int { channels * kernelH * kernelW }
     /// Input channels per group × kernel taps: the GEMM's k.
-    public var groupK: Int { channels / groups * kernelH * kernelW }
+    package var groupK: Int { channels / groups * kernelH * kernelW }
     /// Output channels per group.
-    public var groupOut: Int { outChannels / groups }
+    package var groupOut: Int { outChannels / groups }
 
-    public var description: String {
+    package var description: String {
         "conv \(channels)→\(outChannels) on \(height)×\(width), kernel \(kernelH)×\(kernelW), stride \(strideH)×\(strideW), " +
             "padding \(padH)×\(padW), dilation \(dilationH)×\(dilationW), groups \(groups)"
     }
@@ -54,10 +54,10 @@ func outSize(_ span: Int, _ stride: Int) -> Int { span < 0 ? 0 : span / stride +
 /// Convolution kernels. Layouts: input `[N, C, H, W]`, weight `[O, C/groups, kh, kw]`,
 /// output `[N, O, oh, ow]`, all contiguous. A chunk of `nb` samples uses a column
 /// buffer `[C·kh·kw, nb·P]` and a GEMM buffer `[O, nb·P]` (P = oh·ow).
-public enum Conv {
+package enum Conv {
     /// Samples per chunk: enough for a wide GEMM, few enough that the column buffer and
     /// the GEMM output (about 1 MiB each) stay in L2 between the passes that touch them.
-    public static func chunkSamples(_ g: ConvGeometry, batch: Int) -> Int {
+    package static func chunkSamples(_ g: ConvGeometry, batch: Int) -> Int {
         let perSample = Swift.max(g.colRows * g.outPixels, g.outChannels * g.outPixels, 1)
         return Swift.max(1, Swift.min(batch, 262_144 / perSample))
     }
@@ -65,13 +65,13 @@ public enum Conv {
     /// Scratch elements `forward` (or `backward`) needs for `batch` samples on `workers` threads:
     /// per worker a column and a GEMM buffer for one chunk (16 floats of slack each, as short
     /// rows are moved in whole vectors) and, backward, private weight and bias gradients.
-    public static func scratchCount(_ g: ConvGeometry, batch: Int, workers: Int, backward: Bool) -> Int {
+    package static func scratchCount(_ g: ConvGeometry, batch: Int, workers: Int, backward: Bool) -> Int {
         let w = workerCount(g, batch: batch, requested: workers)
         return w * perWorker(g, batch: batch) + (backward ? (w - 1) * gradientsCount(g) : 0)
     }
 
     /// Threads `forward`/`backward` use when given `requested`: at most one per chunk.
-    public static func workerCount(_ g: ConvGeometry, batch: Int, requested: Int) -> Int {
+    package static func workerCount(_ g: ConvGeometry, batch: Int, requested: Int) -> Int {
         let nb = chunkSamples(g, batch: batch)
         return Swift.max(1, Swift.min(requested, (batch + nb - 1) / nb))
     }
@@ -104,7 +104,7 @@ public enum Conv {
     /// writes the output. `x`, `w`, `out` as described on `Conv` (with pooling, `out` is
     /// `[N, O, oh / pool, ow / pool]` and `argmax` receives each window's in-plane index
     /// of its maximum); `scratch` holds `scratchCount(backward: false)` elements.
-    public static func forward(_ g: ConvGeometry, batch: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+    package static func forward(_ g: ConvGeometry, batch: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, relu: Bool, pool: Int = 1, argmax: UnsafeMutablePointer<Int32>? = nil,
                                out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1) {
         let P = g.outPixels, nbMax = chunkSamples(g, batch: batch)
@@ -140,7 +140,7 @@ public enum Conv {
     /// `pool` > 1 it is routed to the saved `argmax` positions.
     /// Accumulates into `dw` and `db` (β = 1) and overwrites `dx`; pass nil for what is not needed.
     /// `scratch` holds `scratchCount(backward: true)` elements.
-    public static func backward(_ g: ConvGeometry, batch: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+    package static func backward(_ g: ConvGeometry, batch: Int, x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                 dy: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?,
                                 pool: Int = 1, argmax: UnsafePointer<Int32>? = nil,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,

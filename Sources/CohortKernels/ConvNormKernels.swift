@@ -3,9 +3,9 @@
 // the per-channel affine maps the forward and backward passes reduce to.
 
 /// Per-channel reductions and maps over `[N, C, S]` contiguous buffers.
-public enum ChannelKernels {
+package enum ChannelKernels {
     /// `out[c] = Σ_{n,s} x[n, c, s]`.
-    public static func sums(n N: Int, channels C: Int, spatial S: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func sums(n N: Int, channels C: Int, spatial S: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         out.update(repeating: 0, count: C)
         if S == 1 {
             for i in 0..<N { addRow(C, x + i * C, out) }
@@ -15,7 +15,7 @@ public enum ChannelKernels {
     }
 
     /// `out[c] = Σ_{n,s} a[n, c, s] · (b[n, c, s] - center[c])`; with `a == b` the centred sum of squares.
-    public static func centeredDot(n N: Int, channels C: Int, spatial S: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    package static func centeredDot(n N: Int, channels C: Int, spatial S: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    center: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         out.update(repeating: 0, count: C)
         if S == 1 {
@@ -45,7 +45,7 @@ public enum ChannelKernels {
     }
 
     /// `out[n, c, s] = x[n, c, s] · scale[c] + shift[c]` (`out` may alias `x`).
-    public static func affine(n N: Int, channels C: Int, spatial S: Int, _ x: UnsafePointer<Float>,
+    package static func affine(n N: Int, channels C: Int, spatial S: Int, _ x: UnsafePointer<Float>,
                               scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         if S == 1 {
             for i in 0..<N {
@@ -66,7 +66,7 @@ public enum ChannelKernels {
     }
 
     /// `out[n, c, s] = x1[n, c, s] · a[c] + x2[n, c, s] · b[c] + shift[c]`.
-    public static func affine2(n N: Int, channels C: Int, spatial S: Int, _ x1: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
+    package static func affine2(n N: Int, channels C: Int, spatial S: Int, _ x1: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
                                _ x2: UnsafePointer<Float>, _ b: UnsafePointer<Float>, shift: UnsafePointer<Float>,
                                _ out: UnsafeMutablePointer<Float>) {
         if S == 1 {

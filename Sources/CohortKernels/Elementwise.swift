@@ -3,13 +3,13 @@
 // broadcast bias add or a scalar multiply costs the same as a plain add.
 
 /// Binary elementwise operations (arithmetic and comparisons yielding 0/1).
-public enum BinaryOp: Sendable, Equatable {
+package enum BinaryOp: Sendable, Equatable {
     case add, sub, mul, div, maximum, minimum, pow
     case eq, ne, lt, le, gt, ge
 }
 
 /// Unary elementwise operations on contiguous buffers.
-public enum UnaryOp: Sendable, Equatable {
+package enum UnaryOp: Sendable, Equatable {
     case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, gelu, square, reciprocal, sign
 }
 
@@ -136,10 +136,10 @@ func binaryStrided<K: BinaryKernel>(_ k: K.Type, shape: [Int], a: UnsafePointer<
 }
 
 /// Elementwise kernels.
-public enum Elementwise {
+package enum Elementwise {
     /// `out = op(a, b)` over `shape`; `a` and `b` are read through their strides
     /// (0 for broadcast dimensions); `out` is contiguous with `shape`.
-    public static func binary(_ op: BinaryOp, shape: [Int], a: UnsafePointer<Float>, aStrides: [Int],
+    package static func binary(_ op: BinaryOp, shape: [Int], a: UnsafePointer<Float>, aStrides: [Int],
                               b: UnsafePointer<Float>, bStrides: [Int], out: UnsafeMutablePointer<Float>) {
         switch op {
         case .add: binaryStrided(AddK.self, shape: shape, a: a, aStrides: aStrides, b: b, bStrides: bStrides, out: out)
@@ -159,7 +159,7 @@ public enum Elementwise {
     }
 
     /// Copies a strided view into a contiguous buffer of `shape`.
-    public static func copy(shape: [Int], src: UnsafePointer<Float>, strides: [Int], dst: UnsafeMutablePointer<Float>) {
+    package static func copy(shape: [Int], src: UnsafePointer<Float>, strides: [Int], dst: UnsafeMutablePointer<Float>) {
         var outStrides = [Int](repeating: 1, count: shape.count)
         var acc = 1
         for d in stride(from: shape.count - 1, through: 0, by: -1) { outStrides[d] = acc; acc *= shape[d] }
@@ -175,7 +175,7 @@ public enum Elementwise {
 
     /// Writes a contiguous buffer into a strided destination view (`dst[view] = src`),
     /// or adds it when `accumulate` is set.
-    public static func scatterCopy(shape: [Int], src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
+    package static func scatterCopy(shape: [Int], src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
                                    strides: [Int], accumulate: Bool) {
         var inStrides = [Int](repeating: 1, count: shape.count)
         var acc = 1
@@ -191,7 +191,7 @@ public enum Elementwise {
     }
 
     /// `out[i] = op(x[i])` over `n` contiguous elements (`out` may alias `x`).
-    public static func unary(_ op: UnaryOp, _ n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func unary(_ op: UnaryOp, _ n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         switch op {
         case .neg: map(NegK.self, n, x, out)
         case .exp: map(ExpK.self, n, x, out)
@@ -235,7 +235,7 @@ public enum Elementwise {
 
     /// Fused activation backward: `out = g * f'(x)` (relu, gelu) or `g * f'(y)` from the
     /// saved output `y` (tanh, sigmoid, exp).
-    public static func activationBackward(_ op: UnaryOp, _ n: Int, grad g: UnsafePointer<Float>,
+    package static func activationBackward(_ op: UnaryOp, _ n: Int, grad g: UnsafePointer<Float>,
                                           saved s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         switch op {
         case .relu: zip(n, g, s, out) { g, x in V16(repeating: 0).replacing(with: g, where: x .> 0) }
@@ -252,7 +252,7 @@ public enum Elementwise {
     }
 
     /// `y += alpha * x` over `n` contiguous elements.
-    public static func axpy(_ n: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    package static func axpy(_ n: Int, alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         let a = V16(repeating: alpha)
         var i = 0
         while i + 16 <= n { storeF16(loadF16(y + i) + a * loadF16(x + i), y + i); i += 16 }
@@ -260,7 +260,7 @@ public enum Elementwise {
     }
 
     /// `y *= alpha` over `n` contiguous elements.
-    public static func scale(_ n: Int, alpha: Float, _ y: UnsafeMutablePointer<Float>) {
+    package static func scale(_ n: Int, alpha: Float, _ y: UnsafeMutablePointer<Float>) {
         let a = V16(repeating: alpha)
         var i = 0
         while i + 16 <= n { storeF16(loadF16(y + i) * a, y + i); i += 16 }

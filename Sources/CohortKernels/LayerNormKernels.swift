@@ -3,12 +3,12 @@
 // in L1; the backward produces dx and accumulates dweight/dbias in one sweep.
 
 /// LayerNorm forward and backward over `rows` contiguous rows of length `n`.
-public enum LayerNormKernels {
+package enum LayerNormKernels {
     /// `out = (x - mean) * rstd * weight + bias` per row, with `rstd = 1/√(var + eps)`
     /// (biased variance, like PyTorch). Saves each row's `mean` and `rstd` for the backward.
     /// `x`, `out`: `[rows, n]`; `weight`, `bias`: `[n]`; `mean`, `rstd`: `[rows]`.
     /// `workers` > 1 splits the rows across threads.
-    public static func forward(rows: Int, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func forward(rows: Int, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, eps: Float, out: UnsafeMutablePointer<Float>,
                                mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>, workers: Int = 1) {
         guard n > 0, rows > 0 else { return }
@@ -55,7 +55,7 @@ public enum LayerNormKernels {
     /// written to `dx` when given; `dweight += Σ g · x̂` and `dbias += Σ g` over rows when given.
     /// `workers` > 1 splits the rows across threads (each extra worker sums its
     /// dweight/dbias into a private buffer, added at the end).
-    public static func backward(rows: Int, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func backward(rows: Int, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, g: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?,
                                 dbias: UnsafeMutablePointer<Float>?, workers: Int = 1) {

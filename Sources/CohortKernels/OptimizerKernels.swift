@@ -3,10 +3,10 @@
 import Glibc
 
 /// Fused parameter-update kernels. All pointers cover `n` contiguous elements.
-public enum OptimizerKernels {
+package enum OptimizerKernels {
     /// SGD with optional momentum/Nesterov and L2 weight decay (PyTorch semantics;
     /// `firstStep` initialises the momentum buffer with the gradient).
-    public static func sgd(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buf: UnsafeMutablePointer<Float>?,
+    package static func sgd(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, buf: UnsafeMutablePointer<Float>?,
                            lr: Float, momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, firstStep: Bool) {
         let vlr = V16(repeating: lr), vwd = V16(repeating: weightDecay), vmu = V16(repeating: momentum)
         let vdamp = V16(repeating: firstStep ? 1 : 1 - dampening)
@@ -40,7 +40,7 @@ public enum OptimizerKernels {
 
     /// Adam / AdamW. `decoupled` applies weight decay to the parameters (AdamW),
     /// otherwise it is added to the gradient (Adam's L2). `step` counts from 1.
-    public static func adam(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+    package static func adam(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                             lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool, step: Int) {
         let (stepSize, bc2Sqrt) = adamBiasCorrections(lr: lr, beta1: beta1, beta2: beta2, step: step)
@@ -76,14 +76,14 @@ public enum OptimizerKernels {
     /// once at the end. Rounding β2ᵗ to Float before subtracting it from 1 would scale early
     /// updates by up to 1 ± 3.4e-6 (β2 = 0.999, t ≈ 10); `1 − βᵗ = −expm1(t·log1p(β − 1))`
     /// keeps full precision even where βᵗ is close to 1.
-    public static func adamBiasCorrections(lr: Float, beta1: Float, beta2: Float, step: Int) -> (stepSize: Float, bc2Sqrt: Float) {
+    package static func adamBiasCorrections(lr: Float, beta1: Float, beta2: Float, step: Int) -> (stepSize: Float, bc2Sqrt: Float) {
         func oneMinusPower(_ beta: Float) -> Double { -expm1(Double(step) * log1p(Double(beta) - 1)) }
         return (Float(Double(lr) / oneMinusPower(beta1)), Float(oneMinusPower(beta2).squareRoot()))
     }
 
     /// RMSprop (PyTorch semantics, no centering): `v = αv + (1-α)g²`,
     /// with momentum `buf = μ·buf + g/(√v+ε)`, `p -= lr·buf`; else `p -= lr·g/(√v+ε)`.
-    public static func rmsprop(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+    package static func rmsprop(_ n: Int, p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
                                v: UnsafeMutablePointer<Float>, buf: UnsafeMutablePointer<Float>?,
                                lr: Float, alpha: Float, eps: Float, momentum: Float, weightDecay: Float) {
         for i in 0..<n {

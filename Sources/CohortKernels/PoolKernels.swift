@@ -3,29 +3,29 @@
 // counted in the divisor, as PyTorch's default) and adaptive average pooling.
 
 /// Window sizes of a 2-D pooling.
-public struct PoolGeometry: Sendable, Equatable {
+package struct PoolGeometry: Sendable, Equatable {
     /// Input plane height and width.
-    public let height: Int, width: Int
+    package let height: Int, width: Int
     /// Window extent, stride and implicit padding along height and width.
-    public let kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int
+    package let kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padH: Int, padW: Int
 
-    public init(height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
+    package init(height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
         self.height = height; self.width = width
         (kernelH, kernelW) = kernel; (strideH, strideW) = stride; (padH, padW) = padding
     }
 
     /// Output height `(H + 2p - k) / s + 1` (floor mode).
-    public var outH: Int { outSize(height + 2 * padH - kernelH, strideH) }
+    package var outH: Int { outSize(height + 2 * padH - kernelH, strideH) }
     /// Output width.
-    public var outW: Int { outSize(width + 2 * padW - kernelW, strideW) }
+    package var outW: Int { outSize(width + 2 * padW - kernelW, strideW) }
 }
 
 /// Pooling kernels.
-public enum Pool {
+package enum Pool {
     /// Max pooling of `planes` planes; `argmax[i]` receives the in-plane index
     /// (`h·W + w`) of each output's maximum.
     /// Ties keep the first maximum in row-major order; a NaN wins (PyTorch's rule).
-    public static func maxForward(_ g: PoolGeometry, planes: Int, _ x: UnsafePointer<Float>,
+    package static func maxForward(_ g: PoolGeometry, planes: Int, _ x: UnsafePointer<Float>,
                                   _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
         let H = g.height, W = g.width, OH = g.outH, OW = g.outW
         if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 {
@@ -120,7 +120,7 @@ public enum Pool {
 
     /// Max-pooling backward: `dx` (overwritten, `[planes, H, W]`) gets each output
     /// gradient at its saved argmax, summed where windows overlap.
-    public static func maxBackward(_ g: PoolGeometry, planes: Int, _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+    package static func maxBackward(_ g: PoolGeometry, planes: Int, _ dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
                                    _ dx: UnsafeMutablePointer<Float>) {
         let plane = g.height * g.width, outPlane = g.outH * g.outW
         dx.update(repeating: 0, count: planes * plane)
@@ -131,7 +131,7 @@ public enum Pool {
     }
 
     /// Average pooling; the divisor is the full window (padding counts as zeros).
-    public static func avgForward(_ g: PoolGeometry, planes: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func avgForward(_ g: PoolGeometry, planes: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         let H = g.height, W = g.width, OH = g.outH, OW = g.outW
         let scale = 1 / Float(g.kernelH * g.kernelW)
         for pl in 0..<planes {
@@ -151,7 +151,7 @@ public enum Pool {
     }
 
     /// Average-pooling backward: spreads each output gradient over its window (`dx` overwritten).
-    public static func avgBackward(_ g: PoolGeometry, planes: Int, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    package static func avgBackward(_ g: PoolGeometry, planes: Int, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
         let H = g.height, W = g.width, OH = g.outH, OW = g.outW
         let scale = 1 / Float(g.kernelH * g.kernelW)
         dx.update(repeating: 0, count: planes * H * W)
@@ -173,12 +173,12 @@ public enum Pool {
     /// Window `[start, end)` of adaptive pooling output `i` of `out` over `size` inputs:
     /// `floor(i·size/out)` to `ceil((i+1)·size/out)`, as in PyTorch.
     @inline(__always)
-    public static func adaptiveWindow(_ i: Int, out: Int, size: Int) -> (Int, Int) {
+    package static func adaptiveWindow(_ i: Int, out: Int, size: Int) -> (Int, Int) {
         (i * size / out, ((i + 1) * size + out - 1) / out)
     }
 
     /// Adaptive average pooling of `[planes, H, W]` to `[planes, OH, OW]`.
-    public static func adaptiveAvgForward(planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
+    package static func adaptiveAvgForward(planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
                                           _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         for pl in 0..<planes {
             let src = x + pl * H * W, dst = out + pl * OH * OW
@@ -195,7 +195,7 @@ public enum Pool {
     }
 
     /// Adaptive average-pooling backward (`dx` overwritten).
-    public static func adaptiveAvgBackward(planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
+    package static func adaptiveAvgBackward(planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
                                            _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
         dx.update(repeating: 0, count: planes * H * W)
         for pl in 0..<planes {

@@ -7,13 +7,13 @@
 /// Gradient destinations of the backward; nil entries are not computed. Parameter
 /// gradients (PyTorch layout) and the embedding `table` gradient (`[V, F]`, token
 /// input) are accumulated (`+=`); `x` (`[B, T, F]`), `h0` and `c0` (`[B, H]`) are overwritten.
-public struct RecurrentGradients {
-    public var wIH: UnsafeMutablePointer<Float>?, wHH: UnsafeMutablePointer<Float>?
-    public var bIH: UnsafeMutablePointer<Float>?, bHH: UnsafeMutablePointer<Float>?
-    public var x: UnsafeMutablePointer<Float>?, table: UnsafeMutablePointer<Float>?
-    public var h0: UnsafeMutablePointer<Float>?, c0: UnsafeMutablePointer<Float>?
+package struct RecurrentGradients {
+    package var wIH: UnsafeMutablePointer<Float>?, wHH: UnsafeMutablePointer<Float>?
+    package var bIH: UnsafeMutablePointer<Float>?, bHH: UnsafeMutablePointer<Float>?
+    package var x: UnsafeMutablePointer<Float>?, table: UnsafeMutablePointer<Float>?
+    package var h0: UnsafeMutablePointer<Float>?, c0: UnsafeMutablePointer<Float>?
 
-    public init(wIH: UnsafeMutablePointer<Float>?, wHH: UnsafeMutablePointer<Float>?, bIH: UnsafeMutablePointer<Float>?,
+    package init(wIH: UnsafeMutablePointer<Float>?, wHH: UnsafeMutablePointer<Float>?, bIH: UnsafeMutablePointer<Float>?,
                 bHH: UnsafeMutablePointer<Float>?, x: UnsafeMutablePointer<Float>? = nil, table: UnsafeMutablePointer<Float>? = nil,
                 h0: UnsafeMutablePointer<Float>?, c0: UnsafeMutablePointer<Float>?) {
         self.wIH = wIH; self.wHH = wHH; self.bIH = bIH; self.bHH = bHH; self.x = x; self.table = table; self.h0 = h0; self.c0 = c0
@@ -24,7 +24,7 @@ extension RecurrentSequence {
     /// Backward through time from `gradOutput` (`[B, T, H]`) and, for the LSTM,
     /// `gradCellN` (dL/dc_T, `[B, H]`, nil for zero), with the forward's `saved` buffer
     /// and `input`. `scratch` holds `plan.backwardScratchCount` floats.
-    public static func backward(_ p: RecurrentPlan, weights w: RecurrentWeights, input: RecurrentInput, saved: UnsafePointer<Float>,
+    package static func backward(_ p: RecurrentPlan, weights w: RecurrentWeights, input: RecurrentInput, saved: UnsafePointer<Float>,
                                 gradOutput: UnsafePointer<Float>, gradCellN: UnsafePointer<Float>?,
                                 scratch sc: UnsafeMutablePointer<Float>, grads g: RecurrentGradients) {
         let d = p.dims, (B, T, H, G) = (d.batch, d.steps, d.hidden, d.gateWidth)

@@ -14,7 +14,7 @@ public enum RecurrentCell: String, Sendable, Equatable, CaseIterable {
     case gru
 
     /// Number of gate blocks stacked in the weights (`[gateCount · H, …]`).
-    public var gateCount: Int {
+    package var gateCount: Int {
         switch self {
         case .rnnTanh: return 1
         case .lstm: return 4

@@ -7,31 +7,31 @@
 // contiguous) that meet at a barrier once per step. Backward: RecurrentBackward.swift.
 
 /// Sizes of one recurrent layer.
-public struct RecurrentDims: Sendable, Equatable {
-    public let cell: RecurrentCell
-    public let batch: Int, steps: Int, input: Int, hidden: Int
+package struct RecurrentDims: Sendable, Equatable {
+    package let cell: RecurrentCell
+    package let batch: Int, steps: Int, input: Int, hidden: Int
 
-    public init(cell: RecurrentCell, batch: Int, steps: Int, input: Int, hidden: Int) {
+    package init(cell: RecurrentCell, batch: Int, steps: Int, input: Int, hidden: Int) {
         self.cell = cell; self.batch = batch; self.steps = steps; self.input = input; self.hidden = hidden
     }
 
     /// Width of the stacked gates, `gateCount · hidden`.
-    public var gateWidth: Int { cell.gateCount * hidden }
+    package var gateWidth: Int { cell.gateCount * hidden }
 }
 
 /// Parameters of one layer in PyTorch's layout (row-major, contiguous):
 /// `wIH [G·H, F]`, `wHH [G·H, H]`, biases `[G·H]`.
-public struct RecurrentWeights {
-    public var wIH: UnsafePointer<Float>, wHH: UnsafePointer<Float>
-    public var bIH: UnsafePointer<Float>?, bHH: UnsafePointer<Float>?
+package struct RecurrentWeights {
+    package var wIH: UnsafePointer<Float>, wHH: UnsafePointer<Float>
+    package var bIH: UnsafePointer<Float>?, bHH: UnsafePointer<Float>?
 
-    public init(wIH: UnsafePointer<Float>, wHH: UnsafePointer<Float>, bIH: UnsafePointer<Float>?, bHH: UnsafePointer<Float>?) {
+    package init(wIH: UnsafePointer<Float>, wHH: UnsafePointer<Float>, bIH: UnsafePointer<Float>?, bHH: UnsafePointer<Float>?) {
         self.wIH = wIH; self.wHH = wHH; self.bIH = bIH; self.bHH = bHH
     }
 }
 
 /// What a layer reads at each step.
-public enum RecurrentInput {
+package enum RecurrentInput {
     /// Features, batch-first `[B, T, F]`, contiguous.
     case features(UnsafePointer<Float>)
     /// Token ids, batch-first `[B, T]`, each in `0..<V`, looked up in `table` (`[V, F]`):
@@ -41,13 +41,13 @@ public enum RecurrentInput {
 
 /// Buffer layout of one layer: what the forward keeps for the backward (`savedCount`
 /// floats), the forward's scratch and the backward's scratch. All counts in floats.
-public struct RecurrentPlan: Sendable, Equatable {
-    public let dims: RecurrentDims
+package struct RecurrentPlan: Sendable, Equatable {
+    package let dims: RecurrentDims
     /// Hidden-unit slices run in parallel (1 or 2).
-    public let slices: Int
+    package let slices: Int
     /// Embedding rows for token input, nil for features.
-    public let vocabulary: Int?
-    public private(set) var savedCount = 0, forwardScratchCount = 0, backwardScratchCount = 0
+    package let vocabulary: Int?
+    package private(set) var savedCount = 0, forwardScratchCount = 0, backwardScratchCount = 0
     // Offsets into the saved buffer.
     var whhT = 0, wihP = 0, whhP = 0, bias = 0, biasN = 0, z = 0, gates = 0, cs = 0, aux = 0, projected = 0
     // Offsets into the backward scratch.
@@ -55,7 +55,7 @@ public struct RecurrentPlan: Sendable, Equatable {
 
     /// `threads` ≥ 2 splits the hidden units in two when `hidden` is even; `vocabulary`
     /// selects token input with that many embedding rows.
-    public init(_ d: RecurrentDims, threads: Int, vocabulary: Int? = nil) {
+    package init(_ d: RecurrentDims, threads: Int, vocabulary: Int? = nil) {
         dims = d
         self.vocabulary = vocabulary
         slices = threads >= 2 && d.hidden >= 2 && d.hidden % 2 == 0 ? 2 : 1
@@ -97,7 +97,7 @@ public struct RecurrentPlan: Sendable, Equatable {
 }
 
 /// Sequence-level forward (here) and backward (RecurrentBackward.swift) of one layer.
-public enum RecurrentSequence {
+package enum RecurrentSequence {
     /// Runs `body(slice)` for every slice, on two threads when there are two.
     /// OpenBLAS runs single-threaded meanwhile: each thread calls it on its own part.
     static func forSlices(_ p: RecurrentPlan, _ body: (Int) -> Void) {
@@ -121,7 +121,7 @@ public enum RecurrentSequence {
     /// Forward over all steps. `h0`, `c0` (`[B, H]`) may be nil for zeros. Fills `saved`
     /// (`plan.savedCount`), uses `scratch` (`plan.forwardScratchCount`), writes the output
     /// `[B, T, H]` and, for the LSTM, `cellN` (`[B, H]`) with c_T.
-    public static func forward(_ p: RecurrentPlan, weights w: RecurrentWeights, input: RecurrentInput,
+    package static func forward(_ p: RecurrentPlan, weights w: RecurrentWeights, input: RecurrentInput,
                                h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?, saved: UnsafeMutablePointer<Float>,
                                scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
                                cellN: UnsafeMutablePointer<Float>?) {

@@ -6,13 +6,13 @@ import Glibc
 #endif
 
 /// Reduction operations.
-public enum ReduceOp: Sendable, Equatable { case sum, max, min }
+package enum ReduceOp: Sendable, Equatable { case sum, max, min }
 
 /// Reduction kernels.
-public enum Reduce {
+package enum Reduce {
     /// Sum of `n` contiguous floats (four 16-lane accumulators).
     @inline(__always)
-    public static func sum(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
+    package static func sum(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
         var a0 = V16(), a1 = V16(), a2 = V16(), a3 = V16()
         var i = 0
         while i + 64 <= n {
@@ -26,7 +26,7 @@ public enum Reduce {
     }
 
     /// Sum of squares of `n` contiguous floats.
-    public static func sumSquares(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
+    package static func sumSquares(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
         var a0 = V16(), a1 = V16()
         var i = 0
         while i + 32 <= n {
@@ -54,7 +54,7 @@ public enum Reduce {
     }
 
     /// Reduces each of `rows` contiguous rows of length `n` into `out[r]`.
-    public static func rows(_ op: ReduceOp, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func rows(_ op: ReduceOp, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let p = x + r * n
             switch op {
@@ -67,7 +67,7 @@ public enum Reduce {
 
     /// Reduces a `[outer, n]`-shaped contiguous block over its first axis into `out[n]`
     /// (repeated for `blocks` consecutive blocks, writing `out[b * n + j]`).
-    public static func columns(_ op: ReduceOp, blocks: Int, outer: Int, n: Int,
+    package static func columns(_ op: ReduceOp, blocks: Int, outer: Int, n: Int,
                                _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         for b in 0..<blocks {
             let src = x + b * outer * n, dst = out + b * n
@@ -94,7 +94,7 @@ public enum Reduce {
     }
 
     /// Index of the first maximum (or minimum) of each contiguous row.
-    public static func argRows(max: Bool, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func argRows(max: Bool, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let p = x + r * n
             var best = 0
@@ -109,9 +109,9 @@ public enum Reduce {
 }
 
 /// Row-wise softmax family and the fused cross-entropy.
-public enum SoftmaxKernels {
+package enum SoftmaxKernels {
     /// Softmax (or log-softmax) of each contiguous row of length `n`.
-    public static func rows(log: Bool, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    package static func rows(log: Bool, rows: Int, n: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let p = x + r * n, o = out + r * n
             let m = Reduce.extreme(n, p, max: true)
@@ -134,7 +134,7 @@ public enum SoftmaxKernels {
     }
 
     /// Backward of row softmax given its output `y`: `dx = y * (g - sum(g * y))`.
-    public static func softmaxBackward(rows: Int, n: Int, y: UnsafePointer<Float>, g: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    package static func softmaxBackward(rows: Int, n: Int, y: UnsafePointer<Float>, g: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let yr = y + r * n, gr = g + r * n, o = out + r * n
             var dot: Float = 0
@@ -144,7 +144,7 @@ public enum SoftmaxKernels {
     }
 
     /// Backward of row log-softmax given its output `y`: `dx = g - exp(y) * sum(g)`.
-    public static func logSoftmaxBackward(rows: Int, n: Int, y: UnsafePointer<Float>, g: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    package static func logSoftmaxBackward(rows: Int, n: Int, y: UnsafePointer<Float>, g: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let yr = y + r * n, gr = g + r * n, o = out + r * n
             let s = Reduce.sum(n, gr)
@@ -156,7 +156,7 @@ public enum SoftmaxKernels {
     /// softmax into `probs` (for the backward) and returns the summed loss and the
     /// number of rows counted (rows whose target equals `ignoreIndex` are skipped).
     /// With label smoothing `eps`, the target distribution is `(1-eps)·onehot + eps/n`.
-    public static func crossEntropy(rows: Int, n: Int, logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
+    package static func crossEntropy(rows: Int, n: Int, logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                                     smoothing eps: Float, ignoreIndex: Int32, probs: UnsafeMutablePointer<Float>) -> (loss: Double, count: Int) {
         var total = 0.0
         var count = 0
@@ -184,7 +184,7 @@ public enum SoftmaxKernels {
 
     /// Backward of the fused cross-entropy: `dlogits = scale * (probs - target distribution)`,
     /// zero for ignored rows.
-    public static func crossEntropyBackward(rows: Int, n: Int, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
+    package static func crossEntropyBackward(rows: Int, n: Int, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                                             smoothing eps: Float, ignoreIndex: Int32, scale: Float, out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             let o = out + r * n, p = probs + r * n

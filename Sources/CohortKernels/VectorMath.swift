@@ -2,22 +2,22 @@
 // polynomials, tested against libm (max relative error ~2e-7 for exp, absolute
 // ~1e-6 for tanh/sigmoid/erf). Scalar libm calls cost 5–17 ns each here.
 
-public typealias V16 = SIMD16<Float>
+package typealias V16 = SIMD16<Float>
 
 /// |x| by clearing the sign bit.
 @inline(__always)
-public func simdAbs(_ x: V16) -> V16 {
+package func simdAbs(_ x: V16) -> V16 {
     unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & SIMD16<UInt32>(repeating: 0x7fff_ffff), to: V16.self)
 }
 
 /// Lane-wise maximum that propagates NaN from either side. A select, not the
 /// standard library's generic `pointwiseMax`, which runs lane by lane here.
 @inline(__always)
-public func simdMax(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .> a) .| (b .!= b)) }
+package func simdMax(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .> a) .| (b .!= b)) }
 
 /// Lane-wise minimum that propagates NaN from either side.
 @inline(__always)
-public func simdMin(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .< a) .| (b .!= b)) }
+package func simdMin(_ a: V16, _ b: V16) -> V16 { a.replacing(with: b, where: (b .< a) .| (b .!= b)) }
 
 @inline(__always)
 func loadF16(_ p: UnsafePointer<Float>) -> V16 { UnsafeRawPointer(p).loadUnaligned(as: V16.self) }
@@ -52,7 +52,7 @@ func expReduced(_ x: V16) -> (y: V16, n: SIMD16<Int32>) {
 /// e^x for 16 lanes (Cephes-style: x = n ln2 + r, degree-6 polynomial in r).
 /// Overflows to +inf, underflows through the subnormals to 0, and propagates NaN, like expf.
 @inline(__always)
-public func simdExp(_ x0: V16) -> V16 {
+package func simdExp(_ x0: V16) -> V16 {
     // The clamp only bounds n (to -150…129); results there are already 0 or inf. Selects,
     // not `clamped`: the stdlib's generic clamp runs lane by lane (~13 ns/element).
     let lo = V16(repeating: -104), hi = V16(repeating: 89.5)
@@ -67,11 +67,11 @@ public func simdExp(_ x0: V16) -> V16 {
 
 /// Logistic sigmoid 1 / (1 + e^-x).
 @inline(__always)
-public func simdSigmoid(_ x: V16) -> V16 { 1 / (1 + simdExp(-x)) }
+package func simdSigmoid(_ x: V16) -> V16 { 1 / (1 + simdExp(-x)) }
 
 /// tanh(x) = 1 - 2 / (e^{2x} + 1), with a polynomial near 0 to keep relative accuracy.
 @inline(__always)
-public func simdTanh(_ x: V16) -> V16 {
+package func simdTanh(_ x: V16) -> V16 {
     let big = 1 - 2 / (simdExp(2 * x) + 1)
     let x2 = x * x
     // tanh x ≈ x - x^3/3 + 2x^5/15 - 17x^7/315 for |x| < 0.0625
@@ -82,7 +82,7 @@ public func simdTanh(_ x: V16) -> V16 {
 
 /// erf(x), Abramowitz–Stegun 7.1.26 refined (|error| < 1.5e-7).
 @inline(__always)
-public func simdErf(_ x: V16) -> V16 {
+package func simdErf(_ x: V16) -> V16 {
     let a = simdAbs(x)
     let t = 1 / (1 + 0.3275911 * a)
     var p = V16(repeating: 1.061405429)
@@ -95,4 +95,4 @@ public func simdErf(_ x: V16) -> V16 {
 }
 
 /// Scalar versions for loop tails, sharing the vector code so results match lane for lane.
-@inline(__always) public func scalarVia16(_ x: Float, _ f: (V16) -> V16) -> Float { f(V16(repeating: x))[0] }
+@inline(__always) package func scalarVia16(_ x: Float, _ f: (V16) -> V16) -> Float { f(V16(repeating: x))[0] }

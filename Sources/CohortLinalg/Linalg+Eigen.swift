@@ -2,6 +2,7 @@
 // and general (`eig`, LAPACK dgeev, complex results as real and imaginary tensors).
 // Eigenvalue gradient: ∂A = V diag(g) Vᵀ. Eigenvector gradient: ∂A = sym(V (F ∘ VᵀG) Vᵀ)
 // with F_ij = 1/(w_j − w_i), undefined for repeated eigenvalues (the backward throws).
+import CohortCore
 import CohortTensor
 
 /// A complex tensor held as two real Float32 tensors of the same shape.

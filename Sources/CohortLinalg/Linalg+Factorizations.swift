@@ -2,6 +2,7 @@
 // Cholesky's gradient follows Murray (2016, arXiv:1602.07527) in the symmetric form
 // PyTorch returns: ∂A = L⁻ᵀ · sym(Φ(Lᵀ G)) · L⁻¹, Φ = lower triangle with half diagonal.
 // QR's (m ≥ n) is ∂A = (G_Q + Q copyltu(R G_Rᵀ − G_Qᵀ Q)) R⁻ᵀ (Walter & Lehmann 2018).
+import CohortCore
 import CohortTensor
 
 /// Which Q and R `Linalg.qr` returns, as in `numpy.linalg.qr`.

@@ -1,6 +1,7 @@
 // Least squares `min ‖A x − b‖₂` through LAPACK dgelsd (SVD-based, minimum-norm for
 // rank-deficient A), returning what numpy.linalg.lstsq returns, batched over leading
 // dimensions like torch.linalg.lstsq (residuals only when every matrix has full rank).
+import CohortCore
 import CohortTensor
 
 /// The result of `Linalg.lstsq`, field by field as `numpy.linalg.lstsq`.

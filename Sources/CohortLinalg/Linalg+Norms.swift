@@ -1,6 +1,7 @@
 // Matrix and vector norms and condition numbers, in Float64, with NumPy's orders
 // ('fro', 'nuc', ±1, ±2, ±inf). Not differentiable: for a differentiable p-norm
 // use `Tensor.norm(p:axes:)`.
+import CohortCore
 import CohortTensor
 import Glibc
 

@@ -5,6 +5,7 @@
 //   from ∂U: U [F ∘ (UᵀŪ − ŪᵀU)] S Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ        (second term only if m > k)
 //   from ∂V: U S [F ∘ (VᵀV̄ − V̄ᵀV)] Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ)        (second term only if n > k)
 // with F_ij = 1/(s_j² − s_i²), i ≠ j: undefined for repeated singular values (we throw).
+import CohortCore
 import CohortTensor
 
 /// Per-matrix SVD and pseudo-inverse gradients. `vt` is Vᵀ (k×n), as LAPACK returns it.

@@ -1,5 +1,6 @@
 // Linear systems and inverses (LU with partial pivoting, Float64), with their
 // gradients: for X = A⁻¹B, ∂B = A⁻ᵀG and ∂A = −∂B Xᵀ; for X = A⁻¹, ∂A = −XᵀGXᵀ.
+import CohortCore
 import CohortTensor
 
 extension Linalg {

@@ -2,6 +2,7 @@
 // (LAPACK dgesdd, Float64), batched over leading dimensions. Ranks can differ between
 // the matrices of a batch, so bases are stacked into one tensor only when every rank
 // agrees; `orthBases` / `nullSpaceBases` return one tensor per matrix (ragged).
+import CohortCore
 import CohortTensor
 
 extension Linalg {

@@ -2,6 +2,7 @@
 // batch of them cut from a Float32 tensor `[..., m, n]`. Conversion transposes
 // row-major Float32 into column-major Float64 (what LAPACK wants) and checks
 // that every element is finite, so LAPACK never sees NaN or Inf.
+import CohortCore
 import CohortTensor
 
 /// A dense column-major Float64 matrix: element (i, j) is `data[i + j * rows]`.

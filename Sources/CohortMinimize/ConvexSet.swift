@@ -1,6 +1,7 @@
 // Simple convex sets and their Euclidean projections, for projected gradient
 // descent (and usable on their own): boxes, the non-negative orthant, the
 // scaled probability simplex and L2 balls.
+import CohortCore
 import CohortTensor
 
 /// A closed convex set with an exact Euclidean projection.

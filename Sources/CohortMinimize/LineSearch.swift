@@ -1,6 +1,7 @@
 // Line searches along a descent direction d from x: Armijo backtracking, and the
 // strong Wolfe search of Nocedal & Wright (Algorithms 3.5 and 3.6: bracket, then
 // zoom with safeguarded cubic interpolation).
+import CohortCore
 import CohortTensor
 
 /// Counts evaluations and rejects non-finite values with a clear error.

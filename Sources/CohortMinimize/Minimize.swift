@@ -1,6 +1,7 @@
 // Deterministic full-batch minimizers on a Float64 objective: gradient descent
 // with Armijo backtracking, L-BFGS (two-loop recursion), and projected gradient
 // descent onto a convex set. Same inputs, same iterates: no randomness, no threads.
+import CohortCore
 import CohortTensor
 
 /// `scipy.optimize.minimize`-style entry points. Each returns a `MinimizeReport`

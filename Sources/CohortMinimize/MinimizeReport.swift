@@ -1,6 +1,7 @@
 // Options, stopping reasons and the report of every minimizer: what stopped it,
 // how many iterations and evaluations it took, where it ended, and the
 // per-iteration history for plots.
+import CohortCore
 import CohortTensor
 
 /// Stopping criteria and line-search settings shared by the minimizers.

@@ -1,6 +1,7 @@
 // What the minimizers work on: a Float64 objective on [Double] giving its value
 // and gradient (and optionally its value alone, for cheap backtracking), plus
 // an adapter from a Float32 Tensor function differentiated by autograd.
+import CohortCore
 import CohortTensor
 
 /// A differentiable objective f: ℝⁿ → ℝ evaluated in Float64.

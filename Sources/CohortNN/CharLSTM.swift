@@ -2,6 +2,7 @@
 // Embedding(vocab, 64) → LSTM(64 → 256) → Linear(256 → vocab), trained on
 // [B, T] token ids, plus step-by-step sampling that carries the state between calls.
 import CohortCore
+import CohortTensor
 #if canImport(Glibc)
 import Glibc
 #endif

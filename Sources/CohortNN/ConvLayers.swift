@@ -2,6 +2,7 @@
 // flat `[N, 784]` rows into images, and a ResNet basic block. Initialisation
 // follows PyTorch's defaults (kaiming-uniform with a = √5, bias U(±1/√fanIn)).
 import CohortCore
+import CohortTensor
 
 /// 2-D convolution over `[N, C, H, W]` inputs: weight `[O, C/groups, kh, kw]`, bias `[O]`.
 /// Output `[N, O, oh, ow]` with `oh = (H + 2·ph - dh·(kh-1) - 1) / sh + 1`.

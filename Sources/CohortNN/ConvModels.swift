@@ -2,6 +2,7 @@
 // flat `[N, 784]` rows (or `[N, 1, 28, 28]`): W2's LeNet-style CNN and a small
 // ResNet. The CLI exposes them by name; see examples/cnn/README.md.
 import CohortCore
+import CohortTensor
 
 /// Builders for convolutional models.
 public enum ConvModels {

@@ -2,6 +2,7 @@
 // weight can be shared with another module (weight tying); `namedParameters()`
 // then lists the shared tensor once, under its first name.
 import CohortCore
+import CohortTensor
 
 /// A lookup table `weight: [vocabularySize, dimension]`, initialised N(0, 1) like PyTorch.
 ///

@@ -3,6 +3,7 @@
 // the token embedding; plus autoregressive sampling. `GPTConfig.w3` is the
 // W3 benchmark model of docs/benchmarks.md (3,208,960 parameters).
 import CohortCore
+import CohortTensor
 
 /// Sizes of a `GPT`.
 public struct GPTConfig: Sendable, Equatable {

@@ -1,5 +1,6 @@
 // Weight initialisers (in place, no autograd), PyTorch's formulas.
 import CohortCore
+import CohortTensor
 
 /// Parameter initialisers. `fanIn`/`fanOut` are read from a weight of shape
 /// `[out, in, k…]` (receptive field multiplied in).

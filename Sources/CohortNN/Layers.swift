@@ -1,5 +1,6 @@
 // Basic layers: Linear, Sequential, Flatten and the activation modules.
 import CohortCore
+import CohortTensor
 
 /// `y = x Wᵀ + b` for `x: [.., inFeatures]`, `W: [outFeatures, inFeatures]`, `b: [outFeatures]`.
 /// Initialised like PyTorch: W, b ~ U(-1/√in, 1/√in).

@@ -2,6 +2,7 @@
 // the regression losses and BCE-with-logits are compositions of ops, so their
 // gradients come from autograd.
 import CohortCore
+import CohortTensor
 
 /// Loss functions, PyTorch-style (`reduction: .mean` by default).
 public enum Loss {

@@ -1,7 +1,7 @@
 // The Module protocol: a layer or model with ordered, dotted parameter names
 // (`layers.0.weight`), children, and a train/eval mode. Names and order come
 // from arrays only, so every rank enumerates parameters identically.
-@_exported import CohortTensor
+import CohortTensor
 import CohortCore
 
 /// A layer or model. Conformers are classes that list their own parameters and

@@ -2,6 +2,7 @@
 // (`localBuffers`: checkpointed and broadcast, never trained); `isTraining`
 // chooses batch statistics (and updates the buffers) or the running ones.
 import CohortCore
+import CohortTensor
 
 /// Shared state and forward of `BatchNorm1d` and `BatchNorm2d`.
 public class BatchNormBase {

@@ -2,6 +2,8 @@
 // into one contiguous buffer, and so does its gradient. A DDP bucket is then a
 // slice of the gradient arena, an optimizer step one loop, a checkpoint a few writes.
 import CohortCore
+import CohortKernels
+import CohortTensor
 
 /// One parameter's place in the arenas.
 public struct ArenaEntry: Sendable {

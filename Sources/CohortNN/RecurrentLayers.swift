@@ -3,6 +3,8 @@
 // order and initialisation U(-1/√H, 1/√H). Each layer is one fused op
 // (`Tensor.recurrentLayer`) whose backward runs through time in one node.
 import CohortCore
+import CohortKernels
+import CohortTensor
 
 /// The parameters and the stacked forward shared by `RNN`, `LSTM` and `GRU`.
 final class RecurrentStack {

@@ -3,6 +3,8 @@
 // names follow nanoGPT (`ln_1`, `attn.c_attn`, `mlp.c_fc`, …) so weights map
 // one to one onto GPT-2-style checkpoints.
 import CohortCore
+import CohortKernels
+import CohortTensor
 
 /// Layer normalisation over the last axis: `[…, features] → […, features]`, with a
 /// learned scale (`weight`, ones) and shift (`bias`, zeros) unless `affine` is false.

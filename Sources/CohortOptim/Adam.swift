@@ -1,4 +1,7 @@
 // Adam, AdamW (decoupled weight decay) and RMSprop.
+import CohortKernels
+import CohortNN
+import CohortTensor
 
 /// Adam (`decoupledWeightDecay: false`, L2 added to the gradient) or AdamW (`true`).
 public final class Adam: Optimizer {

@@ -1,7 +1,9 @@
 // Optimizers over a model's flat parameter arena: one vectorised pass per step,
 // with explicit state that can be exported and restored (for checkpoints).
-@_exported import CohortNN
 import CohortCore
+import CohortKernels
+import CohortNN
+import CohortTensor
 
 /// A named hyper-parameter value, kept in a fixed order for serialisation.
 public struct HyperParameter: Sendable, Equatable {

@@ -1,4 +1,7 @@
 // Stochastic gradient descent with momentum, Nesterov and L2 weight decay.
+import CohortKernels
+import CohortNN
+import CohortTensor
 
 /// SGD (PyTorch semantics): `buf = μ·buf + (1-dampening)·g`, `p -= lr·(nesterov ? g + μ·buf : buf)`.
 public final class SGD: Optimizer {

@@ -3,7 +3,9 @@
 // the loss is the mean negative log-likelihood of the data, and Adam or SGD
 // minimises it through autograd.
 import CohortCore
+import CohortNN
 import CohortOptim
+import CohortTensor
 
 /// Which optimizer minimises the negative log-likelihood.
 public enum LikelihoodOptimizer: Sendable {

@@ -3,6 +3,7 @@
 // the graph in a deterministic reverse topological order (array order only),
 // accumulates leaf gradients, and fires a leaf's hooks when its gradient is final.
 import CohortCore
+import CohortKernels
 
 /// Whether operations record the graph (see `withNoGrad`).
 public enum GradMode {

@@ -3,6 +3,7 @@
 // builds a graph that can be differentiated again. The fast raw-kernel closures
 // beside each forward stay the training path; these run only for higher order.
 import CohortCore
+import CohortKernels
 
 /// How to differentiate an op with recorded (hence differentiable) ops. Each case
 /// carries what the backward needs beyond the op's inputs (which the node keeps).

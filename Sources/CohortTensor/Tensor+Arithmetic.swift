@@ -2,6 +2,7 @@
 // Each op's backward sits beside its forward; broadcast inputs get their
 // gradient summed back to their own shape.
 import CohortCore
+import CohortKernels
 
 /// The broadcast shape of `a` and `b` (NumPy rules), or an error naming both.
 public func broadcastShapes(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {

@@ -4,6 +4,7 @@
 // only the probabilities. `multiHeadSelfAttention(packed:)` reads Q, K and V
 // straight out of a fused `c_attn` projection and writes heads concatenated.
 import CohortCore
+import CohortKernels
 import Foundation
 
 extension Tensor {

@@ -2,6 +2,7 @@
 // with its backward beside it: the weight and bias gradients are accumulated
 // by BLAS straight into the parameters' (arena) gradient buffers, as `linear` does.
 import CohortCore
+import CohortKernels
 
 /// A size given once for both spatial dimensions (`3`) or per dimension (`[3, 1]`, `IntOrPair(3, 1)`).
 public struct IntOrPair: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, CustomStringConvertible {

@@ -1,5 +1,6 @@
 // Ways to make tensors: constants, ranges, arrays, and seeded random draws.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// A tensor of `shape` filled with `value`.

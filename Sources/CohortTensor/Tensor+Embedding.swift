@@ -2,6 +2,7 @@
 // a backward that scatter-adds into the table's gradient (in place, straight
 // into a parameter arena when the table lives in one). Ids are range-checked.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// Rows of `weight` (`[V, D]`) at `indices`, shaped `shape + [D]`.

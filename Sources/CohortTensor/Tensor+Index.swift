@@ -2,6 +2,7 @@
 // integer values in Float32 (exact below 2^24); every index is range-checked
 // and a bad one is reported with its position.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// Checked integer indices from an index tensor, for a dimension of size `bound`.

@@ -3,6 +3,7 @@
 // dweight/dbias straight into the parameters' (arena) gradient buffers. With
 // BLAS on several threads, rows are split across as many workers.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// `(x - mean) / √(var + eps) · weight + bias` over the last axis (biased variance,

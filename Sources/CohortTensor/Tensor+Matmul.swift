@@ -2,6 +2,7 @@
 // dimensions, and the fused linear layer. Transposed views go to BLAS as
 // transpose flags, never as copies.
 import CohortCore
+import CohortKernels
 
 /// One GEMM operand: a batch of matrices read through their strides.
 struct MatrixOperand {

@@ -2,6 +2,7 @@
 // and spatial positions), training and evaluation, with its backward through the
 // batch statistics. Kernels: CohortKernels/ConvNormKernels.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// Batch normalisation, PyTorch's `F.batch_norm`.

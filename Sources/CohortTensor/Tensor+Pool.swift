@@ -2,6 +2,7 @@
 // max (backward routes to the saved argmax), average, and adaptive average,
 // each with its backward beside the forward (CohortKernels/PoolKernels).
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// Validates a pooling call and returns its geometry and the number of planes.

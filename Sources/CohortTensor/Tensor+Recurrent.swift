@@ -4,6 +4,7 @@
 // the whole layer, accumulating weight gradients straight into (arena) buffers.
 // A variant takes token ids and an embedding table instead of features.
 import CohortCore
+import CohortKernels
 
 /// The results of `Tensor.recurrentLayer`.
 public struct RecurrentLayerOutput {

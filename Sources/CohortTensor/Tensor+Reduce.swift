@@ -1,6 +1,7 @@
 // Reductions over any set of axes, with keepDims. A contiguous block of axes
 // reduces in place (row or column kernels); other patterns permute first.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     func normalizeAxes(_ axes: [Int]?, op: String) throws -> [Int] {

@@ -1,6 +1,7 @@
 // Shape operations. Reshape, transpose, permute, squeeze, unsqueeze, expand
 // and slice are views (no copy); concat, stack and index ops copy.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     func normalizeAxis(_ axis: Int, rank r: Int? = nil, op: String) throws -> Int {

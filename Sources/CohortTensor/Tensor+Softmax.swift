@@ -1,6 +1,7 @@
 // Softmax, log-softmax, and the fused, numerically stable cross-entropy
 // (log-softmax + NLL in one pass, with label smoothing and ignore-index).
 import CohortCore
+import CohortKernels
 
 /// How a loss combines its per-element values.
 public enum Reduction: String, Sendable { case mean, sum, none }

@@ -1,6 +1,7 @@
 // Unary math and activations on vectorised kernels (SIMD polynomials for
 // exp/tanh/sigmoid/erf), each with its backward.
 import CohortCore
+import CohortKernels
 
 extension Tensor {
     /// Applies `op` elementwise, recording its derivative.

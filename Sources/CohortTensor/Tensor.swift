@@ -2,6 +2,7 @@
 // Storage, plus the autograd fields. Views share storage, so slicing,
 // transposing and reshaping contiguous data are free.
 import CohortCore
+import CohortKernels
 
 /// An n-dimensional Float32 array with reverse-mode autograd.
 ///
@@ -135,5 +136,3 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-@_exported import CohortKernels
-@_exported import CohortCore

@@ -1,6 +1,7 @@
 // Test assertions: tolerance comparisons of tensors and arrays (`closeness`
 // returns the worst element; `assertClose` records a Swift Testing issue at the
 // caller's line) and `expectGradients`, gradcheck as an expectation.
+import CohortCore
 import CohortTensor
 import Testing
 

@@ -1,6 +1,7 @@
 // Finite-difference gradient checking for tests: compares the gradients
 // autograd computes with central differences of the same function, evaluated
 // in Float32 but accumulated in Double, and reports the worst element.
+import CohortCore
 import CohortTensor
 
 /// One checked gradient element: where it is and how the two gradients compare.

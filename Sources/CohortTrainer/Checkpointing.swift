@@ -4,6 +4,7 @@
 import CohortCheckpoint
 import CohortCore
 import CohortData
+import CohortNN
 import CohortOptim
 import Foundation
 

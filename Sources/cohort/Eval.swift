@@ -9,6 +9,7 @@ import CohortData
 import CohortMetrics
 import CohortNN
 import CohortRuntime
+import CohortTensor
 import CohortTrainer
 import Foundation
 

@@ -6,6 +6,7 @@ import CohortCore
 import CohortData
 import CohortNN
 import CohortRuntime
+import CohortTensor
 import Foundation
 
 struct Generate: ParsableCommand {

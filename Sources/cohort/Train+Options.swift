@@ -10,6 +10,7 @@ import CohortDistributed
 import CohortOptim
 import CohortRunLog
 import CohortRuntime
+import CohortTensor
 import CohortTrainer
 import Foundation
 

@@ -7,6 +7,8 @@ import CohortCollectives
 import CohortControl
 import CohortData
 import CohortDistributed
+import CohortKernels
+import CohortNN
 import CohortOptim
 import CohortRunLog
 import CohortRuntime

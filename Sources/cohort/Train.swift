@@ -9,9 +9,11 @@ import CohortCollectives
 import CohortControl
 import CohortData
 import CohortDistributed
+import CohortKernels
 import CohortOptim
 import CohortRunLog
 import CohortRuntime
+import CohortTensor
 import CohortTrainer
 import Foundation
 

@@ -1,10 +1,11 @@
 // Higher-order autograd: Autograd.gradients leaves .grad alone; Hessians and
 // Hessian-vector products of each supported op match central differences of
 // the (first-order) gradient; unsupported ops throw naming the op.
-import Testing
-@testable import CohortTensor
 import CohortCalculus
+import CohortCore
+@testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct DoubleBackwardTests {
     typealias Scalar = @Sendable (Tensor) throws -> Tensor

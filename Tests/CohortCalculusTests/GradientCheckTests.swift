@@ -1,9 +1,11 @@
 // The public gradientCheck: passes on correct gradients, reports the worst
 // element of a wrong one, and checks autograd through a small MLP.
+import CohortCalculus
+import CohortCore
+import CohortNN
+import CohortTensor
 import Foundation
 import Testing
-import CohortCalculus
-import CohortNN
 
 @Suite struct GradientCheckTests {
     @Test func float64FormPassesAndLocatesAWrongElement() throws {

@@ -1,10 +1,11 @@
 // Quadrature against closed forms: Simpson exact on cubics, ∫sin, Gaussian
 // integrals; the error order of trapezoid (×4 per halving of h) and Simpson
 // (×16); adaptive Simpson's tolerance; Monte Carlo's seeded standard error.
+import CohortCalculus
+import CohortCore
+import CohortTensor
 import Foundation
 import Testing
-import CohortCalculus
-import CohortTensor
 
 @Suite struct IntegrationTests {
     @Test func simpsonIsExactOnCubicsAndTrapezoidOnLines() throws {

@@ -1,9 +1,11 @@
 // Module buffers (BatchNorm running statistics) are model state: saved as
 // `model/<name>` beside the parameters, restored bitwise, and required on load.
+@testable import CohortCheckpoint
+import CohortNN
+import CohortOptim
+import CohortTensor
 import Foundation
 import Testing
-@testable import CohortCheckpoint
-import CohortOptim
 
 extension CheckpointTests {
     @Suite struct Buffers {

@@ -1,10 +1,12 @@
 // Restoring into a model or optimizer that differs from the one saved must fail
 // before anything is overwritten, naming the tensor and both shapes (or both
 // optimizer kinds); a matching model restores bitwise, optimizer state included.
+@testable import CohortCheckpoint
+import CohortNN
+import CohortOptim
+import CohortTensor
 import Foundation
 import Testing
-@testable import CohortCheckpoint
-import CohortOptim
 
 extension CheckpointTests {
     @Suite struct Compatibility {

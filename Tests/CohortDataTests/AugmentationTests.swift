@@ -2,10 +2,11 @@
 // windows, exact flips, affine identity / rotation / shift / scale, noise
 // statistics, cutout squares, per-sample determinism whatever the batch, and the
 // spec's error messages.
-import Testing
+import CohortCore
 @testable import CohortData
 import CohortTensor
 import Foundation
+import Testing
 
 @Suite struct AugmentationTests {
     /// `count` samples of `shape` with distinct non-zero values (sample i, element j → 1 + i·1000 + j).

@@ -1,9 +1,10 @@
 // Mini-batching: the order is a pure function of (seed, epoch), drop-last
 // trims epochs to whole batches, batches hold the right rows, and resuming
 // from a saved cursor (even mid-batch) serves exactly the remaining batches.
-import Testing
+import CohortCore
 import CohortData
 import CohortTensor
+import Testing
 
 @Suite struct BatchIteratorTests {
     /// `n` samples of shape [2]; sample i has features (i, −i) and label i % 3.

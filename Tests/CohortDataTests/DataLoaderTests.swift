@@ -2,8 +2,9 @@
 // global batch, micro-batches that tile the rank slice, prefetch that changes
 // nothing but timing and stops at the last step, exact resume from the cursor,
 // and transforms and step-aware datasets that see the step and sample ids.
-import CohortTensor
+import CohortCore
 @testable import CohortData
+import CohortTensor
 import Foundation
 import Testing
 

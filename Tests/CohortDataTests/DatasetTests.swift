@@ -1,8 +1,9 @@
 // ClassificationDataset: validation of its parts, subsets and seeded splits,
 // and the batch gather with its index check.
-import Testing
+import CohortCore
 import CohortData
 import CohortTensor
+import Testing
 
 @Suite struct DatasetTests {
     func dataset() throws -> ClassificationDataset {

@@ -1,12 +1,13 @@
 // L-BFGS against scipy's L-BFGS-B optimum of L2-penalised logistic regression on
 // the standardised breast-cancer table (Fixtures/logistic_reference.py), and the
 // iteration count of gradient descent on the same problem for comparison.
-import Foundation
-import Testing
 import CohortCalculus
-import CohortTensor
+import CohortCore
 import CohortData
 @testable import CohortMinimize
+import CohortTensor
+import Foundation
+import Testing
 
 /// The Float64 objective of the fixture script: mean log-loss + λ/2 ‖w‖², x = [w…, b].
 struct LogisticProblem {

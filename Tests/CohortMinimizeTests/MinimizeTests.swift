@@ -1,9 +1,10 @@
 // Minimizers on closed-form problems (Rosenbrock, quadratics), projections onto
 // each convex set, projected gradient to known constrained optima, the Tensor
 // objective adapter, and the errors users can cause.
-import Testing
-import CohortTensor
+import CohortCore
 @testable import CohortMinimize
+import CohortTensor
+import Testing
 
 /// Rosenbrock f(a, b) = (1 − a)² + 100(b − a²)², minimum 0 at (1, 1).
 var rosenbrock: Objective { Objective(valueAndGradient: { p in

@@ -1,10 +1,12 @@
 // Convolutional layers and models: initialisation bounds, names, buffers,
 // train/eval behaviour of BatchNorm, reshaping layers, the residual block, the
 // LeNet (fused = unfused) and ResNet builders, and small CNNs that fit a batch.
-import Testing
+import CohortCore
 @testable import CohortNN
 import CohortOptim
+import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct ConvLayerTests {
     @Test func conv2dInitialisationAndNames() throws {

@@ -1,7 +1,9 @@
 // Module naming, modes, the flat arenas and layer behaviour.
-import Testing
+import CohortCore
 @testable import CohortNN
 import CohortOptim
+import CohortTensor
+import Testing
 
 @Suite struct ModuleTests {
     func smallMLP(seed: UInt64 = 1) -> Sequential {

@@ -1,8 +1,10 @@
 // Optimizers against step-by-step references written out in Double, state
 // export/restore, clipping and schedules.
-import Testing
+import CohortNN
 @testable import CohortOptim
+import CohortTensor
 import Foundation
+import Testing
 
 /// A one-parameter-tensor module whose gradient we set by hand.
 final class Params: Module {

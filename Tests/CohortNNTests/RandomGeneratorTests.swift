@@ -1,7 +1,8 @@
 // The seeded generator: reference values from an independent implementation,
 // state round trip, and same seed → same bits everywhere it is used.
-import Testing
 import CohortNN
+import CohortTensor
+import Testing
 
 @Suite struct RandomGeneratorTests {
     @Test func matchesIndependentXoshiroImplementation() {

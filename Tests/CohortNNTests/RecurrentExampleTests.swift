@@ -1,7 +1,9 @@
 // The code of examples/char-lstm/README.md, compiled and run (fewer training
 // steps), so the example cannot drift from the API.
-import Testing
+import CohortNN
 import CohortOptim
+import CohortTensor
+import Testing
 
 @Suite struct RecurrentExampleTests {
     @Test func readmeCharModel() throws {

@@ -2,10 +2,13 @@
 // init bounds; finite-difference checks of 2-layer stacks through time with
 // and without initial states; weight tying; step-by-step sampling matching the
 // full-sequence forward; a tiny char model overfitting a short string.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortNN
 import CohortOptim
+import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct RecurrentLayerTests {
     @Test func pytorchNamesShapesAndInitBounds() throws {

@@ -2,11 +2,14 @@
 // block, key padding against truncation, W3's parameter count and names, the
 // tied embedding's gradient from both uses, a tiny GPT memorising a sequence,
 // and sampling (greedy, top-k, the context window, argument errors).
-import Foundation
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortNN
 import CohortOptim
+import CohortTensor
 import CohortTestSupport
+import Foundation
+import Testing
 
 @Suite struct TransformerTests {
     @Test func blockGradients() throws {

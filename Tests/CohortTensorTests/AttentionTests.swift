@@ -2,9 +2,11 @@
 // with every key masked, strided and packed inputs), equivalence of forward and
 // backward with the explicit matmul → mask → softmax → matmul composition, no
 // NaN for fully masked rows, identical results on 1 and 2 workers, shape errors.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 // The fused op returns a [B, H, T, D] view stored [B, T, H, D]. Tests read values through
 // `.contiguous()` first: `Tensor.withContiguousBuffer` (behind `.scalars`) releases its

@@ -1,9 +1,10 @@
 // Autograd semantics: accumulation across backward calls, zeroGrad, no-grad
 // mode, detach, freed graphs and retainGraph, gradient hooks (once per pass,
 // with the final gradient) and a deterministic order.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct AutogradTests {
     @Test func gradientsAccumulateAcrossBackwardCalls() throws {

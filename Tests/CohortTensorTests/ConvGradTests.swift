@@ -2,9 +2,11 @@
 // dilation, groups (incl. depthwise) and non-square kernels; finite-difference
 // gradients for x, weight and bias; the fused ReLU / max-pool epilogues against
 // the unfused ops; in-place weight-gradient accumulation; shape errors.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 /// A convolution configuration: input `[n, c, h, w]`, `o` filters of `kh×kw`.
 struct ConvCase: CustomStringConvertible, Sendable {

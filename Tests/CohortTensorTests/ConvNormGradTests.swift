@@ -1,9 +1,10 @@
 // batchNorm: values against the definition, finite-difference gradients in
 // training mode (through the batch statistics) and evaluation mode, for
 // [N, C], [N, C, L] and [N, C, H, W]; running-statistics updates; errors.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct ConvNormGradTests {
     /// (x - mean) / sqrt(var + eps) · w + b with statistics over every axis but 1.

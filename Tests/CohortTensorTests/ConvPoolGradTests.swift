@@ -1,9 +1,10 @@
 // Pooling: max (stride, overlap, padding, ties, NaN), average (padding counted)
 // and adaptive average (uneven windows) against direct-loop references, with
 // finite-difference gradients and the tie rule (first maximum gets the gradient).
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 /// Direct reference for max/avg pooling over `[…, H, W]`; avg divides by the full window.
 func referencePool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), max: Bool) -> Tensor {

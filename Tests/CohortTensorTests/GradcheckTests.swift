@@ -1,8 +1,9 @@
 // The checker itself: it must pass correct gradients and catch wrong ones
 // (a scaled, a transposed and a missing gradient), or the op tests prove nothing.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct GradcheckTests {
     /// x³ with a backward that is `factor` times the true one (1 = correct).

@@ -1,8 +1,9 @@
 // Finite-difference and value checks of indexSelect, gather and scatterAdd,
 // with repeated indices (whose gradients must accumulate) and strided inputs.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct IndexGradTests {
     @Test func indexSelect() throws {

@@ -1,9 +1,11 @@
 // LayerNorm: finite-difference gradients (affine, plain, strided input), values
 // against the textbook composition of mean/variance ops, in-place accumulation
 // into parameter gradients, and shape errors.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct LayerNormTests {
     @Test func gradientsWithWeightAndBias() throws {

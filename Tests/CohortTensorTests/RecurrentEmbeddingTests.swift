@@ -1,9 +1,10 @@
 // The embedding lookup: values, a finite-difference check of the scatter-add
 // backward (repeated ids accumulate), in-place accumulation into an existing
 // gradient buffer, and the errors for bad ids.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct RecurrentEmbeddingTests {
     @Test func looksUpRows() throws {

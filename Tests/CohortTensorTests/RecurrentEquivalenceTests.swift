@@ -2,9 +2,10 @@
 // sigmoid, tanh, slicing, stack): forward values and every gradient agree to
 // ~1e-5. H = 17 spans a full SIMD block and a tail; H = 34 on two threads
 // splits into two slices of 17 units.
-import Testing
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct RecurrentEquivalenceTests {
     static let B = 3, T = 4, F = 5

@@ -2,9 +2,11 @@
 // GRU) through time: gradients with respect to the input, both weights, both
 // biases and the initial states, reached through the output sequence and the
 // final states, with and without initial states.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct RecurrentGradTests {
     static let B = 2, T = 3, F = 3, H = 4

@@ -1,9 +1,11 @@
 // The recurrent layer with the embedding lookup fused in (token ids + table):
 // the same values and gradients as the lookup followed by the layer, on one and
 // two threads; a finite-difference check; errors for bad ids.
-import Testing
+import CohortCore
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct RecurrentTokenTests {
     static let V = 7, B = 3, T = 4, F = 5

@@ -1,8 +1,9 @@
 // A user's shape mistake is a thrown CohortError whose message names both
 // shapes (or the shape and the bad argument), never a crash.
-import Testing
+import CohortCore
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 @Suite struct ShapeErrorTests {
     /// Expects `body` to throw a `CohortError` whose description contains every string in `parts`.

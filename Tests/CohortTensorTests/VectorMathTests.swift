@@ -1,9 +1,10 @@
 // The SIMD transcendental kernels (exp, tanh, sigmoid, erf, gelu) against
 // libm in Double over dense ranges, large magnitudes, infinities and NaN,
 // through the tensor ops so the 16-lane blocks and the scalar tails both run.
-import Testing
+import CohortKernels
 @testable import CohortTensor
 import CohortTestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc

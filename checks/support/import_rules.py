@@ -70,6 +70,22 @@ for n, a, b in edges("checks/import-rules.allow"):
         print(f"checks/import-rules.allow:{n}: {a} -> {b} is no longer allowed by the table; remove the line")
         bad += 1
 
+# The umbrella `Cohort` is the one re-export point, for users' programs: no target under Sources/
+# may reach it, and no other file may use @_exported.
+for t, folder in sorted(folders.items()):
+    if folder.startswith("Sources/") and t != "Cohort" and "Cohort" in closure(t):
+        print(f"docs/architecture.md: the table lets {t} import the umbrella Cohort, which only programs outside Sources/ may")
+        bad += 1
+exported = re.compile(r"^\s*@_exported\s+import\b")
+for t, folder in sorted(folders.items()):
+    for d, _, files in os.walk(os.path.join(root, folder)):
+        for f in sorted(files):
+            if f.endswith(".swift") and t != "Cohort":
+                for i, line in enumerate(open(os.path.join(d, f), encoding="utf-8"), 1):
+                    if exported.match(line):
+                        print(f"{os.path.relpath(os.path.join(d, f), root)}:{i}: @_exported outside the Cohort umbrella (docs/architecture.md, Imports)")
+                        bad += 1
+
 imp = re.compile(r"^\s*(?:@_exported\s+|@testable\s+|@preconcurrency\s+)*import\s+(?:(?:struct|class|enum|func|protocol|typealias|var|let)\s+)?([A-Za-z_][\w]*)")
 for t, folder in sorted(folders.items()):
     allowed = closure(t)

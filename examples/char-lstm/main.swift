@@ -2,7 +2,7 @@
 // a CharLSTM learns a short string and samples it back; then the recurrent layers
 // on their own with the shapes the README states. Exits non-zero if a check fails.
 // Run: swift run -c release CharLSTMExample
-import CohortOptim
+import Cohort
 import Foundation
 
 func check(_ ok: Bool, _ what: String) {

@@ -2,8 +2,7 @@
 // takes Adam steps on a fixed synthetic batch (its loss must fall), and a small
 // residual network is assembled from the layers and run in eval mode.
 // Exits non-zero if a check fails. Run: swift run -c release CNNExample
-import CohortNN
-import CohortOptim
+import Cohort
 import Foundation
 
 func check(_ ok: Bool, _ what: String) {

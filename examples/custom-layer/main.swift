@@ -3,7 +3,7 @@
 //  2. as a new op with a hand-written backward (`Tensor.customOp`),
 // then checking the hand-written gradient numerically and training with both.
 // Run: swift run -c release CustomLayerExample
-import CohortOptim
+import Cohort
 import Foundation
 
 /// 1. A layer composed from ops: RMSNorm, y = x / sqrt(mean(x²) + ε) · g.

@@ -10,8 +10,8 @@
 //  or: mpirun -n 2 .build/release/TrainerExample   (each rank takes half of every batch)
 //  or: cohort launch --np 2 --program .build/release/TrainerExample -- --checkpoint-dir runs/a
 // --deterministic: 4 virtual shards, so 1, 2 and 4 ranks train bitwise the same weights.
+import Cohort
 import CohortRuntime
-import CohortTrainer
 import Foundation
 
 final class SmallCNN: TrainingModule {

@@ -3,6 +3,7 @@
 import CohortCheckpoint
 import CohortCore
 import CohortNN
+import CohortTensor
 
 /// A model's name and sizes, as the CLI flags give them and checkpoints record them.
 public struct ModelSpec {

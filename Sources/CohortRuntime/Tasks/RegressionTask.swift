@@ -10,6 +10,7 @@ import CohortData
 import CohortDistributed
 import CohortMetrics
 import CohortNN
+import CohortTensor
 import CohortTrainer
 import Foundation
 

@@ -2,6 +2,7 @@
 // the optimizer and schedule (`configureOptimizers`) and what names the training data
 // (`dataIdentity`). `cohort train` fills it from its flags.
 import CohortData
+import CohortNN
 import CohortOptim
 import CohortTrainer
 import Foundation

@@ -10,6 +10,7 @@ import CohortMetrics
 import CohortNN
 import CohortOptim
 import CohortRunLog
+import CohortTensor
 import CohortTrainer
 import Foundation
 
