@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
         .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
         .testTarget(name: "CohortCalculusTests", dependencies: ["CohortCalculus", "CohortNN", "CohortTestSupport"]),
-        .testTarget(name: "CohortMinimizeTests", dependencies: ["CohortMinimize", "CohortData"], exclude: ["Fixtures"]),
+        .testTarget(name: "CohortMinimizeTests", dependencies: ["CohortMinimize", "CohortCalculus", "CohortData"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortProcess"]),
         .testTarget(name: "CohortCheckpointTests", dependencies: ["CohortCheckpoint", "CohortProcess"]),
         .testTarget(name: "CohortControlTests", dependencies: ["CohortControl"]),
