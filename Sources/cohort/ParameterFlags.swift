@@ -12,6 +12,7 @@ enum ParameterFlags {
         "bucketMegabytes": "--bucket-mb",
         "checkpointDirectory": "--checkpoint-dir",
         "faultSpec": "--inject-fault",
+        "strict": "--init-strict",
     ]
 
     /// The flag of a library parameter: `globalBatch` → `--global-batch`.

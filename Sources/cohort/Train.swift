@@ -48,6 +48,8 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.checkpointDirectory), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
     @Option(name: .train(TrainFlags.checkpointEvery), parsing: .unconditional, help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
     @Option(name: .train(TrainFlags.resume), help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
+    @Option(name: .customLong("init-from"), help: "Start from pretrained weights: a checkpoint (directory), a .safetensors or a .npz file, matched by name; optimizer, step and data start fresh. A resumed run takes its checkpoint's weights instead.") var initFrom: String?
+    @Flag(name: .customLong("init-strict"), inversion: .prefixedNo, help: "With --init-from: fail unless every model tensor is loaded and every source tensor used (--no-init-strict loads what matches and lists the rest).") var initStrict = true
     @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
@@ -161,6 +163,7 @@ struct Train: ParsableCommand {
         let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
+        if let initFrom { try InitialWeights(source: initFrom, strict: initStrict).load(into: net) }
         let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
             throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(task.count) samples)")
