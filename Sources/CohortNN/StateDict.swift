@@ -64,8 +64,9 @@ extension Module {
     ///     report says what did not.
     ///   - source: names the source (a file) in errors.
     /// - Returns: the report of what was and was not loaded.
-    /// - Throws: `CohortError.invalidArgument` naming `source` and every problem (strict), or a
-    ///   source array listed twice.
+    /// - Throws: `CohortError.invalidParameter(name: "strict", …)` naming `source` and every problem
+    ///   when `strict` and the load is not exact; `CohortError.invalidArgument` for a source array
+    ///   listed twice.
     @discardableResult
     public func load(_ arrays: [NamedArray], strict: Bool = true, source: String) throws -> LoadReport {
         var bySource: [String: NamedArray] = [:]
@@ -89,7 +90,7 @@ extension Module {
         let known = Set(targets.map(\.name))
         report.unexpected = arrays.map(\.name).filter { !known.contains($0) }
         if strict && !report.isExact {
-            throw CohortError.invalidArgument("\(source) does not load strictly into this model (\(report.problems.count) problem"
+            throw CohortError.invalidParameter(name: "strict", "\(source) does not load strictly into this model (\(report.problems.count) problem"
                 + "\(report.problems.count == 1 ? "" : "s"); a non-strict load takes what matches):\n  "
                 + report.problems.joined(separator: "\n  "))
         }

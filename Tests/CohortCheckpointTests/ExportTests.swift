@@ -3,6 +3,7 @@
 // with the reference venv's numpy, loaded by numpy and compared; and read back
 // by CohortData's safetensors reader.
 import CohortProcess
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortCheckpoint
@@ -80,7 +81,7 @@ func parseNPY(_ b: [UInt8]) throws -> (header: String, data: [UInt8]) {
 
 /// The reference venv's python (`make deps` creates it with numpy: checks/support/reference-venv.sh).
 enum Python {
-    static let executable = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
+    static let executable = ReferenceVenv.python
     static func run(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let r = try runWithTimeout(argv: [executable, "-c", script] + args, timeout: 600)
         return (r.status.processStatus, r.stdout, r.stderr)

@@ -1,9 +1,10 @@
 // The one CRC-32 (check value, continuation, a bit-at-a-time reference) and the
 // zip/npy writers against the readers: NPZ.encode → NPZ.decode, stored and ZIP64
-// archives from ZipWriter read back, and, where Python with numpy is available
-// (the reference venv ~/.cache/cohort-venv or python3 on PATH), np.load of our
+// archives from ZipWriter read back, and, with numpy from the reference venv
+// (`ReferenceVenv`; missing numpy fails the test), np.load of our
 // archive and our reader on an archive np.savez wrote.
 import CohortProcess
+import CohortProcessTestSupport
 import Foundation
 import Testing
 import CohortCore
@@ -22,7 +23,7 @@ func referenceCRC32(_ bytes: [UInt8]) -> UInt32 {
 /// Runs a Python snippet with numpy from the reference venv (`make deps` creates it), or
 /// returns nil when that venv has no numpy — which the caller reports as a failure.
 func runNumpy(_ script: String, _ args: [String]) throws -> (status: Int32, out: String, err: String)? {
-    let venv = (ProcessInfo.processInfo.environment["COHORT_VENV"] ?? NSHomeDirectory() + "/.cache/cohort-venv") + "/bin/python3"
+    let venv = ReferenceVenv.python
     // CohortProcess's runner: a signal another test raises cannot interrupt its reads (EINTR).
     func run(_ code: String, _ args: [String]) throws -> (Int32, String, String) {
         let r = try runWithTimeout(argv: [venv, "-c", code] + args, timeout: 600)

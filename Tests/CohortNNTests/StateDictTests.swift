@@ -42,7 +42,7 @@ import Testing
         do {
             try m.load(source, source: "w.npz")
             Issue.record("a strict load with problems succeeded")
-        } catch let CohortError.invalidArgument(message) {
+        } catch CohortError.invalidParameter(name: "strict", let message) {
             #expect(message.hasPrefix("w.npz does not load strictly into this model (3 problems"), "\(message)")
             #expect(message.contains("missing: the model's 1.running_var has no value in the source"), "\(message)")
             #expect(message.contains("unexpected: the source's 3.weight matches no model tensor"), "\(message)")

@@ -3,16 +3,13 @@
 // must load the tags, steps and values we wrote with its EventAccumulator. A missing
 // venv fails the test: a skip would hide a broken install step.
 import CohortProcess
+import CohortProcessTestSupport
 import Foundation
 import Testing
 @testable import CohortRunLog
 
 enum TensorBoardVenv {
-    static var python: String {
-        let env = ProcessInfo.processInfo.environment
-        let venv = env["COHORT_VENV"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/cohort-venv")
-        return (venv as NSString).appendingPathComponent("bin/python")
-    }
+    static var python: String { ReferenceVenv.python }
 
     /// Whether the venv's python can import tensorboard.
     static let available: Bool = {

@@ -26,12 +26,7 @@ public struct InitialWeights: Sendable {
     @discardableResult
     public func load(into network: any Module) throws -> LoadReport {
         let (arrays, _) = try PretrainedWeights.read(source)
-        let report: LoadReport
-        do {
-            report = try network.load(arrays, strict: strict, source: source)
-        } catch let CohortError.invalidArgument(message) where strict {
-            throw CohortError.invalidParameter(name: "strict", message)
-        }
+        let report = try network.load(arrays, strict: strict, source: source)
         Log.main("initial weights from \(source): " + report.description.replacingOccurrences(of: "\n", with: "\n  "))
         return report
     }
