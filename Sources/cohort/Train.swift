@@ -78,6 +78,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.logDirectory), help: "Run directory for metrics.jsonl, a TensorBoard event file and confusion.json (cohort plot draws it); {fold} is replaced by the cross-validation fold.") var logDir: String?
     @Flag(inversion: .prefixedNo, help: "Write the TensorBoard event file in --log-dir.") var tensorboard = true
     @Option(help: "Progress display on rank 0: auto (a live bar on a terminal, else lines), bar or lines.") var progress = "auto"
+    @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Classification data: train on only the first N samples of the training part (after --val-split), e.g. a 1,000-image fine-tuning set; the held-out parts stay whole.") var trainSamples: Int?
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
 
@@ -155,6 +156,9 @@ struct Train: ParsableCommand {
         }
         try checkSelection()   // before loading data: a flag mistake is reported at once
         let task = try run.makeTask()
+        if let trainSamples, !(task is ClassificationTask) {
+            throw CohortError.badFlag(flag: "--train-samples", "\(trainSamples): a training subset applies to classification data, not to \(task.name)")
+        }
         if let augment, !(task is ClassificationTask) {
             throw CohortError.badFlag(flag: "--augment", "'\(augment)': augmentation applies to classification data (images), not to \(task.name)")
         }
@@ -311,11 +315,20 @@ struct Train: ParsableCommand {
 
     /// A classification task with the run's augmentation and confusion-matrix output.
     func classification(_ train: ClassificationDataset, _ validation: ClassificationDataset?, _ test: ClassificationDataset) throws -> ClassificationTask {
-        var task = ClassificationTask(train: train, validation: validation, test: test)
+        var task = ClassificationTask(train: try firstTrainSamples(of: train), validation: validation, test: test)
         task.augmentation = try augment.map { try Augmentation(spec: $0, sampleShape: train.featureShape) }
         task.seed = seed
         task.runDirectory = foldPath(logDir)
         return task
+    }
+
+    /// `train` cut to its first `--train-samples` samples (all of it without the flag).
+    func firstTrainSamples(of train: ClassificationDataset) throws -> ClassificationDataset {
+        guard let n = trainSamples else { return train }
+        guard n >= 1, n <= train.count else {
+            throw CohortError.badFlag(flag: "--train-samples", "\(n) must be between 1 and the \(train.count) samples of \(train.name)'s training part")
+        }
+        return try train.subset(0..<n)
     }
 
     /// The settings the task's module reads (optimizer, schedule, data identity).

@@ -49,6 +49,22 @@ import Testing
         #expect(lstm.status == 2 && lstm.stderr.contains("--model lstm needs a hidden size"), "\(lstm.output)")
     }
 
+    /// `--train-samples N` trains on the first N training samples (the banner and the run's
+    /// identity say so); more than there are, zero, or a text task are refused by flag.
+    @Test func trainSamplesCutsTheTrainingPartOnly() throws {
+        let cut = try CLI.run(["train", "--train-samples", "300", "--steps", "2", "--log-every", "100"])
+        #expect(cut.status == 0 && cut.stderr.contains(" 300 train / "), "\(cut.output)")
+        let whole = try CLI.run(["train", "--steps", "1", "--log-every", "100"])
+        let testPart = whole.stderr.components(separatedBy: " train / ").last?.prefix(while: { $0 != " " }) ?? ""
+        #expect(!testPart.isEmpty && cut.stderr.contains(" train / \(testPart) test"), "the test part stays whole: \(cut.output)")
+        for n in ["0", "100000000"] {
+            let bad = try CLI.run(["train", "--train-samples", n, "--steps", "1"])
+            #expect(bad.status == 2 && bad.stderr.contains("--train-samples: \(n) must be between 1 and"), "\(bad.output)")
+        }
+        let text = try CLI.run(["train", "--model", "gpt", "--data", "addition", "--train-samples", "10", "--steps", "1"])
+        #expect(text.status == 2 && text.stderr.contains("--train-samples: 10: a training subset applies to classification data"), "\(text.output)")
+    }
+
     /// Each model whose size comes from flags, far beyond any machine: a one-line error naming the
     /// model, the bytes needed and available, exit 2, within seconds (nothing is allocated).
     @Test(arguments: [
