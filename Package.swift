@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "CohortNN", dependencies: ["CohortTensor"], swiftSettings: release),
         .target(name: "CohortOptim", dependencies: ["CohortNN"], swiftSettings: release),
         .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"], swiftSettings: release),
-        .target(name: "CohortCheckpoint", dependencies: ["CohortOptim", "CohortData", "CCheckpointProto"], swiftSettings: release),
+        .target(name: "CohortCheckpoint", dependencies: ["CohortOptim", "CohortData", "CCheckpointProto", "CohortConfig"], swiftSettings: release),
         .target(name: "CohortCollectives", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives", "CAtomics"], swiftSettings: release),

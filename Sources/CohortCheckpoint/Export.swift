@@ -110,6 +110,8 @@ public struct ExportedTensor: Sendable, Equatable {
     public var shape: [Int]
     public var dtype: DType
     public var byteLength: UInt64
+    /// Written transposed (a name map's rule; 2-D float32 only): `shape` is the written shape.
+    public var transposed = false
 }
 
 /// What an export wrote.
@@ -133,14 +135,28 @@ public enum CheckpointExport {
     /// The tensors an export holds, in manifest order: parameters as `<param>` (without
     /// `model/`), optimizer buffers as `optimizer/<buffer>/<param>` only if
     /// `includeOptimizer`, anything else under its own name.
+    /// With `nameMap`, model tensors get the map's names (transposed where it says so), and each
+    /// of its ties adds a copy of the tied tensor under the other name.
     /// - Throws: `CheckpointError.io` if two tensors would get the same name or a name
-    ///   is unusable in an archive (empty, control characters, `..`, absolute).
-    public static func tensors(of checkpoint: Checkpoint, includeOptimizer: Bool) throws -> [ExportedTensor] {
+    ///   is unusable in an archive (empty, control characters, `..`, absolute), or a transposed
+    ///   tensor is not a 2-D float32 matrix.
+    public static func tensors(of checkpoint: Checkpoint, includeOptimizer: Bool, nameMap: NameMap? = nil) throws -> [ExportedTensor] {
         var out: [ExportedTensor] = []
         var seen = Set<String>()
-        for (index, t) in checkpoint.manifest.tensors.enumerated() {
+        for (index, t) in Array(checkpoint.manifest.tensors.enumerated()) + tiedCopies(checkpoint, nameMap) {
             if t.name.hasPrefix("optimizer/") && !includeOptimizer { continue }
-            let name = t.name.hasPrefix("model/") ? String(t.name.dropFirst(6)) : t.name
+            var (name, transposed) = (t.name.hasPrefix("model/") ? String(t.name.dropFirst(6)) : t.name, false)
+            var shape = t.shape
+            if let nameMap, t.name.hasPrefix("model/") {
+                (name, transposed) = nameMap.external(name)
+                if let tie = nameMap.ties.first(where: { $0.cohortName == String(t.name.dropFirst(6)) }), index < 0 { name = tie.name }
+                if transposed {
+                    guard shape.count == 2, t.dtype == .float32 else {
+                        throw CheckpointError.io(path: checkpoint.path, "cannot export \(t.name) transposed (name map \(nameMap.origin)): it is \(describeShape(shape)) \(t.dtype), not a 2-D float32 matrix")
+                    }
+                    shape = [shape[1], shape[0]]
+                }
+            }
             let parts = name.split(separator: "/", omittingEmptySubsequences: false)
             guard !name.isEmpty, name != "__metadata__", !name.hasPrefix("/"), !name.contains("\\"),
                   !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
@@ -150,9 +166,21 @@ public enum CheckpointExport {
             guard seen.insert(name).inserted else {
                 throw CheckpointError.io(path: checkpoint.path, "cannot export: two tensors would both be named '\(name)'")
             }
-            out.append(ExportedTensor(name: name, source: t.name, index: index, shape: t.shape, dtype: t.dtype, byteLength: t.byteLength))
+            out.append(ExportedTensor(name: name, source: t.name, index: index < 0 ? -index - 1 : index, shape: shape,
+                                      dtype: t.dtype, byteLength: t.byteLength, transposed: transposed))
         }
         return out
+    }
+
+    /// The checkpoint's tensors a tie of `nameMap` writes a second time, each with index −1 − its
+    /// manifest index (so `tensors(of:)` can tell the copy).
+    private static func tiedCopies(_ checkpoint: Checkpoint, _ nameMap: NameMap?) -> [(offset: Int, element: TensorRecord)] {
+        let records = checkpoint.manifest.tensors
+        var copies: [(offset: Int, element: TensorRecord)] = []
+        for tie in nameMap?.ties ?? [] {
+            if let i = records.firstIndex(where: { $0.name == "model/" + tie.cohortName }) { copies.append((-i - 1, records[i])) }
+        }
+        return copies
     }
 
     /// String metadata describing the checkpoint (step, epoch, versions, model,
@@ -185,21 +213,22 @@ public enum CheckpointExport {
     ///   output file if it cannot be written.
     @discardableResult
     public static func write(_ checkpoint: Checkpoint, format: ExportFormat, to path: String,
-                             includeOptimizer: Bool = false) throws -> ExportSummary {
-        try write(checkpoint, format: format, to: path, includeOptimizer: includeOptimizer, zip64: .automatic)
+                             includeOptimizer: Bool = false, nameMap: NameMap? = nil) throws -> ExportSummary {
+        try write(checkpoint, format: format, to: path, includeOptimizer: includeOptimizer, nameMap: nameMap, zip64: .automatic)
     }
 
     @discardableResult
     static func write(_ checkpoint: Checkpoint, format: ExportFormat, to path: String, includeOptimizer: Bool,
-                      zip64: Zip64Policy) throws -> ExportSummary {
-        let tensors = try tensors(of: checkpoint, includeOptimizer: includeOptimizer)
+                      nameMap: NameMap? = nil, zip64: Zip64Policy) throws -> ExportSummary {
+        let tensors = try tensors(of: checkpoint, includeOptimizer: includeOptimizer, nameMap: nameMap)
+        let metadata = metadata(of: checkpoint) + (nameMap.map { [KeyValue("names", $0.origin)] } ?? [])
         let tmp = path + ".tmp-\(getpid())"
         let out = try OutputFile(tmp, reportedAs: path)
         do {
             var usedZip64 = false
             switch format {
             case .npz: usedZip64 = try writeNPZ(checkpoint, tensors, out, zip64: zip64)
-            case .safetensors: try writeSafetensors(checkpoint, tensors, out)
+            case .safetensors: try writeSafetensors(checkpoint, tensors, metadata, out)
             }
             try out.finish()
             guard rename(tmp, path) == 0 else { throw CohortError.badFile(path: path, "cannot rename \(tmp) into place: \(FileIO.errorText())") }
@@ -221,10 +250,9 @@ public enum CheckpointExport {
         let zip = ZipWriter(out, forceZip64: policy == .always)
         for t in tensors {
             let header = NPY.header(shape: t.shape, descr: npyDescr[t.dtype]!)
-            let stream = try TensorStream(checkpoint, index: t.index)
             try zip.addStored(name: t.name + ".npy", size: UInt64(header.count) + t.byteLength) { append in
                 try header.withUnsafeBytes { try append($0) }
-                try stream.forEachPiece(append)
+                try data(of: t, in: checkpoint, append)
             }
         }
         return try zip.finish()
@@ -249,12 +277,20 @@ public enum CheckpointExport {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    private static func writeSafetensors(_ checkpoint: Checkpoint, _ tensors: [ExportedTensor], _ out: OutputFile) throws {
-        var header = Array(safetensorsHeader(tensors, metadata: metadata(of: checkpoint)).utf8)
+    private static func writeSafetensors(_ checkpoint: Checkpoint, _ tensors: [ExportedTensor], _ metadata: [KeyValue], _ out: OutputFile) throws {
+        var header = Array(safetensorsHeader(tensors, metadata: metadata).utf8)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         try out.appendLE(UInt64(header.count))
         try header.withUnsafeBytes { try out.append($0) }
-        for t in tensors { try TensorStream(checkpoint, index: t.index).forEachPiece(out.append) }
+        for t in tensors { try data(of: t, in: checkpoint, out.append) }
+    }
+
+    /// Passes `t`'s bytes to `append`: streamed chunk by chunk, or whole and transposed.
+    private static func data(of t: ExportedTensor, in checkpoint: Checkpoint, _ append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard t.transposed else { return try TensorStream(checkpoint, index: t.index).forEachPiece(append) }
+        let values = try checkpoint.readFloats(t.source)
+        let transposed = NameMap.transposed(values, rows: t.shape[1], columns: t.shape[0])
+        try transposed.withUnsafeBytes { try append($0) }
     }
 }
 

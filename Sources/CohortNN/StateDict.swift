@@ -40,15 +40,18 @@ public struct LoadReport: Sendable, Equatable, CustomStringConvertible {
     public internal(set) var unexpected: [String] = []
     /// Names on both sides whose shapes differ (left as they were).
     public internal(set) var mismatched: [Mismatch] = []
+    /// Model tensors the source calls otherwise (a name map's), named so in `problems`.
+    public internal(set) var sourceNames: [String: String] = [:]
 
     /// True when every model tensor was loaded and every source array used.
     public var isExact: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
 
     /// One line per problem, each naming the tensor (empty when `isExact`).
     public var problems: [String] {
-        missing.map { "missing: the model's \($0) has no value in the source" }
+        func named(_ m: String) -> String { sourceNames[m].map { "\(m) (\($0) in the source)" } ?? m }
+        return missing.map { "missing: the model's \(named($0)) has no value in the source" }
             + unexpected.map { "unexpected: the source's \($0) matches no model tensor" }
-            + mismatched.map { "shape mismatch: \($0.name) is \(describeShape($0.modelShape)) in the model, \(describeShape($0.sourceShape)) in the source" }
+            + mismatched.map { "shape mismatch: \(named($0.name)) is \(describeShape($0.modelShape)) in the model, \(describeShape($0.sourceShape)) in the source" }
     }
 
     public var description: String {
@@ -63,12 +66,14 @@ extension Module {
     ///     missing, unexpected and mismatched name. When false, what matches is loaded and the
     ///     report says what did not.
     ///   - source: names the source (a file) in errors.
+    ///   - sourceNames: the source's names of model tensors where they differ (a name map's), for messages.
     /// - Returns: the report of what was and was not loaded.
     /// - Throws: `CohortError.invalidParameter(name: "strict", …)` naming `source` and every problem
     ///   when `strict` and the load is not exact; `CohortError.invalidArgument` for a source array
     ///   listed twice.
     @discardableResult
-    public func load(_ arrays: [NamedArray], strict: Bool = true, source: String) throws -> LoadReport {
+    public func load(_ arrays: [NamedArray], strict: Bool = true, source: String,
+                     sourceNames: [String: String] = [:]) throws -> LoadReport {
         var bySource: [String: NamedArray] = [:]
         for a in arrays {
             guard bySource.updateValue(a, forKey: a.name) == nil else {
@@ -77,6 +82,7 @@ extension Module {
         }
         let targets = namedParameters() + namedBuffers()
         var report = LoadReport()
+        report.sourceNames = sourceNames
         var writes: [(Tensor, NamedArray)] = []
         for (name, tensor) in targets {
             guard let a = bySource[name] else { report.missing.append(name); continue }

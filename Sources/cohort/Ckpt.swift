@@ -371,16 +371,22 @@ extension Ckpt {
         @Option(help: "Output file (default: <checkpoint name>.<format> in the current directory).") var out: String?
         @Flag(name: .customLong("include-optimizer"), help: "Also export optimizer buffers (as optimizer/<buffer>/<param>).")
         var includeOptimizer = false
+        @Option(help: "Tensor names of a built-in map: torch (the PyTorch reference definitions, docs/parameter-names.md).") var names: String?
+        @Option(name: .customLong("name-map"), help: "Tensor names from a .yaml/.yml/.toml name map file (docs/parameter-names.md).") var nameMap: String?
 
         func validate() throws {
             guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be npz or safetensors, got '\(format)'") }
+            if let names, !NameMap.builtInNames.contains(names) { throw ValidationError("--names must be \(NameMap.builtInNames.joined(separator: " or ")), got '\(names)'") }
+            if names != nil && nameMap != nil { throw ValidationError("give --names or --name-map, not both") }
         }
 
         func run() throws {
             let fmt = ExportFormat(rawValue: format)!
             let c = try Ckpt.open(path)
             let dest = out ?? (c.path as NSString).lastPathComponent + "." + fmt.rawValue
-            let s = try CheckpointExport.write(c, format: fmt, to: dest, includeOptimizer: includeOptimizer)
+            let settings = Dictionary(c.manifest.model.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let map = try (names ?? nameMap).map { try NameMap.named($0, model: c.manifest.model.name, settings: settings) }
+            let s = try CheckpointExport.write(c, format: fmt, to: dest, includeOptimizer: includeOptimizer, nameMap: map)
             let bytes = s.tensors.reduce(UInt64(0)) { $0 + $1.byteLength }
             print("wrote \(s.path): \(s.tensors.count) tensors (\(Ckpt.size(bytes)) of data), "
                   + "\(Ckpt.size(s.fileBytes)) \(fmt.rawValue)\(s.zip64 ? " with ZIP64" : "") from \(c.path)")

@@ -50,6 +50,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.resume), help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
     @Option(name: .customLong("init-from"), help: "Start from pretrained weights: a checkpoint (directory), a .safetensors or a .npz file, matched by name; optimizer, step and data start fresh. A resumed run takes its checkpoint's weights instead.") var initFrom: String?
     @Flag(name: .customLong("init-strict"), inversion: .prefixedNo, help: "With --init-from: fail unless every model tensor is loaded and every source tensor used (--no-init-strict loads what matches and lists the rest).") var initStrict = true
+    @Option(name: .customLong("name-map"), help: "With --init-from: rename the source's tensors, by a built-in map (torch: the PyTorch reference definitions, docs/parameter-names.md) or a .yaml/.yml/.toml map file.") var nameMap: String?
     @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
@@ -103,6 +104,7 @@ struct Train: ParsableCommand {
         guard prefetch >= 0 else { throw ValidationError("--prefetch must be 0 (off) or a positive number of steps, got \(prefetch)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
+        if nameMap != nil && initFrom == nil { throw ValidationError("--name-map renames an --init-from source's tensors; give --init-from too") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
         var isDirectory: ObjCBool = false
         if let dir = checkpointDir, FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -167,7 +169,7 @@ struct Train: ParsableCommand {
         let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
-        if let initFrom { try InitialWeights(source: initFrom, strict: initStrict).load(into: net) }
+        if let initFrom { try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap).load(into: net, spec: spec) }
         let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
             throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(task.count) samples)")
