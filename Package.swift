@@ -133,6 +133,8 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
+        .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
+                                                               "CohortProcess", "CohortProcessTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
