@@ -194,12 +194,13 @@ public enum CheckpointExport {
             KeyValue("global_batch_size", "\(m.globalBatchSize)"), KeyValue("world_size", "\(m.worldSize)"),
             KeyValue("model", m.model.name), KeyValue("model.parameter_count", "\(m.model.parameterCount)"),
         ]
-        kv += m.model.settings.map { KeyValue("model.\($0.key)", $0.value) }
+        kv += m.model.settings.filter { applies($0.key, to: m.model.name) }.map { KeyValue("model.\($0.key)", $0.value) }
         if !m.optimizer.kind.isEmpty {
             kv += [KeyValue("optimizer", m.optimizer.kind), KeyValue("optimizer.step", "\(m.optimizer.step)")]
             kv += m.optimizer.hyperParameters.map { KeyValue("optimizer.\($0.name)", "\($0.value)") }
         }
-        kv += m.metadata.map { KeyValue("metadata.\($0.key)", $0.value) }
+        kv += inference(of: m)
+        kv += m.metadata.filter { !$0.key.hasPrefix("inference.") }.map { KeyValue("metadata.\($0.key)", $0.value) }
         kv += m.trainingConfig.map { KeyValue("config.\($0.key)", $0.value) }
         kv.append(KeyValue("source", checkpoint.path))
         var seen = Set<String>()
@@ -227,7 +228,7 @@ public enum CheckpointExport {
         do {
             var usedZip64 = false
             switch format {
-            case .npz: usedZip64 = try writeNPZ(checkpoint, tensors, out, zip64: zip64)
+            case .npz: usedZip64 = try writeNPZ(checkpoint, tensors, hasInference(checkpoint.manifest) ? metadata : nil, out, zip64: zip64)
             case .safetensors: try writeSafetensors(checkpoint, tensors, metadata, out)
             }
             try out.finish()
@@ -245,7 +246,7 @@ public enum CheckpointExport {
     /// The `.npy` dtype of each checkpoint element type (little-endian).
     static let npyDescr: [DType: String] = [.float32: "<f4", .float64: "<f8", .int32: "<i4", .int64: "<i8", .uint8: "|u1"]
 
-    private static func writeNPZ(_ checkpoint: Checkpoint, _ tensors: [ExportedTensor], _ out: OutputFile,
+    private static func writeNPZ(_ checkpoint: Checkpoint, _ tensors: [ExportedTensor], _ metadata: [KeyValue]?, _ out: OutputFile,
                                  zip64 policy: Zip64Policy) throws -> Bool {
         let zip = ZipWriter(out, forceZip64: policy == .always)
         for t in tensors {
@@ -254,6 +255,10 @@ public enum CheckpointExport {
                 try header.withUnsafeBytes { try append($0) }
                 try data(of: t, in: checkpoint, append)
             }
+        }
+        if let metadata {
+            let member = metadataMember(metadata)
+            try zip.addStored(name: "__metadata__.npy", size: UInt64(member.count)) { append in try member.withUnsafeBytes { try append($0) } }
         }
         return try zip.finish()
     }

@@ -25,7 +25,8 @@ public enum PretrainedWeights {
             return (try file.tensors().map { NamedArray(name: $0.name, shape: $0.shape, values: $0.values) }, file.metadata)
         case .npz:
             let members = try NPZ.read(path: path)
-            return (members.keys.sorted().map { NamedArray(name: $0, shape: members[$0]!.shape, values: members[$0]!.values) }, [:])
+            // `__metadata__` is an export's metadata (a JSON byte string), not a tensor.
+            return (members.keys.sorted().filter { $0 != "__metadata__" }.map { NamedArray(name: $0, shape: members[$0]!.shape, values: members[$0]!.values) }, [:])
         case .checkpoint:
             return try readCheckpoint(path)
         }

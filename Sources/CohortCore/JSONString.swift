@@ -20,3 +20,6 @@ public func jsonStringLiteral(_ s: String) -> String {
     }
     return out + "\""
 }
+
+/// A JSON array of string literals: `["a","b"]`.
+public func jsonStringArray(_ items: [String]) -> String { "[" + items.map(jsonStringLiteral).joined(separator: ",") + "]" }

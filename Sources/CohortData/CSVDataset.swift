@@ -58,8 +58,9 @@ public enum CSVDataset {
         let (labelIndex, featureIndices) = try split(table, target: labelColumn, role: "label")
         let features = try numericFeatures(table, featureIndices)
         let (labels, classNames, categorical) = try parseLabels(table, labelIndex)
-        let dataset = try ClassificationDataset(name: name ?? fileStem(table.path), features: features, labels: labels,
+        var dataset = try ClassificationDataset(name: name ?? fileStem(table.path), features: features, labels: labels,
                                                 featureShape: [featureIndices.count], numClasses: classNames.count)
+        dataset.preparation["class_names"] = jsonStringArray(classNames)
         return CSVClassification(dataset: dataset, featureNames: featureIndices.map { table.columns[$0] },
                                  labelColumn: table.columns[labelIndex], classNames: classNames,
                                  labelsWereCategorical: categorical)

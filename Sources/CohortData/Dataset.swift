@@ -16,6 +16,10 @@ public struct ClassificationDataset: Sendable {
     public let featureShape: [Int]
     /// Number of classes; every label is below it.
     public let numClasses: Int
+    /// How the features were prepared from raw data and what the labels mean, for running a
+    /// model elsewhere (`cohort ckpt export`'s metadata): `normalization` and `class_names`, as
+    /// JSON. Kept by subsets, splits and reshapes.
+    public var preparation: [String: String] = [:]
 
     /// Makes a dataset, checking that `features` holds `labels.count` rows of `featureShape`
     /// and that every label is in `0..<numClasses`.
@@ -64,7 +68,9 @@ public struct ClassificationDataset: Sendable {
             throw CohortError.shapeMismatch(op: "ClassificationDataset.reshaped",
                                             "\(describeShape(featureShape)) cannot be viewed as \(describeShape(shape))")
         }
-        return ClassificationDataset(unchecked: name, features, labels, shape, numClasses)
+        var out = ClassificationDataset(unchecked: name, features, labels, shape, numClasses)
+        out.preparation = preparation
+        return out
     }
 
     /// The samples at `indices`, in that order (repeats allowed).
@@ -82,7 +88,9 @@ public struct ClassificationDataset: Sendable {
                 }
             }
         }
-        return ClassificationDataset(unchecked: newName ?? name, f, indices.map { labels[$0] }, featureShape, numClasses)
+        var out = ClassificationDataset(unchecked: newName ?? name, f, indices.map { labels[$0] }, featureShape, numClasses)
+        out.preparation = preparation
+        return out
     }
 
     /// The contiguous samples in `range`.
@@ -92,8 +100,10 @@ public struct ClassificationDataset: Sendable {
             throw CohortError.invalidArgument("dataset \(name): range \(range) is outside 0..<\(count)")
         }
         let d = featureSize
-        return ClassificationDataset(unchecked: newName ?? name, Array(features[range.lowerBound * d..<range.upperBound * d]),
-                                     Array(labels[range]), featureShape, numClasses)
+        var out = ClassificationDataset(unchecked: newName ?? name, Array(features[range.lowerBound * d..<range.upperBound * d]),
+                                        Array(labels[range]), featureShape, numClasses)
+        out.preparation = preparation
+        return out
     }
 
     /// Splits into the first `firstCount` samples and the rest, optionally after a seeded

@@ -77,8 +77,11 @@ public enum MNIST {
                 }
             }
         }
-        return ClassificationDataset(unchecked: "\(kind)-\(split.rawValue)", features, labels.bytes.map { Int32($0) },
-                                     [1] + images.itemShape, numClasses)
+        var out = ClassificationDataset(unchecked: "\(kind)-\(split.rawValue)", features, labels.bytes.map { Int32($0) },
+                                        [1] + images.itemShape, numClasses)
+        // Raw pixels p in 0…255 become p / 255, then (that − mean) / std.
+        out.preparation["normalization"] = #"{"kind":"pixels","divide":255,"mean":"# + (normalize ? "\(mean),\"std\":\(std)}" : "0,\"std\":1}")
+        return out
     }
 
     /// SHA-256 of the (decompressed) label files of the datasets that share the MNIST format,

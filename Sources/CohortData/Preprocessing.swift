@@ -47,7 +47,10 @@ extension ClassificationDataset {
         var f = features
         let d = featureSize
         for i in 0..<count { for j in 0..<d { f[i * d + j] = (f[i * d + j] - s.mean[j]) / s.std[j] } }
-        return try ClassificationDataset(name: name, features: f, labels: labels, featureShape: featureShape, numClasses: numClasses)
+        var out = try ClassificationDataset(name: name, features: f, labels: labels, featureShape: featureShape, numClasses: numClasses)
+        out.preparation = preparation
+        out.preparation["normalization"] = s.json
+        return out
     }
 }
 
@@ -57,6 +60,12 @@ public struct Standardizer: Sendable, Equatable {
     public let mean: [Float]
     /// Standard deviations, with 1 in place of 0 (constant features are only centred).
     public let std: [Float]
+
+    /// `{"kind": "standardize", "mean": […], "std": […]}`: inputs become `(x − mean) / std` per feature.
+    public var json: String {
+        func list(_ v: [Float]) -> String { "[" + v.map { "\($0)" }.joined(separator: ",") + "]" }
+        return #"{"kind":"standardize","mean":"# + list(mean) + #","std":"# + list(std) + "}"
+    }
 
     /// Fits on `data`'s features.
     public init(fitting data: ClassificationDataset) {

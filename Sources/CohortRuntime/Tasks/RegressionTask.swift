@@ -23,6 +23,8 @@ public struct RegressionTask: TrainTask {
     /// The training targets' mean and standard deviation (the model predicts (y − mean) / std).
     public let targetMean: Float, targetStd: Float
     public let targetName: String
+    /// The feature standardizer fitted on the training rows.
+    public let scaler: Standardizer
 
     /// Splits `table` 80/20 by the seed (a random, unstratified split), or with `fold` = (i, k)
     /// holds out fold i (0-based) of k: the rows in a seeded random order dealt round-robin to
@@ -67,6 +69,7 @@ public struct RegressionTask: TrainTask {
         trainY = train.map { table.targets[$0] }; testY = test.map { table.targets[$0] }; valY = validation.map { table.targets[$0] }
         targetMean = Float(mean); targetStd = std > 0 ? Float(std) : 1
         targetName = table.targetName
+        self.scaler = scaler
     }
 
     public var count: Int { trainY.count }
@@ -75,6 +78,10 @@ public struct RegressionTask: TrainTask {
         "\(name) regression of \(targetName): \(trainY.count) train / " + (hasValidation ? "\(valY.count) validation / " : "") + "\(testY.count) test rows, \(features) features"
     }
     public var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
+    public var inference: [(key: String, value: String)] {
+        [("input_shape", "[\(features)]"), ("input_dtype", "float32"), ("normalization", scaler.json),
+         ("target_normalization", #"{"kind":"standardize","mean":"# + "\(targetMean),\"std\":\(targetStd)}")]
+    }
 
     public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let x = indices.flatMap { Array(trainX[($0 * features)..<(($0 + 1) * features)]) }

@@ -26,6 +26,11 @@ public protocol TrainTask {
     var modelShape: ModelShape { get }
     /// The tokenizer of text tasks (saved with checkpoints for `cohort generate`).
     var tokenizer: CharTokenizer? { get }
+    /// What running the model elsewhere needs to know about its inputs and outputs (checkpoints
+    /// keep it as `inference.<key>` metadata; `cohort ckpt export` writes it): `input_shape`
+    /// (one sample, JSON), `input_dtype`, and where they apply `normalization`, `class_names`,
+    /// `target_normalization` (JSON).
+    var inference: [(key: String, value: String)] { get }
     /// Inputs and targets of training samples `indices` at 1-based step `step` (augmentation draws depend on it).
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets)
     /// Whether a validation part was carved out of the training data (`--val-split`).
@@ -101,6 +106,11 @@ public struct ModelShape {
 
 extension TrainTask {
     public var tokenizer: CharTokenizer? { nil }
+    /// Sequence tasks: token ids (int64 for PyTorch's embeddings) of the context's length.
+    public var inference: [(key: String, value: String)] {
+        let s = modelShape
+        return [("input_shape", "[\(s.inputs)]"), ("input_dtype", s.sequence ? "int64" : "float32")]
+    }
     /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against class targets,
     /// mean squared error against real-valued ones.
     public func loss(_ output: Tensor, _ targets: Targets) throws -> Tensor {
@@ -136,6 +146,10 @@ public struct ClassificationTask: TrainTask {
     public var hasValidation: Bool { validation != nil }
     public var summary: String { "\(train.name) \(train.count) train / " + (validation.map { "\($0.count) validation / " } ?? "") + "\(test.count) test samples" }
     public var modelShape: ModelShape { ModelShape(inputs: train.featureSize, outputs: train.numClasses, sequence: false) }
+    public var inference: [(key: String, value: String)] {
+        [("input_shape", "[" + train.featureShape.map(String.init).joined(separator: ",") + "]"), ("input_dtype", "float32")]
+            + train.preparation.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
 
     public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = try train.makeBatch(indices: indices)

@@ -1,0 +1,44 @@
+// What an export says about running the model elsewhere: only the model sizes that apply
+// to its kind, the input shape, dtype and normalization, class names or vocabulary (the
+// `inference.*` metadata `cohort train` records, and the tokenizer), and the training
+// data's fingerprint. safetensors keeps it in `__metadata__`; an `.npz` in a member
+// `__metadata__.npy` (the JSON object's UTF-8 bytes as a uint8 array). docs/checkpoint-format.md.
+import CohortCore
+import CohortData
+
+extension CheckpointExport {
+    /// The model settings that describe each built-in model (others keep every setting).
+    static let modelSettings: [String: Set<String>] = [
+        "mlp": ["hidden", "inputs", "classes"],
+        "cnn": ["inputs", "classes"],
+        "resnet": ["inputs", "classes"],
+        "gpt": ["layers", "heads", "d_model", "inputs", "classes", "tokenizer"],
+        "lstm": ["hidden", "layers", "embedding", "inputs", "classes", "tokenizer"],
+    ]
+
+    /// Whether model setting `key` applies to model `name`.
+    static func applies(_ key: String, to name: String) -> Bool { modelSettings[name]?.contains(key) ?? true }
+
+    /// `inference.*` keys: what training recorded, the vocabulary (from the tokenizer) and the
+    /// data fingerprint.
+    static func inference(of m: Manifest) -> [KeyValue] {
+        var kv = m.metadata.filter { $0.key.hasPrefix("inference.") }
+        if let hex = m.model.settings.first(where: { $0.key == "tokenizer" })?.value, let t = try? CharTokenizer(serialized: hex) {
+            // Token id i is vocabulary[i] (one byte each; a non-ASCII byte shows as U+FFFD).
+            kv.append(KeyValue("inference.vocabulary", jsonStringArray(t.vocabulary.map { String(decoding: [$0], as: UTF8.self) })))
+        }
+        if !m.data.dataSHA256.isEmpty {
+            kv += [KeyValue("inference.data_name", m.data.dataName), KeyValue("inference.data_sha256", m.data.dataSHA256)]
+        }
+        return kv
+    }
+
+    /// Whether an export of `m` carries inference metadata (checkpoints `cohort train` writes do).
+    static func hasInference(_ m: Manifest) -> Bool { m.metadata.contains { $0.key.hasPrefix("inference.") } }
+
+    /// The `__metadata__.npy` member of an `.npz`: `metadata` as a JSON object, UTF-8, uint8 array.
+    static func metadataMember(_ metadata: [KeyValue]) -> [UInt8] {
+        let text = Array(("{" + metadata.map { json($0.key) + ":" + json($0.value) }.joined(separator: ",") + "}").utf8)
+        return NPY.header(shape: [text.count], descr: "|u1") + text
+    }
+}

@@ -1,0 +1,67 @@
+// `cohort ckpt export` writes what inference needs into the safetensors metadata and the
+// npz's `__metadata__` member: only the sizes that apply to the model, input shape, dtype
+// and normalization, class names, the data fingerprint. Applying the exported MNIST
+// normalization in PyTorch to the raw test images reproduces Cohort's test accuracy.
+import CohortData
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ExportMetadataTests {
+    typealias RT = TorchRoundTripTests
+
+    /// The safetensors metadata, and the npz member's JSON object, of `step` exported both ways.
+    func exported(_ step: String, _ dir: String, names: [String] = []) throws -> (safetensors: [String: String], npz: [String: String]) {
+        for format in ["safetensors", "npz"] {
+            let r = try RT.run([RT.binary, "ckpt", "export", step, "--format", format, "--out", dir + "/m." + format] + names)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        let member = try #require(try NPZ.read(path: dir + "/m.npz")["__metadata__"])
+        let object = try JSONSerialization.jsonObject(with: Data(member.values.map { UInt8($0) }))
+        return (try SafetensorsFile(path: dir + "/m.safetensors").metadata, try #require(object as? [String: String]))
+    }
+
+    @Test func cnnOnMNISTRecordsNormalizationAndMatchesTorchAccuracy() throws {
+        let dir = try RT.scratch("meta-cnn")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let summary = dir + "/s.json"
+        let train = try RT.run([RT.binary, "train", "--model", "cnn", "--data", RT.mnist, "--steps", "30", "--global-batch", "64",
+                                "--threads", "1", "--checkpoint-dir", dir + "/run", "--summary-json", summary])
+        #expect(train.status == 0, "\(train.output)")
+        let (meta, npz) = try exported(dir + "/run/step-00000030", dir, names: ["--names", "torch"])
+        #expect(meta == npz)
+        #expect(meta["model"] == "cnn" && meta["model.classes"] == "10" && meta["model.inputs"] == "784")
+        #expect(meta["model.heads"] == nil && meta["model.d_model"] == nil && meta["model.hidden"] == nil, "\(meta)")
+        #expect(meta["inference.input_shape"] == "[1,28,28]" && meta["inference.input_dtype"] == "float32")
+        #expect(meta["inference.normalization"] == #"{"kind":"pixels","divide":255,"mean":0.1307,"std":0.3081}"#)
+        #expect(meta["inference.data_name"] == "mnist" && meta["inference.data_sha256"]?.count == 64, "\(meta)")
+        #expect(meta["names"] == "torch (cnn)")
+
+        let cohort = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summary))) as? [String: Any])
+        let accuracy = try #require(cohort["test_accuracy"] as? Double)
+        let torch = try RT.python(["mnist-accuracy", dir + "/m.safetensors", RT.mnist])
+        #expect(torch.status == 0, "\(torch.output)")
+        let torchAccuracy = try #require(Double(torch.output.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        print("cnn, 30 steps: Cohort test accuracy \(accuracy), PyTorch with the exported normalization \(torchAccuracy)")
+        #expect(abs(accuracy - torchAccuracy) <= 0.0005, "Cohort \(accuracy), PyTorch \(torchAccuracy)")
+    }
+
+    @Test func csvModelRecordsStandardizerAndClassNames() throws {
+        let dir = try RT.scratch("meta-csv")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var csv = "x,y,z,label\n"
+        for i in 0..<60 { csv += "\(i % 7),\(Double(i) * 0.5),\(i % 3 == 0 ? 1 : 0),\(["cat", "dog", "emu"][i % 3])\n" }
+        try csv.write(toFile: dir + "/t.csv", atomically: true, encoding: .utf8)
+        let train = try RT.run([RT.binary, "train", "--data", dir + "/t.csv", "--hidden", "8", "--steps", "2", "--global-batch", "8",
+                                "--threads", "1", "--checkpoint-dir", dir + "/run"])
+        #expect(train.status == 0, "\(train.output)")
+        let (meta, npz) = try exported(dir + "/run/step-00000002", dir)
+        #expect(meta == npz)
+        #expect(meta["model"] == "mlp" && meta["model.hidden"] == "8" && meta["model.inputs"] == "3" && meta["model.layers"] == nil)
+        #expect(meta["inference.input_shape"] == "[3]" && meta["inference.class_names"] == #"["cat","dog","emu"]"#, "\(meta)")
+        let norm = try #require(try JSONSerialization.jsonObject(with: Data((meta["inference.normalization"] ?? "").utf8)) as? [String: Any])
+        #expect(norm["kind"] as? String == "standardize")
+        let mean = try #require(norm["mean"] as? [Double]), std = try #require(norm["std"] as? [Double])
+        #expect(mean.count == 3 && std.count == 3 && mean[0] > 2 && mean[0] < 4 && std.allSatisfy { $0 > 0 }, "\(norm)")
+        #expect(meta["inference.data_sha256"]?.count == 64)
+    }
+}
