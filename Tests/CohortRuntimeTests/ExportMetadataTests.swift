@@ -64,4 +64,32 @@ import Testing
         #expect(mean.count == 3 && std.count == 3 && mean[0] > 2 && mean[0] < 4 && std.allSatisfy { $0 > 0 }, "\(norm)")
         #expect(meta["inference.data_sha256"]?.count == 64)
     }
+
+    /// `ckpt export --name-map FILE`: renamed and transposed tensors, loading back through the
+    /// same file with `--init-from … --name-map FILE`.
+    @Test func mapFileExportTransposesAndImportsBack() throws {
+        let dir = try RT.scratch("map-file")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let train = try RT.run([RT.binary, "train", "--hidden", "8", "--steps", "1", "--global-batch", "8", "--threads", "1",
+                                "--checkpoint-dir", dir + "/run"])
+        #expect(train.status == 0, "\(train.output)")
+        let step = dir + "/run/step-00000001", map = dir + "/map.toml"
+        try "[w]\nmatch = '^(\\d+)\\.weight$'\nreplace = 'dense$1.kernel'\ntranspose = true\n".write(toFile: map, atomically: true, encoding: .utf8)
+        for (args, out) in [([String](), "plain"), (["--name-map", map], "mapped")] {
+            let r = try RT.run([RT.binary, "ckpt", "export", step, "--format", "safetensors", "--out", "\(dir)/\(out).safetensors"] + args)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        let plain = try SafetensorsFile(path: dir + "/plain.safetensors"), mapped = try SafetensorsFile(path: dir + "/mapped.safetensors")
+        #expect(mapped.entries.map(\.name) == ["dense1.kernel", "1.bias", "dense3.kernel", "3.bias"], "\(mapped.entries.map(\.name))")
+        let w = try plain.tensor("1.weight"), k = try mapped.tensor("dense1.kernel")
+        #expect(w.shape == [8, 64] && k.shape == [64, 8])
+        var transposed = true
+        for r in 0..<8 { for c in 0..<64 where w.values[r * 64 + c] != k.values[c * 8 + r] { transposed = false } }
+        #expect(transposed)
+        let back = try RT.run([RT.binary, "train", "--hidden", "8", "--steps", "1", "--global-batch", "8", "--threads", "1",
+                               "--init-from", dir + "/mapped.safetensors", "--name-map", map])
+        #expect(back.status == 0 && back.output.contains("loaded 4 tensors"), "\(back.output)")
+        let refused = try RT.run([RT.binary, "train", "--hidden", "8", "--steps", "1", "--init-from", dir + "/mapped.safetensors"])
+        #expect(refused.status == 2 && refused.output.contains("unexpected: the source's dense1.kernel"), "\(refused.output)")
+    }
 }

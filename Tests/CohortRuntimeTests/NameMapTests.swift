@@ -90,4 +90,22 @@ import Testing
             #expect(message.contains("missing: the model's lstm.weight_ih_l0 has no value"), "\(message)")
         }
     }
+
+    @Test func anUntiedGPTHeadIsRefusedByName() throws {
+        let map = try NameMap.torch(model: "gpt", settings: [:])
+        let wte = NamedArray(name: "wte.weight", shape: [2, 2], values: [1, 2, 3, 4])
+        var head = NamedArray(name: "lm_head.weight", shape: [2, 2], values: [1, 2, 3, 4])
+        let tied = try map.importing([wte, head], modelNames: ["wte.weight"], source: "s")
+        #expect(tied.arrays == [wte])
+        head.values[3] = 5
+        do {
+            _ = try map.importing([wte, head], modelNames: ["wte.weight"], source: "s")
+            Issue.record("an untied lm_head.weight was accepted")
+        } catch let CohortError.invalidParameter(name, message) {
+            #expect(name == "nameMap" && message.contains("lm_head.weight differs from wte.weight"), "\(message)")
+        }
+        // A source holding only the head's copy loads it as the embedding.
+        head.values[3] = 4
+        #expect(try map.importing([head], modelNames: ["wte.weight"], source: "s").arrays == [wte])
+    }
 }
