@@ -19,10 +19,30 @@ extension CheckpointExport {
     /// Whether model setting `key` applies to model `name`.
     static func applies(_ key: String, to name: String) -> Bool { modelSettings[name]?.contains(key) ?? true }
 
-    /// `inference.*` keys: what training recorded, the vocabulary (from the tokenizer) and the
-    /// data fingerprint.
+    /// Checkpoint metadata for inference facts (`inference.<key>`): a value longer than a
+    /// checkpoint string may be (a standardizer of many features) continues in `inference.<key>#2`, `#3`, ….
+    public static func inferenceRecords(_ facts: [(key: String, value: String)], limit: Int = CheckpointLimits.standard.maxStringBytes) -> [KeyValue] {
+        facts.flatMap { fact -> [KeyValue] in
+            var parts: [String] = [""]
+            for c in fact.value {
+                if parts[parts.count - 1].utf8.count + c.utf8.count > limit { parts.append("") }
+                parts[parts.count - 1].append(c)
+            }
+            return parts.enumerated().map { KeyValue("inference.\(fact.key)" + ($0.offset == 0 ? "" : "#\($0.offset + 1)"), $0.element) }
+        }
+    }
+
+    /// `inference.*` keys: what training recorded (continuations joined), the vocabulary (from
+    /// the tokenizer) and the data fingerprint.
     static func inference(of m: Manifest) -> [KeyValue] {
-        var kv = m.metadata.filter { $0.key.hasPrefix("inference.") }
+        var kv: [KeyValue] = []
+        for r in m.metadata where r.key.hasPrefix("inference.") {
+            if let hash = r.key.firstIndex(of: "#"), let i = kv.lastIndex(where: { $0.key == r.key[..<hash] }) {
+                kv[i].value += r.value
+            } else {
+                kv.append(r)
+            }
+        }
         if let hex = m.model.settings.first(where: { $0.key == "tokenizer" })?.value, let t = try? CharTokenizer(serialized: hex) {
             // Token id i is vocabulary[i] (one byte each; a non-ASCII byte shows as U+FFFD).
             kv.append(KeyValue("inference.vocabulary", jsonStringArray(t.vocabulary.map { String(decoding: [$0], as: UTF8.self) })))

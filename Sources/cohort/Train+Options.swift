@@ -39,7 +39,7 @@ extension Train {
         options.resume = resume
         options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
         options.config = runConfig(task: task, totalSteps: totalSteps)
-        options.metadata = try parsedMetadata() + task.inference.map { KeyValue("inference." + $0.key, $0.value) }
+        options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
         modelRecord.name = model
         modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]

@@ -92,4 +92,23 @@ import Testing
         let refused = try RT.run([RT.binary, "train", "--hidden", "8", "--steps", "1", "--init-from", dir + "/mapped.safetensors"])
         #expect(refused.status == 2 && refused.output.contains("unexpected: the source's dense1.kernel"), "\(refused.output)")
     }
+
+    /// A standardizer longer than a checkpoint string (4,096 bytes) is stored in parts and
+    /// exported whole.
+    @Test func aWideStandardizerOutgrowsOneCheckpointString() throws {
+        let dir = try RT.scratch("meta-wide")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var csv = (0..<500).map { "f\($0)" }.joined(separator: ",") + ",label\n"
+        for i in 0..<40 { csv += (0..<500).map { j in "\(Double((i * 31 + j * 7) % 101) / 7)" }.joined(separator: ",") + ",\(i % 2)\n" }
+        try csv.write(toFile: dir + "/w.csv", atomically: true, encoding: .utf8)
+        let train = try RT.run([RT.binary, "train", "--data", dir + "/w.csv", "--hidden", "4", "--steps", "1", "--global-batch", "8",
+                                "--threads", "1", "--checkpoint-dir", dir + "/run"])
+        #expect(train.status == 0, "\(train.output)")
+        let (meta, npz) = try exported(dir + "/run/step-00000001", dir)
+        #expect(meta == npz && !meta.keys.contains { $0.contains("#") }, "\(meta.keys.sorted())")
+        let text = meta["inference.normalization"] ?? ""
+        #expect(text.utf8.count > 4096)
+        let norm = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect((norm["mean"] as? [Double])?.count == 500 && (norm["std"] as? [Double])?.count == 500)
+    }
 }
