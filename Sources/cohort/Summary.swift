@@ -4,7 +4,7 @@ import ArgumentParser
 import CohortRuntime
 
 struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Per-layer output shapes, parameters (trainable/frozen) and FLOPs of the model `cohort train` builds from the same flags (model sizes, --data, --optimizer, --global-batch; the others are ignored), and the memory training needs per rank.")
+    static let configuration = CommandConfiguration(abstract: "Per-layer output shapes, parameters (trainable/frozen) and FLOPs of the model `cohort train` builds from the same flags (model sizes, --data, --optimizer, --global-batch; the others are ignored), and the memory training needs per rank.", usage: "cohort summary [--model NAME] [model flags] [--data …] [--optimizer NAME] [--global-batch N] [--np N] [--json] (any cohort train flag)")
     @OptionGroup var train: Train
     @Option(parsing: .unconditional, help: "Ranks the global batch is split over (the per-rank batch the activation memory is estimated for).") var np = 1
     @Flag(help: "Print the summary as JSON.") var json = false
