@@ -143,6 +143,18 @@ import Testing
         #expect(throws: CohortError.self) { try gpt.summary(inputShape: [1, 9]) }   // longer than the context
     }
 
+    /// CharLSTM (vocab 13, embedding 8, two LSTM layers of 12) on [2, 5]: per step, layer 0
+    /// 2·48·(8 + 12) + 2·48 = 2,016 and layer 1 2·48·(12 + 12) + 2·48 = 2,400 (48 = 4 gates × 12);
+    /// the head 2·12·13 + 13 = 325; ten steps in all.
+    @Test func lstmFlopsEqualTheHandCount() throws {
+        var g = RandomGenerator(seed: 7)
+        let lstm = try CharLSTM(vocabularySize: 13, embeddingDim: 8, hidden: 12, layers: 2, generator: &g)
+        let s = try lstm.summary(inputShape: [2, 5])
+        #expect(s.layers.map(\.name) == ["embedding", "lstm", "head"])
+        #expect(s.layers.map(\.outputShape) == [[2, 5, 8], [2, 5, 12], [2, 5, 13]])
+        #expect(s.layers[1].flops == 10 * (2_016 + 2_400) && s.layers[2].flops == 10 * 325 && s.layers[0].flops == 0)
+    }
+
     @Test func frozenParametersAreCountedApart() throws {
         let mlp = w1MLP()
         let first = mlp.layers[1] as! Linear

@@ -97,7 +97,7 @@ public struct TrainingSummary {
 
         parameters: \(ModelSummary.grouped(summary.parameters)) (\(ModelSummary.grouped(summary.trainableParameters)) trainable, \(ModelSummary.grouped(summary.frozenParameters)) frozen)\(summary.bufferElements > 0 ? ", buffers: \(ModelSummary.grouped(summary.bufferElements))" : "")
         forward FLOPs per sample: \(ModelSummary.grouped(Int(summary.flopsPerSample))) (\(ModelSummary.flopsText(summary.flopsPerSample)))
-        FLOPs count \(ModelSummary.flopConvention).
+        FLOP convention: \(ModelSummary.flopConvention).
         \(memoryText)
         """
     }
