@@ -15,11 +15,12 @@ extension SummaryWalk {
         switch m {
         case let l as Linear:
             try require(s.last == l.inFeatures, "[…, \(l.inFeatures)]")
-            let rows = n / l.inFeatures
+            let rows = n / max(l.inFeatures, 1)
             return (Array(s.dropLast()) + [l.outFeatures], rows * (2 * l.inFeatures * l.outFeatures + (l.bias == nil ? 0 : l.outFeatures)),
                     rows * l.outFeatures)
         case let c as Conv2d:
             try require(s.count == 4 && s[1] == c.inChannels, "[N, \(c.inChannels), H, W]")
+            try require(c.stride.first >= 1 && c.stride.second >= 1 && c.dilation.first >= 1 && c.dilation.second >= 1, "a stride and dilation ≥ 1")
             let oh = (s[2] + 2 * c.padding.first - c.dilation.first * (c.kernelSize.first - 1) - 1) / c.stride.first + 1
             let ow = (s[3] + 2 * c.padding.second - c.dilation.second * (c.kernelSize.second - 1) - 1) / c.stride.second + 1
             let pool = c.fuseMaxPool ?? 1
@@ -65,6 +66,7 @@ extension SummaryWalk {
     static func pooled(_ s: [Int], _ k: IntOrPair, _ stride: IntOrPair, _ p: IntOrPair,
                        _ require: (Bool, String) throws -> Void) throws -> (output: [Int], flops: Int, activations: Int) {
         try require(s.count == 3 || s.count == 4, "[N, C, H, W]")
+        try require(stride.first >= 1 && stride.second >= 1, "a stride ≥ 1")
         let oh = (s[s.count - 2] + 2 * p.first - k.first) / stride.first + 1
         let ow = (s[s.count - 1] + 2 * p.second - k.second) / stride.second + 1
         try require(oh >= 1 && ow >= 1, "an image at least as large as the window \(k)")
