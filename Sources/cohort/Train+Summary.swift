@@ -1,16 +1,8 @@
 // `--summary-json PATH`: one JSON object with the run's outcome (loss, metrics, speed,
 // weights hash, timing split, best checkpoint), written by rank 0 of the job (or fold group).
-import ArgumentParser
-import CohortCore
-import CohortCheckpoint
 import CohortCollectives
-import CohortControl
-import CohortData
-import CohortDistributed
 import CohortKernels
 import CohortNN
-import CohortOptim
-import CohortRunLog
 import CohortRuntime
 import CohortTrainer
 import Foundation

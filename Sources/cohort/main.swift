@@ -12,7 +12,7 @@ struct CohortCommand: ParsableCommand {
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
         version: cohortVersion,
-        subcommands: [Train.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self])
+        subcommands: [Train.self, Summary.self, LaunchCommand.self, Generate.self, Eval.self, CrossValidate.self, Ckpt.self, Doctor.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self])
 }
 
 /// Listed in `cohort --help`; `cohort launch …` itself never parses here (see `execLauncher`).
@@ -46,13 +46,13 @@ func execLauncher() -> Never {
 
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "launch" { execLauncher() }
 BLASRuntime.ensureFastKernel(arguments: CommandLine.arguments)
-// `cohort train --config FILE`: the file's options go before the command line's (ConfigFile.swift).
+// `cohort train --config FILE` (and `summary`): the file's options go before the command line's (ConfigFile.swift).
 var commandArguments = Array(CommandLine.arguments.dropFirst())
 var configExpansion: ConfigExpansion?
-if commandArguments.first == "train" {
+if let command = commandArguments.first, ["train", "summary"].contains(command) {   // `cohort summary` takes the train flags
     do {
         let expansion = try ConfigExpansion(trainArguments: Array(commandArguments.dropFirst()), options: TrainFlagTable.table)
-        commandArguments = ["train"] + expansion.arguments
+        commandArguments = [command] + expansion.arguments
         configExpansion = expansion
     } catch {
         FileHandle.standardError.write(Data("Error: \(ParameterFlags.commandLineError(error))\n".utf8))

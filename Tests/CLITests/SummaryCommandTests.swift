@@ -1,0 +1,100 @@
+// `cohort summary`: for every built-in model the totals equal the parameters `cohort train`
+// builds (its --summary-json) and the rows add up; W1's MLP FLOPs equal the hand count; the
+// memory per rank follows the optimizer; the table, --json, --config and errors; and the
+// short form `cohort train` prints at start.
+import Foundation
+import Testing
+
+@Suite struct SummaryCommandTests {
+    /// `n` with thousands separators, as the summary prints counts.
+    func grouped(_ n: Int) -> String {
+        let f = NumberFormatter()
+        f.numberStyle = .decimal
+        f.groupingSeparator = ","
+        f.usesGroupingSeparator = true
+        return f.string(from: NSNumber(value: n)) ?? "\(n)"
+    }
+
+    func summaryJSON(_ args: [String]) throws -> [String: Any] {
+        let r = try CLI.run(["summary", "--json"] + args)
+        #expect(r.status == 0, "\(args): \(r.output)")
+        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+
+    @Test(arguments: [
+        ["--model", "mlp"],
+        ["--model", "cnn", "--data", CLI.mnist],
+        ["--model", "resnet", "--data", CLI.mnist],
+        ["--model", "lstm", "--hidden", "32", "--embedding", "8", "--layers", "2"],
+        ["--model", "gpt", "--layers", "2", "--d-model", "32", "--heads", "2"],
+    ])
+    func everyBuiltInModelAddsUpToTheParametersTrainBuilds(_ model: [String]) throws {
+        let s = try summaryJSON(model + ["--global-batch", "8"])
+        let parameters = s["parameters"] as? Int ?? -1
+        let layers = s["layers"] as? [[String: Any]] ?? []
+        let leaves = layers.filter { ($0["group"] as? Bool) == false }
+        #expect(!leaves.isEmpty && leaves.reduce(0) { $0 + ($1["parameters"] as? Int ?? 0) } == parameters, "\(model)")
+        #expect(s["trainable_parameters"] as? Int == parameters && s["frozen_parameters"] as? Int == 0, "\(model)")
+        let flops = s["flops_per_sample"] as? Double ?? 0
+        #expect(flops > 0 && Double(leaves.reduce(0) { $0 + ($1["flops"] as? Int ?? 0) }) == flops, "\(model)")
+        // Adam (the default): weights (and buffers), gradients, two state copies, 4 bytes each.
+        let memory = s["memory_bytes"] as? [String: Double] ?? [:]
+        let buffers = s["buffer_elements"] as? Int ?? 0
+        #expect(memory["weights"] == Double(4 * (parameters + buffers)) && memory["gradients"] == Double(4 * parameters), "\(model): \(memory)")
+        #expect(memory["optimizer_state"] == Double(8 * parameters) && (memory["activations_estimate"] ?? 0) > 0, "\(model): \(memory)")
+        #expect(s["batch_per_rank"] as? Int == 8)
+
+        // `cohort train` builds the same model: its parameterCount, and the short form at start.
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("run.json").path
+        let r = try CLI.run(["train"] + model + ["--steps", "1", "--global-batch", "8", "--log-every", "100", "--summary-json", path])
+        #expect(r.status == 0, "\(model): \(r.output)")
+        #expect(try CLI.readJSON(path)["parameters"] as? Int == parameters, "\(model)")
+        #expect(r.stderr.contains("summary: \(grouped(parameters)) parameters (\(grouped(parameters)) trainable, 0 frozen), "), "\(model): \(r.stderr)")
+        #expect(r.stderr.contains("FLOPs forward per sample, memory per rank ≈ ") && r.stderr.contains("for a batch of 8)"), "\(model): \(r.stderr)")
+    }
+
+    /// W1 (784-1024-1024-10 on MNIST): 2·(784·1024 + 1024·1024 + 1024·10) + (1024 + 1024 + 10)
+    /// = 3,725,322 FLOPs per sample. SGD with momentum keeps one state copy; 256 over 2 ranks is
+    /// 128 samples per rank, each keeping 4 × 1024 + 10 floats (three Linear outputs, two ReLU outputs).
+    @Test func w1FlopsEqualTheHandCountAndMemoryFollowsTheOptimizer() throws {
+        let s = try summaryJSON(["--data", CLI.mnist, "--hidden", "1024,1024", "--optimizer", "sgd", "--global-batch", "256", "--np", "2"])
+        #expect(s["flops_per_sample"] as? Double == Double(2 * (784 * 1024 + 1024 * 1024 + 1024 * 10) + (1024 + 1024 + 10)))
+        #expect(s["flops_per_sample"] as? Double == 3_725_322)
+        let parameters = 784 * 1024 + 1024 + 1024 * 1024 + 1024 + 1024 * 10 + 10
+        #expect(s["parameters"] as? Int == parameters)
+        #expect(s["batch_per_rank"] as? Int == 128 && s["input_shape"] as? [Int] == [1, 784] && s["output_shape"] as? [Int] == [1, 10])
+        let memory = s["memory_bytes"] as? [String: Double] ?? [:]
+        #expect(memory["optimizer_state"] == Double(4 * parameters), "\(memory)")
+        #expect(memory["activations_estimate"] == Double(4 * 128 * (4 * 1024 + 10)), "\(memory)")
+        #expect(memory["total"] == Double(4 * 3 * parameters + 4 * 128 * (4 * 1024 + 10)), "\(memory)")
+        let plain = try summaryJSON(["--data", CLI.mnist, "--hidden", "1024,1024", "--optimizer", "sgd", "--momentum", "0"])
+        #expect((plain["memory_bytes"] as? [String: Double])?["optimizer_state"] == 0)
+    }
+
+    @Test func tableConfigAndErrors() throws {
+        // The built-in dataset: 64 features, 10 classes; 64·32 + 32 + 32·10 + 10 = 2,410 parameters.
+        let table = try CLI.run(["summary", "--hidden", "32"])
+        #expect(table.status == 0, "\(table.output)")
+        for text in ["layer", "output shape", "parameters", "FLOPs", "Linear", "[1, 32]", "2,410", "memory per rank", "2 FLOPs per multiply-add"] {
+            #expect(table.stdout.contains(text), "\(text): \(table.stdout)")
+        }
+        #expect(table.stdout.split(separator: "\n").contains { $0.hasPrefix("total") && $0.contains("2,410") }, "\(table.stdout)")
+
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("gpt.yaml")
+        try "model: gpt\nlayers: 1\nd-model: 16\nheads: 2\n".write(to: config, atomically: true, encoding: .utf8)
+        let fromFile = try summaryJSON(["--config", config.path])
+        #expect(fromFile["model"] as? String == "gpt" && fromFile["type"] as? String == "GPT")
+        #expect((fromFile["layers"] as? [[String: Any]] ?? []).contains { $0["name"] as? String == "h.0.attn.attention" })
+
+        let ranks = try CLI.run(["summary", "--np", "3"])
+        #expect(ranks.status == 2 && ranks.stderr.contains("--np: 3 ranks do not divide the --global-batch 128"), "\(ranks.output)")
+        let cnn = try CLI.run(["summary", "--model", "cnn"])
+        #expect(cnn.status == 2 && cnn.stderr.contains("--model: cnn takes 28×28"), "\(cnn.output)")
+        let unknown = try CLI.run(["summary", "--model", "vgg"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown model 'vgg'"), "\(unknown.output)")
+    }
+}
