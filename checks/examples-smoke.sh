@@ -38,7 +38,7 @@ smoke_shakespeare() {
   run "README: lstm on 2 ranks" "${MPI[@]}" "$BIN" train --model lstm --data "$text" --context 64 --embedding 64 --hidden 256 \
       --layers 1 --global-batch 32 --optimizer adam --lr 1e-3 --steps 4 --log-every 2 --checkpoint-dir "$tmp/lstm"
   run "README: gpt on 2 ranks" "${MPI[@]}" "$BIN" train --model gpt --data "$text" --context 128 --layers 4 --heads 4 \
-      --d-model 256 --global-batch 16 --optimizer adamw --lr 3e-4 --weight-decay 0.1 --steps 2 --log-every 1 --checkpoint-dir "$tmp/gpt"
+      --d-model 256 --global-batch 16 --optimizer adamw --lr 3e-4 --weight-decay 0.1 --decay-all --steps 2 --log-every 1 --checkpoint-dir "$tmp/gpt"
   run "README: generate" "$BIN" generate --checkpoint "$tmp/gpt" --prompt "ROMEO:" --tokens 20 --temperature 0.8 --top-k 40
   run "torch_reference.py" "$VENV/bin/python" examples/shakespeare/torch_reference.py --model lstm --steps 2 \
       --peers ../shared/bench/peers --data "$text"

@@ -65,16 +65,18 @@ public enum TrainingCheckpoint {
     public static func optimizerRecord(_ o: any Optimizer) -> OptimizerRecord {
         var r = OptimizerRecord()
         r.kind = o.kind
-        r.hyperParameters = o.hyperParameters.map { NamedValue($0.name, $0.value) }
+        r.hyperParameters = (o.hyperParameters + o.parameterGroupRecord).map { NamedValue($0.name, $0.value) }
         r.step = o.stepCount
         r.buffers = o.stateBuffers.map(\.name)
         return r
     }
 
     /// Checks that `checkpoint` holds exactly this model's parameters (names and
-    /// shapes) and, if given, this optimizer's kind and buffers; the error names the
-    /// first tensor that differs and how.
-    public static func checkCompatible(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?) throws {
+    /// shapes) and, if given, this optimizer's kind, buffers and parameter groups (their learning-rate
+    /// multipliers only unless `groupLearningRatesMayChange`); the error names the first tensor
+    /// that differs and how.
+    public static func checkCompatible(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?,
+                                       groupLearningRatesMayChange: Bool = false) throws {
         let m = checkpoint.manifest
         let path = checkpoint.path
         var expected: [String: [Int]] = [:]
@@ -87,6 +89,10 @@ public enum TrainingCheckpoint {
                 throw CheckpointError.mismatch(path: path, "optimizer buffers \(m.optimizer.buffers) differ from this run's \(o.stateBuffers.map(\.name))")
             }
             for b in o.stateBuffers.map(\.name) { for e in arena.entries { expected["optimizer/\(b)/\(e.name)"] = e.shape } }
+            let saved = m.optimizer.hyperParameters.map { HyperParameter($0.name, $0.value) }
+            if let why = o.parameterGroupMismatch(saved, ignoringLearningRates: groupLearningRatesMayChange) {
+                throw CheckpointError.mismatch(path: path, why)
+            }
         }
         for e in arena.entries {
             guard let t = checkpoint.record("model/" + e.name) else {
@@ -117,8 +123,9 @@ public enum TrainingCheckpoint {
 
     /// Loads parameters and buffers (and optimizer buffers and step) in place, after `checkCompatible`.
     /// Every chunk's CRC is verified as it is read.
-    public static func restore(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?) throws {
-        try checkCompatible(checkpoint, arena: arena, optimizer: optimizer)
+    public static func restore(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?,
+                               groupLearningRatesMayChange: Bool = false) throws {
+        try checkCompatible(checkpoint, arena: arena, optimizer: optimizer, groupLearningRatesMayChange: groupLearningRatesMayChange)
         for e in arena.entries {
             try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4))
         }

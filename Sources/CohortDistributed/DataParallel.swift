@@ -26,8 +26,13 @@ public final class DataParallel {
     /// The group the gradients are averaged over.
     public let communicator: any Communicator
     public let arena: ParameterArena
-    /// Bucket boundaries (element ranges of the gradient arena), in launch order.
-    public let buckets: [Range<Int>]
+    /// Bucket boundaries (element ranges of the gradient arena), in launch order. They cover
+    /// only trainable parameters (`setTrainable`): a frozen parameter's gradient is never sent.
+    public private(set) var buckets: [Range<Int>]
+    /// Bytes of gradients this rank's buckets average in one step (0 on a single rank).
+    public var bytesPerStep: Int { communicator.size > 1 ? buckets.reduce(0) { $0 + $1.count } * 4 : 0 }
+    /// Bytes averaged by the last `synchronize()` (0 when it communicated nothing).
+    public private(set) var lastBytes = 0
     /// When set, backward does not communicate (gradient accumulation); the next
     /// `synchronize()` after clearing it averages everything accumulated.
     public var noSync = false
@@ -42,7 +47,7 @@ public final class DataParallel {
     private var collectiveGuard: CollectiveGuard
 
     private var remaining: [Int]            // per bucket: parameters whose gradient is not final yet
-    private let bucketOfEntry: [Int]
+    private var bucketOfEntry: [Int]        // −1: frozen, in no bucket
     private var pending: [Int: any CommunicationRequest] = [:]
     private var launched: [Bool]
     /// Set when the ranks average through node-local shared memory (until `close()`).
@@ -50,12 +55,15 @@ public final class DataParallel {
     /// The first bucket allreduce that failed to start inside a gradient hook (which cannot
     /// throw): `synchronize()` throws it, so the caller handles it like any step error.
     private var launchFailure: CommunicationError?
+    private let bucketLimit: Int
     /// How gradients travel: "shared memory" or "allreduce".
     public var transport: String { shared == nil ? "allreduce" : "shared memory" }
 
     /// Broadcasts parameters from rank 0, checks the architecture on every rank and
     /// installs gradient hooks. `bucketMegabytes` bounds each bucket (default 25 MB).
-    public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25) throws {
+    /// `trainable` (one flag per arena entry; nil: all) limits the buckets to trainable parameters.
+    public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25,
+                trainable: [Bool]? = nil) throws {
         self.communicator = communicator
         self.arena = arena
         collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
@@ -65,33 +73,11 @@ public final class DataParallel {
         if arena.buffers.count > 0 {
             try communicator.broadcast(UnsafeMutableBufferPointer(start: arena.buffers.pointer, count: arena.buffers.count), root: 0)
         }
-        // Buckets: walk the entries backwards (gradients of late layers are final first).
-        let limit = max(Int(bucketMegabytes * 1_000_000 / 4), 1)
-        var ranges: [Range<Int>] = []
-        var owner = [Int](repeating: 0, count: arena.entries.count)
-        var hi = arena.count
-        var lo = hi
-        for i in stride(from: arena.entries.count - 1, through: 0, by: -1) {
-            let start = arena.entries[i].offset
-            if hi - start > limit && lo < hi {
-                ranges.append(lo..<hi)
-                hi = lo
-            }
-            lo = start
-            owner[i] = ranges.count
-        }
-        if lo < hi || ranges.isEmpty { ranges.append(lo..<hi) }
-        // The first bucket also covers the alignment padding before the first entry.
-        if let first = arena.entries.first?.offset, first > 0 { ranges[ranges.count - 1] = 0..<ranges[ranges.count - 1].upperBound }
-        buckets = ranges
-        bucketOperations = ranges.indices.map { "allreduce of bucket \($0)" }
-        bucketOfEntry = owner
-        var counts = [Int](repeating: 0, count: ranges.count)
-        for b in owner { counts[b] += 1 }
-        remaining = counts
-        perBucketTotals = counts
-        launched = Array(repeating: false, count: ranges.count)
-        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: ranges)
+        bucketLimit = max(Int(bucketMegabytes * 1_000_000 / 4), 1)
+        (buckets, bucketOfEntry) = DataParallel.layout(arena, trainable: trainable, limit: bucketLimit)
+        (remaining, perBucketTotals, launched, bucketOperations) = ([], [], [], [])
+        resetTables()
+        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets)
         if let shared {
             arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared))
         }
@@ -101,13 +87,62 @@ public final class DataParallel {
         // The hooks capture `self` unowned: the DataParallel must outlive the model's use.
     }
 
-    private let perBucketTotals: [Int]
+    private var perBucketTotals: [Int]
     /// What a watchdog report calls each bucket's wait (built once: no strings per step).
-    private let bucketOperations: [String]
+    private var bucketOperations: [String]
+
+    /// Buckets over the trainable entries (all when nil): walking the entries backwards (gradients
+    /// of late layers are final first), a bucket grows while its entries are contiguous and within
+    /// `limit` elements; each entry's range runs to the next entry's offset (alignment padding included).
+    static func layout(_ arena: ParameterArena, trainable: [Bool]?, limit: Int) -> (buckets: [Range<Int>], owner: [Int]) {
+        var ranges: [Range<Int>] = []
+        var owner = [Int](repeating: -1, count: arena.entries.count)
+        var current: Range<Int>?
+        for i in stride(from: arena.entries.count - 1, through: 0, by: -1) where trainable?[i] ?? true {
+            let end = i + 1 < arena.entries.count ? arena.entries[i + 1].offset : arena.count
+            let start = i == 0 ? 0 : arena.entries[i].offset
+            if let c = current, c.lowerBound == end, c.upperBound - start <= limit {
+                current = start..<c.upperBound
+            } else {
+                if let c = current { ranges.append(c) }
+                current = start..<end
+            }
+            owner[i] = ranges.count
+        }
+        if let c = current { ranges.append(c) }
+        return (ranges, owner)
+    }
+
+    private func resetTables() {
+        var counts = [Int](repeating: 0, count: buckets.count)
+        for b in bucketOfEntry where b >= 0 { counts[b] += 1 }
+        remaining = counts
+        perBucketTotals = counts
+        launched = Array(repeating: false, count: buckets.count)
+        bucketOperations = buckets.indices.map { "allreduce of bucket \($0)" }
+    }
+
+    /// Makes the buckets cover exactly the entries marked trainable (e.g. when frozen layers are
+    /// unfrozen): a frozen entry's gradient is neither waited for nor communicated. With shared
+    /// memory the averager is rebuilt. Collective: every rank calls it between the same steps.
+    public func setTrainable(_ trainable: [Bool]) throws {
+        precondition(trainable.count == arena.entries.count, "one flag per arena entry")
+        (buckets, bucketOfEntry) = DataParallel.layout(arena, trainable: trainable, limit: bucketLimit)
+        resetTables()
+        pending = [:]
+        if let old = shared {
+            arena.moveGradients(to: Storage(count: arena.count))
+            shared = nil
+            old.close()
+            shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets)
+            if let shared { arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared)) }
+        }
+    }
 
     private func gradientReady(entry: Int) {
         guard !noSync, communicator.size > 1 else { return }
         let b = bucketOfEntry[entry]
+        guard b >= 0 else { return }
         remaining[b] -= 1
         if shared == nil && remaining[b] == 0 { launch(b) }
         if let shared {
@@ -149,7 +184,9 @@ public final class DataParallel {
     /// Call after `backward()` and before the optimizer step. `timeout` bounds each wait.
     public func synchronize(timeout: Double = 600) throws {
         defer { reset() }
+        lastBytes = 0
         guard communicator.size > 1, !noSync else { return }
+        lastBytes = bytesPerStep
         // Each wait has its own deadline and a more precise error than the watchdog's
         // thread could give, so the thread allows it a little longer (slack).
         if let shared {

@@ -22,6 +22,10 @@ public final class VirtualShardReducer {
     public var firstShard: Int { communicator.rank * perRank }
     private let buffers: [Storage]
     private let count: Int
+    /// The element ranges of the gradient arena the shards carry, packed in this order.
+    private let ranges: [Range<Int>]
+    /// Bytes of gradient each shard carries (the trainable ranges only).
+    public var bytesPerShard: Int { count * 4 }
     /// When set, every send, receive and broadcast of `reduce` is bounded by its deadline.
     public var watchdog: CollectiveWatchdog? {
         get { collectiveGuard.watchdog }
@@ -30,9 +34,11 @@ public final class VirtualShardReducer {
     /// The waits of `reduce`, under `watchdog`.
     private var collectiveGuard: CollectiveGuard
 
+    /// `ranges` (ascending element ranges of the `elements`-long gradient arena; nil: all of it)
+    /// limits what is stored and reduced, e.g. to the trainable parameters.
     /// - Throws: if K is not a power of two or the world size does not divide it
     ///   (the error lists the world sizes that do).
-    public init(shards: Int, communicator: any Communicator, elements: Int) throws {
+    public init(shards: Int, communicator: any Communicator, elements: Int, ranges: [Range<Int>]? = nil) throws {
         guard shards >= 1, shards & (shards - 1) == 0 else {
             throw CohortError.invalidParameter(name: "virtualShards", "\(shards) must be a power of two")
         }
@@ -43,14 +49,19 @@ public final class VirtualShardReducer {
         self.shards = shards
         self.communicator = communicator
         self.perRank = shards / communicator.size
-        self.count = elements
-        self.buffers = (0..<perRank).map { _ in Storage(zeros: elements) }
+        self.ranges = ranges ?? [0..<elements]
+        self.count = self.ranges.reduce(0) { $0 + $1.count }
+        self.buffers = (0..<perRank).map { [count] _ in Storage(zeros: count) }
         self.collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
     }
 
     /// Stores the gradient of local shard `i` (0-based among this rank's shards).
     public func store(local i: Int, from grads: UnsafePointer<Float>) {
-        buffers[i].pointer.update(from: grads, count: count)
+        var packed = 0
+        for r in ranges {
+            (buffers[i].pointer + packed).update(from: grads + r.lowerBound, count: r.count)
+            packed += r.count
+        }
     }
 
     private func owner(_ shard: Int) -> Int { shard / perRank }
@@ -91,6 +102,10 @@ public final class VirtualShardReducer {
         try collectiveGuard("broadcast of the averaged gradient from rank 0") {
             try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
         }
-        out.update(from: result.pointer, count: count)
+        var packed = 0
+        for r in ranges {
+            (out + r.lowerBound).update(from: result.pointer + packed, count: r.count)
+            packed += r.count
+        }
     }
 }

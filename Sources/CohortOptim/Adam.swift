@@ -10,6 +10,7 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
     public private(set) var stepCount = 0
     private let m: StateBuffer, v: StateBuffer
+    private var layout: GroupLayout
 
     public init(_ arena: ParameterArena, lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -18,17 +19,26 @@ public final class Adam: Optimizer {
         self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
         self.decoupled = decoupledWeightDecay
         m = StateBuffer(arena.count); v = StateBuffer(arena.count)
+        layout = GroupLayout(everything: arena, weightDecay: weightDecay)
     }
 
     /// `adam` or `adamw`.
     public var kind: String { decoupled ? "adamw" : "adam" }
 
+    /// One update over each group's segments (one pass over the arena with the default group).
     public func step() {
         stepCount += 1
-        OptimizerKernels.adam(arena.count, p: arena.values.pointer, g: arena.grads.pointer, m: m.storage.pointer, v: v.storage.pointer,
-                              lr: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
-                              decoupled: decoupled, step: stepCount)
+        let p = arena.values.pointer, g = arena.grads.pointer, m = self.m.storage.pointer, v = self.v.storage.pointer
+        for s in layout.segments {
+            let lo = s.range.lowerBound
+            OptimizerKernels.adam(s.range.count, p: p + lo, g: g + lo, m: m + lo, v: v + lo,
+                                  lr: learningRate * s.lrScale, beta1: beta1, beta2: beta2, eps: eps, weightDecay: s.weightDecay,
+                                  decoupled: decoupled, step: stepCount)
+        }
     }
+
+    public var parameterGroups: [ParameterGroup] { layout.groups }
+    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena) }
 
     public var stateBuffers: [(name: String, storage: Storage)] { [("exp_avg", m.storage), ("exp_avg_sq", v.storage)] }
     public func setStepCount(_ step: Int) { stepCount = step }
@@ -52,6 +62,7 @@ public final class RMSprop: Optimizer {
     public let alpha: Float, eps: Float, momentum: Float, weightDecay: Float
     public private(set) var stepCount = 0
     private let v: StateBuffer, buffer: StateBuffer?
+    private var layout: GroupLayout
 
     public init(_ arena: ParameterArena, lr: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
                 momentum: Float = 0, weightDecay: Float = 0) {
@@ -60,14 +71,22 @@ public final class RMSprop: Optimizer {
         self.alpha = alpha; self.eps = eps; self.momentum = momentum; self.weightDecay = weightDecay
         v = StateBuffer(arena.count)
         buffer = momentum != 0 ? StateBuffer(arena.count) : nil
+        layout = GroupLayout(everything: arena, weightDecay: weightDecay)
     }
 
+    /// One update over each group's segments (one pass over the arena with the default group).
     public func step() {
-        OptimizerKernels.rmsprop(arena.count, p: arena.values.pointer, g: arena.grads.pointer, v: v.storage.pointer,
-                                 buf: buffer?.storage.pointer, lr: learningRate, alpha: alpha, eps: eps,
-                                 momentum: momentum, weightDecay: weightDecay)
+        let p = arena.values.pointer, g = arena.grads.pointer, v = self.v.storage.pointer, buf = buffer?.storage.pointer
+        for s in layout.segments {
+            let lo = s.range.lowerBound
+            OptimizerKernels.rmsprop(s.range.count, p: p + lo, g: g + lo, v: v + lo, buf: buf.map { $0 + lo },
+                                     lr: learningRate * s.lrScale, alpha: alpha, eps: eps, momentum: momentum, weightDecay: s.weightDecay)
+        }
         stepCount += 1
     }
+
+    public var parameterGroups: [ParameterGroup] { layout.groups }
+    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena) }
 
     public var stateBuffers: [(name: String, storage: Storage)] {
         [("square_avg", v.storage)] + (buffer.map { [("momentum", $0.storage)] } ?? [])

@@ -56,6 +56,12 @@ public protocol Optimizer: AnyObject {
     var hyperParameters: [HyperParameter] { get }
     /// Sets the completed-step count (used when buffers were restored in place).
     func setStepCount(_ step: Int)
+    /// The parameter groups (default: one group of every parameter with the optimizer's weight decay).
+    var parameterGroups: [ParameterGroup] { get }
+    /// Replaces the parameter groups; entries in no group are frozen (never updated or decayed).
+    /// State buffers keep their values (a newly added entry continues from its state, zero if never trained).
+    /// - Throws: `CohortError.invalidParameter(name: "parameterGroups")` for an invalid or overlapping entry.
+    func setParameterGroups(_ groups: [ParameterGroup]) throws
 }
 
 extension Optimizer {

@@ -10,6 +10,7 @@ public final class SGD: Optimizer {
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
     public private(set) var stepCount = 0
     private let buffer: StateBuffer?
+    private var layout: GroupLayout
 
     public init(_ arena: ParameterArena, lr: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) {
@@ -17,14 +18,23 @@ public final class SGD: Optimizer {
         self.learningRate = lr
         self.momentum = momentum; self.dampening = dampening; self.weightDecay = weightDecay; self.nesterov = nesterov
         self.buffer = momentum != 0 ? StateBuffer(arena.count) : nil
+        layout = GroupLayout(everything: arena, weightDecay: weightDecay)
     }
 
+    /// One update over each group's segments (one pass over the arena with the default group).
     public func step() {
-        OptimizerKernels.sgd(arena.count, p: arena.values.pointer, g: arena.grads.pointer, buf: buffer?.storage.pointer,
-                             lr: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov,
-                             weightDecay: weightDecay, firstStep: stepCount == 0)
+        let p = arena.values.pointer, g = arena.grads.pointer, buf = buffer?.storage.pointer
+        for s in layout.segments {
+            let lo = s.range.lowerBound
+            OptimizerKernels.sgd(s.range.count, p: p + lo, g: g + lo, buf: buf.map { $0 + lo },
+                                 lr: learningRate * s.lrScale, momentum: momentum, dampening: dampening, nesterov: nesterov,
+                                 weightDecay: s.weightDecay, firstStep: stepCount == 0)
+        }
         stepCount += 1
     }
+
+    public var parameterGroups: [ParameterGroup] { layout.groups }
+    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena) }
 
     public var stateBuffers: [(name: String, storage: Storage)] { buffer.map { [("momentum", $0.storage)] } ?? [] }
     public func setStepCount(_ step: Int) { stepCount = step }

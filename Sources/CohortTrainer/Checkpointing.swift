@@ -15,6 +15,9 @@ public struct ResumePoint: Sendable {
     /// The saved loss history (recent steps exactly, older ones as block means).
     public var history: LossHistory
     public var path: String
+    /// The run's extensions (`extended.N` metadata: the checkpoint's, then this resume's, if it
+    /// changed settings under `TrainerOptions.extend`), carried into every later checkpoint.
+    public var extensions: [KeyValue] = []
     /// The recent steps' losses, oldest first (the last is `step`'s).
     public var losses: [Float] { history.recentLosses }
 }
@@ -40,6 +43,8 @@ public final class TrainCheckpointing {
     let async: AsyncCheckpointer?
     /// Flags that decide the result; a resume must match them exactly.
     public let config: [KeyValue]
+    /// Config keys a resume may change (an extension: `TrainerOptions.extend`); empty: none.
+    public var extendable: Set<String> = []
 
     /// Called with each committed checkpoint's path (on the writer thread for async saves).
     let onSaved: @Sendable (String) -> Void
@@ -68,19 +73,22 @@ public final class TrainCheckpointing {
     ///   - movesDamaged: whether damaged newer checkpoints are renamed aside (only the process
     ///     holding the directory's lock, rank 0, writes in it).
     ///   - data: this run's data; a checkpoint trained on other data is refused (nil: not checked).
+    ///   - beforeRestore: called with the checkpoint's step before it is checked against the optimizer
+    ///     and restored (the Trainer unfreezes there when the checkpoint is past the unfreeze step).
     public func resume(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module,
                        recentLosses: Int = LossHistory.defaultRecentSteps, movesDamaged: Bool = true,
-                       data: () throws -> DataIdentity? = { nil }) throws -> ResumePoint? {
+                       data: () throws -> DataIdentity? = { nil }, beforeRestore: (Int) throws -> Void = { _ in }) throws -> ResumePoint? {
         do {
             return try load(resume, arena: arena, optimizer: optimizer, model: model, recentLosses: recentLosses,
-                            movesDamaged: movesDamaged, data: data)
+                            movesDamaged: movesDamaged, data: data, beforeRestore: beforeRestore)
         } catch {
             throw ResumeError(error)
         }
     }
 
     private func load(_ resume: String?, arena: ParameterArena, optimizer: any Optimizer, model: any Module,
-                      recentLosses: Int, movesDamaged: Bool, data: () throws -> DataIdentity?) throws -> ResumePoint? {
+                      recentLosses: Int, movesDamaged: Bool, data: () throws -> DataIdentity?,
+                      beforeRestore: (Int) throws -> Void) throws -> ResumePoint? {
         guard let resume else { return nil }
         let checkpoint: Checkpoint
         if resume == "auto" {
@@ -107,8 +115,9 @@ public final class TrainCheckpointing {
             try checkpoint.verify()
         }
         try checkData(checkpoint, try data())
-        try checkConfig(checkpoint)
-        try TrainingCheckpoint.restore(checkpoint, arena: arena, optimizer: optimizer)
+        let changes = try checkConfig(checkpoint)
+        try beforeRestore(checkpoint.manifest.step)
+        try TrainingCheckpoint.restore(checkpoint, arena: arena, optimizer: optimizer, groupLearningRatesMayChange: !extendable.isEmpty)
         let m = checkpoint.manifest
         let moduleStates = m.rng.filter { $0.name.hasPrefix("module/") }.map { (name: String($0.name.dropFirst(7)), state: $0.words) }
         do { try model.restoreRandomStates(moduleStates) } catch {
@@ -116,7 +125,14 @@ public final class TrainCheckpointing {
         }
         let history = LossHistory(restoring: m.metrics, step: m.step, recentCapacity: recentLosses)
         Log.main("resumed from \(checkpoint.path) (step \(m.step), epoch \(m.epoch + 1), \(m.data.samplesConsumed) samples consumed)")
-        return ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, history: history, path: checkpoint.path)
+        var point = ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, history: history, path: checkpoint.path)
+        point.extensions = m.metadata.filter { $0.key.hasPrefix("extended.") }
+        if !changes.isEmpty {
+            let change = "at step \(m.step) from \(checkpoint.path): " + changes.joined(separator: ", ")
+            Log.main("extending the run " + change)
+            point.extensions.append(KeyValue("extended.\(point.extensions.count + 1)", change))
+        }
+        return point
     }
 
     /// A resume must train on the data the checkpoint was trained on (same fingerprint); a checkpoint
@@ -143,21 +159,27 @@ public final class TrainCheckpointing {
         return count(a) != nil && count(a) == count(b)
     }
 
-    /// A resume must use the same settings as the run that saved, or the result would silently differ.
-    public func checkConfig(_ c: Checkpoint) throws {
+    /// A resume must use the same settings as the run that saved, or the result would silently differ;
+    /// only the `extendable` keys may change. Returns those changes (`lr 0.001 → 0.0005`).
+    @discardableResult
+    public func checkConfig(_ c: Checkpoint) throws -> [String] {
         let saved = c.manifest.trainingConfig
         for old in saved where TrainCheckpointing.absentMeansOff.contains(old.key) && !config.contains(where: { $0.key == old.key }) {
             throw CheckpointError.mismatch(path: c.path, "it was saved with \(old.key) \(old.value), this run has none")
         }
+        var changes: [String] = []
         for kv in config {
             guard let old = saved.first(where: { $0.key == kv.key }) else {
                 throw CheckpointError.mismatch(path: c.path, "it has no value for \(kv.key) (this run: \(kv.value))")
             }
             if kv.key == "dataset" && c.manifest.data.dataSHA256.isEmpty && TrainCheckpointing.sameSampleCount(old.value, kv.value) { continue }
             guard old.value == kv.value else {
-                throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)")
+                if extendable.contains(kv.key) { changes.append("\(kv.key) \(old.value) → \(kv.value)"); continue }
+                let hint = extendable.isEmpty && TrainerOptions.extendableSettings.contains(kv.key) ? " (an extended run may change it)" : ""
+                throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)\(hint)")
             }
         }
+        return changes
     }
 
     /// Takes `directory`'s lock for this process (`CheckpointLock`), saying when it takes over a
@@ -175,7 +197,7 @@ public final class TrainCheckpointing {
     }
     /// Settings a run records only when they are on (older checkpoints lack them), so a checkpoint
     /// holding one cannot be resumed by a run without it (`val_split`: the data the run trains on).
-    public static let absentMeansOff: Set<String> = ["val_split"]
+    public static let absentMeansOff: Set<String> = ["val_split", "freeze", "unfreeze_at"]
 
     /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
     public func due(afterStep step: Int, total: Int) -> Bool {

@@ -11,13 +11,16 @@ extension FitLoop {
     /// optimizer and loss history, and moves the data loader to its position.
     func resume() throws {
         let rank0 = comm.rank == 0
+        // A checkpoint past the unfreeze step was saved with every parameter in the optimizer's groups.
+        let prepare = { (step: Int) throws in if self.unfreezes(atStep: step + 1) { try self.thawOptimizer() } }
         if let point = try checkpoints.resume(options.resume, arena: arena, optimizer: optimizer, model: net, recentLosses: history.recentCapacity,
-                                              movesDamaged: rank0, data: { rank0 ? try dataIdentity() : nil }) {
+                                              movesDamaged: rank0, data: { rank0 ? try dataIdentity() : nil }, beforeRestore: prepare) {
             guard point.step <= totalSteps else {
                 throw ResumeError(CohortError.invalidParameter(name: "resume", "\(point.path) is at step \(point.step), past this run's \(totalSteps) steps"))
             }
             startStep = point.step
             history = point.history
+            extensions = point.extensions
             try loader.seek(to: point.samplesConsumed, step: point.step)
         }
         completed = startStep
@@ -64,7 +67,7 @@ extension FitLoop {
         try store.save(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
                        arena: arena, optimizer: optimizer, schedule: scheduleRecord, history: history,
                        rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                       metadata: o.metadata + extra, data: try dataIdentity())
+                       metadata: o.metadata + extensions + extra, data: try dataIdentity())
     }
 
     /// Lets callbacks save during the fit (`Trainer.saveCheckpoint`) into a subdirectory with its own retention.

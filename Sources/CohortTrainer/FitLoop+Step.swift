@@ -81,6 +81,7 @@ extension FitLoop {
         try reducer.reduce(into: arena.grads.pointer)
         commSeconds += monotonicSeconds() - c0
         phases.add(comm: monotonicSeconds() - c0)
+        if comm.size > 1 { phases.add(bytes: reducer.bytesPerShard) }
     }
 
     /// The global loss (mean over ranks): every rank sees the same value and decisions,
@@ -98,6 +99,7 @@ extension FitLoop {
         try ddp.synchronize(timeout: options.collectiveTimeout)
         commSeconds += ddp.lastWaitSeconds
         phases.add(comm: ddp.lastWaitSeconds)
+        phases.add(bytes: ddp.lastBytes)
     }
 
     /// NaN policy for the agreed loss: whether the update is skipped (see `decide`).

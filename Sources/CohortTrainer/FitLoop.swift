@@ -26,7 +26,7 @@ final class FitLoop<M: TrainingModule> {
     /// Gradient averaging bucketed and overlapped with backward (idle in deterministic mode).
     let ddp: DataParallel
     /// Deterministic mode's fixed-order tree over virtual shards (nil: DDP averages).
-    let reducer: VirtualShardReducer?
+    var reducer: VirtualShardReducer?
     let optimizer: any Optimizer
     let schedule: any LRSchedule
     /// The seeded order of training samples: this rank's pieces of each step, the resumable cursor.
@@ -38,6 +38,13 @@ final class FitLoop<M: TrainingModule> {
     let totalSteps: Int, stepsPerEpoch: Int
     /// Whether a callback wants the gradient norm when clipping is off.
     let wantsNorm: Bool
+    /// Per arena entry: frozen by `options.freeze`; the optimizer's groups before freezing; and
+    /// whether unfreezing has given the optimizer, then the reduction, every parameter back.
+    let frozen: [Bool]
+    let fullGroups: [ParameterGroup]
+    var optimizerThawed = false, reductionThawed = false
+    /// The run's extensions so far (`ResumePoint.extensions`), saved with every checkpoint.
+    var extensions: [KeyValue] = []
 
     /// The step this process started from (0, or the resumed checkpoint's), and the steps completed.
     var startStep = 0, completed = 0
@@ -59,7 +66,9 @@ final class FitLoop<M: TrainingModule> {
     init(_ trainer: Trainer, _ module: M) throws {
         let o = trainer.options, comm = trainer.communicator, net = module.network
         let arena = try ParameterArena(allocating: net)
-        let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes)
+        let frozen = try frozenEntries(o, arena)
+        let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes,
+                                   trainable: frozen.contains(true) ? frozen.map { !$0 } : nil)
         ddp.watchdog = trainer.supervision.watchdog
         var reducer: VirtualShardReducer?
         if let shards = o.virtualShards {
@@ -70,7 +79,8 @@ final class FitLoop<M: TrainingModule> {
             guard o.globalBatch % shards == 0 else {
                 throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide the global batch \(o.globalBatch)")
             }
-            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count)
+            let trainable = frozen.contains(true) ? ddp.buckets.sorted { $0.lowerBound < $1.lowerBound } : nil
+            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: trainable)
             reducer?.watchdog = trainer.supervision.watchdog
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }
@@ -83,6 +93,8 @@ final class FitLoop<M: TrainingModule> {
         let totalSteps = o.steps ?? o.epochs * stepsPerEpoch
         trainer.totalSteps = totalSteps
         let (optimizer, schedule) = module.configureOptimizers(arena, totalSteps: totalSteps)
+        fullGroups = optimizer.parameterGroups
+        if frozen.contains(true) { try optimizer.setParameterGroups(withoutFrozen(fullGroups, frozen)) }
         trainer.parameters = arena
         trainer.optimizer = optimizer
         trainer.finishReason = nil
@@ -90,8 +102,11 @@ final class FitLoop<M: TrainingModule> {
         trainer.pending = []
         loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
                                 prefetch: max(o.prefetch, 0), microBatches: reducer?.perRank ?? o.accumulate, steps: totalSteps)
-        checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
-                                         async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
+        let checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
+                                             async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
+        guard !o.extend || o.resume != nil else { throw CohortError.invalidParameter(name: "extend", "needs a checkpoint to continue (`resume`)") }
+        if o.extend { checkpoints.extendable = TrainerOptions.extendableSettings }
+        self.checkpoints = checkpoints
         history = LossHistory(recentCapacity: LossHistory.recentCapacity(stepsPerEpoch: stepsPerEpoch))
         collectiveGuard = CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size)
         evaluation = ValidationContext(communicator: comm, collectiveGuard: collectiveGuard)
@@ -108,6 +123,7 @@ final class FitLoop<M: TrainingModule> {
         self.schedule = schedule
         self.totalSteps = totalSteps
         self.stepsPerEpoch = stepsPerEpoch
+        self.frozen = frozen
     }
 
     /// Trains from the resume point to the last step (or a stop every rank agreed on), then
@@ -120,6 +136,7 @@ final class FitLoop<M: TrainingModule> {
         net.train()
         while completed < totalSteps {
             let step = completed + 1
+            try unfreezeIfDue(beforeStep: step)
             let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
             trainer.supervision.beginStep(step)
             let (batch, dataWait) = try load(step)

@@ -31,6 +31,13 @@ public struct TrainerOptions: Sendable {
     public var collectiveTimeout = 600.0
     /// Keep every rank's per-step phase times (`FitResult.stepTimes`).
     public var recordStepTimes = false
+    /// Parameters to freeze, as shell-style globs over dotted names (`globMatches`): they get
+    /// `requiresGrad = false` (no gradient), no bucket (no communication), no optimizer group
+    /// (no update, no weight decay). Empty: none.
+    public var freeze: [String] = []
+    /// The 1-based step from which the frozen parameters train too (gradual unfreezing; their
+    /// optimizer state starts at zero then). Nil: they stay frozen.
+    public var unfreezeAt: Int?
 
     /// Directory of `step-NNNNNNNN` checkpoints (nil: none are saved).
     public var checkpointDirectory: String?
@@ -49,6 +56,12 @@ public struct TrainerOptions: Sendable {
     public var resume: String?
     /// Settings that decide the result; a resumed run must match them exactly.
     public var config: [KeyValue] = []
+    /// Continue the resumed run with other `extendableSettings` (more steps, a new learning rate):
+    /// they may differ from the checkpoint's `config`, every other setting must still match. Each
+    /// change is logged and recorded in checkpoint metadata (`extended.N`), kept by later saves.
+    public var extend = false
+    /// The `config` keys an extension may change: the run's length and learning rate.
+    public static let extendableSettings: Set<String> = ["total_steps", "lr"]
     /// User metadata stored in checkpoints.
     public var metadata: [KeyValue] = []
     /// The model's description in checkpoints (default: the module's type name and parameter count).

@@ -31,14 +31,16 @@ extension Train {
         options.validateEvery = valEvery
         options.collectiveTimeout = collectiveTimeout
         options.recordStepTimes = stepTimes
+        (options.freeze, options.unfreezeAt) = (freeze?.split(separator: ",").map(String.init) ?? [], unfreezeAt)
         options.checkpointDirectory = checkpointDir
         options.checkpointEvery = checkpointEvery
         options.keepLast = keepLast
         options.keepEvery = keepEvery
         options.asyncCheckpoint = asyncCheckpoint
-        options.resume = resume
+        (options.resume, options.extend) = (resume, extend)
         options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
-        options.config = runConfig(task: task, totalSteps: totalSteps)
+        options.config = runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)
+            + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? [])
         options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
         modelRecord.name = model

@@ -39,6 +39,10 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float = 1e-3
     @Option(parsing: .unconditional, help: "Momentum (sgd, rmsprop).") var momentum: Float = 0.9
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay.") var weightDecay: Float = 0
+    @Option(name: .customLong("param-group"), help: "A parameter group 'GLOB:lr=X,weight-decay=Y' over dotted parameter names (repeatable; the first matching GLOB wins).") var paramGroup: [String] = []
+    @Option(help: "Freeze the parameters matching GLOB[,GLOB…] (dotted names): no gradient, communication, update or weight decay.") var freeze: String?
+    @Option(name: .customLong("unfreeze-at"), parsing: .unconditional, help: "With --freeze: train the frozen parameters too from this step on.") var unfreezeAt: Int?
+    @Flag(name: .customLong("decay-all"), help: "Apply --weight-decay to every parameter (default: not to biases, norm gains and embeddings).") var decayAll = false
     @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
     @Option(parsing: .unconditional, help: "Seed (a whole number ≥ 0) for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
@@ -48,9 +52,11 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.checkpointDirectory), help: "Directory for step-NNNNNNNN checkpoints.") var checkpointDir: String?
     @Option(name: .train(TrainFlags.checkpointEvery), parsing: .unconditional, help: "Save every N steps (and at the end) when --checkpoint-dir is set.") var checkpointEvery = 500
     @Option(name: .train(TrainFlags.resume), help: "Resume: 'auto' (newest good checkpoint in --checkpoint-dir, if any) or a checkpoint path.") var resume: String?
+    @Flag(help: "With --resume: continue the run with more --steps and/or a new --lr (every other setting must match); the change is printed and recorded in its checkpoints.") var extend = false
     @Option(name: .customLong("init-from"), help: "Start from pretrained weights: a checkpoint (directory), a .safetensors or a .npz file, matched by name; optimizer, step and data start fresh. A resumed run takes its checkpoint's weights instead.") var initFrom: String?
     @Flag(name: .customLong("init-strict"), inversion: .prefixedNo, help: "With --init-from: fail unless every model tensor is loaded and every source tensor used (--no-init-strict loads what matches and lists the rest).") var initStrict = true
     @Option(name: .customLong("name-map"), help: "With --init-from: rename the source's tensors, by a built-in map (torch: the PyTorch reference definitions, docs/parameter-names.md) or a .yaml/.yml/.toml map file.") var nameMap: String?
+    @Option(help: "With --init-from: keep the model's own initialisation for the tensors matching GLOB[,GLOB…] (a new head; their shape mismatches are expected).") var reinit: String?
     @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
     @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
@@ -106,6 +112,7 @@ struct Train: ParsableCommand {
         guard keepLast >= 0, keepEvery >= 0 else { throw ValidationError("--keep-last and --keep-every must be ≥ 0") }
         if nameMap != nil && initFrom == nil { throw ValidationError("--name-map renames an --init-from source's tensors; give --init-from too") }
         if resume == "auto" && checkpointDir == nil { throw ValidationError("--resume auto needs --checkpoint-dir") }
+        if reinit != nil && initFrom == nil { throw ValidationError("--reinit needs --init-from (it keeps a fresh initialisation for some tensors of a pretrained model)") }
         var isDirectory: ObjCBool = false
         if let dir = checkpointDir, FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw ValidationError("--checkpoint-dir: checkpoint directory \(dir) exists and is not a directory")
@@ -169,7 +176,10 @@ struct Train: ParsableCommand {
         let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
-        if let initFrom { try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap).load(into: net, spec: spec) }
+        if let initFrom {
+            try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap,
+                               reinitialize: reinit?.split(separator: ",").map(String.init) ?? []).load(into: net, spec: spec)
+        }
         let stepsPerEpoch = task.count / batchSize
         guard stepsPerEpoch > 0 else {
             throw CohortError.badFlag(flag: "--batch-size", "\(batchSize) is larger than the training set (\(task.count) samples)")
@@ -186,7 +196,7 @@ struct Train: ParsableCommand {
             let trace = try SampleTrace(path)
             trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
-        let module = TaskModule(task: task, network: net, settings: taskOptions, guarding: supervisor.collectiveGuard,
+        let module = try TaskModule(task: task, network: net, settings: try taskOptions(), guarding: supervisor.collectiveGuard,
                                 poisoned: { supervisor.poisonsLoss(atStep: $0) })
         let fit = try trainer.fit(module)
         if let preemption = fit.preemption {
@@ -335,9 +345,11 @@ struct Train: ParsableCommand {
     }
 
     /// The settings the task's module reads (optimizer, schedule, data identity).
-    var taskOptions: TaskOptions {
-        TaskOptions(model: model, data: data, digits: digits, seed: seed, optimizer: optimizer, lr: lr, momentum: momentum,
-                    weightDecay: weightDecay, lrSchedule: lrSchedule)
+    func taskOptions() throws -> TaskOptions {
+        var o = TaskOptions(model: model, data: data, digits: digits, seed: seed, optimizer: optimizer, lr: lr, momentum: momentum,
+                            weightDecay: weightDecay, lrSchedule: lrSchedule)
+        (o.parameterGroups, o.decayAll) = (ParameterGroupRules(try paramGroup.map { try ParameterGroupRules.Rule(parsing: $0, baseLearningRate: lr) }), decayAll)
+        return o
     }
 }
 

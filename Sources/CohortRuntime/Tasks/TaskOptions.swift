@@ -24,6 +24,11 @@ public struct TaskOptions: Sendable {
     public var weightDecay: Float = 0
     /// `constant` or `cosine` (with 5 % warm-up, down to 1 % of `lr`).
     public var lrSchedule = "cosine"
+    /// Parameter groups by name (`--param-group`), before the default group.
+    public var parameterGroups = ParameterGroupRules()
+    /// Whether `weightDecay` applies to every parameter; false: biases, norm gains and embedding
+    /// tables get none (`Module.weightDecayExemptNames`).
+    public var decayAll = false
 
     public init(model: String = "mlp", data: String? = nil, digits: Int = 3, seed: UInt64 = 0, optimizer: String = "adam",
                 lr: Float = 1e-3, momentum: Float = 0.9, weightDecay: Float = 0, lrSchedule: String = "cosine") {
@@ -31,13 +36,19 @@ public struct TaskOptions: Sendable {
         (self.lr, self.momentum, self.weightDecay, self.lrSchedule) = (lr, momentum, weightDecay, lrSchedule)
     }
 
-    public func makeOptimizer(_ arena: ParameterArena) -> any Optimizer {
+    /// The optimizer over `arena` (the parameters of `network`) with `parameterGroups`, then the
+    /// default group (without decay for `network`'s exempt parameters unless `decayAll`).
+    public func makeOptimizer(_ arena: ParameterArena, network: any Module) -> any Optimizer {
+        let made: any Optimizer
         switch optimizer {
-        case "sgd": return SGD(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
-        case "adamw": return AdamW(arena, lr: lr, weightDecay: weightDecay)
-        case "rmsprop": return RMSprop(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
-        default: return Adam(arena, lr: lr, weightDecay: weightDecay)
+        case "sgd": made = SGD(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        case "adamw": made = AdamW(arena, lr: lr, weightDecay: weightDecay)
+        case "rmsprop": made = RMSprop(arena, lr: lr, momentum: momentum, weightDecay: weightDecay)
+        default: made = Adam(arena, lr: lr, weightDecay: weightDecay)
         }
+        let groups = parameterGroups.groups(arena, weightDecay: weightDecay, noDecay: decayAll ? [] : network.weightDecayExemptNames())
+        try? made.setParameterGroups(groups)   // built from the arena's own entries, each in one group: always valid
+        return made
     }
 
     /// The schedule for a run of `totalSteps`.

@@ -61,7 +61,9 @@ public final class TaskModule: TrainingModule {
     /// Fault injection: whether this rank's loss is made NaN at a step.
     public let poisoned: (Int) -> Bool
 
-    public init(task: any TrainTask, network: any Module, settings: TaskOptions, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) {
+    /// - Throws: `CohortError.invalidParameter(name: "paramGroup")` when a parameter group's glob matches no parameter.
+    public init(task: any TrainTask, network: any Module, settings: TaskOptions, guarding: CollectiveGuard, poisoned: @escaping (Int) -> Bool = { _ in false }) throws {
+        try settings.parameterGroups.check(against: network.namedParameters().map(\.name))
         self.task = task; self.network = network; self.settings = settings; self.guarding = guarding; self.poisoned = poisoned
     }
 
@@ -80,7 +82,7 @@ public final class TaskModule: TrainingModule {
     }
     public func test(_ context: ValidationContext) throws -> [Metric] { try task.evaluate(network, context.communicator, guarding, on: .test) }
     public func configureOptimizers(_ parameters: ParameterArena, totalSteps: Int) -> (optimizer: any Optimizer, schedule: any LRSchedule) {
-        (settings.makeOptimizer(parameters), settings.makeSchedule(totalSteps: totalSteps))
+        (settings.makeOptimizer(parameters, network: network), settings.makeSchedule(totalSteps: totalSteps))
     }
 }
 
