@@ -56,7 +56,7 @@ public struct InitialWeights: Sendable {
             // The re-initialised tensors are given their own values: a strict load then checks only the rest.
             arrays = arrays.filter { a in !reinitialize.contains { globMatches($0, a.name) } }
                 + reinitialized.map { NamedArray(name: $0.name, shape: $0.tensor.shape, values: $0.tensor.scalars) }
-            notes.append("re-initialised (the model's own initialisation): " + reinitialized.map(\.name).joined(separator: ", "))
+            notes.append("re-initialising " + reinitialized.map(\.name).joined(separator: ", ") + " (the model's own initialisation)")
         }
         let report = try network.load(arrays, strict: strict, source: source, sourceNames: sourceNames)
         Log.main("initial weights from \(source)\(nameMap.map { " (name map \($0))" } ?? ""): "
