@@ -49,6 +49,10 @@ smoke_tune() {
   run "README: train --config best.yaml" "$BIN" train --config "$tmp/tune/best.yaml" --steps 5
   run "compare.sh" env COHORT_BIN="$BIN" STEPS=9 MIN_STEPS=1 bash examples/tune/compare.sh 1
 }
+smoke_transfer() {
+  run "run.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" DATA="$DATA" SEEDS=1 STEPS=3 PRETRAIN_STEPS=3 TORCH_EPOCHS=0.003 \
+      CHECK=0 bash examples/transfer/run.sh "$tmp/transfer"
+}
 smoke_benchmarks() {
   run "data-wait.sh" env COHORT_BIN="$BIN" STEPS=6 bash examples/benchmarks/data-wait.sh 1
   run "compare-with-pytorch.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" THREADS=1 \
