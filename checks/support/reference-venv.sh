@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Creates (or checks) the Python venv of the reference implementations that tests and
-# example smokes compare Cohort with: NumPy, PyTorch (CPU), safetensors and TensorBoard. It lives
+# example smokes compare Cohort with: NumPy, PyTorch (CPU), safetensors, TensorBoard, ONNX with
+# ONNX Runtime (the ONNX export and int8 checks) and tritonclient[http] (a real client of `cohort serve`). It lives
 # outside the repository, at ${COHORT_VENV:-~/.cache/cohort-venv}; `make deps` runs this.
 # torch: a local CPU wheel from pip's find-links folder (/opt/wheels here) is preferred,
 # since the default torch wheel on PyPI pulls in gigabytes of CUDA libraries; without one,
 # `pip install torch` from PyPI. Exits non-zero if anything is missing.
 set -euo pipefail
 venv=${COHORT_VENV:-$HOME/.cache/cohort-venv}
-if "$venv/bin/python" -c "import numpy, torch, tensorboard, safetensors" 2>/dev/null; then
-  echo "reference venv: $venv (numpy, torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), safetensors, tensorboard)"
+if "$venv/bin/python" -c "import numpy, torch, tensorboard, safetensors, onnx, onnxruntime, tritonclient.http" 2>/dev/null; then
+  echo "reference venv: $venv (numpy, torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), safetensors, tensorboard, onnxruntime $("$venv/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)'), tritonclient)"
   exit 0
 fi
-echo "reference venv: installing numpy, torch (CPU), safetensors and tensorboard into $venv"
+echo "reference venv: installing numpy, torch (CPU), safetensors, tensorboard, onnx, onnxruntime and tritonclient[http] into $venv"
 python3 -m venv "$venv"
 pip=("$venv/bin/pip" install -q)
 wheel=""
@@ -20,5 +21,5 @@ for dir in ${PIP_FIND_LINKS:-} /opt/wheels; do
   [ -n "$wheel" ] && break
 done
 if [ -n "$wheel" ]; then "${pip[@]}" "$wheel"; else "${pip[@]}" torch; fi
-"${pip[@]}" numpy tensorboard safetensors
-"$venv/bin/python" -c "import numpy, torch, tensorboard, safetensors; print('reference venv: torch', torch.__version__)"
+"${pip[@]}" numpy tensorboard safetensors onnx onnxruntime "tritonclient[http]"
+"$venv/bin/python" -c "import numpy, torch, tensorboard, safetensors, onnx, onnxruntime, tritonclient.http; print('reference venv: torch', torch.__version__)"
