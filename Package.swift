@@ -32,6 +32,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        // `cohort serve` only (CohortServe): the HTTP server, its metrics, logging and lifecycle.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -92,10 +97,18 @@ let package = Package(
         .target(name: "CTensorBoardProto", dependencies: ["CProtobufC", "CCheckpointProto"], path: "Sources/CTensorBoardProto",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CohortRunLog", dependencies: ["CohortCore", "CTensorBoardProto"], swiftSettings: release),
+        // `cohort serve`: the Open Inference Protocol over Hummingbird, dynamic batching, metrics; the only target with HTTP/NIO.
+        .target(name: "CohortServe", dependencies: [
+                    "CohortCore",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -133,6 +146,8 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
+        .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
+                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],
