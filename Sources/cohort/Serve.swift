@@ -64,11 +64,12 @@ struct Serve: ParsableCommand {
         }
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
+        let log = logger, bound = options.host
         let announce = "serving \(model.name) (\(first.manifest.model.name), step \(model.version), from \(first.path))"
         Task {
             do {
                 try await server.run { port in
-                    logger.notice("\(announce) on http://\(options.host):\(port)", metadata: ["port": "\(port)"])
+                    log.notice("\(announce) on http://\(bound):\(port)", metadata: ["port": "\(port)"])
                 }
             } catch { failure.set(error) }
             done.signal()
