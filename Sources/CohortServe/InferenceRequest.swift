@@ -14,27 +14,28 @@ public struct InferenceRequest: Sendable {
     /// Decodes `body` (`{"inputs":[{"name","shape","datatype","data"}], "outputs":[{"name"}]?, "id"?}`) for a model
     /// with `input`/`output` signatures, allowing at most `maxRows` rows.
     /// - Throws: `ServeError.badRequest` naming the field at fault; `.tooLarge` above `maxRows`.
-    public init(json body: Data, input: TensorSignature, output: TensorSignature, maxRows: Int) throws {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: body, options: []) } catch {
-            throw ServeError.badRequest("request body is not valid JSON (\(body.count) bytes): \(Self.reason(error))")
+    public init(json body: [UInt8], input: TensorSignature, output: TensorSignature, maxRows: Int) throws {
+        let root: JSONValue
+        do { root = try JSONReader.parse(body) } catch {
+            throw ServeError.badRequest("request body is not valid JSON (\(body.count) bytes): \(error)")
         }
-        guard let root = object as? [String: Any] else { throw ServeError.badRequest("request body must be a JSON object") }
+        guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.kind)") }
         if let id = root["id"] {
-            guard let s = id as? String else { throw ServeError.badRequest("'id' must be a string") }
+            guard case .string(let s) = id else { throw ServeError.badRequest("'id' must be a string, got \(id.kind)") }
             self.id = s
         }
-        guard let inputs = root["inputs"] as? [Any] else { throw ServeError.badRequest("'inputs' is missing or not an array") }
-        guard inputs.count == 1, let tensor = inputs[0] as? [String: Any] else {
+        guard case .array(let inputs)? = root["inputs"] else { throw ServeError.badRequest("'inputs' is missing or not an array") }
+        guard inputs.count == 1, case .object = inputs[0] else {
             throw ServeError.badRequest("'inputs' must hold exactly one tensor object ('\(input.name)'), got \(inputs.count) entries")
         }
-        guard let name = tensor["name"] as? String else { throw ServeError.badRequest("inputs[0].name is missing or not a string") }
+        let tensor = inputs[0]
+        guard case .string(let name)? = tensor["name"] else { throw ServeError.badRequest("inputs[0].name is missing or not a string") }
         guard name == input.name else { throw ServeError.badRequest("inputs[0].name is '\(name)'; this model's input is '\(input.name)'") }
-        guard let datatype = tensor["datatype"] as? String else { throw ServeError.badRequest("inputs[0].datatype is missing or not a string") }
+        guard case .string(let datatype)? = tensor["datatype"] else { throw ServeError.badRequest("inputs[0].datatype is missing or not a string") }
         guard datatype == input.datatype.rawValue else {
             throw ServeError.badRequest("inputs[0].datatype is \(datatype); input '\(input.name)' takes \(input.datatype.rawValue)")
         }
-        guard let shapeValues = tensor["shape"] as? [Any], let shape = Self.integers(shapeValues), !shape.isEmpty else {
+        guard case .array(let shapeValues)? = tensor["shape"], let shape = Self.integers(shapeValues), !shape.isEmpty else {
             throw ServeError.badRequest("inputs[0].shape must be a non-empty array of integers")
         }
         let perRow = Array(shape.dropFirst())
@@ -46,7 +47,7 @@ public struct InferenceRequest: Sendable {
             throw ServeError.tooLarge("inputs[0].shape \(shape) has \(shape[0]) rows; at most \(maxRows) per request (--max-rows)")
         }
         count = shape[0]
-        guard let data = tensor["data"] as? [Any] else { throw ServeError.badRequest("inputs[0].data is missing or not an array") }
+        guard case .array(let data)? = tensor["data"] else { throw ServeError.badRequest("inputs[0].data is missing or not an array") }
         var values = [Float]()
         values.reserveCapacity(count * input.elementsPerRow)
         try Self.flatten(data, into: &values, integral: input.datatype == .int64)
@@ -55,56 +56,40 @@ public struct InferenceRequest: Sendable {
         }
         rows = values
         if let outputs = root["outputs"] {
-            guard let list = outputs as? [Any] else { throw ServeError.badRequest("'outputs' must be an array") }
+            guard case .array(let list) = outputs else { throw ServeError.badRequest("'outputs' must be an array") }
             for (i, o) in list.enumerated() {
-                guard let entry = o as? [String: Any], let n = entry["name"] as? String else {
-                    throw ServeError.badRequest("outputs[\(i)] must be an object with a string 'name'")
-                }
+                guard case .string(let n)? = o["name"] else { throw ServeError.badRequest("outputs[\(i)] must be an object with a string 'name'") }
                 guard n == output.name else { throw ServeError.badRequest("outputs[\(i)].name is '\(n)'; this model's output is '\(output.name)'") }
             }
         }
     }
 
-    private static func integers(_ values: [Any]) -> [Int]? {
+    private static func integers(_ values: [JSONValue]) -> [Int]? {
         var out: [Int] = []
         for v in values {
-            guard let n = number(v), n == n.rounded(), abs(n) < 1e15 else { return nil }
+            guard case .number(let n) = v, n == n.rounded(), abs(n) < 1e15 else { return nil }
             out.append(Int(n))
         }
         return out
     }
 
-    /// A JSON number (never a boolean) as Double.
-    private static func number(_ v: Any) -> Double? {
-        if v is Bool { return nil }
-        if let n = v as? NSNumber {
-            #if canImport(Darwin)
-            if CFGetTypeID(n) == CFBooleanGetTypeID() { return nil }
-            #endif
-            return n.doubleValue
-        }
-        return nil
-    }
-
-    private static func flatten(_ data: [Any], into values: inout [Float], integral: Bool) throws {
+    private static func flatten(_ data: [JSONValue], into values: inout [Float], integral: Bool) throws {
         for v in data {
-            if let nested = v as? [Any] {
+            switch v {
+            case .number(let d):
+                guard d.isFinite, abs(d) <= Double(Float.greatestFiniteMagnitude) else {
+                    throw ServeError.badRequest("inputs[0].data[\(values.count)] is \(d), outside FP32's finite range")
+                }
+                if integral && d != d.rounded() {
+                    throw ServeError.badRequest("inputs[0].data[\(values.count)] is \(d); INT64 data must be integers")
+                }
+                values.append(Float(d))
+            case .array(let nested):
                 try flatten(nested, into: &values, integral: integral)
-                continue
+            default:
+                throw ServeError.badRequest("inputs[0].data[\(values.count)] is \(v.kind), not a number")
             }
-            guard let d = number(v), d.isFinite else {
-                throw ServeError.badRequest("inputs[0].data[\(values.count)] is \(String(describing: v).prefix(40)), not a finite number")
-            }
-            if integral && d != d.rounded() {
-                throw ServeError.badRequest("inputs[0].data[\(values.count)] is \(d); INT64 data must be integers")
-            }
-            values.append(Float(d))
         }
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
     }
 }
 

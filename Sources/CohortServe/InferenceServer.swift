@@ -47,7 +47,10 @@ public final class InferenceServer: Sendable {
     }
 
     /// Starts the same drain SIGTERM does (for tests and embedding programs).
-    public func shutdown() async { await state.group?.triggerGracefulShutdown() }
+    public func shutdown() async {
+        state.setDraining()
+        await state.group?.triggerGracefulShutdown()
+    }
 
     /// Whether the server is draining (readiness answers 503 then).
     public var isDraining: Bool { state.draining }
@@ -125,7 +128,7 @@ public final class InferenceServer: Sendable {
             }
             throw ServeError.badRequest("could not read the request body: \(error)")
         }
-        let decoded = try InferenceRequest(json: Data(body.readableBytesView), input: m.input, output: m.output,
+        let decoded = try InferenceRequest(json: Array(body.readableBytesView), input: m.input, output: m.output,
                                            maxRows: configuration.maxRowsPerRequest)
         let result = try await batcher.infer(rows: decoded.rows, count: decoded.count)
         return Self.json(200, InferenceResponse.json(model: result.model, id: decoded.id, outputs: result.outputs, count: decoded.count))

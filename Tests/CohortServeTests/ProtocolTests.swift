@@ -70,7 +70,7 @@ struct ServeProtocolTests {
             (try JSONSerialization.data(withJSONObject: input(["shape": [2, 4]])), 400, "holds 4 values"),
             (try JSONSerialization.data(withJSONObject: input(["shape": [0, 4], "data": [Int]()])), 400, "at least 1 row"),
             (try JSONSerialization.data(withJSONObject: input(["name": "x"])), 400, "'x'"),
-            (try JSONSerialization.data(withJSONObject: input(["data": [1, 2, "three", 4]])), 400, "data[2]"),
+            (try JSONSerialization.data(withJSONObject: input(["data": [1, 2, "three", 4]])), 400, "data[2] is a string"),
             (try JSONSerialization.data(withJSONObject: input(["shape": "1,4"])), 400, "shape must be"),
             (try JSONSerialization.data(withJSONObject: input(["shape": [9, 4], "data": Array(repeating: 0, count: 36)])), 413, "at most 8"),
             (Data(("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[" + String(repeating: "1,", count: 3000) + "1]}]}").utf8),

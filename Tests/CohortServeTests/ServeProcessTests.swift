@@ -18,12 +18,12 @@ enum ServeCLI {
         return repoRoot.appendingPathComponent(".build/release/cohort").path
     }
 
-    /// Trains the iris MLP for `steps` into `dir` (resuming what is there).
-    static func train(_ dir: String, steps: Int) throws {
+    /// Trains the iris MLP for `steps` into `dir` (with `extend`: continues the finished run there).
+    static func train(_ dir: String, steps: Int, extend: Bool = false) throws {
         let log = dir + "-train.log"
         let status = try run(["train", "--data", iris, "--hidden", "16", "--steps", "\(steps)", "--global-batch", "24",
                               "--lr", "1e-2", "--checkpoint-dir", dir, "--checkpoint-every", "10", "--resume", "auto",
-                              "--log-every", "1000"], log: log).wait(timeout: 300)
+                              "--log-every", "1000"] + (extend ? ["--extend"] : []), log: log).wait(timeout: 300)
         #expect(status == 0, "cohort train: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
@@ -94,7 +94,12 @@ struct Child {
 
 @Suite("Serve process", .serialized)
 struct ServeProcessTests {
-    static let rows: [[Float]] = (0..<32).map { i in (0..<4).map { j in Float(((i * 7 + j * 3) % 11) - 5) * 0.3 } }
+    static let rows: [[Float]] = (0..<32).map { (i: Int) -> [Float] in
+        (0..<4).map { (j: Int) -> Float in
+            let k: Int = (i * 7 + j * 3) % 11 - 5
+            return Float(k) * 0.3
+        }
+    }
 
     @Test func tritonClientGetsTheCheckpointsForward() throws {
         let dir = try makeScratchDirectory(prefix: "cohort-serve")
@@ -159,11 +164,15 @@ struct ServeProcessTests {
                                                log: dir + "/serve.log")
         defer { if child.process.isRunning { child.process.terminate() } }
         let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
-        let trainer = Task.detached { try ServeCLI.train(dir + "/run", steps: 30) }
+        let trainer = Task.detached { try ServeCLI.train(dir + "/run", steps: 30, extend: true) }
         var versions: [String: Int] = [:]
         var failures: [String] = []
-        let deadline = Date().addingTimeInterval(240)
+        var deadline = Date().addingTimeInterval(240)
         while versions["30"] == nil && Date() < deadline {
+            let trainLog = (try? String(contentsOfFile: dir + "/run-train.log", encoding: .utf8)) ?? ""
+            if trainLog.contains("done:") || trainLog.contains("Error") {
+                deadline = min(deadline, Date().addingTimeInterval(10))   // trained: the swap follows within a poll or two
+            }
             let answer = try await HTTP.post(url, json: inferBody([Self.rows[0]]))
             if answer.status == 200, let v = answer.json["model_version"] as? String { versions[v, default: 0] += 1 } else {
                 failures.append("\(answer.status) \(answer.text)")
