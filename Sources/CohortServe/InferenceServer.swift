@@ -33,6 +33,7 @@ public final class InferenceServer: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cohort-serve",
                                  backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },

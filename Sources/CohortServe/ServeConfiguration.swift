@@ -21,6 +21,9 @@ public struct ServeConfiguration: Sendable {
     public var maxQueuedRows = 4096
     /// Seconds a client is told to wait after a 503 (the Retry-After header).
     public var retryAfterSeconds = 1
+    /// Seconds a connection may send nothing before it is closed (`--idle-timeout`): stalled, slowloris-style
+    /// clients cannot hold connections (or a drain) forever.
+    public var idleTimeoutSeconds = 30.0
     /// Log one line per request (`--access-log`/`--no-access-log`).
     public var accessLog = true
 
@@ -39,6 +42,7 @@ public struct ServeConfiguration: Sendable {
         try need(threads >= 1, "--threads", "must be at least 1, got \(threads)")
         try need(maxBodyBytes >= 1024, "--max-body-bytes", "must be at least 1024, got \(maxBodyBytes)")
         try need(maxRowsPerRequest >= 1, "--max-rows", "must be at least 1, got \(maxRowsPerRequest)")
+        try need(idleTimeoutSeconds > 0 && idleTimeoutSeconds.isFinite, "--idle-timeout", "must be > 0, got \(idleTimeoutSeconds)")
         try need(maxQueuedRows >= maxRowsPerRequest, "--max-queue", "must be ≥ --max-rows (\(maxRowsPerRequest)), got \(maxQueuedRows)")
     }
 }
