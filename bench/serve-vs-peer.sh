@@ -25,7 +25,7 @@ echo "== models: ONNX W1 (peer) and a Cohort W1-shaped MLP checkpoint (1 trainin
 (cd "$PEERS" && "$PY" w9_onnxruntime.py --keep "$work/w9" --repeats 1 --steps 20 >/dev/null 2>&1) \
   || (cd "$PEERS" && "$PY" w9_onnxruntime.py --keep "$work/w9" >/dev/null)
 OPENBLAS_NUM_THREADS=1 "$BIN" train --data ../shared/data/mnist --model mlp --hidden 1024,1024 --steps 1 \
-  --global-batch 64 --checkpoint-dir "$work/w1run" --checkpoint-every 1 --log-every 1000 >/dev/null
+  --global-batch 64 --checkpoint-dir "$work/w1run" --checkpoint-every 1 --log-every 1000 >"$work/train.log" 2>&1
 
 COHORT_PORT=18090; PEER_PORT=18091
 OPENBLAS_NUM_THREADS=1 "$BIN" serve --checkpoint "$work/w1run" --name w1 --port $COHORT_PORT --threads 1 \

@@ -57,7 +57,7 @@ struct Serve: ParsableCommand {
         let server = try InferenceServer(slot: slot, configuration: options, logger: logger)
         var watcher: ModelWatcher?
         if let watch {
-            let latest = LatestCheckpoint(directory: watch, servedPath: first.path)
+            let latest = LatestCheckpoint(directory: watch, servedStep: first.manifest.step)
             let served = model.name, replicas = threads
             watcher = ModelWatcher(slot: slot, metrics: server.metrics, interval: watchInterval, logger: logger) {
                 guard let c = latest.newer() else { return nil }
@@ -82,22 +82,26 @@ struct Serve: ParsableCommand {
     }
 }
 
-/// The newest valid checkpoint of a run directory when it is not the one served.
+/// The newest valid checkpoint of a run directory when it is newer than the one served. A poll
+/// only lists the directory; a checkpoint is read and verified once, when it first appears.
 final class LatestCheckpoint: @unchecked Sendable {
     private let store: CheckpointStore
     private let lock = NSLock()
-    private var servedPath: String
+    private var servedStep: Int
+    private var lastTried: String?
 
-    init(directory: String, servedPath: String) {
+    init(directory: String, servedStep: Int) {
         store = CheckpointStore(directory: directory)
-        self.servedPath = servedPath
+        self.servedStep = servedStep
     }
 
-    /// A checkpoint newer than the served one, or nil; it counts as served from now on.
+    /// A verified checkpoint newer than the served one, or nil; it counts as served from now on.
     func newer() -> Checkpoint? {
         lock.withLock {
-            guard let c = store.latestValid(), c.path != servedPath else { return nil }
-            servedPath = c.path
+            guard let newest = store.list().last, newest.step > servedStep, newest.path != lastTried else { return nil }
+            lastTried = newest.path
+            guard let c = store.latestValid(skipped: { p, e in Ckpt.note("--watch: skipping \(p): \(e)") }), c.manifest.step > servedStep else { return nil }
+            servedStep = c.manifest.step
             return c
         }
     }

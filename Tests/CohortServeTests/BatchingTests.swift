@@ -42,7 +42,7 @@ struct ServeBatchingTests {
     }
 
     @Test func fullQueueIs503WithRetryAfter() async throws {
-        let model = AffineModel(delay: 0.2)
+        let model = AffineModel(delay: 0.5)   // long enough for all 8 to arrive on a loaded machine
         let s = try await RunningServer.start(model) { $0.maxBatch = 1; $0.maxRowsPerRequest = 1; $0.maxQueuedRows = 2 }
         let answers = try await Self.concurrent(8, s.base + "/v2/models/affine/infer") { _ in [1, 2, 3, 4] }
         let refused = answers.filter { $0.status == 503 }
@@ -97,11 +97,11 @@ struct ServeBatchingTests {
     }
 
     @Test func shutdownDrainsInFlightRequests() async throws {
-        let model = AffineModel(delay: 0.3)
+        let model = AffineModel(delay: 0.4)
         let s = try await RunningServer.start(model) { $0.maxBatch = 2; $0.maxDelayMilliseconds = 0 }
         let url = s.base + "/v2/models/affine/infer"
         async let answers = Self.concurrent(6, url) { [Float($0), 0, 0, 0] }
-        try await Task.sleep(for: .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(300))   // all 6 arrived; the first batch is computing
         await s.server.shutdown()
         #expect(s.server.isDraining)
         let done = try await answers

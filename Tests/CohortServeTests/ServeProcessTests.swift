@@ -139,7 +139,7 @@ struct ServeProcessTests {
         let dir = try makeScratchDirectory(prefix: "cohort-serve")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ServeCLI.train(dir + "/run", steps: 10)
-        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "600"],
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "1500"],
                                                log: dir + "/serve.log")
         defer { if child.process.isRunning { child.process.terminate() } }
         let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
@@ -147,7 +147,7 @@ struct ServeProcessTests {
             for i in 0..<8 { group.addTask { try await HTTP.post(url, json: inferBody([Self.rows[i]])) } }
             return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
         }
-        try await Task.sleep(for: .milliseconds(250))   // queued, waiting for their batch window
+        try await Task.sleep(for: .milliseconds(700))   // queued, waiting for their batch window
         kill(child.process.processIdentifier, SIGTERM)
         let done = try await answers
         #expect(done.map(\.status) == Array(repeating: 200, count: 8), "\(done.map(\.text))")
