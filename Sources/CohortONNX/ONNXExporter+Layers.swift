@@ -85,7 +85,7 @@ extension ONNXExporter {
         let (k, s, pd, d) = (m.kernelSize, m.stride, m.padding, m.dilation)
         let oh = windowOutput(x.shape[2], kernel: k.first, stride: s.first, pad: pd.first, dilation: d.first, name: path + "h")
         let ow = windowOutput(x.shape[3], kernel: k.second, stride: s.second, pad: pd.second, dilation: d.second, name: path + "w")
-        let w = g.initializer(m.weight, name: path + "weight")
+        let w = g.weight(m.weight, name: path + "weight")
         let b = m.bias.map { g.initializer($0, name: path + "bias") }
         var y = g.node("Conv", [x, w] + (b.map { [$0] } ?? []), name: path + "conv", shape: [x.shape[0], .fixed(m.outChannels), oh, ow],
                        attributes: [("kernel_shape", .ints([k.first, k.second])), ("strides", .ints([s.first, s.second])),

@@ -88,8 +88,8 @@ extension ONNXExporter {
                 throw ONNXExportError.unsupportedInput(type: cell.op, path: display(path), "layer \(l) has no weight_ih_l\(l)/weight_hh_l\(l)")
             }
             let inF = ih.shape[1]
-            let w = g.constant(floats: reorder(ih.scalars, hidden: hsz, order: cell.order), shape: [1, gates * hsz, inF], name: path + "W_l\(l)")
-            let r = g.constant(floats: reorder(hh.scalars, hidden: hsz, order: cell.order), shape: [1, gates * hsz, hsz], name: path + "R_l\(l)")
+            let w = g.weight(floats: reorder(ih.scalars, hidden: hsz, order: cell.order), shape: [1, gates * hsz, inF], name: path + "W_l\(l)", axis: 1)
+            let r = g.weight(floats: reorder(hh.scalars, hidden: hsz, order: cell.order), shape: [1, gates * hsz, hsz], name: path + "R_l\(l)", axis: 1)
             let zeros = [Float](repeating: 0, count: gates * hsz)
             let bih = params["bias_ih_l\(l)"].map { reorder($0.scalars, hidden: hsz, order: cell.order) } ?? zeros
             let bhh = params["bias_hh_l\(l)"].map { reorder($0.scalars, hidden: hsz, order: cell.order) } ?? zeros

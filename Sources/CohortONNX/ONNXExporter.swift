@@ -80,12 +80,15 @@ public enum ONNXExporter {
     ///   - normalization: the `inference.normalization` JSON record (`pixels` or `standardize`)
     ///     to apply inside the graph before the model, or nil.
     ///   - metadata: `metadata_props` to record.
+    ///   - int8Weights: store Linear, Conv2d and recurrent weight matrices as int8 with per-output-channel
+    ///     symmetric scales and a DequantizeLinear before each use (QDQ, weight-only; `ONNXWeightQuantization`).
     /// - Throws: `ONNXExportError` naming the layer or option at fault.
     public static func export(_ model: any Module, input: ONNXInputSpec, normalization: String? = nil,
-                              metadata: [(key: String, value: String)] = []) throws -> ONNXModel {
+                              metadata: [(key: String, value: String)] = [], int8Weights: Bool = false) throws -> ONNXModel {
         guard input.shape.count >= 1 else { throw ONNXExportError.invalidOption("the input shape needs a batch dimension") }
         model.eval()
         var ctx = Context(table: table)
+        ctx.graph.quantizeWeights = int8Weights
         let x = ONNXValue(name: input.name, type: input.type, shape: input.shape)
         ctx.graph.addInput(x)
         var h = x

@@ -5,7 +5,7 @@ import Foundation
 
 /// An ONNX tensor element type (`TensorProto.DataType`, the values ONNX assigns).
 public enum ONNXDataType: Int32, Sendable {
-    case float = 1, int64 = 7, bool = 9
+    case float = 1, int8 = 3, int64 = 7, bool = 9
 }
 
 /// One dimension of a value's shape: a fixed size, or a named dynamic one (`dim_param`,

@@ -8,10 +8,13 @@ import CohortTensor
 /// initializers and nodes; each helper returns the new value with its shape.
 public struct ONNXGraphBuilder {
     /// The model built so far.
-    public private(set) var model = ONNXModel()
+    public internal(set) var model = ONNXModel()
     private var used: Set<String> = []
     private var tensorNames: [ObjectIdentifier: String] = [:]
     private var counter = 0
+    /// Store Linear, Conv2d and recurrent weight matrices as int8 + DequantizeLinear (`ONNXWeightQuantization`).
+    public internal(set) var quantizeWeights = false
+    var quantizedWeights: [ObjectIdentifier: ONNXValue] = [:]
 
     init() {}
 
@@ -105,7 +108,7 @@ public struct ONNXGraphBuilder {
     /// `x · Wᵀ (+ b)` for `W: [out, in]`: Gemm for a 2-D `x`, MatMul (+ Add) otherwise.
     public mutating func linear(_ x: ONNXValue, weight: Tensor, bias: Tensor?, path: String) -> ONNXValue {
         let outF = weight.shape[0]
-        let w = initializer(weight, name: path + "weight")
+        let w = self.weight(weight, name: path + "weight")
         let b = bias.map { initializer($0, name: path + "bias") }
         let shape = Array(x.shape.dropLast()) + [.fixed(outF)]
         if x.rank == 2 {

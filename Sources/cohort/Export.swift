@@ -22,12 +22,16 @@ struct Export: ParsableCommand {
     @Flag(name: .customLong("normalize-in-graph"),
           help: "onnx: apply the input normalization training used inside the graph (the input is then raw pixels or features); otherwise it is only recorded in metadata_props.")
     var normalizeInGraph = false
+    @Flag(name: .customLong("int8-weights"),
+          help: "onnx: store Linear, Conv2d and recurrent weight matrices as int8 with per-output-channel symmetric scales, dequantized in the graph (QDQ, weight-only; activations stay float32).")
+    var int8Weights = false
 
     func validate() throws {
         guard (["onnx"] + ExportFormat.allCases.map(\.rawValue)).contains(format) else {
             throw ValidationError("--format must be onnx, npz or safetensors, got '\(format)'")
         }
         if normalizeInGraph && format != "onnx" { throw ValidationError("--normalize-in-graph applies to --format onnx only") }
+        if int8Weights && format != "onnx" { throw ValidationError("--int8-weights applies to --format onnx only") }
     }
 
     func run() throws {
@@ -38,7 +42,7 @@ struct Export: ParsableCommand {
             print("wrote \(s.path): \(s.tensors.count) tensors, \(Ckpt.size(s.fileBytes)) \(fmt.rawValue) from \(c.path)")
             return
         }
-        let onnx = try Self.onnxModel(c, normalizeInGraph: normalizeInGraph)
+        let onnx = try Self.onnxModel(c, normalizeInGraph: normalizeInGraph, int8Weights: int8Weights)
         try onnx.write(to: dest)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         let input = onnx.inputs[0], output = onnx.outputs[0]
@@ -48,7 +52,7 @@ struct Export: ParsableCommand {
     }
 
     /// The checkpoint's model as an ONNX model.
-    static func onnxModel(_ c: Checkpoint, normalizeInGraph: Bool) throws -> ONNXModel {
+    static func onnxModel(_ c: Checkpoint, normalizeInGraph: Bool, int8Weights: Bool) throws -> ONNXModel {
         let record = c.manifest.model
         let settings = Dictionary(record.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard ModelZoo.names.contains(record.name) else {
@@ -84,9 +88,10 @@ struct Export: ParsableCommand {
         }
         let extra: [(key: String, value: String)] = [
             ("export.normalization_in_graph", normalization == nil ? "false" : "true"),
+            ("export.weights", int8Weights ? "int8 per-output-channel symmetric (DequantizeLinear)" : "float32"),
             ("export.input", sequence ? "token ids int64 [batch, sequence]" : "float32 [batch, \(spec.shape.dropFirst().map(\.description).joined(separator: ", "))]"),
         ]
-        var onnx = try ONNXExporter.export(model, input: spec, normalization: normalization, metadata: metadata + extra)
+        var onnx = try ONNXExporter.export(model, input: spec, normalization: normalization, metadata: metadata + extra, int8Weights: int8Weights)
         onnx.producerVersion = cohortVersion
         return onnx
     }

@@ -28,14 +28,16 @@ enum ONNXReference {
     }
 
     /// Writes `inputs`/`expected` as .npy beside `model` and runs the check script on them.
-    static func check(model: String, inputs: [Float], inputShape: [Int], expected: [Float], expectedShape: [Int]) throws -> Report {
+    /// `optimization`: ONNX Runtime's graph optimization level, `all` (its default) or `basic`.
+    static func check(model: String, inputs: [Float], inputShape: [Int], expected: [Float], expectedShape: [Int],
+                      optimization: String = "all") throws -> Report {
         let dir = URL(fileURLWithPath: model).deletingLastPathComponent()
         let x = dir.appendingPathComponent("inputs.npy").path, y = dir.appendingPathComponent("expected.npy").path
         try Data(try NPY.encode(inputs, shape: inputShape)).write(to: URL(fileURLWithPath: x))
         try Data(try NPY.encode(expected, shape: expectedShape)).write(to: URL(fileURLWithPath: y))
         #expect(FileManager.default.isExecutableFile(atPath: ReferenceVenv.python),
                 "reference venv missing: \(ReferenceVenv.python) (run `make deps`)")
-        let r = try runChild([ReferenceVenv.python, script, model, x, y], stdout: .capture, stderr: .capture)
+        let r = try runChild([ReferenceVenv.python, script, model, x, y, optimization], stdout: .capture, stderr: .capture)
         let out = String(decoding: r.stdout, as: UTF8.self), err = String(decoding: r.stderr, as: UTF8.self)
         guard r.status.succeeded, let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] else {
             Issue.record("onnx_check.py failed (\(r.status)): \(out)\n\(err)")
