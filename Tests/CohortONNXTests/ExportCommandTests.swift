@@ -1,7 +1,7 @@
 // `cohort export` on a checkpoint `cohort train` wrote (iris, standardized features):
 // the ONNX file with the normalization in metadata_props and the one with it in the graph
 // both give the checkpoint's own outputs in ONNX Runtime (within 1e-4, batch 64 and 1);
-// npz/safetensors delegate to `ckpt export`; bad flags are errors naming the flag.
+// so does the --int8-weights file on the dequantized weights; npz/safetensors delegate to `ckpt export`; bad flags are errors naming the flag.
 import CohortCheckpoint
 import CohortNN
 import CohortRuntime
@@ -70,6 +70,16 @@ import Testing
                                         expected: y.scalars, expectedShape: y.shape)
         #expect((b.batchN ?? .infinity) <= 1e-4 && (b.batch1 ?? .infinity) <= 1e-4, "\(b.json)")
         #expect(b.metadata["export.normalization_in_graph"] == "true", "\(b.metadata)")
+
+        // --int8-weights: the same model on its dequantized weights.
+        let q = try Self.cohort(["export", "ck", "--out", "int8.onnx", "--int8-weights"], in: dir)
+        #expect(q.status == 0, "\(q.output)")
+        try Int8ExportTests.fakeQuantize(model)
+        let yq = try withNoGrad { try model(Tensor(standardized, shape: [64, 4])) }
+        let c8 = try ONNXReference.check(model: dir.appendingPathComponent("int8.onnx").path, inputs: standardized, inputShape: [64, 4],
+                                         expected: yq.scalars, expectedShape: yq.shape, optimization: "basic")
+        #expect((c8.batchN ?? .infinity) <= 1e-4 && (c8.batch1 ?? .infinity) <= 1e-4, "\(c8.json)")
+        #expect(c8.metadata["export.weights"]?.hasPrefix("int8") == true, "\(c8.metadata)")
 
         let st = try Self.cohort(["export", "ck", "--format", "safetensors", "--out", "w.safetensors"], in: dir)
         #expect(st.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("w.safetensors").path), "\(st.output)")
