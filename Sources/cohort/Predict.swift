@@ -49,7 +49,7 @@ struct Predict: ParsableCommand {
         _ = try BLASRuntime.configureThreads(requested: threads ?? 1)
         let model = try InferenceModel(path: checkpoint)
         let meta = model.metadata
-        let kind = explicit ?? (meta.task == .text ? .text : InputFormat.guess(path: input))
+        let kind = explicit ?? InputFormat.guess(path: input)
         if (kind == .text) != (meta.task == .text) {
             throw CohortError.badFlag(flag: "--format", meta.task == .text
                 ? "\(model.source) is a text model (\(meta.modelKind)): it reads text prompts, not \(kind.rawValue) rows"
@@ -60,7 +60,10 @@ struct Predict: ParsableCommand {
         if kind == .text {
             let prompts = try InferenceInput.prompts(path: input)
             let mine = Self.shard(prompts.count, batch: batchSize, rank: comm.rank, size: comm.size)
-            let outs = try model.continueText(Array(prompts[mine]), tokens: tokens)
+            let outs: [String]
+            do { outs = try model.continueText(Array(prompts[mine]), tokens: tokens, firstLine: mine.lowerBound + 1) } catch let CohortError.invalidArgument(message) {
+                throw CohortError.badFile(path: input, message)   // names the prompt and its line
+            }
             for (i, (p, o)) in zip(mine, zip(prompts[mine], outs)) { lines += writer.text(row: i, prompt: p, continuation: o) }
             Log.main("cohort predict: \(prompts.count) prompts, \(tokens) characters each, \(comm.size) rank(s)")
         } else {

@@ -159,7 +159,8 @@ public final class InferenceModel: @unchecked Sendable {
     /// Greedy continuations of `prompts` (text models): `tokens` new characters each.
     /// - Throws: `CohortError.invalidArgument` naming the prompt (1-based) with a character outside
     ///   the vocabulary or that is empty, or when the model is not a text model.
-    public func continueText(_ prompts: [String], tokens: Int) throws -> [String] {
+    /// - Parameter firstLine: the number errors give the first prompt (its line in the input file).
+    public func continueText(_ prompts: [String], tokens: Int, firstLine: Int = 1) throws -> [String] {
         guard metadata.task == .text, let tokenizer = metadata.tokenizer else {
             throw CohortError.invalidArgument("\(source) is a \(metadata.task.rawValue) model (\(metadata.modelKind)): give rows, not text prompts")
         }
@@ -167,9 +168,9 @@ public final class InferenceModel: @unchecked Sendable {
         return try prompts.enumerated().map { i, prompt in
             let ids: [Int]
             do { ids = try tokenizer.encode(prompt).map(Int.init) } catch {
-                throw CohortError.invalidArgument("prompt \(i + 1): \(error)")
+                throw CohortError.invalidArgument("line \(firstLine + i): \(error)")
             }
-            guard !ids.isEmpty else { throw CohortError.invalidArgument("prompt \(i + 1) is empty") }
+            guard !ids.isEmpty else { throw CohortError.invalidArgument("line \(firstLine + i): empty prompt") }
             return try tokenizer.decode(try greedy(ids, tokens: tokens).map(Int32.init))
         }
     }
