@@ -122,4 +122,35 @@ import Testing
         #expect(abs(mae - evalMAE) < 1e-4 * evalMAE, "predict \(mae), eval \(evalMAE)")
         #expect(evalMAE < 70 && (evaluated["r2"] as? Double ?? -1) > 0.1, "\(evaluated)")
     }
+
+    /// `init(module:metadata:)` with metadata from key-values (how other model files plug in):
+    /// the recorded standardizer and target scaling are applied around the module's forward.
+    @Test func anyModuleWithKeyValueMetadata() throws {
+        let meta = try InferenceMetadata(metadata: [
+            "model": "mlp", "model.inputs": "2", "model.classes": "1", "model.hidden": "3", "config.task": "regression",
+            "inference.input_shape": "[2]", "inference.normalization": #"{"kind":"standardize","mean":[1,2],"std":[2,4]}"#,
+            "inference.target_normalization": #"{"kind":"standardize","mean":10,"std":5}"#, "inference.target_name": "y",
+        ], source: "memory")
+        #expect(meta.task == .regression && meta.featureCount == 2 && meta.targetName == "y")
+        var g = RandomGenerator(seed: 3)
+        let net = ModelZoo.mlp(inputs: 2, hidden: [3], classes: 1, generator: &g)
+        let model = InferenceModel(module: net, metadata: meta)
+        let raw: [Float] = [3, 6, -1, 2, 1, 2]
+        let got = try model.predict(rawRows: raw, count: 3, batchSize: 2).values
+        let z: [Float] = [1, 1, -1, 0, 0, 0]
+        let want = try withNoGrad { try net(try Tensor(z, shape: [3, 2])).contiguous().scalars }.map { $0 * 5 + 10 }
+        #expect(got.count == 3 && zip(got, want).allSatisfy { abs($0 - $1) < 1e-5 }, "\(got) vs \(want)")
+
+        let noKind = #expect(throws: CohortError.self) {
+            _ = try InferenceMetadata(metadata: ["model": "mlp", "model.inputs": "2", "model.classes": "3",
+                                                 "inference.normalization": #"{"kind":"log"}"#], source: "m.cq")
+        }
+        #expect("\(noKind!)".contains("m.cq") && "\(noKind!)".contains("unknown kind 'log'"), "\(noKind!)")
+        let noSizes = #expect(throws: CohortError.self) { _ = try InferenceMetadata(metadata: ["model": "mlp"], source: "m.onnx") }
+        #expect("\(noSizes!)".contains("m.onnx") && "\(noSizes!)".contains("model.inputs"), "\(noSizes!)")
+        let badShape = #expect(throws: CohortError.self) {
+            _ = try InferenceMetadata(metadata: ["model": "mlp", "model.inputs": "4", "model.classes": "3", "inference.input_shape": "[5]"], source: "x")
+        }
+        #expect("\(badShape!)".contains("holds 5 values, the model takes 4"), "\(badShape!)")
+    }
 }
