@@ -21,7 +21,7 @@ struct Predict: ParsableCommand {
 
     @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
     @Option(help: "The input file.") var input: String
-    @Option(help: "Input format: csv, npy, idx or text (default: from the file name; text for text models).") var format: String?
+    @Option(help: "Input format: csv, npy, idx or text (default: from the file name — .csv, .npy, IDX names such as *-idx3-ubyte.gz — else text).") var format: String?
     @Option(help: "Where to write the predictions (default: standard output).") var output: String?
     @Option(name: .customLong("output-format"), help: "jsonl or csv.") var outputFormat = "jsonl"
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Classes (with probabilities) reported per row.") var topK = 1
