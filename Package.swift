@@ -97,6 +97,9 @@ let package = Package(
         .target(name: "CTensorBoardProto", dependencies: ["CProtobufC", "CCheckpointProto"], path: "Sources/CTensorBoardProto",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CohortRunLog", dependencies: ["CohortCore", "CTensorBoardProto"], swiftSettings: release),
+        // ONNX export: protobuf-c code for proto/onnx.proto (ONNX's field numbers), and the module-tree walker.
+        .target(name: "CONNXProto", dependencies: ["CProtobufC"], path: "Sources/CONNXProto", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CohortONNX", dependencies: ["CohortNN", "CONNXProto"], swiftSettings: release),
         // `cohort serve`: the Open Inference Protocol over Hummingbird, dynamic batching, metrics; the only target with HTTP/NIO.
         .target(name: "CohortServe", dependencies: [
                     "CohortCore",
@@ -108,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortServe",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -146,6 +149,8 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
+        .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
+                                                            "CohortProcessTestSupport"]),
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
                                                              "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
