@@ -26,6 +26,7 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var queue: [Pending] = []
     private var head = 0
     private var queuedRows = 0
+    private var arriving = 0
     private var stopping = false
     private var running = 0
     private let slot: ModelSlot
@@ -51,7 +52,16 @@ public final class DynamicBatcher: @unchecked Sendable {
     /// Rows waiting for a batch.
     public var queueDepth: Int { condition.withLock { queuedRows } }
 
-    /// Queues `count` rows (`rows.count == count × input.elementsPerRow`) and waits for their outputs.
+    /// Notes a request being read: while any is, a batch may wait (up to the delay window) for it to join.
+    public func announce() { condition.withLock { arriving += 1 } }
+
+    /// Ends an `announce` of a request that will not be queued (refused before `infer`).
+    public func withdraw() {
+        condition.withLock { arriving -= 1; condition.broadcast() }
+    }
+
+    /// Queues `count` rows (`rows.count == count × input.elementsPerRow`) and waits for their outputs;
+    /// ends the caller's `announce`.
     /// - Throws: `ServeError.queueFull` when the queue would pass `maxQueuedRows`, `.shuttingDown` after `stop`,
     ///   `.inference` when the model fails on the batch.
     public func infer(rows: [Float], count: Int) async throws -> BatchResult {
@@ -65,6 +75,7 @@ public final class DynamicBatcher: @unchecked Sendable {
     private func enqueue(_ p: Pending) -> ServeError? {
         condition.lock()
         defer { condition.unlock() }
+        arriving -= 1
         if stopping { return .shuttingDown }
         guard queuedRows + p.count <= configuration.maxQueuedRows else {
             return .queueFull(queuedRows: queuedRows, limit: configuration.maxQueuedRows)
@@ -72,7 +83,7 @@ public final class DynamicBatcher: @unchecked Sendable {
         queue.append(p)
         queuedRows += p.count
         metrics.queueDepth.set(Double(queuedRows))
-        if queuedRows >= configuration.maxBatch { condition.broadcast() } else { condition.signal() }
+        if queuedRows >= configuration.maxBatch || arriving == 0 { condition.broadcast() } else { condition.signal() }
         return nil
     }
 
@@ -93,7 +104,9 @@ public final class DynamicBatcher: @unchecked Sendable {
             condition.wait()
         }
         let deadline = queue[head].enqueued.addingTimeInterval(configuration.maxDelayMilliseconds / 1000)
-        while queuedRows < configuration.maxBatch && !stopping {
+        // Wait only for requests already being read: when every request in flight is queued, waiting
+        // longer cannot grow the batch (the clients are waiting for answers).
+        while queuedRows < configuration.maxBatch && arriving > 0 && !stopping {
             if !condition.wait(until: deadline) { break }
             if head == queue.count { return [] }   // another thread took them
         }

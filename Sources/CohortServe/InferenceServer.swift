@@ -122,6 +122,9 @@ public final class InferenceServer: Sendable {
 
     private func infer(_ request: Request, name: String, version: String?) async throws -> Response {
         let m = try model(named: name, version: version)
+        batcher.announce()
+        var queued = false
+        defer { if !queued { batcher.withdraw() } }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
             if let e = error as? any HTTPResponseError, e.status == .contentTooLarge {
@@ -131,6 +134,7 @@ public final class InferenceServer: Sendable {
         }
         let decoded = try InferenceRequest(json: Array(body.readableBytesView), input: m.input, output: m.output,
                                            maxRows: configuration.maxRowsPerRequest)
+        queued = true
         let result = try await batcher.infer(rows: decoded.rows, count: decoded.count)
         return Self.json(200, InferenceResponse.json(model: result.model, id: decoded.id, outputs: result.outputs, count: decoded.count))
     }

@@ -139,9 +139,15 @@ struct ServeProcessTests {
         let dir = try makeScratchDirectory(prefix: "cohort-serve")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ServeCLI.train(dir + "/run", steps: 10)
-        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "1500"],
-                                               log: dir + "/serve.log")
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "1500",
+                                                "--idle-timeout", "2"], log: dir + "/serve.log")
         defer { if child.process.isRunning { child.process.terminate() } }
+        // A request whose body never completes: the batch waits the whole window for it, so the 8
+        // requests below are still queued when SIGTERM comes; --idle-timeout then closes it.
+        let stalled = try ServeSlowClientTests.partialRequest(port: port, prefix:
+            "POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{\"inputs\": [")
+        defer { close(stalled) }
+        try await Task.sleep(for: .milliseconds(100))
         let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
         async let answers = withThrowingTaskGroup(of: HTTPAnswer.self) { group in
             for i in 0..<8 { group.addTask { try await HTTP.post(url, json: inferBody([Self.rows[i]])) } }
@@ -154,6 +160,21 @@ struct ServeProcessTests {
         #expect(done.allSatisfy { outputData($0).count == 3 })
         #expect(child.wait(timeout: 30) == 0, "\(child.output)")
         #expect(child.output.contains("server stopped"))
+    }
+
+    @Test func batchesDoNotWaitWhenEveryRequestIsQueued() async throws {
+        let dir = try makeScratchDirectory(prefix: "cohort-serve")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeCLI.train(dir + "/run", steps: 10)
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-delay-ms", "3000", "--no-access-log"],
+                                               log: dir + "/serve.log")
+        defer { if child.process.isRunning { child.process.terminate() } }
+        let start = Date()
+        let answer = try await HTTP.post("http://127.0.0.1:\(port)/v2/models/mlp/infer", json: inferBody([Self.rows[0]]))
+        #expect(answer.status == 200)
+        #expect(Date().timeIntervalSince(start) < 2.5, "a lone request waited for the 3 s window")
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.wait(timeout: 30) == 0)
     }
 
     @Test func watchSwapsToANewerCheckpointUnderLoad() async throws {
