@@ -30,7 +30,7 @@ OPENBLAS_NUM_THREADS=1 "$BIN" train --data ../shared/data/mnist --model mlp --hi
 COHORT_PORT=18090; PEER_PORT=18091
 OPENBLAS_NUM_THREADS=1 "$BIN" serve --checkpoint "$work/w1run" --name w1 --port $COHORT_PORT --threads 1 \
   --max-batch 64 --max-delay-ms 1 --no-access-log --log-level warning 2>"$work/cohort.log" & pids+=($!)
-(cd "$PEERS/serve" && OMP_NUM_THREADS=1 "$PY" serve_ort.py "$work/w9/w1_mlp.onnx" --name w1 --port $PEER_PORT --threads 1 \
+(cd "$PEERS/serve" && exec env OMP_NUM_THREADS=1 "$PY" serve_ort.py "$work/w9/w1_mlp.onnx" --name w1 --port $PEER_PORT --threads 1 \
   >"$work/peer.log" 2>&1) & pids+=($!)
 for port in $COHORT_PORT $PEER_PORT; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 0.5; done
