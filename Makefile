@@ -6,7 +6,7 @@ SWIFT     ?= swift
 BUILD_DIR ?= .build
 SWIFTPM   := --scratch-path $(BUILD_DIR)
 BIN       := $(BUILD_DIR)/release/cohort
-DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2 python3 python3-venv
+DEB_PACKAGES := libopenblas-dev libopenmpi-dev openmpi-bin libprotobuf-c-dev protobuf-c-compiler zlib1g-dev pkg-config iproute2 python3 python3-venv wrk
 
 .PHONY: all deps build debug demo test test-second-kernel test-cluster bench clean proto
 

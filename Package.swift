@@ -32,6 +32,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        // `cohort serve` only (CohortServe): the HTTP server, its metrics, logging and lifecycle.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
@@ -95,10 +100,18 @@ let package = Package(
         // ONNX export: protobuf-c code for proto/onnx.proto (ONNX's field numbers), and the module-tree walker.
         .target(name: "CONNXProto", dependencies: ["CProtobufC"], path: "Sources/CONNXProto", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CohortONNX", dependencies: ["CohortNN", "CONNXProto"], swiftSettings: release),
+        // `cohort serve`: the Open Inference Protocol over Hummingbird, dynamic batching, metrics; the only target with HTTP/NIO.
+        .target(name: "CohortServe", dependencies: [
+                    "CohortCore",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
+                    .product(name: "Logging", package: "swift-log"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                ], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -138,6 +151,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
         .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
                                                             "CohortProcessTestSupport"]),
+        .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
+                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],

@@ -1,0 +1,212 @@
+// `cohort serve` as a process on a real checkpoint (iris MLP trained by `cohort train`): a
+// tritonclient[http] client from the reference venv gets the checkpoint's forward, SIGTERM
+// completes in-flight requests and exits 0, and --watch swaps to a newer checkpoint under load.
+import CohortCheckpoint
+import CohortNN
+import CohortProcessTestSupport
+import CohortRuntime
+import CohortTensor
+import Foundation
+import Testing
+
+/// The `cohort` binary (COHORT_BIN, as `make test` sets it; else the release build) and the data.
+enum ServeCLI {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let iris = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/iris/iris.csv").path
+    static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["COHORT_BIN"], !b.isEmpty { return b }
+        return repoRoot.appendingPathComponent(".build/release/cohort").path
+    }
+
+    /// Trains the iris MLP for `steps` into `dir` (with `extend`: continues the finished run there).
+    static func train(_ dir: String, steps: Int, extend: Bool = false) throws {
+        let log = dir + "-train.log"
+        let status = try run(["train", "--data", iris, "--hidden", "16", "--steps", "\(steps)", "--global-batch", "24",
+                              "--lr", "1e-2", "--checkpoint-dir", dir, "--checkpoint-every", "10", "--resume", "auto",
+                              "--log-every", "1000"] + (extend ? ["--extend"] : []), log: log).wait(timeout: 300)
+        #expect(status == 0, "cohort train: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    static func run(_ args: [String], log: String) throws -> Child {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no cohort binary at \(binary): set COHORT_BIN or `swift build -c release`"])
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return Child(process: p, log: log)
+    }
+
+    /// Starts `cohort serve args… --port 0` and waits for the port it prints.
+    static func serve(_ args: [String], log: String) throws -> (Child, Int) {
+        let child = try run(["serve", "--port", "0"] + args, log: log)
+        var port: Int?
+        let ok = eventually(timeout: 120) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: #"port=(\d+)"#, options: .regularExpression) {
+                port = Int(text[r].dropFirst(5))
+            }
+            return port != nil || !child.process.isRunning
+        }
+        guard ok, let port else {
+            child.process.terminate()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cohort serve did not start: \(child.output)"])
+        }
+        return (child, port)
+    }
+
+    /// The checkpoint's own forward on `rows` (as the server's adapter builds it), for comparison.
+    static func forward(checkpoint: Checkpoint, rows: [[Float]]) throws -> [[Float]] {
+        let settings = Dictionary(checkpoint.manifest.model.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let inputs = Int(settings["inputs"]!)!, classes = Int(settings["classes"]!)!
+        var g = RandomGenerator(seed: 0)
+        let model = try ModelZoo.build(ModelSpec(name: checkpoint.manifest.model.name, settings: settings),
+                                       shape: ModelShape(inputs: inputs, outputs: classes, sequence: false), generator: &g)
+        try TrainingCheckpoint.restore(checkpoint, arena: ParameterArena(model), optimizer: nil)
+        model.eval()
+        let out = try withNoGrad { try model(try Tensor(rows.flatMap { $0 }, shape: [rows.count, inputs])).contiguous().scalars }
+        return (0..<rows.count).map { Array(out[$0 * classes..<($0 + 1) * classes]) }
+    }
+}
+
+/// A started child process and its combined output file.
+struct Child {
+    let process: Process
+    let log: String
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits for exit (SIGKILL after `timeout` s); the exit status, or -1 when it had to be killed.
+    func wait(timeout: Double) -> Int32 {
+        if !eventually(timeout: timeout, { !process.isRunning }) {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+@Suite("Serve process", .serialized)
+struct ServeProcessTests {
+    static let rows: [[Float]] = (0..<32).map { (i: Int) -> [Float] in
+        (0..<4).map { (j: Int) -> Float in
+            let k: Int = (i * 7 + j * 3) % 11 - 5
+            return Float(k) * 0.3
+        }
+    }
+
+    @Test func tritonClientGetsTheCheckpointsForward() throws {
+        let dir = try makeScratchDirectory(prefix: "cohort-serve")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeCLI.train(dir + "/run", steps: 20)
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--name", "iris"], log: dir + "/serve.log")
+        defer { if child.process.isRunning { child.process.terminate() } }
+        let rowsPath = dir + "/rows.json", outPath = dir + "/out.json"
+        try JSONSerialization.data(withJSONObject: Self.rows.map { $0.map(Double.init) }).write(to: URL(fileURLWithPath: rowsPath))
+        let py = Process()
+        py.executableURL = URL(fileURLWithPath: ReferenceVenv.python)
+        py.arguments = [ServeCLI.repoRoot.appendingPathComponent("checks/support/serve_client.py").path,
+                        "127.0.0.1:\(port)", "iris", rowsPath, outPath]
+        let pyLog = dir + "/client.log"
+        _ = FileManager.default.createFile(atPath: pyLog, contents: nil)
+        py.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: pyLog))
+        try py.run()
+        py.waitUntilExit()
+        #expect(py.terminationStatus == 0, "serve_client.py: \((try? String(contentsOfFile: pyLog, encoding: .utf8)) ?? "")\n\(child.output)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outPath))) as? [String: Any])
+        let checkpoint = try #require(CheckpointStore(directory: dir + "/run").latestValid())
+        let expected = try ServeCLI.forward(checkpoint: checkpoint, rows: Self.rows)
+        func floats(_ key: String) -> [[Float]] { ((result[key] as? [[Double]]) ?? []).map { $0.map(Float.init) } }
+        let batch1 = floats("batch1"), batchN = floats("batchN")
+        #expect(batch1.count == 1 && batchN.count == 32)
+        for (got, want) in zip(batch1 + batchN, [expected[0]] + expected) {
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "tritonclient \(got), forward \(want)")
+        }
+        #expect((result["error"] as? String)?.contains("shape") == true, "\(result["error"] ?? "none")")
+        let meta = result["metadata"] as? [String: Any]
+        #expect(meta?["versions"] as? [String] == ["20"])
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.wait(timeout: 30) == 0, "\(child.output)")
+    }
+
+    @Test func sigtermCompletesInFlightRequestsAndExitsZero() async throws {
+        let dir = try makeScratchDirectory(prefix: "cohort-serve")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeCLI.train(dir + "/run", steps: 10)
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "1500",
+                                                "--idle-timeout", "2"], log: dir + "/serve.log")
+        defer { if child.process.isRunning { child.process.terminate() } }
+        // A request whose body never completes: the batch waits the whole window for it, so the 8
+        // requests below are still queued when SIGTERM comes; --idle-timeout then closes it.
+        let stalled = try ServeSlowClientTests.partialRequest(port: port, prefix:
+            "POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{\"inputs\": [")
+        defer { close(stalled) }
+        try await Task.sleep(for: .milliseconds(100))
+        let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
+        async let answers = withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for i in 0..<8 { group.addTask { try await HTTP.post(url, json: inferBody([Self.rows[i]])) } }
+            return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
+        }
+        try await Task.sleep(for: .milliseconds(700))   // queued, waiting for their batch window
+        kill(child.process.processIdentifier, SIGTERM)
+        let done = try await answers
+        #expect(done.map(\.status) == Array(repeating: 200, count: 8), "\(done.map(\.text))")
+        #expect(done.allSatisfy { outputData($0).count == 3 })
+        #expect(child.wait(timeout: 30) == 0, "\(child.output)")
+        #expect(child.output.contains("server stopped"))
+    }
+
+    @Test func batchesDoNotWaitWhenEveryRequestIsQueued() async throws {
+        let dir = try makeScratchDirectory(prefix: "cohort-serve")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeCLI.train(dir + "/run", steps: 10)
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-delay-ms", "3000", "--no-access-log"],
+                                               log: dir + "/serve.log")
+        defer { if child.process.isRunning { child.process.terminate() } }
+        let start = Date()
+        let answer = try await HTTP.post("http://127.0.0.1:\(port)/v2/models/mlp/infer", json: inferBody([Self.rows[0]]))
+        #expect(answer.status == 200)
+        #expect(Date().timeIntervalSince(start) < 2.5, "a lone request waited for the 3 s window")
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.wait(timeout: 30) == 0)
+    }
+
+    @Test func watchSwapsToANewerCheckpointUnderLoad() async throws {
+        let dir = try makeScratchDirectory(prefix: "cohort-serve")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ServeCLI.train(dir + "/run", steps: 10)
+        let (child, port) = try ServeCLI.serve(["--watch", dir + "/run", "--watch-interval", "0.2", "--no-access-log"],
+                                               log: dir + "/serve.log")
+        defer { if child.process.isRunning { child.process.terminate() } }
+        let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
+        let trainer = Task.detached { try ServeCLI.train(dir + "/run", steps: 30, extend: true) }
+        var versions: [String: Int] = [:]
+        var failures: [String] = []
+        var deadline = Date().addingTimeInterval(240)
+        while versions["30"] == nil && Date() < deadline {
+            let trainLog = (try? String(contentsOfFile: dir + "/run-train.log", encoding: .utf8)) ?? ""
+            if trainLog.contains("done:") || trainLog.contains("Error") {
+                deadline = min(deadline, Date().addingTimeInterval(10))   // trained: the swap follows within a poll or two
+            }
+            let answer = try await HTTP.post(url, json: inferBody([Self.rows[0]]))
+            if answer.status == 200, let v = answer.json["model_version"] as? String { versions[v, default: 0] += 1 } else {
+                failures.append("\(answer.status) \(answer.text)")
+            }
+        }
+        try await trainer.value
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(versions["10", default: 0] > 0 && versions["30", default: 0] > 0, "versions served: \(versions)\n\(child.output)")
+        let checkpoint = try #require(CheckpointStore(directory: dir + "/run").latestValid())
+        let expected = try ServeCLI.forward(checkpoint: checkpoint, rows: [Self.rows[0]])[0]
+        let last = try await HTTP.post(url, json: inferBody([Self.rows[0]]))
+        #expect(zip(outputData(last), expected).allSatisfy { abs($0 - $1) <= 1e-5 })
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.wait(timeout: 30) == 0)
+    }
+}
