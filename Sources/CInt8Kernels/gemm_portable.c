@@ -1,0 +1,68 @@
+/* The portable int8 GEMM and the helpers every kernel shares (row sums,
+ * quantization, im2row). Plain C the compiler may vectorise for the build's baseline. */
+#include "cohort_int8.h"
+#include "kernels.h"
+#include <math.h>
+
+void cohort_i8_gemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
+                             const int8_t *b, size_t ldb, int32_t *c, size_t ldc) {
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *ar = a + i * lda;
+        for (size_t j = 0; j < n; j++) {
+            const int8_t *br = b + j * ldb;
+            int32_t s = 0;
+            for (size_t p = 0; p < k; p++) s += (int32_t)ar[p] * (int32_t)br[p];
+            c[i * ldc + j] = s;
+        }
+    }
+}
+
+void cohort_i8_row_sums(size_t n, size_t k, const int8_t *b, size_t ldb, int32_t *sums) {
+    for (size_t r = 0; r < n; r++) {
+        int32_t s = 0;
+        for (size_t p = 0; p < k; p++) s += b[r * ldb + p];
+        sums[r] = s;
+    }
+}
+
+void cohort_i8_quantize_rows(size_t rows, size_t cols, const float *x, size_t ldx,
+                             uint8_t *q, size_t ldq, float *scale, int dynamic) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        float s;
+        if (dynamic) {
+            float m = 0;
+            for (size_t j = 0; j < cols; j++) { float v = fabsf(xr[j]); if (v > m) m = v; }
+            s = m > 0 ? m / 127.0f : 1.0f;
+            scale[r] = s;
+        } else {
+            s = scale[0];
+        }
+        float inv = 1.0f / s;
+        uint8_t *qr = q + r * ldq;
+        for (size_t j = 0; j < cols; j++) {
+            float v = nearbyintf(xr[j] * inv);
+            v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+            qr[j] = (uint8_t)((int)v + 128);
+        }
+    }
+}
+
+void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size_t width,
+                      size_t kh, size_t kw, size_t sh, size_t sw, size_t ph, size_t pw,
+                      size_t dh, size_t dw, size_t oh, size_t ow, uint8_t *out) {
+    size_t kk = channels * kh * kw;
+    for (size_t oy = 0; oy < oh; oy++)
+        for (size_t ox = 0; ox < ow; ox++) {
+            uint8_t *row = out + (oy * ow + ox) * kk;
+            for (size_t c = 0; c < channels; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    long y = (long)(oy * sh + i * dh) - (long)ph;
+                    for (size_t j = 0; j < kw; j++) {
+                        long x = (long)(ox * sw + j * dw) - (long)pw;
+                        *row++ = (y < 0 || y >= (long)height || x < 0 || x >= (long)width)
+                                     ? 128 : image[(c * height + (size_t)y) * width + (size_t)x];
+                    }
+                }
+        }
+}
