@@ -66,3 +66,18 @@ void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size
                 }
         }
 }
+
+void cohort_i8_dequantize(size_t m, size_t n, const int32_t *acc, const int32_t *sums, const float *row_scale,
+                          size_t rows_per_scale, const float *col_scale, const float *bias, int relu, int nchw, float *y) {
+    for (size_t i = 0; i < m; i++) {
+        float rs = row_scale[i / rows_per_scale];
+        const int32_t *ar = acc + i * n;
+        size_t sample = i / rows_per_scale, position = i % rows_per_scale;
+        for (size_t j = 0; j < n; j++) {
+            float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
+            if (relu && v < 0) v = 0;
+            if (nchw) y[(sample * n + j) * rows_per_scale + position] = v;
+            else y[i * n + j] = v;
+        }
+    }
+}

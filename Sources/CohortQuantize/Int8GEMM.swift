@@ -70,4 +70,15 @@ public enum Int8GEMM {
         cohort_i8_im2row(image, channels, height, width, kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1,
                          dilation.0, dilation.1, output.0, output.1, out)
     }
+
+    /// The GEMM's epilogue (`cohort_i8_dequantize`): `acc: [m, n]` to fp32 `y` with the +128 compensation, scales, bias, ReLU.
+    static func dequantize(m: Int, n: Int, acc: [Int32], sums: [Int32], rowScales: UnsafePointer<Float>, rowsPerScale: Int,
+                           columnScales: [Float], bias: [Float]?, relu: Bool, nchw: Bool, into y: UnsafeMutablePointer<Float>) {
+        precondition(acc.count == m * n && sums.count == n && columnScales.count == n && (bias?.count ?? n) == n && rowsPerScale >= 1)
+        if let bias {
+            cohort_i8_dequantize(m, n, acc, sums, rowScales, rowsPerScale, columnScales, bias, relu ? 1 : 0, nchw ? 1 : 0, y)
+        } else {
+            cohort_i8_dequantize(m, n, acc, sums, rowScales, rowsPerScale, columnScales, nil, relu ? 1 : 0, nchw ? 1 : 0, y)
+        }
+    }
 }

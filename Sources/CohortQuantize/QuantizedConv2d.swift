@@ -57,36 +57,28 @@ public final class QuantizedConv2d: Module {
         let (image, positions, k) = (inChannels * h * w, oh * ow, weight.k)
         var rows = [UInt8](repeating: 0, count: n * positions * k)
         var imageQ = [UInt8](repeating: 0, count: image)
-        var scales = [Float](repeating: 1, count: n), rowScales = [Float](repeating: 1, count: n * positions)
+        var scales = [Float](repeating: 1, count: n)
         x.withContiguousBuffer { xp in
-            for s in 0..<n {
-                imageQ.withUnsafeMutableBufferPointer { q in
-                    scales.withUnsafeMutableBufferPointer { sp in
-                        Int8GEMM.quantizeRows(xp + s * image, rows: 1, cols: image, into: q.baseAddress!, scales: sp.baseAddress! + s, fixedScale: inputScale)
-                    }
-                    rows.withUnsafeMutableBufferPointer { r in
+            imageQ.withUnsafeMutableBufferPointer { q in
+                rows.withUnsafeMutableBufferPointer { r in
+                    for s in 0..<n {
+                        scales.withUnsafeMutableBufferPointer { sp in
+                            Int8GEMM.quantizeRows(xp + s * image, rows: 1, cols: image, into: q.baseAddress!, scales: sp.baseAddress! + s, fixedScale: inputScale)
+                        }
                         Int8GEMM.im2row(q.baseAddress!, channels: inChannels, height: h, width: w,
                                         kernel: (kernelSize.first, kernelSize.second), stride: (stride.first, stride.second),
                                         padding: (padding.first, padding.second), dilation: (dilation.first, dilation.second),
                                         output: (oh, ow), into: r.baseAddress! + s * positions * k)
                     }
                 }
-                for p in 0..<positions { rowScales[s * positions + p] = scales[s] }
             }
         }
-        var product = [Float](repeating: 0, count: n * positions * outChannels)   // [N·P, O]
+        var out = [Float](repeating: 0, count: n * outChannels * positions)   // [N, O, oh·ow]
         try rows.withUnsafeBufferPointer { r in
-            try rowScales.withUnsafeBufferPointer { rs in
-                try product.withUnsafeMutableBufferPointer { try weight.multiply(r, xScales: rs.baseAddress!, m: n * positions, bias: bias, into: $0.baseAddress!) }
-            }
-        }
-        var out = [Float](repeating: 0, count: product.count)   // [N, O, P]
-        for s in 0..<n {
-            for p in 0..<positions {
-                let src = (s * positions + p) * outChannels
-                for o in 0..<outChannels {
-                    let v = product[src + o]
-                    out[(s * outChannels + o) * positions + p] = fuseReLU ? max(v, 0) : v
+            try scales.withUnsafeBufferPointer { sp in
+                try out.withUnsafeMutableBufferPointer {
+                    try weight.multiply(r, xScales: sp.baseAddress!, m: n * positions, rowsPerScale: positions, bias: bias,
+                                        relu: fuseReLU, nchw: true, into: $0.baseAddress!)
                 }
             }
         }

@@ -39,26 +39,16 @@ public struct QuantizedMatrix: Sendable {
     /// The fp32 weights it stands for.
     public var dequantized: [Float] { (0..<rows * k).map { Float(q[$0]) * scales[$0 / k] } }
 
-    /// `y[m, row] = (x[m, :] · w[row, :]) + bias[row]` for `x: [m, k]` given quantized to uint8 (`xq`, zero
-    /// point 128) with per-row scales `xScales: [m]`; `y` is `[m, rows]`.
-    func multiply(_ xq: UnsafeBufferPointer<UInt8>, xScales: UnsafePointer<Float>, m: Int, bias: [Float]?,
-                  into y: UnsafeMutablePointer<Float>) throws {
+    /// `y[i, row] = (x[i, :] · w[row, :]) + bias[row]` for `x: [m, k]` given quantized to uint8 (`xq`, zero
+    /// point 128) with scales `xScales[i / rowsPerScale]`; `y` is `[m, rows]`, or with `nchw` (a convolution:
+    /// `m = batch · rowsPerScale` positions) `[batch, rows, rowsPerScale]`; `relu` clamps at 0.
+    func multiply(_ xq: UnsafeBufferPointer<UInt8>, xScales: UnsafePointer<Float>, m: Int, rowsPerScale: Int = 1, bias: [Float]?,
+                  relu: Bool = false, nchw: Bool = false, into y: UnsafeMutablePointer<Float>) throws {
         var acc = [Int32](repeating: 0, count: m * rows)
         try q.withUnsafeBufferPointer { qb in
             try acc.withUnsafeMutableBufferPointer { try Int8GEMM.gemm(m: m, n: rows, k: k, a: xq, b: qb, c: $0) }
         }
-        acc.withUnsafeBufferPointer { c in
-            scales.withUnsafeBufferPointer { ws in
-                sums.withUnsafeBufferPointer { sums in
-                    for i in 0..<m {
-                        let xs = xScales[i]
-                        for r in 0..<rows {
-                            let exact = c[i * rows + r] - 128 &* sums[r]
-                            y[i * rows + r] = Float(exact) * (xs * ws[r]) + (bias?[r] ?? 0)
-                        }
-                    }
-                }
-            }
-        }
+        Int8GEMM.dequantize(m: m, n: rows, acc: acc, sums: sums, rowScales: xScales, rowsPerScale: rowsPerScale, columnScales: scales,
+                            bias: bias, relu: relu, nchw: nchw, into: y)
     }
 }

@@ -50,4 +50,11 @@ void cohort_i8_quantize_rows(size_t rows, size_t cols, const float *x, size_t ld
 void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size_t width,
                       size_t kh, size_t kw, size_t sh, size_t sw, size_t ph, size_t pw,
                       size_t dh, size_t dw, size_t oh, size_t ow, uint8_t *out);
+
+/* The GEMM's epilogue: y[i, j] = (acc[i, j] - 128·sums[j]) · row_scale[i / rows_per_scale] · col_scale[j]
+ * + bias[j] (bias may be NULL), then max(·, 0) when `relu`. Layout: `nchw` 0 writes y as [m, n];
+ * `nchw` 1 reads acc as [batch, positions, n] (m = batch·positions) and writes y as
+ * [batch, n, positions], the convolution's output, with rows_per_scale = positions. */
+void cohort_i8_dequantize(size_t m, size_t n, const int32_t *acc, const int32_t *sums, const float *row_scale,
+                          size_t rows_per_scale, const float *col_scale, const float *bias, int relu, int nchw, float *y);
 #endif
