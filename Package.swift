@@ -82,7 +82,7 @@ let package = Package(
         .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortRunLog"],
                 swiftSettings: release),
         // The reference workloads of docs/benchmarks.md (W1–W8, allreduce) on one timing harness; `cohort bench` calls it.
-        .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
+        .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess", "CohortQuantize"],
                 swiftSettings: release),
         // The umbrella a user's program imports (`import Cohort`); the package's one @_exported point.
         .target(name: "Cohort", dependencies: ["CohortCore", "CohortTensor", "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortTrainer"]),

@@ -40,9 +40,12 @@ void cohort_i8_quantize_rows(size_t rows, size_t cols, const float *x, size_t ld
         }
         float inv = 1.0f / s;
         uint8_t *qr = q + r * ldq;
+        /* Clamp, then round half to even by adding and removing 1.5·2^23 (exact for |v| ≤ 127;
+         * vectorises, where nearbyintf is a library call per element). */
         for (size_t j = 0; j < cols; j++) {
-            float v = nearbyintf(xr[j] * inv);
-            v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+            float v = xr[j] * inv;
+            v = fminf(fmaxf(v, -127.0f), 127.0f);
+            v = (v + 12582912.0f) - 12582912.0f;
             qr[j] = (uint8_t)((int)v + 128);
         }
     }
@@ -72,12 +75,18 @@ void cohort_i8_dequantize(size_t m, size_t n, const int32_t *acc, const int32_t 
     for (size_t i = 0; i < m; i++) {
         float rs = row_scale[i / rows_per_scale];
         const int32_t *ar = acc + i * n;
-        size_t sample = i / rows_per_scale, position = i % rows_per_scale;
-        for (size_t j = 0; j < n; j++) {
-            float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
-            if (relu && v < 0) v = 0;
-            if (nchw) y[(sample * n + j) * rows_per_scale + position] = v;
-            else y[i * n + j] = v;
+        float *yr = nchw ? y + (i / rows_per_scale) * n * rows_per_scale + i % rows_per_scale : y + i * n;
+        size_t step = nchw ? rows_per_scale : 1;
+        if (step == 1) {   /* contiguous: a loop the compiler vectorises */
+            for (size_t j = 0; j < n; j++) {
+                float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
+                yr[j] = relu ? fmaxf(v, 0.0f) : v;
+            }
+        } else {
+            for (size_t j = 0; j < n; j++) {
+                float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
+                yr[j * step] = relu ? fmaxf(v, 0.0f) : v;
+            }
         }
     }
 }
