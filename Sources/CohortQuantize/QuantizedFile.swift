@@ -16,16 +16,22 @@ public enum QuantizedFile {
     /// The tensors of `module` (an output of `Quantizer.quantize`, or an fp32 model for bf16/fp16), in file order.
     public static func entries(of module: any Module, dtype: QuantizedDType) -> [SafetensorsEntry] {
         var out: [SafetensorsEntry] = []
-        func matrix(_ p: String, _ w: QuantizedMatrix, shape: [Int], bias: [Float]?) {
-            out.append(SafetensorsEntry(name: p + ".weight", dtype: "I8", shape: shape, bytes: w.q.map { UInt8(bitPattern: $0) }))
-            out.append(SafetensorsEntry(name: p + ".weight_scale", shape: [w.rows], floats: w.scales))
-            if let bias { out.append(SafetensorsEntry(name: p + ".bias", shape: [bias.count], floats: bias)) }
+        func matrix(_ p: String, _ w: QuantizedMatrix, shape: [Int]? = nil, name: String = "weight", bias: [Float]?, biasName: String = "bias") {
+            out.append(SafetensorsEntry(name: p + "." + name, dtype: "I8", shape: shape ?? [w.rows, w.k], bytes: w.q.map { UInt8(bitPattern: $0) }))
+            out.append(SafetensorsEntry(name: p + "." + name + "_scale", shape: [w.rows], floats: w.scales))
+            if let bias { out.append(SafetensorsEntry(name: p + "." + biasName, shape: [bias.count], floats: bias)) }
         }
         for (path, layer) in quantizedLayers(module) {
             if let l = layer as? QuantizedLinear { matrix(path, l.weight, shape: [l.outFeatures, l.inFeatures], bias: l.bias) }
             if let c = layer as? QuantizedConv2d {
                 matrix(path, c.weight, shape: [c.outChannels, c.inChannels, c.kernelSize.first, c.kernelSize.second], bias: c.bias)
                 if let s = c.inputScale { out.append(SafetensorsEntry(name: path + ".input_scale", shape: [1], floats: [s])) }
+            }
+            if let r = layer as? QuantizedLSTM {
+                for (l, w) in r.layers.enumerated() {
+                    matrix(path, w.ih, name: "weight_ih_l\(l)", bias: w.bih, biasName: "bias_ih_l\(l)")
+                    matrix(path, w.hh, name: "weight_hh_l\(l)", bias: w.bhh, biasName: "bias_hh_l\(l)")
+                }
             }
         }
         for (name, t) in module.namedParameters() {
@@ -41,7 +47,7 @@ public enum QuantizedFile {
     public static func quantizedLayers(_ module: any Module) -> [(path: String, layer: any Module)] {
         var out: [(path: String, layer: any Module)] = []
         func visit(_ m: any Module, _ path: String) {
-            if m is QuantizedLinear || m is QuantizedConv2d { out.append((path, m)); return }
+            if m is QuantizedLinear || m is QuantizedConv2d || m is QuantizedLSTM { out.append((path, m)); return }
             for (n, c) in m.children { visit(c, path.isEmpty ? n : path + "." + n) }
         }
         visit(module, "")
@@ -53,7 +59,7 @@ public enum QuantizedFile {
     @discardableResult
     public static func write(_ module: any Module, dtype: QuantizedDType, mode: QuantizationMode,
                              metadata: [(key: String, value: String)], to path: String) throws -> Int {
-        let layers = quantizedLayers(module).map { "\($0.path):\($0.layer is QuantizedLinear ? "linear" : "conv2d")" }
+        let layers = quantizedLayers(module).map { "\($0.path):\($0.layer is QuantizedLinear ? "linear" : $0.layer is QuantizedLSTM ? "lstm" : "conv2d")" }
         var meta: [(key: String, value: String)] = [("format", format), ("format_version", "1"), ("quantization.dtype", dtype.rawValue),
                                                      ("quantization.mode", dtype == .int8 ? mode.rawValue : "none"),
                                                      ("quantization.layers", layers.joined(separator: ","))]
@@ -81,17 +87,27 @@ public enum QuantizedFile {
             used.insert(name)
             return try file.tensor(name).values
         }
-        func isInt8(_ path: String) -> Bool { byName[path + ".weight"]?.dtype == "I8" }
-        func matrix(_ path: String, rows: Int, k: Int, shape: [Int], hasBias: Bool) throws -> (QuantizedMatrix, [Float]?) {
-            let q = try read(path + ".weight", shape, dtypes: ["I8"]).map { Int8($0) }
-            let scales = try read(path + ".weight_scale", [rows], dtypes: ["F32"])
-            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw CohortError.badFile(path: file.path, "tensor '\(path).weight_scale' has a scale that is not a positive number") }
-            return (QuantizedMatrix(q: q, scales: scales, rows: rows, k: k), hasBias ? try read(path + ".bias", [rows], dtypes: ["F32"]) : nil)
+        func isInt8(_ path: String, _ name: String = "weight") -> Bool { byName[path + "." + name]?.dtype == "I8" }
+        func matrix(_ path: String, rows: Int, k: Int, shape: [Int]? = nil, name: String = "weight", hasBias: Bool, biasName: String = "bias") throws -> (QuantizedMatrix, [Float]?) {
+            let q = try read(path + "." + name, shape ?? [rows, k], dtypes: ["I8"]).map { Int8($0) }
+            let scales = try read(path + "." + name + "_scale", [rows], dtypes: ["F32"])
+            guard scales.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw CohortError.badFile(path: file.path, "tensor '\(path).\(name)_scale' has a scale that is not a positive number") }
+            return (QuantizedMatrix(q: q, scales: scales, rows: rows, k: k), hasBias ? try read(path + "." + biasName, [rows], dtypes: ["F32"]) : nil)
         }
         let module = try Quantizer.transform(skeleton) { m, path in
             if let l = m as? Linear, isInt8(path) {
                 let (w, b) = try matrix(path, rows: l.outFeatures, k: l.inFeatures, shape: [l.outFeatures, l.inFeatures], hasBias: l.bias != nil)
                 return QuantizedLinear(weight: w, bias: b)
+            }
+            if let r = m as? LSTM, isInt8(path, "weight_ih_l0") {
+                let names = Set(r.namedParameters().map(\.name))
+                return QuantizedLSTM(inputSize: r.inputSize, hiddenSize: r.hiddenSize, layers: try (0..<r.layers).map { l in
+                    let (ih, bih) = try matrix(path, rows: 4 * r.hiddenSize, k: l == 0 ? r.inputSize : r.hiddenSize, name: "weight_ih_l\(l)",
+                                               hasBias: names.contains("bias_ih_l\(l)"), biasName: "bias_ih_l\(l)")
+                    let (hh, bhh) = try matrix(path, rows: 4 * r.hiddenSize, k: r.hiddenSize, name: "weight_hh_l\(l)",
+                                               hasBias: names.contains("bias_hh_l\(l)"), biasName: "bias_hh_l\(l)")
+                    return (ih, hh, bih, bhh)
+                })
             }
             if let c = m as? Conv2d, isInt8(path) {
                 let (kh, kw) = (c.kernelSize.first, c.kernelSize.second)

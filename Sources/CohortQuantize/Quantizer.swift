@@ -1,5 +1,5 @@
-// Post-training quantization of a trained module tree: every `Linear` and `Conv2d`
-// reachable through `Sequential`s becomes `QuantizedLinear` / `QuantizedConv2d`
+// Post-training quantization of a trained module tree: every `Linear`, `Conv2d` and
+// `LSTM` reachable through `Sequential`s (and a `CharLSTM`) becomes its quantized form
 // (other modules stay fp32: their names and values go to the file as they are).
 // Static mode first runs calibration batches through the fp32 model, watching each
 // convolution's input, and fixes its activation scale at max|x| / 127.
@@ -31,6 +31,13 @@ public enum Quantizer {
     /// rebuilds the `Sequential`s holding it; modules of other kinds are kept (not entered).
     public static func transform(_ m: any Module, path: String = "", _ replace: (any Module, String) throws -> (any Module)?) rethrows -> any Module {
         if let r = try replace(m, path) { return r }
+        func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
+        if let c = m as? CharLSTM {
+            let lstm = try transform(c.lstm, path: child("lstm"), replace)
+            let head = try c.head.map { try transform($0, path: child("head"), replace) }
+            if lstm === c.lstm && head.map({ $0 === c.head! }) ?? true { return m }
+            return QuantizedCharLSTM(embedding: c.embedding, lstm: lstm, head: head, tiedBias: c.tiedBias)
+        }
         guard let s = m as? Sequential else { return m }
         let out = Sequential(try s.layers.enumerated().map { try transform($0.element, path: path.isEmpty ? "\($0.offset)" : "\(path).\($0.offset)", replace) })
         out.isTraining = s.isTraining
@@ -51,6 +58,7 @@ public enum Quantizer {
         }
         return try transform(model) { m, path in
             if let l = m as? Linear { return QuantizedLinear(l) }
+            if let l = m as? LSTM { return QuantizedLSTM(l) }
             if let c = m as? Conv2d, c.groups == 1 { return try QuantizedConv2d(c, inputScale: scales[path]) }
             return nil
         }
