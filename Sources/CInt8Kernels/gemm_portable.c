@@ -2,6 +2,7 @@
  * quantization, im2row). Plain C the compiler may vectorise for the build's baseline. */
 #include "cohort_int8.h"
 #include "kernels.h"
+#include "epilogue.h"
 #include <math.h>
 
 void cohort_i8_gemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda,
@@ -25,32 +26,6 @@ void cohort_i8_row_sums(size_t n, size_t k, const int8_t *b, size_t ldb, int32_t
     }
 }
 
-void cohort_i8_quantize_rows(size_t rows, size_t cols, const float *x, size_t ldx,
-                             uint8_t *q, size_t ldq, float *scale, int dynamic) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * ldx;
-        float s;
-        if (dynamic) {
-            float m = 0;
-            for (size_t j = 0; j < cols; j++) { float v = fabsf(xr[j]); if (v > m) m = v; }
-            s = m > 0 ? m / 127.0f : 1.0f;
-            scale[r] = s;
-        } else {
-            s = scale[0];
-        }
-        float inv = 1.0f / s;
-        uint8_t *qr = q + r * ldq;
-        /* Clamp, then round half to even by adding and removing 1.5·2^23 (exact for |v| ≤ 127;
-         * vectorises, where nearbyintf is a library call per element). */
-        for (size_t j = 0; j < cols; j++) {
-            float v = xr[j] * inv;
-            v = fminf(fmaxf(v, -127.0f), 127.0f);
-            v = (v + 12582912.0f) - 12582912.0f;
-            qr[j] = (uint8_t)((int)v + 128);
-        }
-    }
-}
-
 void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size_t width,
                       size_t kh, size_t kw, size_t sh, size_t sw, size_t ph, size_t pw,
                       size_t dh, size_t dw, size_t oh, size_t ow, uint8_t *out) {
@@ -70,23 +45,40 @@ void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size
         }
 }
 
+
+/* The row quantization and the epilogue, each compiled for the instruction set of the
+ * selected GEMM kernel (the package's baseline is SSE2): the same C, wider vectors. */
+#if defined(__x86_64__)
+#define VARIANT(suffix, isa) \
+    __attribute__((target(isa))) static void quantize_rows_##suffix(size_t rows, size_t cols, const float *x, size_t ldx, \
+        uint8_t *q, size_t ldq, float *scale, int dynamic) { quantize_rows_body(rows, cols, x, ldx, q, ldq, scale, dynamic); } \
+    __attribute__((target(isa))) static void dequantize_##suffix(size_t m, size_t n, const int32_t *acc, const int32_t *sums, \
+        const float *row_scale, size_t rows_per_scale, const float *col_scale, const float *bias, int relu, int nchw, float *y) { \
+        dequantize_body(m, n, acc, sums, row_scale, rows_per_scale, col_scale, bias, relu, nchw, y); }
+VARIANT(avx2, "avx2,fma")
+VARIANT(avx512, "avx512f,avx512bw,avx512vl,avx2,fma")
+#endif
+
+void cohort_i8_quantize_rows(size_t rows, size_t cols, const float *x, size_t ldx,
+                             uint8_t *q, size_t ldq, float *scale, int dynamic) {
+#if defined(__x86_64__)
+    switch (cohort_i8_selected_kernel()) {
+    case COHORT_I8_VNNI: quantize_rows_avx512(rows, cols, x, ldx, q, ldq, scale, dynamic); return;
+    case COHORT_I8_AVX2: quantize_rows_avx2(rows, cols, x, ldx, q, ldq, scale, dynamic); return;
+    default: break;
+    }
+#endif
+    quantize_rows_body(rows, cols, x, ldx, q, ldq, scale, dynamic);
+}
+
 void cohort_i8_dequantize(size_t m, size_t n, const int32_t *acc, const int32_t *sums, const float *row_scale,
                           size_t rows_per_scale, const float *col_scale, const float *bias, int relu, int nchw, float *y) {
-    for (size_t i = 0; i < m; i++) {
-        float rs = row_scale[i / rows_per_scale];
-        const int32_t *ar = acc + i * n;
-        float *yr = nchw ? y + (i / rows_per_scale) * n * rows_per_scale + i % rows_per_scale : y + i * n;
-        size_t step = nchw ? rows_per_scale : 1;
-        if (step == 1) {   /* contiguous: a loop the compiler vectorises */
-            for (size_t j = 0; j < n; j++) {
-                float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
-                yr[j] = relu ? fmaxf(v, 0.0f) : v;
-            }
-        } else {
-            for (size_t j = 0; j < n; j++) {
-                float v = (float)(ar[j] - 128 * sums[j]) * (rs * col_scale[j]) + (bias ? bias[j] : 0.0f);
-                yr[j * step] = relu ? fmaxf(v, 0.0f) : v;
-            }
-        }
+#if defined(__x86_64__)
+    switch (cohort_i8_selected_kernel()) {
+    case COHORT_I8_VNNI: dequantize_avx512(m, n, acc, sums, row_scale, rows_per_scale, col_scale, bias, relu, nchw, y); return;
+    case COHORT_I8_AVX2: dequantize_avx2(m, n, acc, sums, row_scale, rows_per_scale, col_scale, bias, relu, nchw, y); return;
+    default: break;
     }
+#endif
+    dequantize_body(m, n, acc, sums, row_scale, rows_per_scale, col_scale, bias, relu, nchw, y);
 }
