@@ -66,6 +66,13 @@ import Testing
         try #require(export.status == 0, "\(export.output)")
         let fp32Bytes = try #require(try FileManager.default.attributesOfItem(atPath: dir + "/fp32.safetensors")[.size] as? Int)
 
+        // An fp32 export is not a quantized model: a clear error naming the file.
+        do {
+            _ = try QuantizedModelFile.load(path: dir + "/fp32.safetensors")
+            Issue.record("an fp32 export loaded as a quantized model")
+        } catch let e as CohortError {
+            #expect("\(e)".contains("fp32.safetensors") && "\(e)".contains("not a quantized model"), "\(e)")
+        }
         let test = try MNIST.load(directory: path, split: .test, normalize: true)
         let fp32 = try accuracy(try QuantizedModelFile.model(of: checkpoint), test)
         var lines = ["\(model) on \(dataset), 300 steps: fp32 \(String(format: "%.2f", fp32 * 100)) %"]

@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    @Test func resNetKeepsItsBlocksAndBuffersThroughTheFile() throws {
+        var g = RandomGenerator(seed: 12)
+        let model = try ConvModels.resNet(classes: 10, generator: &g)
+        model.eval()
+        let x = Tensor.rand([2, 784], generator: &g)
+        let q = try Quantizer.quantize(model)
+        // The stem convolution and the head are int8; residual blocks stay fp32 (not entered).
+        #expect(QuantizedFile.quantizedLayers(q).count == 2)
+        let err = Self.relativeError(try q(x), try model(x))
+        #expect(err < 0.05, "relative error \(err)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("resnet-\(getpid()).cq").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantizedFile.write(q, dtype: .int8, mode: .dynamic, metadata: [], to: path)
+        var g2 = RandomGenerator(seed: 77)
+        let loaded = try QuantizedFile.restore(try ConvModels.resNet(classes: 10, generator: &g2), from: try SafetensorsFile(path: path))
+        #expect(try loaded(x).scalars == (try q(x)).scalars)
+        #expect(throws: CohortError.self) { _ = try QuantizedFile.restore(ZooFree.mlp(&g2), from: try SafetensorsFile(path: path)) }
+    }
+
     @Test(arguments: [QuantizedDType.bf16, .fp16]) func halfWeightsRoundAndReload(_ dtype: QuantizedDType) throws {
         var g = RandomGenerator(seed: 13)
         let model = ZooFree.mlp(&g)
