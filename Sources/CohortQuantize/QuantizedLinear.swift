@@ -34,7 +34,9 @@ public final class QuantizedLinear: Module {
                                             "input \(describeShape(x.shape)) must have last dimension \(inFeatures)")
         }
         let m = x.count / max(inFeatures, 1)
-        guard m > 0, inFeatures > 0 else { return try Tensor([Float](repeating: bias == nil ? 0 : 0, count: m * outFeatures).enumerated().map { bias?[$0.offset % outFeatures] ?? $0.element }, shape: Array(x.shape.dropLast()) + [outFeatures]) }
+        guard m > 0, inFeatures > 0 else {   // nothing to multiply: the bias alone (or zeros)
+            return try Tensor((0..<m * outFeatures).map { bias?[$0 % outFeatures] ?? 0 }, shape: Array(x.shape.dropLast()) + [outFeatures])
+        }
         var y = [Float](repeating: 0, count: m * outFeatures)
         var xq = [UInt8](repeating: 0, count: m * inFeatures), scales = [Float](repeating: 1, count: m)
         try x.withContiguousBuffer { xp in
