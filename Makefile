@@ -94,8 +94,11 @@ clean:
 # protoc-c produces).
 PROTO_OUT := Sources/CCheckpointProto
 TB_PROTO_OUT := Sources/CTensorBoardProto
+ONNX_PROTO_OUT := Sources/CONNXProto
 proto: deps
 	cd proto && protoc-c --c_out=../$(PROTO_OUT) checkpoint.proto
 	mv $(PROTO_OUT)/checkpoint.pb-c.h $(PROTO_OUT)/include/checkpoint.pb-c.h
 	cd proto && protoc-c --c_out=../$(TB_PROTO_OUT) tensorboard_event.proto
 	mv $(TB_PROTO_OUT)/tensorboard_event.pb-c.h $(TB_PROTO_OUT)/include/tensorboard_event.pb-c.h
+	cd proto && protoc-c --c_out=../$(ONNX_PROTO_OUT) onnx.proto
+	mv $(ONNX_PROTO_OUT)/onnx.pb-c.h $(ONNX_PROTO_OUT)/include/onnx.pb-c.h

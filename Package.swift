@@ -96,10 +96,13 @@ let package = Package(
         .target(name: "CTensorBoardProto", dependencies: ["CProtobufC", "CCheckpointProto"], path: "Sources/CTensorBoardProto",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CohortRunLog", dependencies: ["CohortCore", "CTensorBoardProto"], swiftSettings: release),
+        // ONNX export: protobuf-c code for proto/onnx.proto (ONNX's field numbers), and the module-tree walker.
+        .target(name: "CONNXProto", dependencies: ["CProtobufC"], path: "Sources/CONNXProto", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CohortONNX", dependencies: ["CohortNN", "CONNXProto"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortQuantize",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortQuantize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -139,6 +142,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
         .testTarget(name: "CohortQuantizeTests", dependencies: ["CohortQuantize", "CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN",
                                                                 "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
+        .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
+                                                            "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],

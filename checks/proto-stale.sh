@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when the committed protobuf-c output differs from what protoc-c generates
-# from proto/checkpoint.proto or proto/tensorboard_event.proto (run `make proto`
+# from proto/checkpoint.proto, proto/tensorboard_event.proto or proto/onnx.proto (run `make proto`
 # and commit the result).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,5 +16,6 @@ check() {
 }
 check checkpoint.proto Sources/CCheckpointProto
 check tensorboard_event.proto Sources/CTensorBoardProto
+check onnx.proto Sources/CONNXProto
 [ $status -eq 0 ] && echo "proto: generated code is current"
 exit $status

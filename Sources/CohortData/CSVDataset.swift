@@ -61,6 +61,7 @@ public enum CSVDataset {
         var dataset = try ClassificationDataset(name: name ?? fileStem(table.path), features: features, labels: labels,
                                                 featureShape: [featureIndices.count], numClasses: classNames.count)
         dataset.preparation["class_names"] = jsonStringArray(classNames)
+        dataset.preparation["feature_names"] = jsonStringArray(featureIndices.map { table.columns[$0] })   // for `cohort predict`'s CSV columns
         return CSVClassification(dataset: dataset, featureNames: featureIndices.map { table.columns[$0] },
                                  labelColumn: table.columns[labelIndex], classNames: classNames,
                                  labelsWereCategorical: categorical)

@@ -114,12 +114,16 @@ extension Module {
     /// does not know is run once on zeros without recording gradients, for its output shape
     /// (its FLOPs then count as 0). FLOPs follow `ModelSummary.flopConvention`; a shared
     /// (tied) parameter counts once, in its first row, as in `namedParameters()`.
+    /// Parameters whose dotted name (as in `namedParameters()`) matches one of the `frozen`
+    /// globs count as frozen, as do those with `requiresGrad == false` (the Trainer's `freeze`
+    /// option leaves `requiresGrad` alone and takes the same globs).
     /// - Throws: `CohortError.shapeMismatch` naming the layer when `inputShape` does not fit it.
-    public func summary(inputShape: [Int], maxDepth: Int? = nil) throws -> ModelSummary {
+    public func summary(inputShape: [Int], maxDepth: Int? = nil, frozen: [String] = []) throws -> ModelSummary {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw CohortError.invalidParameter(name: "inputShape", "must be positive sizes, batch first, got \(describeShape(inputShape))")
         }
         var walk = SummaryWalk()
+        walk.frozen = Set(namedParameters().filter { p in frozen.contains { globMatches($0, p.name) } }.map { ObjectIdentifier($0.tensor) })
         let root = try walk.node(self, name: "", depth: -1, input: inputShape)
         var rows: [LayerSummary] = []
         func flatten(_ n: SummaryWalk.Node) {

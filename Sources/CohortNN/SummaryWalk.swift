@@ -14,6 +14,8 @@ struct SummaryWalk {
 
     /// Parameter tensors already counted (a tied weight counts in its first row only).
     var seen = Set<ObjectIdentifier>()
+    /// Parameter tensors counted as frozen whatever their `requiresGrad` (the Trainer's `freeze` globs).
+    var frozen = Set<ObjectIdentifier>()
 
     /// The node of module `m`, named `name`, for inputs of shape `input`.
     mutating func node(_ m: any Module, name: String, depth: Int, input: [Int]) throws -> Node {
@@ -83,7 +85,7 @@ struct SummaryWalk {
                            flops: Int, activations: Int) -> Node {
         var trainable = 0, frozen = 0
         for p in parameters where seen.insert(ObjectIdentifier(p)).inserted {
-            if p.requiresGrad { trainable += p.count } else { frozen += p.count }
+            if p.requiresGrad && !self.frozen.contains(ObjectIdentifier(p)) { trainable += p.count } else { frozen += p.count }
         }
         let row = LayerSummary(name: name.isEmpty ? label : name, type: type, depth: depth, outputShape: output,
                                trainableParameters: trainable, frozenParameters: frozen, flops: flops,

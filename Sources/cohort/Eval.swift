@@ -1,7 +1,8 @@
 // `cohort eval`: a trained classifier's held-out metrics, from a checkpoint and
 // the data it was trained on — accuracy, top-k, log-loss, per-class precision,
 // recall and F1 with macro/micro/weighted averages, and the confusion matrix —
-// computed from counts (CohortMetrics), optionally as JSON.
+// computed from counts (CohortMetrics), optionally as JSON. Regression checkpoints:
+// MAE, RMSE and R² (Eval+Regression.swift).
 import ArgumentParser
 import CohortCheckpoint
 import CohortCore
@@ -15,7 +16,7 @@ import Foundation
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a classifier checkpoint on its data's held-out part.",
+        abstract: "Evaluate a classifier or regression checkpoint on its data's held-out part.",
         discussion: "Example: cohort eval --checkpoint runs/iris --data ../shared/data/iris/iris.csv")
 
     @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
@@ -34,8 +35,9 @@ struct Eval: ParsableCommand {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) holds a '\(record.name)' sequence model; eval scores classifiers (use cohort generate)")
         }
         let config = Dictionary(c.manifest.trainingConfig.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        if config["task"] == "regression" { return try evaluateRegression(c, config: config, settings: settings) }
         guard config["task"] == nil else {
-            throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) is a \(config["task"]!) model; eval scores classifiers")
+            throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) is a \(config["task"]!) model; eval scores classifiers and regression models")
         }
         let seed = config["seed"].flatMap(UInt64.init) ?? 0
         let test = try ClassificationData.heldOut(data: data, labelColumn: labelColumn, seed: seed,

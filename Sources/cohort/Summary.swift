@@ -4,14 +4,15 @@ import ArgumentParser
 import CohortRuntime
 
 struct Summary: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Per-layer output shapes, parameters (trainable/frozen) and FLOPs of the model `cohort train` builds from the same flags (model sizes, --data, --optimizer, --global-batch; the others are ignored), and the memory training needs per rank.", usage: "cohort summary [--model NAME] [model flags] [--data …] [--optimizer NAME] [--global-batch N] [--np N] [--json] (any cohort train flag)")
+    static let configuration = CommandConfiguration(abstract: "Per-layer output shapes, parameters (trainable/frozen) and FLOPs of the model `cohort train` builds from the same flags (model sizes, --data, --optimizer, --global-batch, --freeze; the others are ignored), and the memory training needs per rank.", usage: "cohort summary [--model NAME] [model flags] [--data …] [--optimizer NAME] [--global-batch N] [--np N] [--freeze GLOBS] [--json] (any cohort train flag)")
     @OptionGroup var train: Train
     @Option(parsing: .unconditional, help: "Ranks the global batch is split over (the per-rank batch the activation memory is estimated for).") var np = 1
     @Flag(help: "Print the summary as JSON.") var json = false
     func run() throws { try exitingOnErrors {
         let spec = ModelSpec(name: train.model, hidden: train.hiddenSizes!, layers: train.layers, heads: train.heads, dModel: train.dModel, embedding: train.embedding)
         let summary = try TrainingSummary(spec: spec, shape: try train.makeTask().modelShape, optimizer: train.optimizer, momentum: train.momentum,
-                                          globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed)
+                                          globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed,
+                                          frozen: train.freezeGlobs)
         print(json ? summary.json : summary.table)
     } }
 }

@@ -15,6 +15,9 @@ import CohortTrainer
 import Foundation
 
 extension Train {
+    /// `--freeze` as a list of globs (empty without it).
+    var freezeGlobs: [String] { freeze?.split(separator: ",").map(String.init) ?? [] }
+
     /// The `TrainerOptions` these flags ask for, for `task` and the model `spec` built with `generator`.
     func trainerOptions(task: any TrainTask, spec: ModelSpec, shape: ModelShape, totalSteps: Int,
                         generator: RandomGenerator) throws -> TrainerOptions {
@@ -31,7 +34,7 @@ extension Train {
         options.validateEvery = valEvery
         options.collectiveTimeout = collectiveTimeout
         options.recordStepTimes = stepTimes
-        (options.freeze, options.unfreezeAt) = (freeze?.split(separator: ",").map(String.init) ?? [], unfreezeAt)
+        (options.freeze, options.unfreezeAt) = (freezeGlobs, unfreezeAt)
         options.checkpointDirectory = checkpointDir
         options.checkpointEvery = checkpointEvery
         options.keepLast = keepLast

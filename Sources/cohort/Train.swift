@@ -187,7 +187,8 @@ struct Train: ParsableCommand {
         let totalSteps = steps ?? epochs * stepsPerEpoch
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
-        Log.main(try TrainingSummary(net, model: model, shape: shape, optimizer: optimizer, momentum: momentum, batch: localBatch / accumulate).shortForm)
+        Log.main(try TrainingSummary(net, model: model, shape: shape, optimizer: optimizer, momentum: momentum, batch: localBatch / accumulate,
+                                     frozen: freezeGlobs).shortForm)
 
         let options = try run.trainerOptions(task: task, spec: spec, shape: shape, totalSteps: totalSteps, generator: generator)
 

@@ -97,4 +97,17 @@ import Testing
         let unknown = try CLI.run(["summary", "--model", "vgg"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown model 'vgg'"), "\(unknown.output)")
     }
+
+    /// `--freeze` globs count as frozen in `cohort summary` and in `cohort train`'s start line:
+    /// freezing `1.*` of the 64-32-10 MLP leaves 32·10 + 10 = 330 of its 2,410 parameters trainable,
+    /// and the gradients and Adam's two state copies are for those 330 only.
+    @Test func frozenGlobsAreCountedAsFrozen() throws {
+        let s = try summaryJSON(["--hidden", "32", "--freeze", "1.*"])
+        #expect(s["trainable_parameters"] as? Int == 330 && s["frozen_parameters"] as? Int == 2_080, "\(s)")
+        let memory = s["memory_bytes"] as? [String: Double] ?? [:]
+        #expect(memory["gradients"] == 4 * 330 && memory["optimizer_state"] == 8 * 330 && memory["weights"] == 4 * 2_410, "\(memory)")
+        let r = try CLI.run(["train", "--hidden", "32", "--freeze", "1.*", "--steps", "1", "--log-every", "100"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.stderr.contains("summary: 2,410 parameters (330 trainable, 2,080 frozen), "), "\(r.stderr)")
+    }
 }

@@ -172,6 +172,14 @@ import Testing
         #expect(lines.last?.hasPrefix("total") == true && lines.last?.contains("1,863,690  803,840") == true, "\(s.table())")
     }
 
+    @Test func frozenGlobsCountAsFrozenWithoutTouchingRequiresGrad() throws {
+        let mlp = w1MLP()
+        let s = try mlp.summary(inputShape: [1, 784], frozen: ["1.*", "5.bias"])
+        #expect(s.frozenParameters == 784 * 1024 + 1024 + 10 && s.parameters == mlp.parameterCount)
+        #expect(s.layers[1].trainableParameters == 0 && s.layers[5].trainableParameters == 1024 * 10)
+        #expect(mlp.namedParameters().allSatisfy { $0.tensor.requiresGrad })
+    }
+
     @Test func aShapeThatDoesNotFitNamesTheLayer() throws {
         do {
             _ = try w1MLP().summary(inputShape: [1, 100])

@@ -23,6 +23,8 @@ public struct RegressionTask: TrainTask {
     /// The training targets' mean and standard deviation (the model predicts (y − mean) / std).
     public let targetMean: Float, targetStd: Float
     public let targetName: String
+    /// The feature columns' names (recorded for `cohort predict`).
+    public let featureNames: [String]
     /// The feature standardizer fitted on the training rows.
     public let scaler: Standardizer
 
@@ -69,6 +71,7 @@ public struct RegressionTask: TrainTask {
         trainY = train.map { table.targets[$0] }; testY = test.map { table.targets[$0] }; valY = validation.map { table.targets[$0] }
         targetMean = Float(mean); targetStd = std > 0 ? Float(std) : 1
         targetName = table.targetName
+        featureNames = table.featureNames
         self.scaler = scaler
     }
 
@@ -80,7 +83,8 @@ public struct RegressionTask: TrainTask {
     public var modelShape: ModelShape { ModelShape(inputs: features, outputs: 1, sequence: false) }
     public var inference: [(key: String, value: String)] {
         [("input_shape", "[\(features)]"), ("input_dtype", "float32"), ("normalization", scaler.json),
-         ("target_normalization", #"{"kind":"standardize","mean":"# + "\(targetMean),\"std\":\(targetStd)}")]
+         ("target_normalization", #"{"kind":"standardize","mean":"# + "\(targetMean),\"std\":\(targetStd)}"),
+         ("feature_names", jsonStringArray(featureNames)), ("target_name", targetName)]
     }
 
     public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {

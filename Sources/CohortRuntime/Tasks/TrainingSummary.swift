@@ -49,12 +49,14 @@ public struct TrainingSummary {
     /// Samples per rank in one forward pass (the per-rank batch, divided by gradient accumulation).
     public let batch: Int
 
-    /// Summarises `net`, built for data of `shape`, trained with `optimizer` on `batch` samples per rank.
-    public init(_ net: any Module, model: String, shape: ModelShape, optimizer: String, momentum: Float, batch: Int) throws {
+    /// Summarises `net`, built for data of `shape`, trained with `optimizer` on `batch` samples per rank,
+    /// with the parameters matching the `frozen` globs (the Trainer's `freeze`) frozen.
+    public init(_ net: any Module, model: String, shape: ModelShape, optimizer: String, momentum: Float, batch: Int,
+                frozen: [String] = []) throws {
         self.model = model
         self.optimizer = optimizer
         self.batch = batch
-        summary = try net.summary(inputShape: [1, shape.inputs])
+        summary = try net.summary(inputShape: [1, shape.inputs], frozen: frozen)
         memory = ModelMemory.training(summary, optimizer: optimizer, momentum: momentum, batch: batch)
     }
 
@@ -62,7 +64,7 @@ public struct TrainingSummary {
     /// and summarises it for `globalBatch` split over `ranks` and `accumulate` micro-batches.
     /// - Throws: `CohortError.invalidParameter(name: "np")` when the ranks do not divide the batch.
     public init(spec: ModelSpec, shape: ModelShape, optimizer: String, momentum: Float, globalBatch: Int, ranks: Int,
-                accumulate: Int = 1, seed: UInt64) throws {
+                accumulate: Int = 1, seed: UInt64, frozen: [String] = []) throws {
         guard ranks >= 1, globalBatch % ranks == 0 else {
             throw CohortError.invalidParameter(name: "np", "\(ranks) ranks do not divide the `globalBatch` \(globalBatch)")
         }
@@ -72,7 +74,8 @@ public struct TrainingSummary {
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: 1)
         var generator = RandomGenerator(seed: seed)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
-        try self.init(net, model: spec.name, shape: shape, optimizer: optimizer, momentum: momentum, batch: globalBatch / ranks / accumulate)
+        try self.init(net, model: spec.name, shape: shape, optimizer: optimizer, momentum: momentum, batch: globalBatch / ranks / accumulate,
+                      frozen: frozen)
     }
 
     /// The memory line: total, then each part.

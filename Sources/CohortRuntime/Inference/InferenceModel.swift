@@ -1,0 +1,203 @@
+// A trained model ready to predict on new, raw inputs: the module in evaluation
+// mode plus its InferenceMetadata. `predict` normalizes raw rows as training did,
+// runs the forward pass without a graph in batches, and turns the output into
+// classes with top-k probabilities or regression values in the target's units;
+// `continueText` greedily continues prompts for text models.
+import CohortCheckpoint
+import CohortCore
+import CohortData
+import CohortNN
+import CohortTensor
+import Foundation
+
+/// What `InferenceModel.predict` returns for `count` input rows, in input order.
+public struct InferenceResult: Sendable, Equatable {
+    /// Classification: the predicted class of each row (the largest logit, the first on ties).
+    public var classes: [Int] = []
+    /// Classification: each row's `k` most likely classes, most likely first, with their softmax probabilities.
+    public var topK: [[(class: Int, probability: Float)]] = []
+    /// Regression: each row's prediction in the target's units.
+    public var values: [Float] = []
+    /// Rows predicted.
+    public var count: Int { max(classes.count, values.count) }
+
+    public static func == (a: InferenceResult, b: InferenceResult) -> Bool {
+        a.classes == b.classes && a.values == b.values
+            && a.topK.map { $0.map(\.class) } == b.topK.map { $0.map(\.class) }
+            && a.topK.map { $0.map(\.probability) } == b.topK.map { $0.map(\.probability) }
+    }
+}
+
+/// A model and what running it needs; built from a checkpoint or any module.
+public final class InferenceModel: @unchecked Sendable {
+    public let module: any Module
+    public let metadata: InferenceMetadata
+    /// Where the model came from (for messages).
+    public let source: String
+
+    /// Any module with its metadata (quantized and ONNX-backed models plug in here). The
+    /// module is put in evaluation mode.
+    public init(module: any Module, metadata: InferenceMetadata, source: String = "model") {
+        self.module = module
+        self.metadata = metadata
+        self.source = source
+        module.eval()
+    }
+
+    /// The model in the file or directory at `path`.
+    ///
+    /// File kinds (the one dispatch point; add new model file kinds here):
+    /// - a checkpoint directory (holding a manifest), or a run directory (its newest valid checkpoint).
+    /// - Throws: `CohortError.badFile` naming `path` for an unknown kind, `CheckpointError` for a
+    ///   damaged checkpoint, and the metadata's errors.
+    public convenience init(path: String) throws {
+        let path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CohortError.badFile(path: path, "no such file or directory")
+        }
+        // ---- Dispatch on the kind of model file ----
+        if isDirectory.boolValue {
+            let c = try Self.checkpoint(at: path)
+            let (module, metadata) = try Self.load(c)
+            self.init(module: module, metadata: metadata, source: c.path)
+            return
+        }
+        throw CohortError.badFile(path: path, "not a model cohort can run: expected a checkpoint or run directory")
+    }
+
+    /// The checkpoint at `path`, or the newest valid checkpoint of the run directory `path`.
+    static func checkpoint(at path: String) throws -> Checkpoint {
+        if FileManager.default.fileExists(atPath: path + "/" + CheckpointLayout.manifestName)
+            || CheckpointLayout.step(fromDirectoryName: (path as NSString).lastPathComponent) != nil {
+            return try Checkpoint(path: path)
+        }
+        let store = CheckpointStore(directory: path)
+        guard !store.list().isEmpty else {
+            throw CheckpointError.notFound("no checkpoint at \(path): no \(CheckpointLayout.manifestName) and no step-NNNNNNNN checkpoints in it")
+        }
+        var problems: [String] = []
+        guard let c = store.latestValid(skipped: { p, e in problems.append("\(p): \(e)") }) else {
+            throw CheckpointError.notFound("no valid checkpoint in \(path): " + problems.joined(separator: "; "))
+        }
+        return c
+    }
+
+    /// The zoo model a checkpoint records, with its weights restored, and its metadata.
+    static func load(_ c: Checkpoint) throws -> (any Module, InferenceMetadata) {
+        let metadata = try InferenceMetadata(checkpoint: c)
+        let spec = ModelSpec(name: metadata.modelKind, settings: metadata.settings)
+        guard let inputs = metadata.settings["inputs"].flatMap(Int.init) else {
+            throw CohortError.badFile(path: c.path, "the model record has no input count")
+        }
+        var g = RandomGenerator(seed: 0)
+        let module = try ModelZoo.build(spec, shape: ModelShape(inputs: inputs, outputs: metadata.outputs, sequence: metadata.task == .text),
+                                        generator: &g)
+        try TrainingCheckpoint.restore(c, arena: ParameterArena(module), optimizer: nil)
+        return (module, metadata)
+    }
+
+    /// Predicts `count` samples from raw rows (row-major, `metadata.featureCount` values each, before
+    /// normalization: pixel values 0…255 for image models, the CSV's values for tabular ones).
+    /// - Parameters:
+    ///   - topK: how many classes (with probabilities) to report per row (classification; capped at the class count).
+    ///   - batchSize: rows per forward pass.
+    /// - Throws: `CohortError.shapeMismatch` when `rawRows.count != count × featureCount`,
+    ///   `CohortError.invalidArgument` for a text model (use `continueText`) or a bad `topK`/`batchSize`.
+    public func predict(rawRows: [Float], count: Int, topK: Int = 1, batchSize: Int = 256) throws -> InferenceResult {
+        let d = metadata.featureCount
+        guard metadata.task != .text else {
+            throw CohortError.invalidArgument("\(source) is a text model (\(metadata.modelKind)): it continues prompts, it does not predict rows")
+        }
+        guard count >= 0, rawRows.count == count * d else {
+            throw CohortError.shapeMismatch(op: "predict", "\(count) rows of \(d) features need \(count * d) values, got \(rawRows.count)")
+        }
+        guard topK >= 1 else { throw CohortError.invalidArgument("top-k must be at least 1, got \(topK)") }
+        guard batchSize >= 1 else { throw CohortError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
+        var x = rawRows
+        try metadata.normalization.apply(&x, features: d)
+        var result = InferenceResult()
+        let k = min(topK, metadata.outputs)
+        try withNoGrad {
+            var start = 0
+            while start < count {
+                let n = min(batchSize, count - start)
+                let batch = try Tensor(Array(x[(start * d)..<((start + n) * d)]), shape: [n] + metadata.inputShape)
+                let out = try module(batch).contiguous().scalars
+                try collect(out, rows: n, k: k, into: &result)
+                start += n
+            }
+        }
+        return result
+    }
+
+    private func collect(_ out: [Float], rows n: Int, k: Int, into result: inout InferenceResult) throws {
+        let width = out.count / max(n, 1)
+        if metadata.task == .regression {
+            guard width == 1, let t = metadata.targetNormalization else {
+                throw CohortError.shapeMismatch(op: "predict", "\(source): a regression model should output 1 value per row, got \(width)")
+            }
+            result.values += out.map { $0 * t.std + t.mean }
+            return
+        }
+        guard width == metadata.outputs else {
+            throw CohortError.shapeMismatch(op: "predict", "\(source) outputs \(width) values per row, its metadata says \(metadata.outputs) classes")
+        }
+        for r in 0..<n {
+            let logits = out[(r * width)..<((r + 1) * width)]
+            let m = Double(logits.max() ?? 0)
+            let e = logits.map { exp(Double($0) - m) }
+            let sum = e.reduce(0, +)
+            // Stable order: larger logit first, then the smaller class id (argmax takes the first of ties).
+            let order = (0..<width).sorted { logits[logits.startIndex + $0] != logits[logits.startIndex + $1]
+                ? logits[logits.startIndex + $0] > logits[logits.startIndex + $1] : $0 < $1 }
+            result.classes.append(order[0])
+            result.topK.append(order.prefix(k).map { ($0, Float(e[$0] / sum)) })
+        }
+    }
+
+    /// Greedy continuations of `prompts` (text models): `tokens` new characters each.
+    /// - Throws: `CohortError.invalidArgument` naming the prompt (1-based) with a character outside
+    ///   the vocabulary or that is empty, or when the model is not a text model.
+    /// - Parameter firstLine: the number errors give the first prompt (its line in the input file).
+    public func continueText(_ prompts: [String], tokens: Int, firstLine: Int = 1) throws -> [String] {
+        guard metadata.task == .text, let tokenizer = metadata.tokenizer else {
+            throw CohortError.invalidArgument("\(source) is a \(metadata.task.rawValue) model (\(metadata.modelKind)): give rows, not text prompts")
+        }
+        guard tokens >= 0 else { throw CohortError.invalidArgument("tokens must be ≥ 0, got \(tokens)") }
+        return try prompts.enumerated().map { i, prompt in
+            let ids: [Int]
+            do { ids = try tokenizer.encode(prompt).map(Int.init) } catch {
+                throw CohortError.invalidArgument("line \(firstLine + i): \(error)")
+            }
+            guard !ids.isEmpty else { throw CohortError.invalidArgument("line \(firstLine + i): empty prompt") }
+            return try tokenizer.decode(try greedy(ids, tokens: tokens).map(Int32.init))
+        }
+    }
+
+    /// `tokens` greedily chosen ids after `prompt`.
+    func greedy(_ prompt: [Int], tokens: Int) throws -> [Int] {
+        var none = RandomGenerator(seed: 0)   // temperature 0 draws nothing
+        if let gpt = module as? GPT {
+            return Array(try gpt.generate(prompt: prompt, maxNewTokens: tokens, temperature: 0, generator: &none).dropFirst(prompt.count))
+        }
+        if let lstm = module as? CharLSTM {
+            return try lstm.sample(prompt: prompt, count: tokens, temperature: 0, generator: &none)
+        }
+        // Any other sequence module: the last `context` tokens in, the last position's argmax out.
+        let context = metadata.inputShape.first ?? prompt.count
+        var sequence = prompt
+        try withNoGrad {
+            for _ in 0..<tokens {
+                let window = Array(sequence.suffix(context))
+                let logits = try module(try Tensor(window.map(Float.init), shape: [1, window.count])).contiguous().scalars
+                let v = metadata.outputs
+                let last = logits[(logits.count - v)...]
+                var best = last.startIndex
+                for i in last.indices where last[i] > last[best] { best = i }
+                sequence.append(best - last.startIndex)
+            }
+        }
+        return Array(sequence.dropFirst(prompt.count))
+    }
+}
