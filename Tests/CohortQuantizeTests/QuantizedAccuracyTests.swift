@@ -90,6 +90,20 @@ import Testing
             #expect(fp32 - int8 <= 0.003, "\(model) on \(dataset), \(name): fp32 \(fp32), int8 \(int8)")
             #expect(ratio <= 0.27, "\(out): \(bytes) bytes, fp32 export \(fp32Bytes)")
         }
+        if model == "mlp" {   // `cohort predict` runs the .cq file: its classes agree with the checkpoint's
+            let images = path + "/t10k-images-idx3-ubyte.gz"
+            func classes(_ model: String, _ out: String) throws -> [Int] {
+                let r = try run([binary, "predict", "--checkpoint", model, "--input", images, "--output", out])
+                try #require(r.status == 0, "\(r.output)")
+                return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map {
+                    try #require((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["class"] as? Int)
+                }
+            }
+            let int8 = try classes(dir + "/dynamic.cq", dir + "/int8.jsonl"), fp32 = try classes(checkpoint.path, dir + "/fp32.jsonl")
+            let agree = zip(int8, fp32).filter { $0 == $1 }.count
+            lines.append("cohort predict: int8 and fp32 classes agree on \(agree) of \(fp32.count)")
+            #expect(int8.count == 10_000 && Double(agree) >= 0.995 * Double(fp32.count), "\(agree) of \(fp32.count)")
+        }
         // bf16 weights: half the size, computed in fp32.
         let half = try QuantizedModelFile.quantize(checkpoint, to: dir + "/bf16.cq", dtype: .bf16)
         let bf16 = try accuracy(try QuantizedModelFile.load(path: half.path), test)

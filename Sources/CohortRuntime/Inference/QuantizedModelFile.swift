@@ -75,6 +75,11 @@ public enum QuantizedModelFile {
         return try QuantizedFile.restore(try skeleton(name: name, settings: settings, path: path), from: file)
     }
 
+    /// Whether `path` is a `.cq` file (a safetensors file whose metadata `format` is `cohort-quantized`).
+    public static func isQuantizedModel(path: String) -> Bool {
+        (try? SafetensorsFile(path: path))?.metadata["format"] == QuantizedFile.format
+    }
+
     /// The `__metadata__` of the `.cq` file at `path` (format, quantization and inference keys).
     public static func metadata(path: String) throws -> [String: String] { try SafetensorsFile(path: path).metadata }
 }
