@@ -59,6 +59,10 @@ let package = Package(
         .target(name: "CohortCollectives", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives", "CAtomics"], swiftSettings: release),
+        // int8 × int8 → int32 GEMM kernels (AVX-512 VNNI, AVX2, portable C) chosen at run time; CohortQuantize calls them.
+        .target(name: "CInt8Kernels", path: "Sources/CInt8Kernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // Post-training quantization: int8 Linear/Conv2d layers, calibration, bf16/fp16 weights, the .cq file.
+        .target(name: "CohortQuantize", dependencies: ["CohortCheckpoint", "CInt8Kernels"], swiftSettings: release),
         .target(name: "CohortTestSupport", dependencies: ["CohortTensor"]),
         .target(name: "CohortProcessTestSupport", dependencies: []),
         // Higher-order derivatives (Jacobian, Hessian), gradient checks, quadrature; and deterministic minimizers.
@@ -83,12 +87,12 @@ let package = Package(
         .target(name: "CohortTrainer", dependencies: ["CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortRunLog"],
                 swiftSettings: release),
         // The reference workloads of docs/benchmarks.md (W1–W8, allreduce) on one timing harness; `cohort bench` calls it.
-        .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess"],
+        .target(name: "CohortBench", dependencies: ["CohortOptim", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortStats", "CohortProcess", "CohortQuantize"],
                 swiftSettings: release),
         // The umbrella a user's program imports (`import Cohort`); the package's one @_exported point.
         .target(name: "Cohort", dependencies: ["CohortCore", "CohortTensor", "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortTrainer"]),
         // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
-        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics"], swiftSettings: release),
+        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics", "CohortQuantize"], swiftSettings: release),
         // Config files of command options: YAML (Yams) and a TOML subset, checked against an option table.
         .target(name: "CohortConfig", dependencies: ["CohortCore", .product(name: "Yams", package: "Yams")], swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
@@ -111,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortServe",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortQuantize", "CohortServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -149,6 +153,8 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortLinalgTests", dependencies: ["CohortLinalg", "CohortTestSupport"], exclude: ["Fixtures", "Benchmark"]),
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
+        .testTarget(name: "CohortQuantizeTests", dependencies: ["CohortQuantize", "CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN",
+                                                                "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",

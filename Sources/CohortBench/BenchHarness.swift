@@ -30,6 +30,8 @@ public struct BenchSettings: Sendable {
     public var ranks = 2
     /// W5's gradient bucket size in MB.
     public var bucketMB = 25.0
+    /// W7: the MLP quantized to int8 (adds a batch-64 throughput result).
+    public var int8 = false
 
     public init() {}
 }

@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed repeats (median reported).") var repeats: Int = 7
     @Option(parsing: .unconditional, help: "Seed for the synthetic data and the model.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object per result line (the peer scripts' RESULT format).") var json = false
+    @Flag(help: "w7: the MLP quantized to int8 (dynamic activations; kernel as `cohort doctor` prints); also batch-64 throughput.") var int8 = false
     @Flag(help: .hidden) var w8Child = false
     @Flag(help: .hidden) var worker = false
     @Option(parsing: .unconditional, help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
@@ -38,6 +39,7 @@ struct Bench: ParsableCommand {
         s.directory = dir
         s.ranks = np
         s.bucketMB = bucketMB
+        s.int8 = int8
         try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
     }
 }

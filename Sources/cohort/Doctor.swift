@@ -7,6 +7,7 @@ import CProtobufC
 import CohortBench
 import CohortKernels
 import CohortProcess
+import CohortQuantize
 import Foundation
 
 struct Doctor: ParsableCommand {
@@ -35,11 +36,12 @@ struct Doctor: ParsableCommand {
                         threads: threadCount,
                         threadsSource: BLASRuntime.threadPolicy?.source.rawValue ?? "unknown",
                         config: BLAS.config),
-            environment: [BLASRuntime.coreTypeVariable, "OPENBLAS_NUM_THREADS", BLASRuntime.reexecMarker]
+            environment: [BLASRuntime.coreTypeVariable, "OPENBLAS_NUM_THREADS", BLASRuntime.reexecMarker, "COHORT_INT8_KERNEL"]
                 .reduce(into: [:]) { $0[$1] = env[$1] },
             mpi: .init(version: Self.mpiVersion()),
             protobufCVersion: String(cString: protobuf_c_version()),
-            sgemmCheck: check, sgemmThroughput: speed, pass: check.pass)
+            sgemmCheck: check, sgemmThroughput: speed, int8: .detect(), pass: check.pass)
+        let pass = report.pass && report.int8.error == nil
 
         if json {
             let encoder = JSONEncoder()
@@ -50,7 +52,7 @@ struct Doctor: ParsableCommand {
         } else {
             print(report.text)
         }
-        if !report.pass { throw ExitCode.failure }
+        if !pass { throw ExitCode.failure }
     }
 
     private static func name(_ action: BLASKernelDecision.Action) -> String {
@@ -108,7 +110,21 @@ struct DoctorReport: Encodable {
     var protobufCVersion: String
     var sgemmCheck: GemmCheck
     var sgemmThroughput: GemmThroughput
+    var int8: Int8Info
     var pass: Bool
+
+    /// The int8 GEMM kernel quantized models use (CInt8Kernels), or why none could be chosen.
+    struct Int8Info: Encodable {
+        var kernel: String?
+        var supported: [String]
+        var error: String?
+        static func detect() -> Int8Info {
+            let supported = Int8Kernel.supported.map(\.description)
+            do { return Int8Info(kernel: try Int8Kernel.selected().description, supported: supported) } catch {
+                return Int8Info(kernel: nil, supported: supported, error: "\(error)")
+            }
+        }
+    }
 
     var text: String {
         func row(_ label: String, _ value: String) -> String { label.padding(toLength: 14, withPad: " ", startingAt: 0) + value }
@@ -146,6 +162,8 @@ struct DoctorReport: Encodable {
                                                sgemmThroughput.medianGflops, sgemmThroughput.n, sgemmThroughput.n,
                                                sgemmThroughput.n, sgemmThroughput.repeats, sgemmThroughput.threads,
                                                sgemmThroughput.threads == 1 ? "" : "s")))
+        lines.append(row("int8 kernel", int8.kernel.map { "\($0) (supported here: \(int8.supported.joined(separator: ", ")); COHORT_INT8_KERNEL forces one)" }
+                                        ?? "FAIL \(int8.error ?? "")"))
         return lines.joined(separator: "\n")
     }
 }

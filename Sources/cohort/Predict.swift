@@ -19,7 +19,7 @@ struct Predict: ParsableCommand {
             normalization is applied. Under `mpirun -np N` each rank predicts a shard and rank 0 writes all rows in order.
             """)
 
-    @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
+    @Option(help: "A checkpoint directory, a run directory (its newest valid checkpoint), or a quantized model file (.cq).") var checkpoint: String
     @Option(help: "The input file.") var input: String
     @Option(help: "Input format: csv, npy, idx or text (default: from the file name — .csv, .npy, IDX names such as *-idx3-ubyte.gz — else text).") var format: String?
     @Option(help: "Where to write the predictions (default: standard output).") var output: String?

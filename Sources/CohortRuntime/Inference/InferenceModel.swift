@@ -48,6 +48,7 @@ public final class InferenceModel: @unchecked Sendable {
     ///
     /// File kinds (the one dispatch point; add new model file kinds here):
     /// - a checkpoint directory (holding a manifest), or a run directory (its newest valid checkpoint).
+    /// - a quantized model file (`.cq`, `cohort quantize`; docs/quantized-format.md).
     /// - Throws: `CohortError.badFile` naming `path` for an unknown kind, `CheckpointError` for a
     ///   damaged checkpoint, and the metadata's errors.
     public convenience init(path: String) throws {
@@ -63,7 +64,12 @@ public final class InferenceModel: @unchecked Sendable {
             self.init(module: module, metadata: metadata, source: c.path)
             return
         }
-        throw CohortError.badFile(path: path, "not a model cohort can run: expected a checkpoint or run directory")
+        if QuantizedModelFile.isQuantizedModel(path: path) {
+            let metadata = try InferenceMetadata(metadata: try QuantizedModelFile.metadata(path: path), source: path)
+            self.init(module: try QuantizedModelFile.load(path: path), metadata: metadata, source: path)
+            return
+        }
+        throw CohortError.badFile(path: path, "not a model cohort can run: expected a checkpoint or run directory, or a quantized model file (.cq)")
     }
 
     /// The checkpoint at `path`, or the newest valid checkpoint of the run directory `path`.

@@ -1,0 +1,112 @@
+// The LSTM with int8 input and recurrent matrices (per gate row, i.e. per output
+// channel), and the char-LSTM around it. Each layer: one int8 GEMM for the input
+// projection of every step, then per step an int8 GEMM of the batch's h (each row
+// its own scale) with the recurrent matrix; the gates (PyTorch's i, f, g, o) and the
+// cell state stay fp32.
+import CohortCore
+import CohortNN
+import CohortTensor
+import Foundation
+
+/// `LSTM` (batch-first) with int8 `weight_ih_l{k}` `[4H, F or H]` and `weight_hh_l{k}` `[4H, H]`, fp32 biases.
+public final class QuantizedLSTM: Module {
+    public var isTraining = false
+    public let inputSize: Int, hiddenSize: Int
+    /// Per layer: the input and recurrent matrices and their fp32 biases `[4H]`.
+    public let layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]
+
+    /// Quantizes `lstm`'s matrices.
+    public convenience init(_ lstm: LSTM) {
+        let p = Dictionary(lstm.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        let g = 4 * lstm.hiddenSize
+        self.init(inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize, layers: (0..<lstm.layers).map { l in
+            let fin = l == 0 ? lstm.inputSize : lstm.hiddenSize
+            return (QuantizedMatrix(weights: p["weight_ih_l\(l)"]!.contiguous().scalars, rows: g, k: fin),
+                    QuantizedMatrix(weights: p["weight_hh_l\(l)"]!.contiguous().scalars, rows: g, k: lstm.hiddenSize),
+                    p["bias_ih_l\(l)"]?.contiguous().scalars, p["bias_hh_l\(l)"]?.contiguous().scalars)
+        })
+    }
+
+    /// From stored values.
+    public init(inputSize: Int, hiddenSize: Int, layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]) {
+        precondition(layers.enumerated().allSatisfy { $0.element.ih.rows == 4 * hiddenSize && $0.element.hh.rows == 4 * hiddenSize
+                                                      && $0.element.ih.k == ($0.offset == 0 ? inputSize : hiddenSize) && $0.element.hh.k == hiddenSize },
+                     "QuantizedLSTM: matrices do not fit input \(inputSize), hidden \(hiddenSize)")
+        self.inputSize = inputSize; self.hiddenSize = hiddenSize; self.layers = layers
+    }
+
+    /// `x: [B, T, inputSize]` → the last layer's `h_t` for every step, `[B, T, H]` (zero initial state).
+    /// - Throws: `CohortError.shapeMismatch` for another input shape.
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 3, x.shape[2] == inputSize, x.shape[0] >= 1, x.shape[1] >= 1 else {
+            throw CohortError.shapeMismatch(op: "QuantizedLSTM(\(inputSize), \(hiddenSize))", "input must be [batch, steps, \(inputSize)], got \(describeShape(x.shape))")
+        }
+        let (b, t, h) = (x.shape[0], x.shape[1], hiddenSize)
+        var current = x.contiguous().scalars
+        for layer in layers {
+            let gx = try Self.project(current, rows: b * t, layer.ih, bias: layer.bih)   // [B·T, 4H]
+            var state = [Float](repeating: 0, count: b * h), cell = [Float](repeating: 0, count: b * h)
+            var out = [Float](repeating: 0, count: b * t * h)
+            for step in 0..<t {
+                let gh = try Self.project(state, rows: b, layer.hh, bias: layer.bhh)   // [B, 4H]
+                for s in 0..<b {
+                    let gxo = (s * t + step) * 4 * h, gho = s * 4 * h
+                    for j in 0..<h {
+                        let i = Self.sigmoid(gx[gxo + j] + gh[gho + j]), f = Self.sigmoid(gx[gxo + h + j] + gh[gho + h + j])
+                        let g = Foundation.tanh(gx[gxo + 2 * h + j] + gh[gho + 2 * h + j]), o = Self.sigmoid(gx[gxo + 3 * h + j] + gh[gho + 3 * h + j])
+                        let c = f * cell[s * h + j] + i * g
+                        cell[s * h + j] = c
+                        state[s * h + j] = o * Foundation.tanh(c)
+                        out[(s * t + step) * h + j] = state[s * h + j]
+                    }
+                }
+            }
+            current = out
+        }
+        return try Tensor(current, shape: [b, t, h])
+    }
+
+    static func sigmoid(_ v: Float) -> Float { 1 / (1 + Foundation.exp(-v)) }
+
+    /// `rows × k` fp32 values through `w` (rows quantized each with its own scale) plus `bias`.
+    static func project(_ x: [Float], rows: Int, _ w: QuantizedMatrix, bias: [Float]?) throws -> [Float] {
+        var q = [UInt8](repeating: 0, count: rows * w.k), scales = [Float](repeating: 1, count: rows)
+        var y = [Float](repeating: 0, count: rows * w.rows)
+        try x.withUnsafeBufferPointer { xp in
+            try q.withUnsafeMutableBufferPointer { qp in
+                try scales.withUnsafeMutableBufferPointer { sp in
+                    Int8GEMM.quantizeRows(xp.baseAddress!, rows: rows, cols: w.k, into: qp.baseAddress!, scales: sp.baseAddress!, fixedScale: nil)
+                    try y.withUnsafeMutableBufferPointer { try w.multiply(UnsafeBufferPointer(qp), xScales: sp.baseAddress!, m: rows, bias: bias, into: $0.baseAddress!) }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// `CharLSTM` with its LSTM and (untied) head quantized: token ids `[B, T]` → logits `[B, T, vocab]`.
+public final class QuantizedCharLSTM: Module {
+    public var isTraining = false
+    public let embedding: Embedding
+    public let lstm: any Module
+    /// The head (a `QuantizedLinear`, or `Linear`), nil when tied to the embedding.
+    public let head: (any Module)?
+    public let tiedBias: Tensor?
+
+    public init(embedding: Embedding, lstm: any Module, head: (any Module)?, tiedBias: Tensor?) {
+        self.embedding = embedding; self.lstm = lstm; self.head = head; self.tiedBias = tiedBias
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("embedding", embedding), ("lstm", lstm)] + (head.map { [("head", $0)] } ?? [])
+    }
+    public var localParameters: [(name: String, tensor: Tensor)] { tiedBias.map { [("head_bias", $0)] } ?? [] }
+
+    /// - Throws: `CohortError.shapeMismatch` for ids that are not `[B, T]`; the embedding's error for a bad id.
+    public func forward(_ tokens: Tensor) throws -> Tensor {
+        guard tokens.rank == 2 else { throw CohortError.shapeMismatch(op: "QuantizedCharLSTM", "token ids must be [batch, steps], got \(describeShape(tokens.shape))") }
+        let h = try lstm(try embedding(tokens))
+        if let head { return try head(h) }
+        return try Tensor.linear(h, weight: embedding.weight, bias: tiedBias)
+    }
+}
