@@ -11,13 +11,13 @@ import Logging
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a checkpoint over HTTP (Open Inference Protocol: /v2/models/NAME/infer).",
+        abstract: "Serve a checkpoint or a quantized .cq model over HTTP (Open Inference Protocol: /v2/models/NAME/infer).",
         discussion: "Example: cohort serve --checkpoint runs/mnist --port 8000 --max-batch 64 --max-delay-ms 2")
 
-    @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String?
+    @Option(help: "A checkpoint directory, a run directory (its newest valid checkpoint) or a quantized .cq file.") var checkpoint: String?
     @Option(help: "A run's checkpoint directory: serve its newest valid checkpoint and swap to each newer one.") var watch: String?
     @Option(name: .customLong("watch-interval"), help: "Seconds between --watch polls.") var watchInterval = 1.0
-    @Option(help: "The model's name in /v2/models/NAME (default: the checkpoint's model kind, e.g. mlp).") var name: String?
+    @Option(help: "The model's name in /v2/models/NAME (default: the model kind, e.g. mlp).") var name: String?
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0: any free port, printed at start).") var port = 8000
     @Option(name: .customLong("max-batch"), help: "Most rows in one batched forward.") var maxBatch = 64
@@ -51,23 +51,29 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }   // stdout stays free for other output
         var logger = Logger(label: "cohort.serve")
         logger.logLevel = level
-        let first = try Ckpt.open(watch ?? checkpoint!)
-        let model = try ServeCheckpointModel(checkpoint: first, name: name ?? first.manifest.model.name, replicas: threads)
+        let source = watch ?? checkpoint!, flag = watch == nil ? "--checkpoint" : "--watch"
+        var isDirectory: ObjCBool = false
+        let isFile = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) && !isDirectory.boolValue
+        if isFile && watch != nil { throw CohortError.badFlag(flag: "--watch", "\(source) is a file; --watch takes a run's checkpoint directory") }
+        // A quantized .cq file has no step: its version is 1. A checkpoint's version is its step.
+        let first = isFile ? nil : try Ckpt.open(source)
+        let model = try ServeInferenceModel(path: first?.path ?? source, flag: flag, name: name,
+                                            version: first.map { String($0.manifest.step) } ?? "1", replicas: threads)
         let slot = ModelSlot(model)
         let server = try InferenceServer(slot: slot, configuration: options, logger: logger)
         var watcher: ModelWatcher?
         if let watch {
-            let latest = LatestCheckpoint(directory: watch, servedStep: first.manifest.step)
+            let latest = LatestCheckpoint(directory: watch, servedStep: first?.manifest.step ?? 0)
             let served = model.name, replicas = threads
             watcher = ModelWatcher(slot: slot, metrics: server.metrics, interval: watchInterval, logger: logger) {
                 guard let c = latest.newer() else { return nil }
-                return try ServeCheckpointModel(checkpoint: c, name: served, replicas: replicas)
+                return try ServeInferenceModel(path: c.path, flag: "--watch", name: served, version: String(c.manifest.step), replicas: replicas)
             }
         }
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
         let log = logger, bound = options.host
-        let announce = "serving \(model.name) (\(first.manifest.model.name), step \(model.version), from \(first.path))"
+        let announce = "serving \(model.name) (version \(model.version), from \(model.path))"
         Task {
             do {
                 try await server.run { port in

@@ -1,5 +1,5 @@
 // `cohort serve` as a process on a real checkpoint (iris MLP trained by `cohort train`): a
-// tritonclient[http] client from the reference venv gets the checkpoint's forward, SIGTERM
+// tritonclient[http] client from the reference venv gets what `cohort predict` gives on the same raw rows, SIGTERM
 // completes in-flight requests and exits 0, and --watch swaps to a newer checkpoint under load.
 import CohortCheckpoint
 import CohortNN
@@ -60,17 +60,32 @@ enum ServeCLI {
         return (child, port)
     }
 
-    /// The checkpoint's own forward on `rows` (as the server's adapter builds it), for comparison.
+    /// What the served model answers for raw `rows`: the checkpoint's `InferenceModel` outputs
+    /// (class probabilities), the load path `cohort predict` uses.
     static func forward(checkpoint: Checkpoint, rows: [[Float]]) throws -> [[Float]] {
-        let settings = Dictionary(checkpoint.manifest.model.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let inputs = Int(settings["inputs"]!)!, classes = Int(settings["classes"]!)!
-        var g = RandomGenerator(seed: 0)
-        let model = try ModelZoo.build(ModelSpec(name: checkpoint.manifest.model.name, settings: settings),
-                                       shape: ModelShape(inputs: inputs, outputs: classes, sequence: false), generator: &g)
-        try TrainingCheckpoint.restore(checkpoint, arena: ParameterArena(model), optimizer: nil)
-        model.eval()
-        let out = try withNoGrad { try model(try Tensor(rows.flatMap { $0 }, shape: [rows.count, inputs])).contiguous().scalars }
-        return (0..<rows.count).map { Array(out[$0 * classes..<($0 + 1) * classes]) }
+        let model = try InferenceModel(path: checkpoint.path)
+        let out = try model.outputs(rawRows: rows.flatMap { $0 }, count: rows.count)
+        let width = out.count / rows.count
+        return (0..<rows.count).map { Array(out[$0 * width..<($0 + 1) * width]) }
+    }
+
+    /// `cohort predict` on `rows` (a headerless CSV) with every class's probability: per row,
+    /// probabilities by class id.
+    static func predict(runDirectory: String, rows: [[Float]], dir: String, classes: Int) throws -> [[Float]] {
+        let csv = dir + "/rows.csv", out = dir + "/predict.jsonl"
+        try rows.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n").appending("\n")
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        let child = try run(["predict", "--checkpoint", runDirectory, "--input", csv, "--top-k", "\(classes)", "--output", out], log: dir + "/predict.log")
+        #expect(child.wait(timeout: 120) == 0, "cohort predict: \(child.output)")
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        return try lines.map { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var p = [Float](repeating: .nan, count: classes)
+            for entry in (o["top_k"] as? [[String: Any]]) ?? [] {
+                if let c = entry["class"] as? Int, let v = entry["probability"] as? Double, c < classes { p[c] = Float(v) }
+            }
+            return p
+        }
     }
 }
 
@@ -101,7 +116,7 @@ struct ServeProcessTests {
         }
     }
 
-    @Test func tritonClientGetsTheCheckpointsForward() throws {
+    @Test func tritonClientGetsWhatPredictGives() throws {
         let dir = try makeScratchDirectory(prefix: "cohort-serve")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ServeCLI.train(dir + "/run", steps: 20)
@@ -122,11 +137,16 @@ struct ServeProcessTests {
         let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outPath))) as? [String: Any])
         let checkpoint = try #require(CheckpointStore(directory: dir + "/run").latestValid())
         let expected = try ServeCLI.forward(checkpoint: checkpoint, rows: Self.rows)
+        let predicted = try ServeCLI.predict(runDirectory: dir + "/run", rows: Self.rows, dir: dir, classes: 3)
+        #expect(predicted.count == Self.rows.count)
+        for (p, want) in zip(predicted, expected) {
+            #expect(zip(p, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "cohort predict \(p), served model \(want)")
+        }
         func floats(_ key: String) -> [[Float]] { ((result[key] as? [[Double]]) ?? []).map { $0.map(Float.init) } }
         let batch1 = floats("batch1"), batchN = floats("batchN")
         #expect(batch1.count == 1 && batchN.count == 32)
-        for (got, want) in zip(batch1 + batchN, [expected[0]] + expected) {
-            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "tritonclient \(got), forward \(want)")
+        for (got, want) in zip(batch1 + batchN, [predicted[0]] + predicted) {
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 }, "tritonclient \(got), cohort predict's probabilities \(want)")
         }
         #expect((result["error"] as? String)?.contains("shape") == true, "\(result["error"] ?? "none")")
         let meta = result["metadata"] as? [String: Any]

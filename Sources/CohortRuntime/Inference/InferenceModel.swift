@@ -111,54 +111,93 @@ public final class InferenceModel: @unchecked Sendable {
     /// - Throws: `CohortError.shapeMismatch` when `rawRows.count != count × featureCount`,
     ///   `CohortError.invalidArgument` for a text model (use `continueText`) or a bad `topK`/`batchSize`.
     public func predict(rawRows: [Float], count: Int, topK: Int = 1, batchSize: Int = 256) throws -> InferenceResult {
-        let d = metadata.featureCount
+        try refuseText()
+        guard topK >= 1 else { throw CohortError.invalidArgument("top-k must be at least 1, got \(topK)") }
+        var result = InferenceResult()
+        let k = min(topK, metadata.outputs)
+        try forward(rawRows: rawRows, count: count, batchSize: batchSize) { out, n in try collect(out, rows: n, k: k, into: &result) }
+        return result
+    }
+
+    /// Each of `count` raw rows' output vector, row-major: softmax probabilities over the classes
+    /// (classification, `metadata.outputs` per row) or the prediction in the target's units
+    /// (regression, 1 per row) — what `cohort serve` answers.
+    /// - Throws: as `predict`.
+    public func outputs(rawRows: [Float], count: Int, batchSize: Int = 256) throws -> [Float] {
+        try refuseText()
+        var all: [Float] = []
+        all.reserveCapacity(count * metadata.outputs)
+        try forward(rawRows: rawRows, count: count, batchSize: batchSize) { out, n in
+            if metadata.task == .regression { all += try targetUnits(out, rows: n); return }
+            let width = try classWidth(out, rows: n)
+            for r in 0..<n { all += Self.softmax(out[(r * width)..<((r + 1) * width)]).map { Float($0) } }
+        }
+        return all
+    }
+
+    private func refuseText() throws {
         guard metadata.task != .text else {
             throw CohortError.invalidArgument("\(source) is a text model (\(metadata.modelKind)): it continues prompts, it does not predict rows")
         }
+    }
+
+    /// A regression batch's outputs in the target's units.
+    private func targetUnits(_ out: [Float], rows n: Int) throws -> [Float] {
+        let width = out.count / max(n, 1)
+        guard width == 1, let t = metadata.targetNormalization else {
+            throw CohortError.shapeMismatch(op: "predict", "\(source): a regression model should output 1 value per row, got \(width)")
+        }
+        return out.map { $0 * t.std + t.mean }
+    }
+
+    /// A classification batch's logits per row, checked against the metadata's class count.
+    private func classWidth(_ out: [Float], rows n: Int) throws -> Int {
+        let width = out.count / max(n, 1)
+        guard width == metadata.outputs else {
+            throw CohortError.shapeMismatch(op: "predict", "\(source) outputs \(width) values per row, its metadata says \(metadata.outputs) classes")
+        }
+        return width
+    }
+
+    private static func softmax(_ logits: ArraySlice<Float>) -> [Double] {
+        let m = Double(logits.max() ?? 0)
+        let e = logits.map { exp(Double($0) - m) }
+        let sum = e.reduce(0, +)
+        return e.map { $0 / sum }
+    }
+
+    /// Normalizes `rawRows` as training did and runs the module on them `batchSize` rows at a time,
+    /// without a graph, handing each batch's output and row count to `body` in order.
+    private func forward(rawRows: [Float], count: Int, batchSize: Int, _ body: ([Float], Int) throws -> Void) throws {
+        let d = metadata.featureCount
         guard count >= 0, rawRows.count == count * d else {
             throw CohortError.shapeMismatch(op: "predict", "\(count) rows of \(d) features need \(count * d) values, got \(rawRows.count)")
         }
-        guard topK >= 1 else { throw CohortError.invalidArgument("top-k must be at least 1, got \(topK)") }
         guard batchSize >= 1 else { throw CohortError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         var x = rawRows
         try metadata.normalization.apply(&x, features: d)
-        var result = InferenceResult()
-        let k = min(topK, metadata.outputs)
         try withNoGrad {
             var start = 0
             while start < count {
                 let n = min(batchSize, count - start)
                 let batch = try Tensor(Array(x[(start * d)..<((start + n) * d)]), shape: [n] + metadata.inputShape)
-                let out = try module(batch).contiguous().scalars
-                try collect(out, rows: n, k: k, into: &result)
+                try body(try module(batch).contiguous().scalars, n)
                 start += n
             }
         }
-        return result
     }
 
     private func collect(_ out: [Float], rows n: Int, k: Int, into result: inout InferenceResult) throws {
-        let width = out.count / max(n, 1)
-        if metadata.task == .regression {
-            guard width == 1, let t = metadata.targetNormalization else {
-                throw CohortError.shapeMismatch(op: "predict", "\(source): a regression model should output 1 value per row, got \(width)")
-            }
-            result.values += out.map { $0 * t.std + t.mean }
-            return
-        }
-        guard width == metadata.outputs else {
-            throw CohortError.shapeMismatch(op: "predict", "\(source) outputs \(width) values per row, its metadata says \(metadata.outputs) classes")
-        }
+        if metadata.task == .regression { result.values += try targetUnits(out, rows: n); return }
+        let width = try classWidth(out, rows: n)
         for r in 0..<n {
             let logits = out[(r * width)..<((r + 1) * width)]
-            let m = Double(logits.max() ?? 0)
-            let e = logits.map { exp(Double($0) - m) }
-            let sum = e.reduce(0, +)
+            let p = Self.softmax(logits)
             // Stable order: larger logit first, then the smaller class id (argmax takes the first of ties).
             let order = (0..<width).sorted { logits[logits.startIndex + $0] != logits[logits.startIndex + $1]
                 ? logits[logits.startIndex + $0] > logits[logits.startIndex + $1] : $0 < $1 }
             result.classes.append(order[0])
-            result.topK.append(order.prefix(k).map { ($0, Float(e[$0] / sum)) })
+            result.topK.append(order.prefix(k).map { ($0, Float(p[$0])) })
         }
     }
 
