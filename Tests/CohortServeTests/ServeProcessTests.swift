@@ -159,11 +159,11 @@ struct ServeProcessTests {
         let dir = try makeScratchDirectory(prefix: "cohort-serve")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ServeCLI.train(dir + "/run", steps: 10)
-        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "1500",
-                                                "--idle-timeout", "2"], log: dir + "/serve.log")
+        let (child, port) = try ServeCLI.serve(["--checkpoint", dir + "/run", "--max-batch", "64", "--max-delay-ms", "5000",
+                                                "--idle-timeout", "10"], log: dir + "/serve.log")
         defer { if child.process.isRunning { child.process.terminate() } }
         // A request whose body never completes: the batch waits the whole window for it, so the 8
-        // requests below are still queued when SIGTERM comes; --idle-timeout then closes it.
+        // requests below are still queued when SIGTERM comes; --idle-timeout closes it later.
         let stalled = try ServeSlowClientTests.partialRequest(port: port, prefix:
             "POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{\"inputs\": [")
         defer { close(stalled) }
@@ -173,13 +173,29 @@ struct ServeProcessTests {
             for i in 0..<8 { group.addTask { try await HTTP.post(url, json: inferBody([Self.rows[i]])) } }
             return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
         }
-        try await Task.sleep(for: .milliseconds(700))   // queued, waiting for their batch window
+        // SIGTERM once the server holds all 8 (queued for their window, or already answered on a
+        // loaded machine): a request not yet connected would be refused, not drained.
+        let base = "http://127.0.0.1:\(port)"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let metrics = try await HTTP.get(base + "/metrics").text
+            if Self.gauge(metrics, "cohort_serve_queue_depth_rows") + Self.gauge(metrics, "cohort_serve_requests_total{endpoint=\"infer\",status=\"200\"}") >= 8 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         kill(child.process.processIdentifier, SIGTERM)
         let done = try await answers
         #expect(done.map(\.status) == Array(repeating: 200, count: 8), "\(done.map(\.text))")
         #expect(done.allSatisfy { outputData($0).count == 3 })
         #expect(child.wait(timeout: 30) == 0, "\(child.output)")
         #expect(child.output.contains("server stopped"))
+    }
+
+    /// The value of the Prometheus sample `name` (labels included) in `text`, 0 when absent.
+    static func gauge(_ text: String, _ name: String) -> Int {
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Int(Double(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)) ?? 0)
+        }
+        return 0
     }
 
     @Test func batchesDoNotWaitWhenEveryRequestIsQueued() async throws {
