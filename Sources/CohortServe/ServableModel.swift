@@ -1,5 +1,5 @@
 // What `cohort serve` needs of a model: its name, version, tensor signature and a thread-safe batch forward.
-// CohortServe knows nothing of tensors or checkpoints; the executable adapts a checkpoint to this protocol.
+// CohortServe knows nothing of tensors or checkpoints; the executable adapts an InferenceModel to this protocol (ServeInferenceModel).
 
 /// The element type of an Open Inference Protocol tensor this server accepts or returns.
 public enum ServeDatatype: String, Sendable, Codable {
