@@ -1,6 +1,8 @@
-// Malformed requests in bulk: seeded mutations of a valid infer body (bytes flipped, cut, duplicated,
-// fields retyped). Every answer is 200 or a 4xx with a JSON error — never a 5xx, a hang or a crash —
-// and valid requests keep getting correct answers in between.
+// Malformed requests in bulk (10,000): seeded mutations of a valid infer body (bytes flipped, cut,
+// duplicated, fields retyped), plus well-formed JSON with a wrong shape or datatype and bodies past
+// the size limit. Every answer is 200 or a 4xx with a JSON error — never a 5xx, a hang or a crash —
+// and valid requests keep getting correct answers in between. (The server process's memory under
+// such load: ServeProcessTests.malformedRequestsLeaveTheServersMemoryBounded.)
 import CohortServe
 import Foundation
 import Testing
@@ -43,8 +45,9 @@ struct ServeFuzzTests {
         let valid = Array(try JSONSerialization.data(withJSONObject: inferBody([[1, 2, 3, 4], [-1, 0.5, 2, 8]], id: "x")))
         var g = Mix(state: 17)
         var statuses: [Int: Int] = [:]
-        for round in 0..<25 {
-            let bodies = (0..<80).map { _ in Data(Self.mutate(valid, &g)) }
+        for round in 0..<125 {
+            var bodies = (0..<76).map { _ in Data(Self.mutate(valid, &g)) }
+            bodies += try Self.wrongButWellFormed(round)
             let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
                 for b in bodies { group.addTask { try await HTTP.post(url, b) } }
                 return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
@@ -57,8 +60,21 @@ struct ServeFuzzTests {
             let ok = try await HTTP.post(url, json: inferBody([[Float(round), 1, 2, 3]]))
             #expect(ok.status == 200 && outputData(ok) == model.forward([Float(round), 1, 2, 3]))
         }
-        #expect(statuses.values.reduce(0, +) == 2000)
-        #expect(statuses[400, default: 0] > 1000, "\(statuses)")
+        #expect(statuses.values.reduce(0, +) == 10_000)
+        #expect(statuses[400, default: 0] > 5000, "\(statuses)")
+        #expect(statuses[413, default: 0] >= 125, "\(statuses)")
+        print("serve fuzz: \(statuses.values.reduce(0, +)) malformed requests \(statuses.sorted { $0.key < $1.key })")
         try await s.stop()
+    }
+
+    /// Well-formed requests that are still wrong: a shape that does not match the data or the
+    /// model, a datatype the model does not take, a body past `maxBodyBytes` (64 KiB).
+    static func wrongButWellFormed(_ round: Int) throws -> [Data] {
+        let bodies: [[String: Any]] = [
+            ["inputs": [["name": "input", "shape": [2, 5], "datatype": "FP32", "data": Array(repeating: 1.0, count: 10)]]],
+            ["inputs": [["name": "input", "shape": [1, 4], "datatype": ["FP16", "INT64", "BYTES", "BOOL"][round % 4], "data": [1, 2, 3, 4]]]],
+            ["inputs": [["name": "input", "shape": [1, 4], "datatype": "FP32", "data": Array(repeating: 0.5, count: 20_000)]]],
+        ]
+        return try bodies.map { try JSONSerialization.data(withJSONObject: $0) } + [Data(repeating: 0x20, count: 70 << 10)]
     }
 }
