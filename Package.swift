@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CohortCore", "CohortProcess"]),
         .testTarget(name: "CohortQuantizeTests", dependencies: ["CohortQuantize", "CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN",
                                                                 "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
-        .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
+        .testTarget(name: "CohortONNXTests", dependencies: ["CohortONNX", "CohortQuantize", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortData", "CohortProcess",
                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
                                                              "CohortProcessTestSupport"]),
