@@ -30,26 +30,7 @@ extension FileIO {
 
 /// Manifest ⇄ protobuf wire bytes through protobuf-c.
 enum ManifestCodec {
-    /// Owns every C allocation made while building a message, freed together.
-    private final class Arena {
-        var blocks: [UnsafeMutableRawPointer] = []
-        deinit { for b in blocks { free(b) } }
-        func alloc<T>(_: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-            let raw = calloc(max(count, 1), MemoryLayout<T>.stride)!
-            blocks.append(raw)
-            return raw.bindMemory(to: T.self, capacity: max(count, 1))
-        }
-        func string(_ s: String) -> UnsafeMutablePointer<CChar> {
-            let p = strdup(s)!
-            blocks.append(UnsafeMutableRawPointer(p))
-            return p
-        }
-        func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-            let p = alloc(T.self, count: values.count)
-            for (i, v) in values.enumerated() { (p + i).initialize(to: v) }
-            return p
-        }
-    }
+    private typealias Arena = CAllocations
 
     private static func keyValues(_ kvs: [KeyValue], _ a: Arena) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<Cohort__Checkpoint__KeyValue>?>) {
         let items: [UnsafeMutablePointer<Cohort__Checkpoint__KeyValue>?] = kvs.map { kv in

@@ -2,6 +2,7 @@
 // proto/onnx.proto; the only file of CohortONNX that imports CONNXProto. Every C
 // allocation of one serialization lives in an arena freed when it is done.
 import CONNXProto
+import CohortCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -157,29 +158,10 @@ extension ONNXModel {
     }
 }
 
-/// Owns every C allocation made while building one message, freed together.
-private final class Arena {
-    private var blocks: [UnsafeMutableRawPointer] = []
-    deinit { for b in blocks { free(b) } }
+private typealias Arena = CAllocations
 
-    func alloc<T>(_: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-        let raw = calloc(max(count, 1), MemoryLayout<T>.stride)!
-        blocks.append(raw)
-        return raw.bindMemory(to: T.self, capacity: max(count, 1))
-    }
-
-    func string(_ s: String) -> UnsafeMutablePointer<CChar> {
-        let p = strdup(s)!
-        blocks.append(UnsafeMutableRawPointer(p))
-        return p
-    }
-
-    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-        let p = alloc(T.self, count: values.count)
-        for (i, v) in values.enumerated() { (p + i).initialize(to: v) }
-        return p
-    }
-
+extension CAllocations {
+    /// A protobuf-c bytes field holding a copy of `b`.
     func bytes(_ b: [UInt8]) -> ProtobufCBinaryData {
         let p = alloc(UInt8.self, count: b.count)
         b.withUnsafeBufferPointer { if let base = $0.baseAddress { p.update(from: base, count: b.count) } }

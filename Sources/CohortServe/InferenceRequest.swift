@@ -1,5 +1,6 @@
 // The Open Inference Protocol's JSON infer request, read and checked against the model's signature:
 // every fault is a ServeError.badRequest naming the field, the shape, datatype or count at fault.
+import CohortCore
 import Foundation
 
 /// A decoded, validated infer request: `count` rows laid out contiguously in `rows`.
@@ -99,10 +100,10 @@ public enum InferenceResponse {
     public static func json(model: any ServableModel, id: String?, outputs: [Float], count: Int) -> String {
         var s = String()
         s.reserveCapacity(64 + outputs.count * 12)
-        s += "{\"model_name\":"; s += quoted(model.name)
-        s += ",\"model_version\":"; s += quoted(model.version)
-        if let id { s += ",\"id\":"; s += quoted(id) }
-        s += ",\"outputs\":[{\"name\":"; s += quoted(model.output.name)
+        s += "{\"model_name\":"; s += jsonStringLiteral(model.name)
+        s += ",\"model_version\":"; s += jsonStringLiteral(model.version)
+        if let id { s += ",\"id\":"; s += jsonStringLiteral(id) }
+        s += ",\"outputs\":[{\"name\":"; s += jsonStringLiteral(model.output.name)
         s += ",\"datatype\":\"FP32\",\"shape\":["
         s += ([count] + model.output.shape).map(String.init).joined(separator: ",")
         s += "],\"data\":["
@@ -115,22 +116,6 @@ public enum InferenceResponse {
     }
 
     /// `{"error": message}`.
-    public static func error(_ message: String) -> String { "{\"error\":\(quoted(message))}" }
+    public static func error(_ message: String) -> String { "{\"error\":\(jsonStringLiteral(message))}" }
 
-    /// `value` as a JSON string literal.
-    public static func quoted(_ value: String) -> String {
-        var s = "\""
-        for u in value.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            default:
-                if u.value < 0x20 { s += String(format: "\\u%04x", u.value) } else { s.unicodeScalars.append(u) }
-            }
-        }
-        return s + "\""
-    }
 }

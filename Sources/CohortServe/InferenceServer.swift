@@ -1,5 +1,6 @@
 // `cohort serve`'s HTTP server: the Open Inference Protocol (KServe v2 / Triton HTTP) routes on
 // Hummingbird, run in a ServiceGroup so SIGTERM drains in-flight requests before the process exits.
+import CohortCore
 import Foundation
 import Hummingbird
 import Logging
@@ -113,10 +114,10 @@ public final class InferenceServer: Sendable {
     private func metadata(_ name: String, version: String?) throws -> Response {
         let m = try model(named: name, version: version)
         func tensor(_ t: TensorSignature) -> String {
-            "{\"name\":\(InferenceResponse.quoted(t.name)),\"datatype\":\"\(t.datatype.rawValue)\",\"shape\":["
+            "{\"name\":\(jsonStringLiteral(t.name)),\"datatype\":\"\(t.datatype.rawValue)\",\"shape\":["
                 + ([-1] + t.shape).map(String.init).joined(separator: ",") + "]}"
         }
-        return Self.json(200, "{\"name\":\(InferenceResponse.quoted(m.name)),\"versions\":[\(InferenceResponse.quoted(m.version))],"
+        return Self.json(200, "{\"name\":\(jsonStringLiteral(m.name)),\"versions\":[\(jsonStringLiteral(m.version))],"
                          + "\"platform\":\"cohort\",\"inputs\":[\(tensor(m.input))],\"outputs\":[\(tensor(m.output))]}")
     }
 

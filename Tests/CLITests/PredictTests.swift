@@ -102,14 +102,17 @@ import Testing
 
         let predicted = try Self.jsonLines(String(decoding: a, as: UTF8.self))
         #expect(predicted.count == 10_000 && predicted.last?["row"] as? Int == 9_999)
-        let e = try CLI.run(["eval", "--checkpoint", run, "--data", CLI.mnist, "--json"])
+        // eval on one BLAS thread, as predict runs: the same products, so the same classes.
+        let e = try CLI.run(["eval", "--checkpoint", run, "--data", CLI.mnist, "--json"], environment: ["OPENBLAS_NUM_THREADS": "1"])
         #expect(e.status == 0, "\(e.output)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
         // The confusion matrix's row sums are the true counts per class; its column sums what the model predicted.
         let matrix = try #require(report["confusion_matrix"] as? [[Int]])
         let predictedPerClass = (0..<10).map { c in matrix.map { $0[c] }.reduce(0, +) }
         let ours = (0..<10).map { c in predicted.filter { $0["class"] as? Int == c }.count }
-        #expect(ours == predictedPerClass, "predict \(ours), eval \(predictedPerClass)")
+        // Equal but for near-ties (another batch size may sum in another order): at most 2 images per class.
+        #expect(zip(ours, predictedPerClass).allSatisfy { abs($0 - $1) <= 2 } && ours.reduce(0, +) == 10_000,
+                "predict \(ours), eval \(predictedPerClass)")
         #expect((report["accuracy"] as? Double ?? 0) > 0.5)
     }
 
@@ -125,7 +128,8 @@ import Testing
         let rows = try Self.jsonLines(p.stdout)
         #expect(rows.count == 2)
         for (i, prompt) in ["ROMEO:", "To be, or not"].enumerated() {
-            let g = try CLI.run(["generate", "--checkpoint", run, "--prompt", prompt, "--tokens", "25", "--temperature", "0"])
+            let g = try CLI.run(["generate", "--checkpoint", run, "--prompt", prompt, "--tokens", "25", "--temperature", "0"],
+                                environment: ["OPENBLAS_NUM_THREADS": "1"])   // predict's one thread: the same products
             #expect(g.status == 0, "\(g.output)")
             let continuation = rows[i]["continuation"] as? String ?? ""
             #expect(rows[i]["prompt"] as? String == prompt && continuation.count == 25)

@@ -96,7 +96,9 @@ import Testing
         let accuracy = Double(zip(result.classes, labels).filter { $0 == Int($1) }.count) / Double(labels.count)
         let evaluated = try #require(try Self.eval(run, RT.mnist)["accuracy"] as? Double)
         print("mnist mlp, 60 steps: predict accuracy \(accuracy), cohort eval \(evaluated)")
-        #expect(images.count == 10_000 && accuracy == evaluated)
+        // The same model on the same images; the test process and eval may run BLAS on different
+        // thread counts, so a near-tie may fall the other way: at most 3 images of 10,000.
+        #expect(images.count == 10_000 && abs(accuracy - evaluated) <= 3e-4, "predict \(accuracy), eval \(evaluated)")
         #expect(accuracy > 0.7)
     }
 

@@ -3,25 +3,14 @@
 // the size limit. Every answer is 200 or a 4xx with a JSON error — never a 5xx, a hang or a crash —
 // and valid requests keep getting correct answers in between. (The server process's memory under
 // such load: ServeProcessTests.malformedRequestsLeaveTheServersMemoryBounded.)
+import CohortCore
 import CohortServe
 import Foundation
 import Testing
 
 @Suite("Serve fuzz", .serialized)
 struct ServeFuzzTests {
-    /// A small seeded generator (SplitMix64) so a failure can be replayed.
-    struct Mix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func mutate(_ valid: [UInt8], _ g: inout Mix) -> [UInt8] {
+    static func mutate(_ valid: [UInt8], _ g: inout SplitMix64) -> [UInt8] {
         var b = valid
         let tokens: [String] = ["null", "true", "-1e999", "\"FP16\"", "[]", "{}", "[[", "\"", "1.5", "-7", "NaN", "\u{0}", "é", "99999999999999999999"]
         for _ in 0..<Int.random(in: 1...4, using: &g) {
@@ -43,7 +32,7 @@ struct ServeFuzzTests {
         let s = try await RunningServer.start(model) { $0.maxRowsPerRequest = 16; $0.maxBodyBytes = 64 << 10 }
         let url = s.base + "/v2/models/affine/infer"
         let valid = Array(try JSONSerialization.data(withJSONObject: inferBody([[1, 2, 3, 4], [-1, 0.5, 2, 8]], id: "x")))
-        var g = Mix(state: 17)
+        var g = SplitMix64(seed: 17)   // seeded so a failure can be replayed
         var statuses: [Int: Int] = [:]
         for round in 0..<125 {
             var bodies = (0..<76).map { _ in Data(Self.mutate(valid, &g)) }

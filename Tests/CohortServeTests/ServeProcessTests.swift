@@ -2,6 +2,7 @@
 // tritonclient[http] client from the reference venv gets what `cohort predict` gives on the same raw rows, SIGTERM
 // completes in-flight requests and exits 0, and --watch swaps to a newer checkpoint under load.
 import CohortCheckpoint
+import CohortCore
 import CohortNN
 import CohortProcessTestSupport
 import CohortRuntime
@@ -201,7 +202,7 @@ struct ServeProcessTests {
         defer { if child.process.isRunning { child.process.terminate() } }
         let url = "http://127.0.0.1:\(port)/v2/models/mlp/infer"
         let valid = Array(try JSONSerialization.data(withJSONObject: inferBody([Self.rows[0], Self.rows[1]])))
-        var g = ServeFuzzTests.Mix(state: 5)
+        var g = SplitMix64(seed: 5)
         var resident: [Int] = []
         var serverErrors = 0
         for round in 0..<60 {
