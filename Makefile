@@ -52,8 +52,10 @@ demo: deps
 # the other, which the other suites' load made as different as its planted slowdown (a run
 # measured −26 % at Welch p 0.28 beside them); CohortServeTests runs HTTP servers against
 # latency and timeout expectations that 900 concurrent tests on 2 cores starved (requests
-# timed out after 60 s in a full run; alone they take seconds).
-ALONE_TESTS := StaleSharedMemoryCLITests compareFindsAPlantedSlowdown CohortServeTests
+# timed out after 60 s in a full run; alone they take seconds); readerNeverCrashesOrOverAllocates
+# bounds this process's peak memory (VmHWM), which the concurrent suites' allocations raised past
+# its allowance in CI (89 MiB of growth measured beside a 146 s CNN quantization test).
+ALONE_TESTS := StaleSharedMemoryCLITests compareFindsAPlantedSlowdown CohortServeTests readerNeverCrashesOrOverAllocates
 empty :=
 ALONE_SKIP := $(subst $(empty) $(empty),|,$(strip $(ALONE_TESTS)))
 
