@@ -15,6 +15,7 @@ public final class InferenceServer: Sendable {
     /// The server's Prometheus metrics.
     public let metrics: ServeMetrics
     private let batcher: DynamicBatcher
+    private let text: TextWorkers
     private let logger: Logger
     private let state = ServerState()
 
@@ -27,6 +28,8 @@ public final class InferenceServer: Sendable {
         self.logger = logger
         metrics = ServeMetrics(maxBatch: configuration.maxBatch)
         batcher = DynamicBatcher(slot: slot, configuration: configuration, metrics: metrics)
+        text = TextWorkers(threads: slot.current.isTextModel ? configuration.threads : 0, maxQueuedPrompts: configuration.maxQueuedRows,
+                           metrics: metrics)
     }
 
     /// Listens until SIGTERM/SIGINT or `shutdown()`: then refuses new connections, completes the
@@ -45,6 +48,7 @@ public final class InferenceServer: Sendable {
         state.setGroup(group)
         try await group.run()
         batcher.stop()
+        text.stop()
         logger.info("server stopped", metadata: ["in_flight": "\(state.inFlight)"])
     }
 
@@ -133,11 +137,19 @@ public final class InferenceServer: Sendable {
             }
             throw ServeError.badRequest("could not read the request body: \(error)")
         }
+        if m.isTextModel { return try await inferText(Array(body.readableBytesView), model: m) }
         let decoded = try InferenceRequest(json: Array(body.readableBytesView), input: m.input, output: m.output,
                                            maxRows: configuration.maxRowsPerRequest)
         queued = true
         let result = try await batcher.infer(rows: decoded.rows, count: decoded.count)
         return Self.json(200, InferenceResponse.json(model: result.model, id: decoded.id, outputs: result.outputs, count: decoded.count))
+    }
+
+    private func inferText(_ body: [UInt8], model m: any ServableModel) async throws -> Response {
+        let decoded = try TextInferenceRequest(json: body, input: m.input, output: m.output, maxRows: configuration.maxRowsPerRequest,
+                                               defaultTokens: configuration.defaultNewTokens, tokenLimit: configuration.maxNewTokens)
+        let texts = try await text.generate(decoded.prompts, maxTokens: decoded.maxTokens, model: m)
+        return Self.json(200, InferenceResponse.text(model: m, id: decoded.id, texts: texts))
     }
 
     private func handle(_ endpoint: String, _ request: Request, _ body: () throws -> Response) -> Response {

@@ -7,6 +7,8 @@ public enum ServeDatatype: String, Sendable, Codable {
     case fp32 = "FP32"
     /// 64-bit integer (token ids for text models).
     case int64 = "INT64"
+    /// Strings (a text model's prompts in, their continuations out).
+    case bytes = "BYTES"
 }
 
 /// The signature of one input or output tensor, without the batch dimension.
@@ -32,7 +34,8 @@ public struct TensorSignature: Sendable, Equatable {
 /// A model the server can run: immutable metadata plus a batch forward that may be called from any thread.
 ///
 /// Inputs arrive as `count` rows of `input.elementsPerRow` values each (INT64 token ids are passed as
-/// exact Float values); the result is `count` rows of `output.elementsPerRow` values.
+/// exact Float values); the result is `count` rows of `output.elementsPerRow` values. A text model
+/// (`input.datatype == .bytes`) takes prompts instead, through `generate`.
 public protocol ServableModel: Sendable {
     /// The model's name (the `{name}` of `/v2/models/{name}`).
     var name: String { get }
@@ -45,4 +48,17 @@ public protocol ServableModel: Sendable {
     /// Runs the model on `count` rows laid out contiguously in `rows`; returns `count × output.elementsPerRow` values.
     /// - Throws: when the model cannot run these rows (the message names what is wrong).
     func infer(rows: [Float], count: Int) throws -> [Float]
+    /// A text model's continuation of `prompt`: at most `maxTokens` new tokens.
+    /// - Throws: `ServeError.badRequest` naming what is wrong with the prompt.
+    func generate(prompt: String, maxTokens: Int) throws -> String
+}
+
+extension ServableModel {
+    /// Whether requests carry text prompts (BYTES) for `generate` rather than rows for `infer`.
+    public var isTextModel: Bool { input.datatype == .bytes }
+
+    /// A row model has no text generation.
+    public func generate(prompt: String, maxTokens: Int) throws -> String {
+        throw ServeError.badRequest("model \(name) takes \(input.datatype.rawValue) rows, not text prompts")
+    }
 }

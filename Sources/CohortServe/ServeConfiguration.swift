@@ -24,6 +24,10 @@ public struct ServeConfiguration: Sendable {
     /// Seconds a connection may send nothing before it is closed (`--idle-timeout`): stalled, slowloris-style
     /// clients cannot hold connections (or a drain) forever.
     public var idleTimeoutSeconds = 30.0
+    /// Tokens a text model adds to each prompt when a request gives no `parameters.max_tokens` (`--tokens`).
+    public var defaultNewTokens = 50
+    /// Most tokens a request may ask a text model for (`--max-tokens`): more → 413.
+    public var maxNewTokens = 1024
     /// Log one line per request (`--access-log`/`--no-access-log`).
     public var accessLog = true
 
@@ -43,6 +47,8 @@ public struct ServeConfiguration: Sendable {
         try need(maxBodyBytes >= 1024, "--max-body-bytes", "must be at least 1024, got \(maxBodyBytes)")
         try need(maxRowsPerRequest >= 1, "--max-rows", "must be at least 1, got \(maxRowsPerRequest)")
         try need(idleTimeoutSeconds > 0 && idleTimeoutSeconds.isFinite, "--idle-timeout", "must be > 0, got \(idleTimeoutSeconds)")
+        try need(maxNewTokens >= 0, "--max-tokens", "must be ≥ 0, got \(maxNewTokens)")
+        try need((0...maxNewTokens).contains(defaultNewTokens), "--tokens", "must be between 0 and --max-tokens (\(maxNewTokens)), got \(defaultNewTokens)")
         try need(maxQueuedRows >= maxRowsPerRequest, "--max-queue", "must be ≥ --max-rows (\(maxRowsPerRequest)), got \(maxQueuedRows)")
     }
 }

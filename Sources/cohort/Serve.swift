@@ -26,6 +26,8 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body (bytes); larger → 413.") var maxBodyBytes = 8 << 20
     @Option(name: .customLong("max-rows"), help: "Most rows in one request; more → 413.") var maxRows = 1024
     @Option(name: .customLong("max-queue"), help: "Most rows waiting for a batch; more → 503 with Retry-After.") var maxQueue = 4096
+    @Option(help: "Text models: tokens added to each prompt when a request gives no parameters.max_tokens.") var tokens = 50
+    @Option(name: .customLong("max-tokens"), help: "Text models: most tokens a request may ask for; more → 413.") var maxTokens = 1024
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing before it is closed.") var idleTimeout = 30.0
     @Flag(name: .customLong("no-access-log"), help: "Do not log one line per request.") var noAccessLog = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
@@ -45,19 +47,20 @@ struct Serve: ParsableCommand {
         options.threads = threads; options.maxBodyBytes = maxBodyBytes; options.maxRowsPerRequest = maxRows
         options.maxQueuedRows = maxQueue; options.accessLog = !noAccessLog
         options.idleTimeoutSeconds = idleTimeout
+        options.defaultNewTokens = tokens; options.maxNewTokens = maxTokens
         do { try options.validate() } catch let ServeError.badConfiguration(flag, why) { throw CohortError.badFlag(flag: flag, why) }
         _ = try? BLASRuntime.configureThreads(requested: 1)
 
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }   // stdout stays free for other output
         var logger = Logger(label: "cohort.serve")
         logger.logLevel = level
-        let source = watch ?? checkpoint!, flag = watch == nil ? "--checkpoint" : "--watch"
+        let source = watch ?? checkpoint!
         var isDirectory: ObjCBool = false
         let isFile = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) && !isDirectory.boolValue
         if isFile && watch != nil { throw CohortError.badFlag(flag: "--watch", "\(source) is a file; --watch takes a run's checkpoint directory") }
         // A quantized .cq file has no step: its version is 1. A checkpoint's version is its step.
         let first = isFile ? nil : try Ckpt.open(source)
-        let model = try ServeInferenceModel(path: first?.path ?? source, flag: flag, name: name,
+        let model = try ServeInferenceModel(path: first?.path ?? source, name: name,
                                             version: first.map { String($0.manifest.step) } ?? "1", replicas: threads)
         let slot = ModelSlot(model)
         let server = try InferenceServer(slot: slot, configuration: options, logger: logger)
@@ -67,7 +70,7 @@ struct Serve: ParsableCommand {
             let served = model.name, replicas = threads
             watcher = ModelWatcher(slot: slot, metrics: server.metrics, interval: watchInterval, logger: logger) {
                 guard let c = latest.newer() else { return nil }
-                return try ServeInferenceModel(path: c.path, flag: "--watch", name: served, version: String(c.manifest.step), replicas: replicas)
+                return try ServeInferenceModel(path: c.path, name: served, version: String(c.manifest.step), replicas: replicas)
             }
         }
         let done = DispatchSemaphore(value: 0)

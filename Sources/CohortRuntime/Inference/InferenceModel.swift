@@ -202,22 +202,28 @@ public final class InferenceModel: @unchecked Sendable {
     }
 
     /// Greedy continuations of `prompts` (text models): `tokens` new characters each.
-    /// - Throws: `CohortError.invalidArgument` naming the prompt (1-based) with a character outside
-    ///   the vocabulary or that is empty, or when the model is not a text model.
-    /// - Parameter firstLine: the number errors give the first prompt (its line in the input file).
+    /// - Throws: `CohortError.invalidArgument` naming the prompt's line (`firstLine` for the first)
+    ///   when it is empty or has a character outside the vocabulary, or when the model is not a text model.
     public func continueText(_ prompts: [String], tokens: Int, firstLine: Int = 1) throws -> [String] {
+        try prompts.enumerated().map { i, prompt in
+            do { return try continueText(prompt, tokens: tokens) } catch CohortError.invalidArgument(let why) where metadata.task == .text && tokens >= 0 {
+                throw CohortError.invalidArgument("line \(firstLine + i): \(why)")
+            }
+        }
+    }
+
+    /// The greedy continuation of one `prompt` (text models): `tokens` new characters.
+    /// - Throws: `CohortError.invalidArgument` when the prompt is empty or has a character outside the
+    ///   vocabulary, `tokens` is negative, or the model is not a text model.
+    public func continueText(_ prompt: String, tokens: Int) throws -> String {
         guard metadata.task == .text, let tokenizer = metadata.tokenizer else {
             throw CohortError.invalidArgument("\(source) is a \(metadata.task.rawValue) model (\(metadata.modelKind)): give rows, not text prompts")
         }
         guard tokens >= 0 else { throw CohortError.invalidArgument("tokens must be ≥ 0, got \(tokens)") }
-        return try prompts.enumerated().map { i, prompt in
-            let ids: [Int]
-            do { ids = try tokenizer.encode(prompt).map(Int.init) } catch {
-                throw CohortError.invalidArgument("line \(firstLine + i): \(error)")
-            }
-            guard !ids.isEmpty else { throw CohortError.invalidArgument("line \(firstLine + i): empty prompt") }
-            return try tokenizer.decode(try greedy(ids, tokens: tokens).map(Int32.init))
-        }
+        let ids: [Int]
+        do { ids = try tokenizer.encode(prompt).map(Int.init) } catch { throw CohortError.invalidArgument("\(error)") }
+        guard !ids.isEmpty else { throw CohortError.invalidArgument("empty prompt") }
+        return try tokenizer.decode(try greedy(ids, tokens: tokens).map(Int32.init))
     }
 
     /// `tokens` greedily chosen ids after `prompt`.
