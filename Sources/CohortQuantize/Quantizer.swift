@@ -28,7 +28,8 @@ public enum QuantizedDType: String, Sendable, CaseIterable {
 /// Turns trained models into quantized ones.
 public enum Quantizer {
     /// Replaces each module that `replace` maps (given the module and its dotted path) and
-    /// rebuilds the `Sequential`s holding it; modules of other kinds are kept (not entered).
+    /// rebuilds the `Sequential`s holding it, a `ReLU` after a `QuantizedLinear` fused into it
+    /// (`FusedReLU`); modules of other kinds are kept (not entered).
     public static func transform(_ m: any Module, path: String = "", _ replace: (any Module, String) throws -> (any Module)?) rethrows -> any Module {
         if let r = try replace(m, path) { return r }
         func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
@@ -39,7 +40,8 @@ public enum Quantizer {
             return QuantizedCharLSTM(embedding: c.embedding, lstm: lstm, head: head, tiedBias: c.tiedBias)
         }
         guard let s = m as? Sequential else { return m }
-        let out = Sequential(try s.layers.enumerated().map { try transform($0.element, path: path.isEmpty ? "\($0.offset)" : "\(path).\($0.offset)", replace) })
+        let layers = try s.layers.enumerated().map { try transform($0.element, path: path.isEmpty ? "\($0.offset)" : "\(path).\($0.offset)", replace) }
+        let out = Sequential(QuantizedLinear.fusingReLUs(layers))
         out.isTraining = s.isTraining
         return out
     }
