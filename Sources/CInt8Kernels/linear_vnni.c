@@ -109,7 +109,8 @@ VNNI_TARGET static void linear_vnni(size_t m, size_t n, size_t k, const uint8_t 
     size_t j = 0;
     for (; j + 4 * PANEL <= n; j += 4 * PANEL)
         column_block(4, m, n, k, a, lda, packed, j, sums, row_scale, col_scale, bias, relu, y, ldy);
-    switch ((n - j + PANEL - 1) / PANEL) {
+    switch ((n - j + PANEL - 1) / PANEL) {   /* 1–4 panels left, the last one masked */
+    case 4: column_block(4, m, n, k, a, lda, packed, j, sums, row_scale, col_scale, bias, relu, y, ldy); break;
     case 3: column_block(3, m, n, k, a, lda, packed, j, sums, row_scale, col_scale, bias, relu, y, ldy); break;
     case 2: column_block(2, m, n, k, a, lda, packed, j, sums, row_scale, col_scale, bias, relu, y, ldy); break;
     case 1: column_block(1, m, n, k, a, lda, packed, j, sums, row_scale, col_scale, bias, relu, y, ldy); break;

@@ -11,7 +11,8 @@ import Testing
 
 @Suite struct QuantizedLinearKernelTests {
     static let shapes: [(m: Int, n: Int, k: Int)] = [(1, 1, 1), (1, 10, 784), (6, 64, 64), (7, 65, 5), (13, 130, 31), (5, 48, 7),
-                                                    (12, 200, 129), (64, 17, 300), (2, 33, 4), (11, 96, 18)]
+                                                    (12, 200, 129), (64, 17, 300), (2, 33, 4), (11, 96, 18),
+                                                    (3, 60, 9), (8, 127, 20)]
 
     /// Per-row quantization as the layer does it: scale max|x|/127, round half to even, clamp ±127, +128.
     static func quantized(_ x: [Float], m: Int, k: Int) -> (q: [UInt8], scales: [Float]) {
