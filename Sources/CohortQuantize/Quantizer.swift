@@ -1,5 +1,5 @@
-// Post-training quantization of a trained module tree: every `Linear`, `Conv2d`, `LSTM`
-// and `Embedding` reachable through `Sequential`s (and a `CharLSTM`) becomes its quantized form
+// Post-training quantization of a trained module tree: every `Linear`, `Conv2d`, `LSTM`,
+// `GRU` and `Embedding` reachable through `Sequential`s (and a `CharLSTM`) becomes its quantized form
 // (other modules stay fp32: their names and values go to the file as they are).
 // Static mode first runs calibration batches through the fp32 model, watching each
 // convolution's input, and fixes its activation scale at max|x| / 127.
@@ -47,7 +47,7 @@ public enum Quantizer {
         return out
     }
 
-    /// The int8 version of `model`: Linear, Conv2d, LSTM and Embedding layers quantized; in `.static` mode each
+    /// The int8 version of `model`: Linear, Conv2d, LSTM, GRU and Embedding layers quantized; in `.static` mode each
     /// convolution's activation scale comes from running `calibration` (input batches) through `model`.
     /// - Throws: `CohortError.invalidArgument` for static mode without calibration batches, or a
     ///   calibration batch that leaves a convolution's input all zero; errors of the model's forward.
@@ -62,6 +62,7 @@ public enum Quantizer {
         return try transform(model) { m, path in
             if let l = m as? Linear { return QuantizedLinear(l) }
             if let l = m as? LSTM { return QuantizedLSTM(l) }
+            if let l = m as? GRU { return QuantizedGRU(l) }
             if let e = m as? Embedding { return QuantizedEmbedding(e) }
             if let c = m as? Conv2d, c.groups == 1 { return try QuantizedConv2d(c, inputScale: scales[path]) }
             return nil

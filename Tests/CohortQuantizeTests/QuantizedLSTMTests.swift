@@ -1,4 +1,4 @@
-// The int8 LSTM against the fp32 one on random inputs and through a .cq round trip;
+// The int8 LSTM and GRU against the fp32 ones on random inputs and through a .cq round trip;
 // and on real text: a char-LSTM `cohort train` trains on tiny Shakespeare, its
 // next-character loss on the held-out tail of the file (the last 10 %, which training
 // leaves for its test split), fp32 against int8 — at most 1 % higher — and the .cq file
@@ -25,6 +25,31 @@ import Testing
         let err = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max()!
         #expect(err < 0.02, "max |int8 − fp32| \(err)")
         #expect(throws: CohortError.self) { _ = try QuantizedLSTM(lstm)(Tensor.zeros([3, 7, 12])) }
+    }
+
+    @Test func gruIsCloseToFP32AndRoundTrips() throws {
+        var g = RandomGenerator(seed: 24)
+        let model = Sequential([try GRU(inputSize: 9, hiddenSize: 20, layers: 2, generator: &g), Linear(20, 4, generator: &g)])
+        model.eval()
+        let x = Tensor.randn([3, 6, 9], generator: &g)
+        let q = try Quantizer.quantize(model)
+        #expect(QuantizedFile.quantizedLayers(q).map(\.path) == ["0", "1"])
+        #expect((q as? Sequential)?.layers.first is QuantizedGRU)
+        let (got, want) = (try q(x), try model(x))
+        #expect(got.shape == want.shape)
+        let err = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max()!
+        #expect(err < 0.02, "max |int8 − fp32| \(err)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gru-\(getpid()).cq").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantizedFile.write(q, dtype: .int8, mode: .dynamic, metadata: [], to: path)
+        let file = try SafetensorsFile(path: path)
+        #expect(file.metadata["quantization.layers"] == "0:gru,1:linear")
+        var g2 = RandomGenerator(seed: 6)
+        let skeleton = Sequential([try GRU(inputSize: 9, hiddenSize: 20, layers: 2, generator: &g2), Linear(20, 4, generator: &g2)])
+        let loaded = try QuantizedFile.restore(skeleton, from: file)
+        let again = try loaded(x)
+        #expect(again.scalars == got.scalars)
+        #expect(throws: CohortError.self) { _ = try q(Tensor.zeros([3, 6, 8])) }
     }
 
     @Test func charLSTMRoundTrip() throws {
