@@ -71,6 +71,26 @@ public enum Int8GEMM {
                          dilation.0, dilation.1, output.0, output.1, out)
     }
 
+    /// `b: [rows, k]` in the VNNI kernel's packed layout (`cohort_i8_pack`), or nil when the selected kernel is not VNNI
+    /// (the other kernels multiply the row-major weights).
+    static func packedForSelectedKernel(_ b: [Int8], rows: Int, k: Int) -> [Int8]? {
+        guard (try? Int8Kernel.selected()) == .vnni, rows > 0, k > 0 else { return nil }
+        var packed = [Int8](repeating: 0, count: cohort_i8_packed_size(rows, k))
+        b.withUnsafeBufferPointer { bp in packed.withUnsafeMutableBufferPointer { cohort_i8_pack(rows, k, bp.baseAddress, k, $0.baseAddress) } }
+        return packed
+    }
+
+    /// The fused VNNI layer (`cohort_i8_linear_packed`): `y[m, n]` = dequantized `xq[m, k] · Wᵀ` + bias, ReLU when `relu`,
+    /// for `packed` from `packedForSelectedKernel`. Returns false when the CPU cannot run it.
+    static func linearPacked(m: Int, n: Int, k: Int, xq: UnsafePointer<UInt8>, packed: [Int8], sums: [Int32], rowScales: UnsafePointer<Float>,
+                             columnScales: [Float], bias: [Float]?, relu: Bool, into y: UnsafeMutablePointer<Float>) -> Bool {
+        precondition(packed.count == cohort_i8_packed_size(n, k) && sums.count == n && columnScales.count == n && (bias?.count ?? n) == n)
+        if let bias {
+            return cohort_i8_linear_packed(m, n, k, xq, k, packed, sums, rowScales, columnScales, bias, relu ? 1 : 0, y, n) == 0
+        }
+        return cohort_i8_linear_packed(m, n, k, xq, k, packed, sums, rowScales, columnScales, nil, relu ? 1 : 0, y, n) == 0
+    }
+
     /// The GEMM's epilogue (`cohort_i8_dequantize`): `acc: [m, n]` to fp32 `y` with the +128 compensation, scales, bias, ReLU.
     static func dequantize(m: Int, n: Int, acc: [Int32], sums: [Int32], rowScales: UnsafePointer<Float>, rowsPerScale: Int,
                            columnScales: [Float], bias: [Float]?, relu: Bool, nchw: Bool, into y: UnsafeMutablePointer<Float>) {

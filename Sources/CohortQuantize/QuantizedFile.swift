@@ -1,7 +1,9 @@
 // The `.cq` file (docs/quantized-format.md): a safetensors file. A quantized layer at
 // path P stores `P.weight` (I8, the layer's weight shape), `P.weight_scale` (F32 [O]),
-// `P.bias` (F32 [O]) and, static convolutions, `P.input_scale` (F32 [1]); every other
-// parameter and buffer is stored under its own name — F32, or F16/BF16 with --dtype.
+// `P.bias` (F32 [O]) and, static convolutions, `P.input_scale` (F32 [1]); an embedding's
+// table is `P.weight` (I8 [V, D]) with a scale per row (token); an LSTM or GRU stores
+// PyTorch's weight_ih_l{k}/weight_hh_l{k} (I8) with their scales; every other parameter
+// and buffer is stored under its own name — F32, or F16/BF16 with --dtype.
 // `__metadata__` carries `format`, `quantization.*` and what `ckpt export` writes.
 import CohortCore
 import CohortData
@@ -23,12 +25,13 @@ public enum QuantizedFile {
         }
         for (path, layer) in quantizedLayers(module) {
             if let l = layer as? QuantizedLinear { matrix(path, l.weight, shape: [l.outFeatures, l.inFeatures], bias: l.bias) }
+            if let e = layer as? QuantizedEmbedding { matrix(path, e.weight, bias: nil) }
             if let c = layer as? QuantizedConv2d {
                 matrix(path, c.weight, shape: [c.outChannels, c.inChannels, c.kernelSize.first, c.kernelSize.second], bias: c.bias)
                 if let s = c.inputScale { out.append(SafetensorsEntry(name: path + ".input_scale", shape: [1], floats: [s])) }
             }
-            if let r = layer as? QuantizedLSTM {
-                for (l, w) in r.layers.enumerated() {
+            if let stack = (layer as? QuantizedLSTM)?.layers ?? (layer as? QuantizedGRU)?.layers {
+                for (l, w) in stack.enumerated() {
                     matrix(path, w.ih, name: "weight_ih_l\(l)", bias: w.bih, biasName: "bias_ih_l\(l)")
                     matrix(path, w.hh, name: "weight_hh_l\(l)", bias: w.bhh, biasName: "bias_hh_l\(l)")
                 }
@@ -47,7 +50,7 @@ public enum QuantizedFile {
     public static func quantizedLayers(_ module: any Module) -> [(path: String, layer: any Module)] {
         var out: [(path: String, layer: any Module)] = []
         func visit(_ m: any Module, _ path: String) {
-            if m is QuantizedLinear || m is QuantizedConv2d || m is QuantizedLSTM { out.append((path, m)); return }
+            if m is QuantizedLinear || m is QuantizedConv2d || m is QuantizedLSTM || m is QuantizedGRU || m is QuantizedEmbedding { out.append((path, m)); return }
             for (n, c) in m.children { visit(c, path.isEmpty ? n : path + "." + n) }
         }
         visit(module, "")
@@ -59,7 +62,10 @@ public enum QuantizedFile {
     @discardableResult
     public static func write(_ module: any Module, dtype: QuantizedDType, mode: QuantizationMode,
                              metadata: [(key: String, value: String)], to path: String) throws -> Int {
-        let layers = quantizedLayers(module).map { "\($0.path):\($0.layer is QuantizedLinear ? "linear" : $0.layer is QuantizedLSTM ? "lstm" : "conv2d")" }
+        func kind(_ m: any Module) -> String {
+            m is QuantizedLinear ? "linear" : m is QuantizedLSTM ? "lstm" : m is QuantizedGRU ? "gru" : m is QuantizedEmbedding ? "embedding" : "conv2d"
+        }
+        let layers = quantizedLayers(module).map { "\($0.path):\(kind($0.layer))" }
         var meta: [(key: String, value: String)] = [("format", format), ("format_version", "1"), ("quantization.dtype", dtype.rawValue),
                                                      ("quantization.mode", dtype == .int8 ? mode.rawValue : "none"),
                                                      ("quantization.layers", layers.joined(separator: ","))]
@@ -99,15 +105,25 @@ public enum QuantizedFile {
                 let (w, b) = try matrix(path, rows: l.outFeatures, k: l.inFeatures, shape: [l.outFeatures, l.inFeatures], hasBias: l.bias != nil)
                 return QuantizedLinear(weight: w, bias: b)
             }
-            if let r = m as? LSTM, isInt8(path, "weight_ih_l0") {
-                let names = Set(r.namedParameters().map(\.name))
-                return QuantizedLSTM(inputSize: r.inputSize, hiddenSize: r.hiddenSize, layers: try (0..<r.layers).map { l in
-                    let (ih, bih) = try matrix(path, rows: 4 * r.hiddenSize, k: l == 0 ? r.inputSize : r.hiddenSize, name: "weight_ih_l\(l)",
+            if let e = m as? Embedding, isInt8(path) {
+                return QuantizedEmbedding(weight: try matrix(path, rows: e.vocabularySize, k: e.dimension, hasBias: false).0)
+            }
+            // The recurrent stacks: per layer l, weight_ih_l{l} [gates·H, F or H] and weight_hh_l{l} [gates·H, H].
+            func stack(_ r: RecurrentBase, gates: Int) throws -> [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)] {
+                let names = Set(r.localParameters.map(\.name))
+                return try (0..<r.layers).map { l in
+                    let (ih, bih) = try matrix(path, rows: gates * r.hiddenSize, k: l == 0 ? r.inputSize : r.hiddenSize, name: "weight_ih_l\(l)",
                                                hasBias: names.contains("bias_ih_l\(l)"), biasName: "bias_ih_l\(l)")
-                    let (hh, bhh) = try matrix(path, rows: 4 * r.hiddenSize, k: r.hiddenSize, name: "weight_hh_l\(l)",
+                    let (hh, bhh) = try matrix(path, rows: gates * r.hiddenSize, k: r.hiddenSize, name: "weight_hh_l\(l)",
                                                hasBias: names.contains("bias_hh_l\(l)"), biasName: "bias_hh_l\(l)")
                     return (ih, hh, bih, bhh)
-                })
+                }
+            }
+            if let r = m as? LSTM, isInt8(path, "weight_ih_l0") {
+                return QuantizedLSTM(inputSize: r.inputSize, hiddenSize: r.hiddenSize, layers: try stack(r, gates: 4))
+            }
+            if let r = m as? GRU, isInt8(path, "weight_ih_l0") {
+                return QuantizedGRU(inputSize: r.inputSize, hiddenSize: r.hiddenSize, layers: try stack(r, gates: 3))
             }
             if let c = m as? Conv2d, isInt8(path) {
                 let (kh, kw) = (c.kernelSize.first, c.kernelSize.second)

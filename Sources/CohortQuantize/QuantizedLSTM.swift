@@ -84,16 +84,17 @@ public final class QuantizedLSTM: Module {
     }
 }
 
-/// `CharLSTM` with its LSTM and (untied) head quantized: token ids `[B, T]` → logits `[B, T, vocab]`.
+/// `CharLSTM` with its embedding table, LSTM and (untied) head quantized: token ids `[B, T]` → logits `[B, T, vocab]`.
 public final class QuantizedCharLSTM: Module {
     public var isTraining = false
-    public let embedding: Embedding
+    /// A `QuantizedEmbedding` (or the fp32 `Embedding`).
+    public let embedding: any Module
     public let lstm: any Module
     /// The head (a `QuantizedLinear`, or `Linear`), nil when tied to the embedding.
     public let head: (any Module)?
     public let tiedBias: Tensor?
 
-    public init(embedding: Embedding, lstm: any Module, head: (any Module)?, tiedBias: Tensor?) {
+    public init(embedding: any Module, lstm: any Module, head: (any Module)?, tiedBias: Tensor?) {
         self.embedding = embedding; self.lstm = lstm; self.head = head; self.tiedBias = tiedBias
     }
 
@@ -107,6 +108,15 @@ public final class QuantizedCharLSTM: Module {
         guard tokens.rank == 2 else { throw CohortError.shapeMismatch(op: "QuantizedCharLSTM", "token ids must be [batch, steps], got \(describeShape(tokens.shape))") }
         let h = try lstm(try embedding(tokens))
         if let head { return try head(h) }
-        return try Tensor.linear(h, weight: embedding.weight, bias: tiedBias)
+        // Tied: the head multiplies by the embedding table, int8 when the table is.
+        if let e = embedding as? QuantizedEmbedding {
+            let rows = h.count / e.dimension
+            let y = try QuantizedLSTM.project(h.contiguous().scalars, rows: rows, e.weight, bias: tiedBias?.contiguous().scalars)
+            return try Tensor(y, shape: Array(h.shape.dropLast()) + [e.vocabularySize])
+        }
+        guard let e = embedding as? Embedding else {
+            throw CohortError.invalidArgument("QuantizedCharLSTM: a tied head needs an Embedding or QuantizedEmbedding, not \(type(of: embedding))")
+        }
+        return try Tensor.linear(h, weight: e.weight, bias: tiedBias)
     }
 }

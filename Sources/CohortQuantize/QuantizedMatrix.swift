@@ -14,6 +14,8 @@ public struct QuantizedMatrix: Sendable {
     public let scales: [Float]
     /// `Σ_k q[row, k]`, for the +128 compensation.
     let sums: [Int32]
+    /// `q` in the VNNI kernel's layout (packed once, here), nil when another kernel is selected.
+    let packed: [Int8]?
 
     /// Quantizes fp32 `weights: [rows, k]` row by row (an all-zero row gets scale 1).
     public init(weights: [Float], rows: Int, k: Int) {
@@ -34,6 +36,7 @@ public struct QuantizedMatrix: Sendable {
         precondition(q.count == rows * k && scales.count == rows, "QuantizedMatrix: \(q.count) values, \(scales.count) scales for [\(rows), \(k)]")
         self.rows = rows; self.k = k; self.q = q; self.scales = scales
         sums = Int8GEMM.rowSums(q, rows: rows, k: k)
+        packed = Int8GEMM.packedForSelectedKernel(q, rows: rows, k: k)
     }
 
     /// The fp32 weights it stands for.
@@ -44,6 +47,11 @@ public struct QuantizedMatrix: Sendable {
     /// `m = batch · rowsPerScale` positions) `[batch, rows, rowsPerScale]`; `relu` clamps at 0.
     func multiply(_ xq: UnsafeBufferPointer<UInt8>, xScales: UnsafePointer<Float>, m: Int, rowsPerScale: Int = 1, bias: [Float]?,
                   relu: Bool = false, nchw: Bool = false, into y: UnsafeMutablePointer<Float>) throws {
+        if let packed, !nchw, rowsPerScale == 1, let xb = xq.baseAddress, xq.count >= m * k,
+           Int8GEMM.linearPacked(m: m, n: rows, k: k, xq: xb, packed: packed, sums: sums, rowScales: xScales, columnScales: scales,
+                                 bias: bias, relu: relu, into: y) {
+            return
+        }
         var acc = [Int32](repeating: 0, count: m * rows)
         try q.withUnsafeBufferPointer { qb in
             try acc.withUnsafeMutableBufferPointer { try Int8GEMM.gemm(m: m, n: rows, k: k, a: xq, b: qb, c: $0) }

@@ -1,5 +1,5 @@
-// Post-training quantization of a trained module tree: every `Linear`, `Conv2d` and
-// `LSTM` reachable through `Sequential`s (and a `CharLSTM`) becomes its quantized form
+// Post-training quantization of a trained module tree: every `Linear`, `Conv2d`, `LSTM`,
+// `GRU` and `Embedding` reachable through `Sequential`s (and a `CharLSTM`) becomes its quantized form
 // (other modules stay fp32: their names and values go to the file as they are).
 // Static mode first runs calibration batches through the fp32 model, watching each
 // convolution's input, and fixes its activation scale at max|x| / 127.
@@ -28,23 +28,26 @@ public enum QuantizedDType: String, Sendable, CaseIterable {
 /// Turns trained models into quantized ones.
 public enum Quantizer {
     /// Replaces each module that `replace` maps (given the module and its dotted path) and
-    /// rebuilds the `Sequential`s holding it; modules of other kinds are kept (not entered).
+    /// rebuilds the `Sequential`s holding it, a `ReLU` after a `QuantizedLinear` fused into it
+    /// (`FusedReLU`); modules of other kinds are kept (not entered).
     public static func transform(_ m: any Module, path: String = "", _ replace: (any Module, String) throws -> (any Module)?) rethrows -> any Module {
         if let r = try replace(m, path) { return r }
         func child(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
         if let c = m as? CharLSTM {
+            let embedding = try transform(c.embedding, path: child("embedding"), replace)
             let lstm = try transform(c.lstm, path: child("lstm"), replace)
             let head = try c.head.map { try transform($0, path: child("head"), replace) }
-            if lstm === c.lstm && head.map({ $0 === c.head! }) ?? true { return m }
-            return QuantizedCharLSTM(embedding: c.embedding, lstm: lstm, head: head, tiedBias: c.tiedBias)
+            if embedding === c.embedding && lstm === c.lstm && head.map({ $0 === c.head! }) ?? true { return m }
+            return QuantizedCharLSTM(embedding: embedding, lstm: lstm, head: head, tiedBias: c.tiedBias)
         }
         guard let s = m as? Sequential else { return m }
-        let out = Sequential(try s.layers.enumerated().map { try transform($0.element, path: path.isEmpty ? "\($0.offset)" : "\(path).\($0.offset)", replace) })
+        let layers = try s.layers.enumerated().map { try transform($0.element, path: path.isEmpty ? "\($0.offset)" : "\(path).\($0.offset)", replace) }
+        let out = Sequential(QuantizedLinear.fusingReLUs(layers))
         out.isTraining = s.isTraining
         return out
     }
 
-    /// The int8 version of `model`: Linear and Conv2d layers quantized; in `.static` mode each
+    /// The int8 version of `model`: Linear, Conv2d, LSTM, GRU and Embedding layers quantized; in `.static` mode each
     /// convolution's activation scale comes from running `calibration` (input batches) through `model`.
     /// - Throws: `CohortError.invalidArgument` for static mode without calibration batches, or a
     ///   calibration batch that leaves a convolution's input all zero; errors of the model's forward.
@@ -59,6 +62,8 @@ public enum Quantizer {
         return try transform(model) { m, path in
             if let l = m as? Linear { return QuantizedLinear(l) }
             if let l = m as? LSTM { return QuantizedLSTM(l) }
+            if let l = m as? GRU { return QuantizedGRU(l) }
+            if let e = m as? Embedding { return QuantizedEmbedding(e) }
             if let c = m as? Conv2d, c.groups == 1 { return try QuantizedConv2d(c, inputScale: scales[path]) }
             return nil
         }

@@ -1,7 +1,8 @@
-// The int8 LSTM against the fp32 one on random inputs and through a .cq round trip;
+// The int8 LSTM and GRU against the fp32 ones on random inputs and through a .cq round trip;
 // and on real text: a char-LSTM `cohort train` trains on tiny Shakespeare, its
 // next-character loss on the held-out tail of the file (the last 10 %, which training
-// leaves for its test split), fp32 against int8 — at most 1 % higher. 300 steps leave the
+// leaves for its test split), fp32 against int8 — at most 1 % higher — and the .cq file
+// (int8 table, LSTM and head) at most 0.27 × the fp32 export. 300 steps leave the
 // model weak (loss ≈ 3.16, uniform is 4.17): the CI budget, not a limit of the int8 path.
 import CohortCheckpoint
 import CohortCore
@@ -26,12 +27,37 @@ import Testing
         #expect(throws: CohortError.self) { _ = try QuantizedLSTM(lstm)(Tensor.zeros([3, 7, 12])) }
     }
 
+    @Test func gruIsCloseToFP32AndRoundTrips() throws {
+        var g = RandomGenerator(seed: 24)
+        let model = Sequential([try GRU(inputSize: 9, hiddenSize: 20, layers: 2, generator: &g), Linear(20, 4, generator: &g)])
+        model.eval()
+        let x = Tensor.randn([3, 6, 9], generator: &g)
+        let q = try Quantizer.quantize(model)
+        #expect(QuantizedFile.quantizedLayers(q).map(\.path) == ["0", "1"])
+        #expect((q as? Sequential)?.layers.first is QuantizedGRU)
+        let (got, want) = (try q(x), try model(x))
+        #expect(got.shape == want.shape)
+        let err = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max()!
+        #expect(err < 0.02, "max |int8 − fp32| \(err)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gru-\(getpid()).cq").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try QuantizedFile.write(q, dtype: .int8, mode: .dynamic, metadata: [], to: path)
+        let file = try SafetensorsFile(path: path)
+        #expect(file.metadata["quantization.layers"] == "0:gru,1:linear")
+        var g2 = RandomGenerator(seed: 6)
+        let skeleton = Sequential([try GRU(inputSize: 9, hiddenSize: 20, layers: 2, generator: &g2), Linear(20, 4, generator: &g2)])
+        let loaded = try QuantizedFile.restore(skeleton, from: file)
+        let again = try loaded(x)
+        #expect(again.scalars == got.scalars)
+        #expect(throws: CohortError.self) { _ = try q(Tensor.zeros([3, 6, 8])) }
+    }
+
     @Test func charLSTMRoundTrip() throws {
         var g = RandomGenerator(seed: 22)
         let model = try CharLSTM(vocabularySize: 11, embeddingDim: 6, hidden: 10, layers: 2, generator: &g)
         model.eval()
         let q = try Quantizer.quantize(model)
-        #expect(QuantizedFile.quantizedLayers(q).map(\.path) == ["lstm", "head"])
+        #expect(QuantizedFile.quantizedLayers(q).map(\.path) == ["embedding", "lstm", "head"])
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lstm-\(getpid()).cq").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try QuantizedFile.write(q, dtype: .int8, mode: .dynamic, metadata: [], to: path)
@@ -42,6 +68,20 @@ import Testing
         #expect(try loaded(tokens).scalars == (try q(tokens)).scalars)
         let err = zip(try q(tokens).scalars, try model(tokens).scalars).map { abs($0 - $1) }.max()!
         #expect(err < 0.05, "max logit difference \(err)")
+    }
+
+    @Test func tiedCharLSTMUsesTheInt8Table() throws {
+        var g = RandomGenerator(seed: 23)
+        let model = try CharLSTM(vocabularySize: 13, embeddingDim: 12, hidden: 12, layers: 1, tieWeights: true, generator: &g)
+        model.eval()
+        let q = try Quantizer.quantize(model)
+        #expect(QuantizedFile.quantizedLayers(q).map(\.path) == ["embedding", "lstm"])
+        let tokens = try Tensor((0..<10).map { Float($0 % 13) }, shape: [2, 5])
+        let (got, want) = (try q(tokens), try model(tokens))
+        #expect(got.shape == want.shape)
+        let err = zip(got.scalars, want.scalars).map { abs($0 - $1) }.max()!
+        #expect(err < 0.05, "max logit difference \(err)")
+        #expect(throws: CohortError.self) { _ = try q(try Tensor([0, 13], shape: [1, 2])) }
     }
 
     /// Mean next-token cross-entropy of `model` over `windows` (token ids, each context + 1 long).
@@ -78,10 +118,11 @@ import Testing
         let windows = stride(from: 0, to: tail.count - context - 1, by: context + 1).prefix(48).map { Array(tail[$0...($0 + context)]) }
         let fp32 = try Self.loss(try QuantizedModelFile.model(of: checkpoint), windows)
         let summary = try QuantizedModelFile.quantize(checkpoint, to: dir + "/lstm.cq")
-        #expect(summary.quantizedLayers == ["lstm", "head"])
+        #expect(summary.quantizedLayers == ["embedding", "lstm", "head"])
         let int8 = try Self.loss(try QuantizedModelFile.load(path: summary.path), windows)
         print("char-LSTM (hidden 128, 300 steps at lr 0.004) on the tail of tiny Shakespeare, \(windows.count) windows of \(context): fp32 loss \(String(format: "%.4f", fp32)), int8 \(String(format: "%.4f", int8)) (\(String(format: "%+.2f", (int8 / fp32 - 1) * 100)) %), file ratio \(String(format: "%.3f", summary.ratio))")
         #expect(int8 <= fp32 * 1.01, "fp32 \(fp32), int8 \(int8)")
+        #expect(summary.ratio <= 0.27, "\(summary.path): \(summary.fileBytes) bytes, fp32 \(summary.fp32Bytes)")
         #expect(fp32 < 3.5, "the model did not learn: loss \(fp32) (uniform over 65 characters: 4.17)")
     }
 }

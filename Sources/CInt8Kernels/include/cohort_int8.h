@@ -57,4 +57,16 @@ void cohort_i8_im2row(const uint8_t *image, size_t channels, size_t height, size
  * [batch, n, positions], the convolution's output, with rows_per_scale = positions. */
 void cohort_i8_dequantize(size_t m, size_t n, const int32_t *acc, const int32_t *sums, const float *row_scale,
                           size_t rows_per_scale, const float *col_scale, const float *bias, int relu, int nchw, float *y);
+/* The fused linear layer of the VNNI kernel (linear_vnni.c). Weights b[n, k] are packed once
+ * into cohort_i8_packed_size(n, k) bytes: 16-channel panels (the last zero-padded), each
+ * ceil(k/4) groups of 64 bytes = 16 channels × 4 consecutive k (zero past k). */
+size_t cohort_i8_packed_size(size_t n, size_t k);
+void cohort_i8_pack(size_t n, size_t k, const int8_t *b, size_t ldb, int8_t *packed);
+/* y[i, j] = (Σ_k a[i,k]·b[j,k] − 128·sums[j]) · row_scale[i] · col_scale[j] + bias[j] (bias may be
+ * NULL), then max(·, 0) when `relu`, for a[m, k] uint8 (zero point 128, row stride lda) and
+ * `packed` from cohort_i8_pack; y row stride ldy. Returns 0, or -1 when the CPU lacks VNNI
+ * (callers then use cohort_i8_gemm + cohort_i8_dequantize). */
+int cohort_i8_linear_packed(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int8_t *packed,
+                            const int32_t *sums, const float *row_scale, const float *col_scale, const float *bias,
+                            int relu, float *y, size_t ldy);
 #endif
