@@ -51,7 +51,7 @@ extension SummaryWalk {
         case let norm as BatchNormBase:
             try require(s.count >= 2 && s[1] == norm.numFeatures, "[N, \(norm.numFeatures), …]")
             return (s, 0, n)
-        case is ReLU, is GELU, is Tanh, is Sigmoid, is Softmax, is Dropout:
+        case is ReLU, is GELU, is Tanh, is Sigmoid, is Softmax, is Dropout, is LeakyReLU, is ELU, is SiLU, is Softplus, is Mish, is PReLU:
             return (s, 0, n)
         case let e as Embedding:
             return (s + [e.dimension], 0, n * e.dimension)
