@@ -28,6 +28,8 @@ extension SummaryWalk {
             let perOutput = 2 * (c.inChannels / c.groups) * c.kernelSize.first * c.kernelSize.second + (c.bias == nil ? 0 : 1)
             let output = [s[0], c.outChannels, oh / pool, ow / pool]
             return (output, s[0] * c.outChannels * oh * ow * perOutput, output.reduce(1, *))
+        case is Conv1d, is ConvTranspose2d, is Upsample:
+            return try resampling(m, s, require)
         case let p as MaxPool2d:
             return try pooled(s, p.kernelSize, p.stride ?? p.kernelSize, p.padding, require)
         case let p as AvgPool2d:
@@ -59,6 +61,38 @@ extension SummaryWalk {
             return try recurrent(r, s, require)
         default:
             return nil
+        }
+    }
+
+    /// Conv1d (as Conv2d along one axis), ConvTranspose2d (2·(O/groups)·kh·kw per input element, plus
+    /// the bias per output; keeps its input) and Upsample (bilinear: 9 per output; keeps nothing).
+    static func resampling(_ m: any Module, _ s: [Int],
+                           _ require: (Bool, String) throws -> Void) throws -> (output: [Int], flops: Int, activations: Int) {
+        switch m {
+        case let c as Conv1d:
+            try require(s.count == 3 && s[1] == c.inChannels && c.stride >= 1 && c.dilation >= 1, "[N, \(c.inChannels), L]")
+            let ol = (s[2] + 2 * c.padding - c.dilation * (c.kernelSize - 1) - 1) / c.stride + 1
+            try require(ol >= 1, "a sequence at least as long as the kernel \(c.kernelSize)")
+            let per = 2 * (c.inChannels / c.groups) * c.kernelSize + (c.bias == nil ? 0 : 1)
+            return ([s[0], c.outChannels, ol], s[0] * c.outChannels * ol * per, s[0] * c.outChannels * ol)
+        case let c as ConvTranspose2d:
+            try require(s.count == 4 && s[1] == c.inChannels, "[N, \(c.inChannels), H, W]")
+            let (k, st, p, op, d) = (c.kernelSize, c.stride, c.padding, c.outputPadding, c.dilation)
+            let oh = (s[2] - 1) * st.first - 2 * p.first + d.first * (k.first - 1) + op.first + 1
+            let ow = (s[3] - 1) * st.second - 2 * p.second + d.second * (k.second - 1) + op.second + 1
+            try require(oh >= 1 && ow >= 1, "an image the padding \(p) does not crop away")
+            let output = [s[0], c.outChannels, oh, ow], outCount = output.reduce(1, *)
+            let flops = 2 * s.reduce(1, *) * (c.outChannels / c.groups) * k.first * k.second + (c.bias == nil ? 0 : outCount)
+            return (output, flops, s.reduce(1, *))
+        case let u as Upsample:
+            try require(s.count == 4, "[N, C, H, W]")
+            let oh = u.size?.first ?? Int((Double(s[2]) * Double(u.scaleFactor ?? 1)).rounded(.down))
+            let ow = u.size?.second ?? Int((Double(s[3]) * Double(u.scaleFactor ?? 1)).rounded(.down))
+            try require(oh >= 1 && ow >= 1, "an image that stays at least 1×1")
+            let output = [s[0], s[1], oh, ow]
+            return (output, u.mode == .bilinear ? 9 * output.reduce(1, *) : 0, 0)
+        default:
+            preconditionFailure("resampling: \(type(of: m))")
         }
     }
 
