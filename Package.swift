@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"]),
         .testTarget(name: "CohortKernelsTests", dependencies: ["CohortKernels", "CohortProcess"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTestSupport"]),
-        .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport"]),
+        .testTarget(name: "CohortNNTests", dependencies: ["CohortNN", "CohortOptim", "CohortTestSupport", "CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortCalculusTests", dependencies: ["CohortCalculus", "CohortNN", "CohortTestSupport"]),
         .testTarget(name: "CohortMinimizeTests", dependencies: ["CohortMinimize", "CohortCalculus", "CohortData"], exclude: ["Fixtures"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortProcess", "CohortProcessTestSupport"]),
