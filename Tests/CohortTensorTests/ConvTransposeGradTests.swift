@@ -103,6 +103,21 @@ func referenceConvTranspose2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ k: ConvT
         assertClose(w.grad!.scalars, once.map { 2 * $0 }, atol: 1e-5, rtol: 1e-5)
     }
 
+    /// 40 samples span several im2col chunks (and the BLAS threads' batch slices, 2 by default
+    /// here): the output against the direct loops, and the adjoint identity
+    /// ⟨convT(x), y⟩ = ⟨x, conv2d(y)⟩ that makes conv2d the input gradient.
+    @Test func largeBatchAndAdjointOfConv2d() throws {
+        let k = ConvTransposeCase(n: 40, c: 8, h: 10, w: 10, o: 16, stride: 2, padding: 1, outputPadding: 1, bias: false)
+        let x = Fixtures.uniform([40, 8, 10, 10], seed: 80, requiresGrad: false), w = Fixtures.uniform([8, 16, 3, 3], seed: 81, requiresGrad: false)
+        let y = try apply([x, w], k)
+        assertClose(y, referenceConvTranspose2d(x, w, nil, k), atol: 1e-4, rtol: 1e-4)
+        let r = Fixtures.uniform(y.shape, seed: 82, requiresGrad: false)
+        let back = try Tensor.conv2d(r, weight: w, stride: 2, padding: 1)
+        let lhs = zip(y.scalars, r.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let rhs = zip(x.scalars, back.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        assertClose(Float(lhs), Float(rhs), atol: 1e-2, rtol: 1e-5)
+    }
+
     @Test func rejectsBadShapesAndOutputPadding() throws {
         let x = Tensor.zeros([1, 2, 3, 3])
         #expect(throws: CohortError.self) { try Tensor.convTranspose2d(x, weight: Tensor.zeros([3, 2, 3, 3])) }
