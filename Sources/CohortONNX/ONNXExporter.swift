@@ -66,7 +66,7 @@ public enum ONNXExporter {
     }
 
     /// The built-in mapping table, most specific types first.
-    public static var table: [Mapping] { basicMappings + sequenceMappings }
+    public static var table: [Mapping] { basicMappings + resamplingMappings + sequenceMappings }
 
     /// Names of the layer types the built-in table maps.
     public static var supportedLayerNames: [String] { table.map(\.name) }

@@ -70,3 +70,34 @@ import Testing
                                           inputs: ids, sample: [7]), "tied CharLSTM")
     }
 }
+
+/// The layers of issue 18 item 1: activations, Conv1d, ConvTranspose2d and Upsample, through ONNX Runtime.
+@Suite(.serialized) struct ResamplingLayerExportTests {
+    @Test func activationsAndTransposedConvolutions() throws {
+        var g = RandomGenerator(seed: 24)
+        let model = Sequential([
+            Unflatten(axis: 1, sizes: [4, 3, 3]),
+            try ConvTranspose2d(4, 6, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, groups: 2, generator: &g), LeakyReLU(negativeSlope: 0.1),
+            try Upsample(scaleFactor: 2, mode: .nearest), ELU(alpha: 0.7),
+            try ConvTranspose2d(6, 4, kernelSize: IntOrPair(2, 3), stride: IntOrPair(1, 2), dilation: 2, generator: &g), SiLU(),
+            try Upsample(size: [9, 10], mode: .bilinear), try PReLU(numParameters: 4, initialValue: 0.3),
+            try Upsample(scaleFactor: 1.5, mode: .bilinear), Softplus(beta: 2, threshold: 3), try PReLU(),
+            Flatten(), Linear(4 * 13 * 15, 5, generator: &g), Mish(), Softplus(),
+        ])
+        let inputs = Tensor.randn([64 * 36], generator: &g).scalars
+        LibraryLayerTests.expectClose(try LibraryLayerTests.compare(model, input: ONNXInputSpec(type: .float, shape: [.named("batch"), .fixed(36)]),
+                                                                    inputs: inputs, sample: [36]), "activations, ConvTranspose2d, Upsample")
+    }
+
+    @Test func conv1d() throws {
+        var g = RandomGenerator(seed: 25)
+        let model = Sequential([
+            Unflatten(axis: 1, sizes: [3, 16]),
+            try Conv1d(3, 4, kernelSize: 3, stride: 2, padding: 1, generator: &g), Mish(),
+            try Conv1d(4, 6, kernelSize: 2, dilation: 2, groups: 2, bias: false, generator: &g), Flatten(),
+        ])
+        let inputs = Tensor.randn([64 * 48], generator: &g).scalars
+        LibraryLayerTests.expectClose(try LibraryLayerTests.compare(model, input: ONNXInputSpec(type: .float, shape: [.named("batch"), .fixed(48)]),
+                                                                    inputs: inputs, sample: [48]), "Conv1d")
+    }
+}
