@@ -45,6 +45,13 @@ import CohortTestSupport
         try expectGradients([s], "\(name) of stepped slice") { f(try $0[0].slice(axis: 1, 0, 5, step: 2)) }
     }
 
+    /// The vector log(1 + eᶻ) keeps its relative accuracy in the far negative tail (softplus ≈ eˣ).
+    @Test func softplusRelativeAccuracyInTail() throws {
+        let values: [Float] = (0..<64).map { -40 + Float($0) * 0.6 }
+        let y = try Tensor(values).softplus()
+        assertClose(y, values.map { Float(Self.softplus(Double($0), 1, 20)) }, atol: 0, rtol: 1e-5)
+    }
+
     @Test func softplusThresholdIsLinearAbove() throws {
         let y = try Tensor([0.5, 1, 2]).softplus(beta: 2, threshold: 1.5)
         assertClose(y, [Float(Self.softplus(0.5, 2, 1.5)), 1, 2], atol: 1e-6)
