@@ -33,13 +33,12 @@ extension Tensor {
     /// PReLU (PyTorch's `prelu`): `x > 0 ? x : w·x` with a learned slope per channel.
     ///
     /// - Parameters:
-    ///   - x: input of rank ≥ 1; its channels are dimension 1 (`[N, C, …]`), or dimension 0 for rank 1.
+    ///   - x: input; its channels are dimension 1 (`[N, C, …]`); below rank 2 there is one channel, as in PyTorch.
     ///   - weight: `[1]` (one slope shared by all elements) or `[C]`.
     /// - Returns: a tensor shaped like `x`.
     /// - Throws: `CohortError.shapeMismatch` naming both shapes when `weight` is neither `[1]` nor `[C]`.
     public static func prelu(_ x: Tensor, weight: Tensor) throws -> Tensor {
-        let axis = x.rank >= 2 ? 1 : 0
-        let channels = x.rank == 0 ? 1 : x.shape[axis]
+        let channels = x.rank >= 2 ? x.shape[1] : 1
         let shared = weight.shape == [1]
         guard shared || weight.shape == [channels] else {
             throw CohortError.shapeMismatch(op: "prelu", "weight \(describeShape(weight.shape)) must be [1] or [\(channels)] " +

@@ -76,6 +76,10 @@ import CohortTestSupport
     }
 
     @Test func preluRejectsWrongSlopeCount() throws {
+        // Below rank 2 there is no channel dimension: one slope only, as torch.nn.functional.prelu.
+        #expect(throws: CohortError.self) { try Tensor.prelu(Tensor.zeros([3]), weight: Tensor.zeros([3])) }
+        let v = Fixtures.awayFromZero([7], 0.05, 1, seed: 505), s = Fixtures.uniform([1], 0.05, 0.6, seed: 506)
+        try expectGradients([v, s], "prelu rank 1") { try Tensor.prelu($0[0], weight: $0[1]) }
         let x = Tensor.zeros([2, 3, 4])
         #expect { try Tensor.prelu(x, weight: Tensor.zeros([4])) } throws: { e in
             "\(e)".contains("[4]") && "\(e)".contains("[2, 3, 4]")
