@@ -32,7 +32,7 @@ smoke_cnn() {
   run "README: bench w2" "$BIN" bench w2 --threads 1 --steps 1 --warmup 1 --repeats 1
 }
 smoke_trainer() { (cd "$tmp" && run TrainerExample "$REL/TrainerExample"); }
-smoke_math() { for e in linreg pca mle ab-test logreg; do run "MathExamples $e" "$REL/MathExamples" "$e"; done; }
+smoke_math() { for e in linreg pca mle ab-test logreg limits; do run "MathExamples $e" "$REL/MathExamples" "$e"; done; }
 smoke_shakespeare() {
   local text=$DATA/tiny-shakespeare/input.txt
   run "README: lstm on 2 ranks" "${MPI[@]}" "$BIN" train --model lstm --data "$text" --context 64 --embedding 64 --hidden 256 \

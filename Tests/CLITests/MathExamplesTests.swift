@@ -90,6 +90,19 @@ import Testing
         }
     }
 
+    @Test func limitsShowOrdersBestStepsKinksAndEulersRate() throws {
+        let r = try run(["limits"])
+        #expect(r.status == 0, "\(r.output)")
+        for line in ["forward 1.00, central 2.00", "best step: forward 1e-08",
+                     "ReLU               1.0e-06        0.000000       1.000000       0.0000     no (kink)",
+                     "GELU               5.0e-07        0.500000       0.500000       0.5000     yes",
+                     "1e6        2.718280469319      1.36e-06      1.359140", "checks passed"] {
+            #expect(r.stdout.contains(line), "missing \(line.debugDescription) in\n\(r.stdout)")
+        }
+        let flag = try run(["limits", "--data", "x.csv"])
+        #expect(flag.status == 1 && flag.stderr.contains("limits takes no --data"), "\(flag.output)")
+    }
+
     @Test func mistakesGetClearMessages() throws {
         let unknown = try run(["lnreg"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown example \"lnreg\"") && unknown.stderr.contains("ab-test"), "\(unknown.output)")

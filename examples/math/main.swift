@@ -11,6 +11,7 @@ let examples: [(name: String, summary: String, run: (ExampleOptions) throws -> V
     ("mle", "Gaussian maximum likelihood, standard errors from the Hessian", gaussianMaximumLikelihood),
     ("ab-test", "Bayesian A/B test vs the two-proportion z-test", bayesianABTest),
     ("logreg", "logistic regression: L-BFGS vs SGD, convergence plot", logisticRegression),
+    ("limits", "derivatives as limits, the best step, activations' kinks, (1+1/n)ⁿ → e", limitsAndContinuity),
 ]
 
 @MainActor func usage() -> String {
