@@ -24,6 +24,9 @@ public struct ServeConfiguration: Sendable {
     /// Seconds a connection may send nothing before it is closed (`--idle-timeout`): stalled, slowloris-style
     /// clients cannot hold connections (or a drain) forever.
     public var idleTimeoutSeconds = 30.0
+    /// Seconds from a request's headers to the end of its body (`--read-timeout`): a client that trickles
+    /// its body (activity that resets the idle timeout) is disconnected after this.
+    public var readTimeoutSeconds = 30.0
     /// Log one line per request (`--access-log`/`--no-access-log`).
     public var accessLog = true
 
@@ -43,6 +46,7 @@ public struct ServeConfiguration: Sendable {
         try need(maxBodyBytes >= 1024, "--max-body-bytes", "must be at least 1024, got \(maxBodyBytes)")
         try need(maxRowsPerRequest >= 1, "--max-rows", "must be at least 1, got \(maxRowsPerRequest)")
         try need(idleTimeoutSeconds > 0 && idleTimeoutSeconds.isFinite, "--idle-timeout", "must be > 0, got \(idleTimeoutSeconds)")
+        try need(readTimeoutSeconds > 0 && readTimeoutSeconds.isFinite, "--read-timeout", "must be > 0, got \(readTimeoutSeconds)")
         try need(maxQueuedRows >= maxRowsPerRequest, "--max-queue", "must be ≥ --max-rows (\(maxRowsPerRequest)), got \(maxQueuedRows)")
     }
 }
