@@ -29,6 +29,11 @@ public final class DynamicBatcher: @unchecked Sendable {
     private var arriving = 0
     private var stopping = false
     private var running = 0
+    /// Rows of the last 16 batches: how many requests are in play under the current load.
+    private var recentRows = [Int](repeating: 1, count: 16)
+    private var recentIndex = 0
+    /// The rows a filling batch waits for (the largest recent batch).
+    private var expectedRows = 1
     private let slot: ModelSlot
     private let configuration: ServeConfiguration
     private let metrics: ServeMetrics
@@ -80,10 +85,17 @@ public final class DynamicBatcher: @unchecked Sendable {
         guard queuedRows + p.count <= configuration.maxQueuedRows else {
             return .queueFull(queuedRows: queuedRows, limit: configuration.maxQueuedRows)
         }
+        let wasEmpty = head == queue.count
         queue.append(p)
         queuedRows += p.count
         metrics.queueDepth.set(Double(queuedRows))
-        if queuedRows >= configuration.maxBatch || arriving == 0 { condition.broadcast() } else { condition.signal() }
+        // Wake a compute thread only when it can act (each needless wake-up is a context switch per
+        // request): new work for an idle thread, or a filling batch that may now run.
+        if queuedRows >= configuration.maxBatch || (arriving == 0 && queuedRows >= expectedRows) {
+            condition.broadcast()
+        } else if wasEmpty {
+            condition.signal()
+        }
         return nil
     }
 
@@ -104,9 +116,11 @@ public final class DynamicBatcher: @unchecked Sendable {
             condition.wait()
         }
         let deadline = queue[head].enqueued.addingTimeInterval(configuration.maxDelayMilliseconds / 1000)
-        // Wait only for requests already being read: when every request in flight is queued, waiting
-        // longer cannot grow the batch (the clients are waiting for answers).
-        while queuedRows < configuration.maxBatch && arriving > 0 && !stopping {
+        // Wait for requests being parsed, and, under concurrent load, until the batch is as large as
+        // the recent ones (their clients are about to send again: one large forward costs less than
+        // two halves). A lone client's batches hold 1 row, so its requests never wait.
+        expectedRows = min(recentRows.max() ?? 1, configuration.maxBatch)
+        while queuedRows < configuration.maxBatch && (arriving > 0 || queuedRows < expectedRows) && !stopping {
             if !condition.wait(until: deadline) { break }
             if head == queue.count { return [] }   // another thread took them
         }
@@ -120,6 +134,8 @@ public final class DynamicBatcher: @unchecked Sendable {
             head += 1
         }
         queuedRows -= rows
+        recentRows[recentIndex] = rows
+        recentIndex = (recentIndex + 1) % recentRows.count
         if head > 1024 && head * 2 > queue.count { queue.removeFirst(head); head = 0 }
         if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
         metrics.queueDepth.set(Double(queuedRows))

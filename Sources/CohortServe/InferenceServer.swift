@@ -4,6 +4,7 @@ import CohortCore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Serves one model over the Open Inference Protocol with dynamic batching, metrics and an access log.
@@ -35,9 +36,12 @@ public final class InferenceServer: Sendable {
     /// Listens until SIGTERM/SIGINT or `shutdown()`: then refuses new connections, completes the
     /// requests in flight and their batches, and returns. `onRunning` gets the bound port.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let readTimeout = TimeAmount.milliseconds(Int64(configuration.readTimeoutSeconds * 1000))
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestReadDeadline(timeout: readTimeout)],
+                idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cohort-serve",
                                  backlog: 1024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
@@ -127,9 +131,6 @@ public final class InferenceServer: Sendable {
 
     private func infer(_ request: Request, name: String, version: String?) async throws -> Response {
         let m = try model(named: name, version: version)
-        batcher.announce()
-        var queued = false
-        defer { if !queued { batcher.withdraw() } }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
             if let e = error as? any HTTPResponseError, e.status == .contentTooLarge {
@@ -138,6 +139,11 @@ public final class InferenceServer: Sendable {
             throw ServeError.badRequest("could not read the request body: \(error)")
         }
         if m.isTextModel { return try await inferText(Array(body.readableBytesView), model: m) }
+        // Announced once its body is in: a batch may wait for a request being parsed, never for a
+        // slow client's bytes.
+        batcher.announce()
+        var queued = false
+        defer { if !queued { batcher.withdraw() } }
         let decoded = try InferenceRequest(json: Array(body.readableBytesView), input: m.input, output: m.output,
                                            maxRows: configuration.maxRowsPerRequest)
         queued = true
@@ -162,8 +168,8 @@ public final class InferenceServer: Sendable {
 
     private func handleAsync(_ endpoint: String, _ request: Request, _ body: () async throws -> Response) async -> Response {
         let start = ContinuousClock.now
-        state.enter()
-        defer { state.leave() }
+        state.enter(metrics)
+        defer { state.leave(metrics) }
         let response: Response
         do { response = try await body() } catch { response = errorResponse(error) }
         finish(endpoint, request, response, start)
@@ -208,8 +214,8 @@ final class ServerState: @unchecked Sendable {
     var group: ServiceGroup? { lock.withLock { _group } }
     func setDraining() { lock.withLock { _draining = true } }
     func setGroup(_ g: ServiceGroup) { lock.withLock { _group = g } }
-    func enter() { lock.withLock { _inFlight += 1 } }
-    func leave() { lock.withLock { _inFlight -= 1 } }
+    func enter(_ metrics: ServeMetrics) { metrics.inFlight.set(Double(lock.withLock { _inFlight += 1; return _inFlight })) }
+    func leave(_ metrics: ServeMetrics) { metrics.inFlight.set(Double(lock.withLock { _inFlight -= 1; return _inFlight })) }
 }
 
 /// The last service of the group, so the first told of a graceful shutdown: marks the server draining

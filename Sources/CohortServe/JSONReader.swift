@@ -4,7 +4,7 @@
 import Foundation
 
 /// A parsed JSON value. Objects keep their keys in order.
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case number(Double)

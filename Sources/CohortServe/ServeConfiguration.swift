@@ -28,6 +28,9 @@ public struct ServeConfiguration: Sendable {
     public var defaultNewTokens = 50
     /// Most tokens a request may ask a text model for (`--max-tokens`): more → 413.
     public var maxNewTokens = 1024
+    /// Seconds from a request's headers to the end of its body (`--read-timeout`): a client that trickles
+    /// its body (activity that resets the idle timeout) is disconnected after this.
+    public var readTimeoutSeconds = 30.0
     /// Log one line per request (`--access-log`/`--no-access-log`).
     public var accessLog = true
 
@@ -49,6 +52,7 @@ public struct ServeConfiguration: Sendable {
         try need(idleTimeoutSeconds > 0 && idleTimeoutSeconds.isFinite, "--idle-timeout", "must be > 0, got \(idleTimeoutSeconds)")
         try need(maxNewTokens >= 0, "--max-tokens", "must be ≥ 0, got \(maxNewTokens)")
         try need((0...maxNewTokens).contains(defaultNewTokens), "--tokens", "must be between 0 and --max-tokens (\(maxNewTokens)), got \(defaultNewTokens)")
+        try need(readTimeoutSeconds > 0 && readTimeoutSeconds.isFinite, "--read-timeout", "must be > 0, got \(readTimeoutSeconds)")
         try need(maxQueuedRows >= maxRowsPerRequest, "--max-queue", "must be ≥ --max-rows (\(maxRowsPerRequest)), got \(maxQueuedRows)")
     }
 }

@@ -2,6 +2,7 @@
 // latency, batch sizes, queue depth and model swaps; `GET /metrics` renders them as text.
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The metrics of one server, in their own registry.
 public final class ServeMetrics: Sendable {
@@ -17,6 +18,10 @@ public final class ServeMetrics: Sendable {
                                               .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
     /// Model swaps made by --watch.
     public let modelSwaps: Counter
+    /// Requests whose handler runs (being read, queued, computed or answered).
+    public let inFlight: Gauge
+    /// The counter and histogram of each (endpoint, status) seen, so a request costs no registry lookup.
+    private let recorders = Mutex<[String: (Counter, DurationHistogram)]>([:])
 
     /// A registry sized for batches of at most `maxBatch` rows.
     public init(maxBatch: Int) {
@@ -27,13 +32,22 @@ public final class ServeMetrics: Sendable {
         buckets.append(Double(maxBatch))
         batchSize = registry.makeValueHistogram(descriptor: Self.name("batch_size", "rows", "Rows per batched forward"),
                                                 labels: [], buckets: buckets)
+        inFlight = registry.makeGauge(descriptor: Self.name("requests_in_flight", "", "Requests being read, queued, computed or answered"), labels: [])
         modelSwaps = registry.makeCounter(descriptor: Self.name("model_swaps", "total", "Models swapped in by --watch"), labels: [])
     }
 
     /// Counts one answered request and its latency.
     public func record(endpoint: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("endpoint", endpoint), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("endpoint", endpoint)], buckets: latencyBuckets).record(duration)
+        let key = "\(endpoint) \(status)"
+        let (counter, histogram) = recorders.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = (registry.makeCounter(descriptor: Self.requests, labels: [("endpoint", endpoint), ("status", String(status))]),
+                        registry.makeDurationHistogram(descriptor: Self.latency, labels: [("endpoint", endpoint)], buckets: latencyBuckets))
+            cache[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
     }
 
     private static var requests: MetricNameDescriptor { name("requests", "total", "Requests answered, by endpoint and HTTP status") }

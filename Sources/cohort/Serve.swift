@@ -29,6 +29,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Text models: tokens added to each prompt when a request gives no parameters.max_tokens.") var tokens = 50
     @Option(name: .customLong("max-tokens"), help: "Text models: most tokens a request may ask for; more → 413.") var maxTokens = 1024
     @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may send nothing before it is closed.") var idleTimeout = 30.0
+    @Option(name: .customLong("read-timeout"), help: "Seconds a request may take from its headers to the end of its body.") var readTimeout = 30.0
     @Flag(name: .customLong("no-access-log"), help: "Do not log one line per request.") var noAccessLog = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
 
@@ -46,7 +47,7 @@ struct Serve: ParsableCommand {
         options.host = host; options.port = port; options.maxBatch = maxBatch; options.maxDelayMilliseconds = maxDelayMs
         options.threads = threads; options.maxBodyBytes = maxBodyBytes; options.maxRowsPerRequest = maxRows
         options.maxQueuedRows = maxQueue; options.accessLog = !noAccessLog
-        options.idleTimeoutSeconds = idleTimeout
+        options.idleTimeoutSeconds = idleTimeout; options.readTimeoutSeconds = readTimeout
         options.defaultNewTokens = tokens; options.maxNewTokens = maxTokens
         do { try options.validate() } catch let ServeError.badConfiguration(flag, why) { throw CohortError.badFlag(flag: flag, why) }
         _ = try? BLASRuntime.configureThreads(requested: 1)

@@ -123,17 +123,31 @@ public final class InferenceModel: @unchecked Sendable {
     /// (classification, `metadata.outputs` per row) or the prediction in the target's units
     /// (regression, 1 per row) — what `cohort serve` answers.
     /// - Throws: as `predict`.
+    /// A stack of dense layers (the zoo's MLP) runs on a `DenseInferencePlan` (transposed weights, a reused
+    /// workspace), made at the first call; other models run their module. Not for concurrent callers.
     public func outputs(rawRows: [Float], count: Int, batchSize: Int = 256) throws -> [Float] {
         try refuseText()
         var all: [Float] = []
         all.reserveCapacity(count * metadata.outputs)
-        try forward(rawRows: rawRows, count: count, batchSize: batchSize) { out, n in
-            if metadata.task == .regression { all += try targetUnits(out, rows: n); return }
-            let width = try classWidth(out, rows: n)
+        let emit = { (out: [Float], n: Int) throws in
+            if self.metadata.task == .regression { all += try self.targetUnits(out, rows: n); return }
+            let width = try self.classWidth(out, rows: n)
             for r in 0..<n { all += Self.softmax(out[(r * width)..<((r + 1) * width)]).map { Float($0) } }
         }
+        if let plan = densePlan, plan.inputWidth == metadata.featureCount {
+            guard count >= 0, rawRows.count == count * plan.inputWidth else {
+                throw CohortError.shapeMismatch(op: "predict", "\(count) rows of \(plan.inputWidth) features need \(count * plan.inputWidth) values, got \(rawRows.count)")
+            }
+            var x = rawRows
+            try metadata.normalization.apply(&x, features: plan.inputWidth)
+            try emit(plan.forward(x, rows: count), count)
+            return all
+        }
+        try forward(rawRows: rawRows, count: count, batchSize: batchSize, emit)
         return all
     }
+
+    private lazy var densePlan: DenseInferencePlan? = DenseInferencePlan.make(module)
 
     private func refuseText() throws {
         guard metadata.task != .text else {
