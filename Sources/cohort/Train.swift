@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("unfreeze-at"), parsing: .unconditional, help: "With --freeze: train the frozen parameters too from this step on.") var unfreezeAt: Int?
     @Flag(name: .customLong("decay-all"), help: "Apply --weight-decay to every parameter (default: not to biases, norm gains and embeddings).") var decayAll = false
     @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Classification and text: smooth the cross-entropy targets by EPS (0 ≤ EPS < 1; PyTorch's label_smoothing); held-out metrics stay unsmoothed.") var labelSmoothing: Float = 0
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
     @Option(parsing: .unconditional, help: "Seed (a whole number ≥ 0) for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
     @Option(name: .train(TrainFlags.threads), parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
@@ -102,6 +103,9 @@ struct Train: ParsableCommand {
         guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
+        }
+        if labelSmoothing > 0 && taskKind == "regression" {
+            throw ValidationError("--label-smoothing smooths class targets; --task regression has none (MSE loss)")
         }
         if let f = cvFold, !(cvFolds >= 2 && (1...cvFolds).contains(f)) {
             throw ValidationError("--cv-fold \(f) must be in 1…--cv-folds (\(cvFolds), at least 2)")
@@ -290,6 +294,7 @@ struct Train: ParsableCommand {
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
             + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])
+            + (labelSmoothing > 0 ? [KeyValue("label_smoothing", "\(labelSmoothing)")] : [])   // absent at 0: older checkpoints still resume
             + (cvFold.map { [KeyValue("cv_fold", "\($0) of \(cvFolds)")] } ?? [])   // absent for classification: older checkpoints still resume
     }
 
@@ -350,6 +355,7 @@ struct Train: ParsableCommand {
         var o = TaskOptions(model: model, data: data, digits: digits, seed: seed, optimizer: optimizer, lr: lr, momentum: momentum,
                             weightDecay: weightDecay, lrSchedule: lrSchedule)
         (o.parameterGroups, o.decayAll) = (ParameterGroupRules(try paramGroup.map { try ParameterGroupRules.Rule(parsing: $0, baseLearningRate: lr) }), decayAll)
+        o.labelSmoothing = labelSmoothing
         return o
     }
 }

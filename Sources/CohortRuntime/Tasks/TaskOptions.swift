@@ -24,6 +24,8 @@ public struct TaskOptions: Sendable {
     public var weightDecay: Float = 0
     /// `constant` or `cosine` (with 5 % warm-up, down to 1 % of `lr`).
     public var lrSchedule = "cosine"
+    /// Label smoothing ε of the training cross-entropy (`--label-smoothing`; 0: off).
+    public var labelSmoothing: Float = 0
     /// Parameter groups by name (`--param-group`), before the default group.
     public var parameterGroups = ParameterGroupRules()
     /// Whether `weightDecay` applies to every parameter; false: biases, norm gains and embedding
