@@ -63,12 +63,16 @@ public enum TrainFlags {
     /// Gradient bucket size in MB.
     public static let bucketMB = TrainFlag("--bucket-mb", default: "25.0")
     public static let logEvery = TrainFlag("--log-every", default: "100")
+    /// Dropout probability of the built-in models that take it.
+    public static let dropout = TrainFlag("--dropout", default: "0.0")
+    /// Label smoothing of the training cross-entropy.
+    public static let labelSmoothing = TrainFlag("--label-smoothing", default: "0.0")
 
     /// Every flag above (CLITests checks each against `cohort train`'s declaration).
     public static let all: [TrainFlag] = [
         globalBatch, deterministic, virtualShards, checkpointDirectory, checkpointEvery, resume, saveBest,
         collectiveTimeout, steps, epochs, summaryJSON, stepTimes, threads, valSplit, haltAt, logDirectory,
-        cvFold, cvFolds, cvParallelFolds, data, bucketMB, logEvery,
+        cvFold, cvFolds, cvParallelFolds, data, bucketMB, logEvery, dropout, labelSmoothing,
     ]
 }
 

@@ -2,6 +2,7 @@
 // smoothing of the training loss (held-out metrics stay unsmoothed), checked against
 // a hand computation of PyTorch's formula.
 import CohortData
+import CohortNN
 import CohortRuntime
 import CohortTensor
 import Foundation
@@ -33,5 +34,36 @@ import Testing
         // ε = 0 is the plain cross-entropy, bit for bit.
         let plain = try task.loss(logits, .classes(targets)).item()
         #expect(try task.loss(logits, .classes(targets), labelSmoothing: 0).item().bitPattern == plain.bitPattern)
+    }
+}
+
+/// `--dropout` in the built-in models: no effect on the initialisation, off in evaluation.
+@Suite struct ModelDropoutTests {
+    func build(_ name: String, dropout: Float, features: Int = 784) throws -> any Module {
+        var spec = ModelSpec(name: name, hidden: [32, 16], layers: 1, heads: 1, dModel: 8, embedding: 8)
+        spec.dropout = dropout
+        var generator = RandomGenerator(seed: 7)
+        return try ModelZoo.build(spec, shape: ModelShape(inputs: features, outputs: 10, sequence: false), generator: &generator)
+    }
+
+    @Test(arguments: ["mlp", "cnn"])
+    func dropoutKeepsTheInitialisationAndIsOffInEvaluation(_ name: String) throws {
+        let plain = try build(name, dropout: 0), dropped = try build(name, dropout: 0.5)
+        let a = plain.parameters().map(\.scalars), b = dropped.parameters().map(\.scalars)
+        #expect(a == b, "the same initial weights with and without dropout")
+        #expect(plain.namedRandomStates().isEmpty, "P = 0: no Dropout layer at all")
+        #expect(!dropped.namedRandomStates().isEmpty)
+        var g = RandomGenerator(seed: 3)
+        let x = Tensor.randn([4, 784], generator: &g)
+        plain.eval(); dropped.eval()
+        let evalPlain = try plain(x).scalars, evalDropped = try dropped(x).scalars
+        #expect(zip(evalPlain, evalDropped).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, "evaluation: identity")
+        dropped.train()
+        #expect(try dropped(x).scalars != evalDropped, "training: units dropped")
+    }
+
+    @Test func dropoutIsRefusedWhereItDoesNotApply() throws {
+        #expect(throws: (any Error).self) { try build("resnet", dropout: 0.1) }
+        #expect(throws: (any Error).self) { try build("mlp", dropout: 1) }
     }
 }
