@@ -9,8 +9,8 @@ import CohortData
 extension CheckpointExport {
     /// The model settings that describe each built-in model (others keep every setting).
     static let modelSettings: [String: Set<String>] = [
-        "mlp": ["hidden", "inputs", "classes"],
-        "cnn": ["inputs", "classes"],
+        "mlp": ["hidden", "inputs", "classes", "dropout"],   // dropout (present when > 0) numbers the layers
+        "cnn": ["inputs", "classes", "dropout"],
         "resnet": ["inputs", "classes"],
         "gpt": ["layers", "heads", "d_model", "inputs", "classes", "tokenizer"],
         "lstm": ["hidden", "layers", "embedding", "inputs", "classes", "tokenizer"],

@@ -63,12 +63,27 @@ public enum TrainFlags {
     /// Gradient bucket size in MB.
     public static let bucketMB = TrainFlag("--bucket-mb", default: "25.0")
     public static let logEvery = TrainFlag("--log-every", default: "100")
+    /// Dropout probability of the built-in models that take it.
+    public static let dropout = TrainFlag("--dropout", default: "0.0")
+    /// Label smoothing of the training cross-entropy.
+    public static let labelSmoothing = TrainFlag("--label-smoothing", default: "0.0")
+    /// The learning-rate schedule and its settings (Train+Schedule.swift).
+    public static let lrSchedule = TrainFlag("--lr-schedule", default: "cosine")
+    public static let warmup = TrainFlag("--warmup")
+    public static let lrStepSize = TrainFlag("--lr-step-size")
+    public static let lrGamma = TrainFlag("--lr-gamma")
+    public static let lrMilestones = TrainFlag("--lr-milestones")
+    public static let lrMax = TrainFlag("--lr-max")
+    public static let lrPctStart = TrainFlag("--lr-pct-start")
+    public static let lrPatience = TrainFlag("--lr-patience")
+    public static let lrFactor = TrainFlag("--lr-factor")
 
     /// Every flag above (CLITests checks each against `cohort train`'s declaration).
     public static let all: [TrainFlag] = [
         globalBatch, deterministic, virtualShards, checkpointDirectory, checkpointEvery, resume, saveBest,
         collectiveTimeout, steps, epochs, summaryJSON, stepTimes, threads, valSplit, haltAt, logDirectory,
-        cvFold, cvFolds, cvParallelFolds, data, bucketMB, logEvery,
+        cvFold, cvFolds, cvParallelFolds, data, bucketMB, logEvery, dropout, labelSmoothing,
+        lrSchedule, warmup, lrStepSize, lrGamma, lrMilestones, lrMax, lrPctStart, lrPatience, lrFactor,
     ]
 }
 

@@ -18,6 +18,8 @@ public struct ResumePoint: Sendable {
     /// The run's extensions (`extended.N` metadata: the checkpoint's, then this resume's, if it
     /// changed settings under `TrainerOptions.extend`), carried into every later checkpoint.
     public var extensions: [KeyValue] = []
+    /// The schedule's record (a stateful schedule's state among its parameters).
+    public var schedule = ScheduleRecord()
     /// The recent steps' losses, oldest first (the last is `step`'s).
     public var losses: [Float] { history.recentLosses }
 }
@@ -127,6 +129,7 @@ public final class TrainCheckpointing {
         Log.main("resumed from \(checkpoint.path) (step \(m.step), epoch \(m.epoch + 1), \(m.data.samplesConsumed) samples consumed)")
         var point = ResumePoint(step: m.step, samplesConsumed: m.data.samplesConsumed, history: history, path: checkpoint.path)
         point.extensions = m.metadata.filter { $0.key.hasPrefix("extended.") }
+        point.schedule = m.schedule
         if !changes.isEmpty {
             let change = "at step \(m.step) from \(checkpoint.path): " + changes.joined(separator: ", ")
             Log.main("extending the run " + change)

@@ -5,6 +5,8 @@ import CohortCheckpoint
 import CohortCore
 import CohortData
 import CohortNN
+import CohortOptim
+import CohortTensor
 
 extension FitLoop {
     /// Resume phase: loads the checkpoint `options.resume` names, if any, into the parameters,
@@ -22,9 +24,24 @@ extension FitLoop {
             history = point.history
             extensions = point.extensions
             try loader.seek(to: point.samplesConsumed, step: point.step)
+            try resumeSchedule(point)
         }
         completed = startStep
         trainer.step = startStep
+    }
+
+    /// A stateful schedule continues from the checkpoint's state. A validation due at the checkpoint's
+    /// step ran after that save in the interrupted run, so it runs again here, feeding only the schedule
+    /// (no callbacks, no log): the resumed schedule then holds what the uninterrupted one held.
+    func resumeSchedule(_ point: ResumePoint) throws {
+        guard let stateful = schedule as? any StatefulLRSchedule else { return }
+        stateful.restore(point.schedule.parameters.map { ($0.name, $0.value) })
+        guard let every = options.validateEvery, point.step > 0, point.step % every == 0, point.step < totalSteps else { return }
+        try ddp.averageBuffers()
+        net.eval()
+        defer { net.train() }
+        let metrics = try withNoGrad { try module.validate(evaluation) }
+        try stateful.observe(metrics.map { ($0.name, $0.value) })
     }
 
     /// The module's data identity, asked once.
@@ -64,6 +81,7 @@ extension FitLoop {
         model.parameterCount = net.parameterCount
         var scheduleRecord = o.scheduleRecord
         scheduleRecord.step = completed
+        if let stateful = schedule as? any StatefulLRSchedule { scheduleRecord.parameters += stateful.state.map { NamedValue($0.name, $0.value) } }
         try store.save(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
                        arena: arena, optimizer: optimizer, schedule: scheduleRecord, history: history,
                        rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },

@@ -4,6 +4,7 @@
 import CohortCheckpoint
 import CohortCore
 import CohortNN
+import CohortOptim
 import CohortTensor
 import Foundation
 
@@ -14,6 +15,7 @@ extension FitLoop {
         net.eval()
         defer { net.train() }
         let metrics = try withNoGrad { try module.validate(evaluation) }
+        if let stateful = schedule as? any StatefulLRSchedule, !metrics.isEmpty { try stateful.observe(metrics.map { ($0.name, $0.value) }) }
         for c in trainer.callbacks { try c.onValidationEnd(trainer, step: completed, metrics: metrics) }
         if !metrics.isEmpty {
             for c in trainer.callbacks { try c.onLog(trainer, step: completed, phase: .validation, values: metrics.map { ($0.name, $0.value) }) }

@@ -9,7 +9,8 @@ struct Summary: ParsableCommand {
     @Option(parsing: .unconditional, help: "Ranks the global batch is split over (the per-rank batch the activation memory is estimated for).") var np = 1
     @Flag(help: "Print the summary as JSON.") var json = false
     func run() throws { try exitingOnErrors {
-        let spec = ModelSpec(name: train.model, hidden: train.hiddenSizes!, layers: train.layers, heads: train.heads, dModel: train.dModel, embedding: train.embedding)
+        var spec = ModelSpec(name: train.model, hidden: train.hiddenSizes!, layers: train.layers, heads: train.heads, dModel: train.dModel, embedding: train.embedding)
+        spec.dropout = train.dropout
         let summary = try TrainingSummary(spec: spec, shape: try train.makeTask().modelShape, optimizer: train.optimizer, momentum: train.momentum,
                                           globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed,
                                           frozen: train.freezeGlobs)

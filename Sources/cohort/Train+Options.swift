@@ -50,7 +50,7 @@ extension Train {
         modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
             + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
         options.modelRecord = modelRecord
-        options.scheduleRecord.kind = lrSchedule
+        options.scheduleRecord.kind = schedule.kind
         options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
         options.randomStates = [RNGRecord(name: "init", words: generator.state)]
 

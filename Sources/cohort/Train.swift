@@ -43,7 +43,9 @@ struct Train: ParsableCommand {
     @Option(help: "Freeze the parameters matching GLOB[,GLOB…] (dotted names): no gradient, communication, update or weight decay.") var freeze: String?
     @Option(name: .customLong("unfreeze-at"), parsing: .unconditional, help: "With --freeze: train the frozen parameters too from this step on.") var unfreezeAt: Int?
     @Flag(name: .customLong("decay-all"), help: "Apply --weight-decay to every parameter (default: not to biases, norm gains and embeddings).") var decayAll = false
-    @Option(name: .customLong("lr-schedule"), help: "constant or cosine (with 5% warm-up).") var lrSchedule = "cosine"
+    @OptionGroup var schedule: ScheduleFlags
+    @Option(name: .train(TrainFlags.dropout), parsing: .unconditional, help: "Dropout probability P (0 ≤ P < 1) in training: after each hidden ReLU of the mlp, before the cnn's classifier; off in evaluation, predict and export. 0: no dropout layer.") var dropout: Float = 0
+    @Option(name: .train(TrainFlags.labelSmoothing), parsing: .unconditional, help: "Classification and text: smooth the cross-entropy targets by EPS (0 ≤ EPS < 1; PyTorch's label_smoothing); held-out metrics stay unsmoothed.") var labelSmoothing: Float = 0
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
     @Option(parsing: .unconditional, help: "Seed (a whole number ≥ 0) for every random draw (initialisation, shuffling, synthetic data).") var seed: UInt64 = 0
     @Option(name: .train(TrainFlags.threads), parsing: .unconditional, help: "BLAS threads (default: OPENBLAS_NUM_THREADS, else cores per rank).") var threads: Int?
@@ -95,13 +97,19 @@ struct Train: ParsableCommand {
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         try validateNumbers()
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard ["constant", "cosine"].contains(lrSchedule) else { throw ValidationError("--lr-schedule must be constant or cosine, got '\(lrSchedule)'") }
+        try schedule.validate(valEvery: valEvery, valSplit: valSplit)
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
         guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
+        }
+        if dropout > 0 && !ModelZoo.dropoutModels.contains(model) {
+            throw ValidationError("--dropout applies to --model \(ModelZoo.dropoutModels.joined(separator: " or ")); \(model) has no dropout")
+        }
+        if labelSmoothing > 0 && taskKind == "regression" {
+            throw ValidationError("--label-smoothing smooths class targets; --task regression has none (MSE loss)")
         }
         if let f = cvFold, !(cvFolds >= 2 && (1...cvFolds).contains(f)) {
             throw ValidationError("--cv-fold \(f) must be in 1…--cv-folds (\(cvFolds), at least 2)")
@@ -173,7 +181,8 @@ struct Train: ParsableCommand {
         }
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
-        let spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
+        var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
+        spec.dropout = dropout
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
         if let initFrom {
@@ -286,10 +295,12 @@ struct Train: ParsableCommand {
         (valSplit > 0 ? [KeyValue("val_split", "\(valSplit)")] : [])   // absent at 0: older checkpoints still resume
         + [KeyValue("model", model), KeyValue("dataset", "\(task.name) (\(task.count) samples)"), KeyValue("hidden", hiddenText), KeyValue("model_sizes", "\(layers)/\(heads)/\(dModel)/\(embedding)"),
          KeyValue("batch_size", "\(batchSize)"), KeyValue("optimizer", optimizer), KeyValue("lr", "\(lr)"),
-         KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", lrSchedule),
+         KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", schedule.kind),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
             + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])
+            + schedule.config + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])
+            + (labelSmoothing > 0 ? [KeyValue("label_smoothing", "\(labelSmoothing)")] : [])   // absent at 0: older checkpoints still resume
             + (cvFold.map { [KeyValue("cv_fold", "\($0) of \(cvFolds)")] } ?? [])   // absent for classification: older checkpoints still resume
     }
 
@@ -348,8 +359,10 @@ struct Train: ParsableCommand {
     /// The settings the task's module reads (optimizer, schedule, data identity).
     func taskOptions() throws -> TaskOptions {
         var o = TaskOptions(model: model, data: data, digits: digits, seed: seed, optimizer: optimizer, lr: lr, momentum: momentum,
-                            weightDecay: weightDecay, lrSchedule: lrSchedule)
+                            weightDecay: weightDecay, lrSchedule: schedule.kind)
+        o.schedule = try schedule.settings()
         (o.parameterGroups, o.decayAll) = (ParameterGroupRules(try paramGroup.map { try ParameterGroupRules.Rule(parsing: $0, baseLearningRate: lr) }), decayAll)
+        o.labelSmoothing = labelSmoothing
         return o
     }
 }

@@ -27,5 +27,9 @@ extension Train {
         try atLeastZero(momentum, "--momentum")
         try atLeastZero(weightDecay, "--weight-decay")
         try atLeastZero(clipGradNorm, "--clip-grad-norm")
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1) (0: off), got \(dropout)") }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw ValidationError("--label-smoothing must be in [0, 1) (0: off), got \(labelSmoothing)")
+        }
     }
 }

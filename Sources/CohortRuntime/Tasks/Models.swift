@@ -18,11 +18,15 @@ public struct ModelSpec {
     public var dModel = 256
     /// LSTM embedding width.
     public var embedding = 64
+    /// Dropout probability of the MLP's hidden layers and before the CNN's classifier (`--dropout`; 0: none,
+    /// and then no Dropout layer exists, so parameter names and draws are those of a model without it).
+    public var dropout: Float = 0
 
     /// The sizes as checkpoint settings.
     public var settings: [KeyValue] {
         [KeyValue("hidden", hidden.map(String.init).joined(separator: ",")), KeyValue("layers", "\(layers)"),
          KeyValue("heads", "\(heads)"), KeyValue("d_model", "\(dModel)"), KeyValue("embedding", "\(embedding)")]
+            + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])   // absent at 0: checkpoints as before
     }
 
     public init(name: String, hidden: [Int], layers: Int, heads: Int, dModel: Int, embedding: Int) {
@@ -37,6 +41,7 @@ public struct ModelSpec {
         heads = settings["heads"].flatMap { Int($0) } ?? heads
         dModel = settings["d_model"].flatMap { Int($0) } ?? dModel
         embedding = settings["embedding"].flatMap { Int($0) } ?? embedding
+        dropout = settings["dropout"].flatMap { Float($0) } ?? 0
     }
 }
 
@@ -49,14 +54,19 @@ public enum ModelZoo {
     /// The default `--hidden` of each model.
     public static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : "512,256" }
 
-    /// An MLP `inputs → hidden… → classes` with ReLU between layers; inputs of any
-    /// shape `[B, …]` are flattened first.
-    public static func mlp(inputs: Int, hidden: [Int], classes: Int, generator: inout RandomGenerator) -> Sequential {
+    /// The models `--dropout` applies to (the ResNet has batch norm instead; the sequence models have none yet).
+    public static let dropoutModels = ["mlp", "cnn"]
+
+    /// An MLP `inputs → hidden… → classes` with ReLU between layers (and `Dropout(dropout)` after each
+    /// hidden ReLU when `dropout > 0`); inputs of any shape `[B, …]` are flattened first.
+    public static func mlp(inputs: Int, hidden: [Int], classes: Int, dropout: Float = 0, generator: inout RandomGenerator) -> Sequential {
         var layers: [any Module] = [Flatten()]
         var width = inputs
-        for h in hidden {
+        let seeds = dropoutSeeds(generator)
+        for (i, h) in hidden.enumerated() {
             layers.append(Linear(width, h, generator: &generator))
             layers.append(ReLU())
+            if dropout > 0 { layers.append(try! Dropout(dropout, seed: seeds &+ UInt64(i))) }   // p checked by the caller
             width = h
         }
         layers.append(Linear(width, classes, generator: &generator))
@@ -72,13 +82,22 @@ public enum ModelZoo {
                 : "\(spec.name) classifies feature vectors, but `data` holds token sequences; use \(sequenceModels.sorted().joined(separator: " or "))")
         }
         switch spec.name {
-        case "mlp": return mlp(inputs: shape.inputs, hidden: spec.hidden, classes: shape.outputs, generator: &generator)
+        case "mlp":
+            return mlp(inputs: shape.inputs, hidden: spec.hidden, classes: shape.outputs, dropout: try checkedDropout(spec), generator: &generator)
         case "cnn", "resnet":
             guard shape.inputs == 784 else {
                 throw CohortError.invalidParameter(name: "model", "\(spec.name) takes 28×28 single-channel images (784 features), the data has \(shape.inputs)")
             }
-            return spec.name == "cnn" ? ConvModels.leNet(classes: shape.outputs, generator: &generator)
-                                      : try ConvModels.resNet(classes: shape.outputs, generator: &generator)
+            let p = try checkedDropout(spec), seed = dropoutSeeds(generator)
+            let net = spec.name == "cnn" ? ConvModels.leNet(classes: shape.outputs, generator: &generator)
+                                         : try ConvModels.resNet(classes: shape.outputs, generator: &generator)
+            guard p > 0 else { return net }
+            // Before the classifier, as PyTorch's MNIST example: fc1 → ReLU → Dropout → fc2.
+            var layers = net.layers
+            layers.insert(try Dropout(p, seed: seed), at: layers.count - 1)
+            return Sequential(layers)
+        case "lstm" where spec.dropout > 0, "gpt" where spec.dropout > 0:
+            throw CohortError.invalidParameter(name: "dropout", "--dropout applies to \(dropoutModels.joined(separator: " and ")); \(spec.name) has no dropout yet")
         case "lstm":
             return try CharLSTM(vocabularySize: shape.outputs, embeddingDim: spec.embedding, hidden: spec.hidden.first ?? 256,
                                 layers: max(spec.layers, 1), generator: &generator)
@@ -91,5 +110,21 @@ public enum ModelZoo {
         default:
             throw CohortError.invalidParameter(name: "model", "unknown model '\(spec.name)'; known models: \(names.joined(separator: ", "))")
         }
+    }
+
+    /// `spec.dropout`, when it is in [0, 1) and the model takes it.
+    static func checkedDropout(_ spec: ModelSpec) throws -> Float {
+        guard spec.dropout >= 0, spec.dropout < 1 else { throw CohortError.invalidParameter(name: "dropout", "must be in [0, 1), got \(spec.dropout)") }
+        if spec.dropout > 0 && !dropoutModels.contains(spec.name) {
+            throw CohortError.invalidParameter(name: "dropout", "--dropout applies to \(dropoutModels.joined(separator: " and ")); \(spec.name) has none")
+        }
+        return spec.dropout
+    }
+
+    /// The first Dropout seed, read from a copy of the run's generator: the Dropout layers' draws follow the
+    /// run's seed, and the initialisation draws are those of the same model without dropout.
+    static func dropoutSeeds(_ generator: RandomGenerator) -> UInt64 {
+        var copy = generator
+        return copy.next()
     }
 }

@@ -74,7 +74,7 @@ public final class TaskModule: TrainingModule {
         return (b.inputs, b.targets, step)
     }
     public func trainingStep(_ batch: (inputs: Tensor, targets: Targets, step: Int)) throws -> Tensor {
-        let loss = try task.loss(network(batch.inputs), batch.targets)
+        let loss = try task.loss(network(batch.inputs), batch.targets, labelSmoothing: settings.labelSmoothing)
         return poisoned(batch.step) ? try loss * Float.nan : loss
     }
     public func validate(_ context: ValidationContext) throws -> [Metric] {
@@ -114,13 +114,14 @@ extension TrainTask {
         return [("input_shape", "[\(s.inputs)]"), ("input_dtype", s.sequence ? "int64" : "float32")]
     }
     /// Cross-entropy of the model's logits (`[B, C]` or `[B, T, V]`) against class targets,
-    /// mean squared error against real-valued ones.
-    public func loss(_ output: Tensor, _ targets: Targets) throws -> Tensor {
+    /// mean squared error against real-valued ones. `labelSmoothing` ε (training only) mixes each
+    /// class target with the uniform distribution as PyTorch's `label_smoothing`: (1 − ε)·NLL + ε·mean(−log p).
+    public func loss(_ output: Tensor, _ targets: Targets, labelSmoothing: Float = 0) throws -> Tensor {
         switch targets {
         case .classes(let ids):
             let classes = output.shape[output.rank - 1]
             let flat = output.rank == 2 ? output : try output.reshape([output.count / classes, classes])
-            return try Loss.crossEntropy(flat, ids)
+            return try Loss.crossEntropy(flat, ids, labelSmoothing: labelSmoothing)
         case .values(let y):
             return try Loss.mse(output, y)
         }
