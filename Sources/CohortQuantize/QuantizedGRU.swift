@@ -12,46 +12,36 @@ public final class QuantizedGRU: Module {
     public var isTraining = false
     public let inputSize: Int, hiddenSize: Int
     /// Per layer: the input and recurrent matrices and their fp32 biases `[3H]`.
-    public let layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]
+    public let layers: [QuantizedRecurrentLayer]
 
     /// Quantizes `gru`'s matrices.
     public convenience init(_ gru: GRU) {
-        let p = Dictionary(gru.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        let g = 3 * gru.hiddenSize
-        self.init(inputSize: gru.inputSize, hiddenSize: gru.hiddenSize, layers: (0..<gru.layers).map { l in
-            let fin = l == 0 ? gru.inputSize : gru.hiddenSize
-            return (QuantizedMatrix(weights: p["weight_ih_l\(l)"]!.contiguous().scalars, rows: g, k: fin),
-                    QuantizedMatrix(weights: p["weight_hh_l\(l)"]!.contiguous().scalars, rows: g, k: gru.hiddenSize),
-                    p["bias_ih_l\(l)"]?.contiguous().scalars, p["bias_hh_l\(l)"]?.contiguous().scalars)
-        })
+        self.init(inputSize: gru.inputSize, hiddenSize: gru.hiddenSize,
+                  layers: QuantizedRecurrent.quantize(gru, inputSize: gru.inputSize, hiddenSize: gru.hiddenSize, layers: gru.layers, gates: 3))
     }
 
     /// From stored values.
-    public init(inputSize: Int, hiddenSize: Int, layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]) {
-        precondition(layers.enumerated().allSatisfy { $0.element.ih.rows == 3 * hiddenSize && $0.element.hh.rows == 3 * hiddenSize
-                                                      && $0.element.ih.k == ($0.offset == 0 ? inputSize : hiddenSize) && $0.element.hh.k == hiddenSize },
-                     "QuantizedGRU: matrices do not fit input \(inputSize), hidden \(hiddenSize)")
+    public init(inputSize: Int, hiddenSize: Int, layers: [QuantizedRecurrentLayer]) {
+        QuantizedRecurrent.requireFit(layers, inputSize: inputSize, hiddenSize: hiddenSize, gates: 3, kind: "QuantizedGRU")
         self.inputSize = inputSize; self.hiddenSize = hiddenSize; self.layers = layers
     }
 
     /// `x: [B, T, inputSize]` → the last layer's `h_t` for every step, `[B, T, H]` (zero initial state).
     /// - Throws: `CohortError.shapeMismatch` for another input shape.
     public func forward(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 3, x.shape[2] == inputSize, x.shape[0] >= 1, x.shape[1] >= 1 else {
-            throw CohortError.shapeMismatch(op: "QuantizedGRU(\(inputSize), \(hiddenSize))", "input must be [batch, steps, \(inputSize)], got \(describeShape(x.shape))")
-        }
-        let (b, t, h) = (x.shape[0], x.shape[1], hiddenSize)
-        var current = x.contiguous().scalars
+        let (b, t, input) = try QuantizedRecurrent.input(x, inputSize: inputSize, op: "QuantizedGRU(\(inputSize), \(hiddenSize))")
+        let h = hiddenSize
+        var current = input
         for layer in layers {
-            let gx = try QuantizedLSTM.project(current, rows: b * t, layer.ih, bias: layer.bih)   // [B·T, 3H]
+            let gx = try QuantizedRecurrent.project(current, rows: b * t, layer.ih, bias: layer.bih)   // [B·T, 3H]
             var state = [Float](repeating: 0, count: b * h)
             var out = [Float](repeating: 0, count: b * t * h)
             for step in 0..<t {
-                let gh = try QuantizedLSTM.project(state, rows: b, layer.hh, bias: layer.bhh)   // [B, 3H]
+                let gh = try QuantizedRecurrent.project(state, rows: b, layer.hh, bias: layer.bhh)   // [B, 3H]
                 for s in 0..<b {
                     let gxo = (s * t + step) * 3 * h, gho = s * 3 * h
                     for j in 0..<h {
-                        let r = QuantizedLSTM.sigmoid(gx[gxo + j] + gh[gho + j]), z = QuantizedLSTM.sigmoid(gx[gxo + h + j] + gh[gho + h + j])
+                        let r = QuantizedRecurrent.sigmoid(gx[gxo + j] + gh[gho + j]), z = QuantizedRecurrent.sigmoid(gx[gxo + h + j] + gh[gho + h + j])
                         let n = Foundation.tanh(gx[gxo + 2 * h + j] + r * gh[gho + 2 * h + j])
                         state[s * h + j] = n + z * (state[s * h + j] - n)
                         out[(s * t + step) * h + j] = state[s * h + j]

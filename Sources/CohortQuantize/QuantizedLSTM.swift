@@ -13,47 +13,37 @@ public final class QuantizedLSTM: Module {
     public var isTraining = false
     public let inputSize: Int, hiddenSize: Int
     /// Per layer: the input and recurrent matrices and their fp32 biases `[4H]`.
-    public let layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]
+    public let layers: [QuantizedRecurrentLayer]
 
     /// Quantizes `lstm`'s matrices.
     public convenience init(_ lstm: LSTM) {
-        let p = Dictionary(lstm.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        let g = 4 * lstm.hiddenSize
-        self.init(inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize, layers: (0..<lstm.layers).map { l in
-            let fin = l == 0 ? lstm.inputSize : lstm.hiddenSize
-            return (QuantizedMatrix(weights: p["weight_ih_l\(l)"]!.contiguous().scalars, rows: g, k: fin),
-                    QuantizedMatrix(weights: p["weight_hh_l\(l)"]!.contiguous().scalars, rows: g, k: lstm.hiddenSize),
-                    p["bias_ih_l\(l)"]?.contiguous().scalars, p["bias_hh_l\(l)"]?.contiguous().scalars)
-        })
+        self.init(inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize,
+                  layers: QuantizedRecurrent.quantize(lstm, inputSize: lstm.inputSize, hiddenSize: lstm.hiddenSize, layers: lstm.layers, gates: 4))
     }
 
     /// From stored values.
-    public init(inputSize: Int, hiddenSize: Int, layers: [(ih: QuantizedMatrix, hh: QuantizedMatrix, bih: [Float]?, bhh: [Float]?)]) {
-        precondition(layers.enumerated().allSatisfy { $0.element.ih.rows == 4 * hiddenSize && $0.element.hh.rows == 4 * hiddenSize
-                                                      && $0.element.ih.k == ($0.offset == 0 ? inputSize : hiddenSize) && $0.element.hh.k == hiddenSize },
-                     "QuantizedLSTM: matrices do not fit input \(inputSize), hidden \(hiddenSize)")
+    public init(inputSize: Int, hiddenSize: Int, layers: [QuantizedRecurrentLayer]) {
+        QuantizedRecurrent.requireFit(layers, inputSize: inputSize, hiddenSize: hiddenSize, gates: 4, kind: "QuantizedLSTM")
         self.inputSize = inputSize; self.hiddenSize = hiddenSize; self.layers = layers
     }
 
     /// `x: [B, T, inputSize]` → the last layer's `h_t` for every step, `[B, T, H]` (zero initial state).
     /// - Throws: `CohortError.shapeMismatch` for another input shape.
     public func forward(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 3, x.shape[2] == inputSize, x.shape[0] >= 1, x.shape[1] >= 1 else {
-            throw CohortError.shapeMismatch(op: "QuantizedLSTM(\(inputSize), \(hiddenSize))", "input must be [batch, steps, \(inputSize)], got \(describeShape(x.shape))")
-        }
-        let (b, t, h) = (x.shape[0], x.shape[1], hiddenSize)
-        var current = x.contiguous().scalars
+        let (b, t, input) = try QuantizedRecurrent.input(x, inputSize: inputSize, op: "QuantizedLSTM(\(inputSize), \(hiddenSize))")
+        let h = hiddenSize
+        var current = input
         for layer in layers {
-            let gx = try Self.project(current, rows: b * t, layer.ih, bias: layer.bih)   // [B·T, 4H]
+            let gx = try QuantizedRecurrent.project(current, rows: b * t, layer.ih, bias: layer.bih)   // [B·T, 4H]
             var state = [Float](repeating: 0, count: b * h), cell = [Float](repeating: 0, count: b * h)
             var out = [Float](repeating: 0, count: b * t * h)
             for step in 0..<t {
-                let gh = try Self.project(state, rows: b, layer.hh, bias: layer.bhh)   // [B, 4H]
+                let gh = try QuantizedRecurrent.project(state, rows: b, layer.hh, bias: layer.bhh)   // [B, 4H]
                 for s in 0..<b {
                     let gxo = (s * t + step) * 4 * h, gho = s * 4 * h
                     for j in 0..<h {
-                        let i = Self.sigmoid(gx[gxo + j] + gh[gho + j]), f = Self.sigmoid(gx[gxo + h + j] + gh[gho + h + j])
-                        let g = Foundation.tanh(gx[gxo + 2 * h + j] + gh[gho + 2 * h + j]), o = Self.sigmoid(gx[gxo + 3 * h + j] + gh[gho + 3 * h + j])
+                        let i = QuantizedRecurrent.sigmoid(gx[gxo + j] + gh[gho + j]), f = QuantizedRecurrent.sigmoid(gx[gxo + h + j] + gh[gho + h + j])
+                        let g = Foundation.tanh(gx[gxo + 2 * h + j] + gh[gho + 2 * h + j]), o = QuantizedRecurrent.sigmoid(gx[gxo + 3 * h + j] + gh[gho + 3 * h + j])
                         let c = f * cell[s * h + j] + i * g
                         cell[s * h + j] = c
                         state[s * h + j] = o * Foundation.tanh(c)
@@ -64,23 +54,6 @@ public final class QuantizedLSTM: Module {
             current = out
         }
         return try Tensor(current, shape: [b, t, h])
-    }
-
-    static func sigmoid(_ v: Float) -> Float { 1 / (1 + Foundation.exp(-v)) }
-
-    /// `rows × k` fp32 values through `w` (rows quantized each with its own scale) plus `bias`.
-    static func project(_ x: [Float], rows: Int, _ w: QuantizedMatrix, bias: [Float]?) throws -> [Float] {
-        var q = [UInt8](repeating: 0, count: rows * w.k), scales = [Float](repeating: 1, count: rows)
-        var y = [Float](repeating: 0, count: rows * w.rows)
-        try x.withUnsafeBufferPointer { xp in
-            try q.withUnsafeMutableBufferPointer { qp in
-                try scales.withUnsafeMutableBufferPointer { sp in
-                    Int8GEMM.quantizeRows(xp.baseAddress!, rows: rows, cols: w.k, into: qp.baseAddress!, scales: sp.baseAddress!, fixedScale: nil)
-                    try y.withUnsafeMutableBufferPointer { try w.multiply(UnsafeBufferPointer(qp), xScales: sp.baseAddress!, m: rows, bias: bias, into: $0.baseAddress!) }
-                }
-            }
-        }
-        return y
     }
 }
 
@@ -111,7 +84,7 @@ public final class QuantizedCharLSTM: Module {
         // Tied: the head multiplies by the embedding table, int8 when the table is.
         if let e = embedding as? QuantizedEmbedding {
             let rows = h.count / e.dimension
-            let y = try QuantizedLSTM.project(h.contiguous().scalars, rows: rows, e.weight, bias: tiedBias?.contiguous().scalars)
+            let y = try QuantizedRecurrent.project(h.contiguous().scalars, rows: rows, e.weight, bias: tiedBias?.contiguous().scalars)
             return try Tensor(y, shape: Array(h.shape.dropLast()) + [e.vocabularySize])
         }
         guard let e = embedding as? Embedding else {

@@ -16,15 +16,8 @@ public struct InferenceRequest: Sendable {
     /// with `input`/`output` signatures, allowing at most `maxRows` rows.
     /// - Throws: `ServeError.badRequest` naming the field at fault; `.tooLarge` above `maxRows`.
     public init(json body: [UInt8], input: TensorSignature, output: TensorSignature, maxRows: Int) throws {
-        let root: JSONValue
-        do { root = try JSONReader.parse(body) } catch {
-            throw ServeError.badRequest("request body is not valid JSON (\(body.count) bytes): \(error)")
-        }
-        guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.kind)") }
-        if let id = root["id"] {
-            guard case .string(let s) = id else { throw ServeError.badRequest("'id' must be a string, got \(id.kind)") }
-            self.id = s
-        }
+        let (root, requestID) = try Self.envelope(body)
+        id = requestID
         guard case .array(let inputs)? = root["inputs"] else { throw ServeError.badRequest("'inputs' is missing or not an array") }
         guard inputs.count == 1, case .object = inputs[0] else {
             throw ServeError.badRequest("'inputs' must hold exactly one tensor object ('\(input.name)'), got \(inputs.count) entries")
@@ -63,6 +56,19 @@ public struct InferenceRequest: Sendable {
                 guard n == output.name else { throw ServeError.badRequest("outputs[\(i)].name is '\(n)'; this model's output is '\(output.name)'") }
             }
         }
+    }
+
+    /// The body's JSON object and its optional string `id` — what every infer request starts with.
+    /// - Throws: `ServeError.badRequest` for invalid JSON, a non-object body or a non-string id.
+    static func envelope(_ body: [UInt8]) throws -> (root: JSONValue, id: String?) {
+        let root: JSONValue
+        do { root = try JSONReader.parse(body) } catch {
+            throw ServeError.badRequest("request body is not valid JSON (\(body.count) bytes): \(error)")
+        }
+        guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.kind)") }
+        guard let id = root["id"] else { return (root, nil) }
+        guard case .string(let s) = id else { throw ServeError.badRequest("'id' must be a string, got \(id.kind)") }
+        return (root, s)
     }
 
     private static func integers(_ values: [JSONValue]) -> [Int]? {

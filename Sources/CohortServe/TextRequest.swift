@@ -17,15 +17,8 @@ public struct TextInferenceRequest: Sendable {
     /// - Throws: `ServeError.badRequest` naming the field at fault; `.tooLarge` above `maxRows` or `tokenLimit`.
     public init(json body: [UInt8], input: TensorSignature, output: TensorSignature, maxRows: Int,
                 defaultTokens: Int, tokenLimit: Int) throws {
-        let root: JSONValue
-        do { root = try JSONReader.parse(body) } catch {
-            throw ServeError.badRequest("request body is not valid JSON (\(body.count) bytes): \(error)")
-        }
-        guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.kind)") }
-        if let id = root["id"] {
-            guard case .string(let s) = id else { throw ServeError.badRequest("'id' must be a string, got \(id.kind)") }
-            self.id = s
-        }
+        let (root, requestID) = try InferenceRequest.envelope(body)
+        id = requestID
         guard case .array(let inputs)? = root["inputs"], inputs.count == 1, case .object = inputs[0] else {
             throw ServeError.badRequest("'inputs' must be an array holding exactly one tensor object ('\(input.name)')")
         }

@@ -6,20 +6,9 @@ import Testing
 
 @Suite("Serve slow clients", .serialized)
 struct ServeSlowClientTests {
-    /// A TCP connection to 127.0.0.1:`port` that sent `prefix` and waits (5 s receive timeout).
+    /// A TCP connection to 127.0.0.1:`port` that sent `prefix` and waits (10 s receive timeout).
     static func partialRequest(port: Int, prefix: String) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        guard let fd = RawHTTPConnection.connectSocket(port: port) else { throw POSIXError(.ECONNREFUSED) }
         _ = prefix.withCString { send(fd, $0, strlen($0), 0) }
         return fd
     }
