@@ -102,6 +102,15 @@ extension Tensor {
         return storage.pointer.withMemoryRebound(to: Int32.self, capacity: storage.count) { body($0) }
     }
 
+    /// Checks the arguments every convolution (and transposed convolution) shares.
+    /// - Throws: `CohortError.invalidArgument` naming `op` and the argument out of range.
+    static func checkConvArguments(_ op: String, stride: IntOrPair, padding: IntOrPair, dilation: IntOrPair, groups: Int) throws {
+        guard stride.first >= 1, stride.second >= 1 else { throw CohortError.invalidArgument("\(op): stride must be ≥ 1, got \(stride)") }
+        guard dilation.first >= 1, dilation.second >= 1 else { throw CohortError.invalidArgument("\(op): dilation must be ≥ 1, got \(dilation)") }
+        guard padding.first >= 0, padding.second >= 0 else { throw CohortError.invalidArgument("\(op): padding must be ≥ 0, got \(padding)") }
+        guard groups >= 1 else { throw CohortError.invalidArgument("\(op): groups must be ≥ 1, got \(groups)") }
+    }
+
     /// Checks a convolution's shapes and arguments and returns its geometry.
     static func convGeometry(_ xs: [Int], _ ws: [Int], bias: [Int]?, stride: IntOrPair, padding: IntOrPair,
                              dilation: IntOrPair, groups: Int) throws -> ConvGeometry {
@@ -109,10 +118,7 @@ extension Tensor {
         let both = "input \(describeShape(xs)), weight \(describeShape(ws))"
         guard xs.count == 4 else { throw CohortError.shapeMismatch(op: op, "input must be [N, C, H, W]; got \(both)") }
         guard ws.count == 4 else { throw CohortError.shapeMismatch(op: op, "weight must be [O, C/groups, kh, kw]; got \(both)") }
-        guard stride.first >= 1, stride.second >= 1 else { throw CohortError.invalidArgument("\(op): stride must be ≥ 1, got \(stride)") }
-        guard dilation.first >= 1, dilation.second >= 1 else { throw CohortError.invalidArgument("\(op): dilation must be ≥ 1, got \(dilation)") }
-        guard padding.first >= 0, padding.second >= 0 else { throw CohortError.invalidArgument("\(op): padding must be ≥ 0, got \(padding)") }
-        guard groups >= 1 else { throw CohortError.invalidArgument("\(op): groups must be ≥ 1, got \(groups)") }
+        try checkConvArguments(op, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let (c, o) = (xs[1], ws[0])
         guard c % groups == 0, o % groups == 0 else {
             throw CohortError.shapeMismatch(op: op, "\(both): input channels \(c) and output channels \(o) must both be divisible by groups \(groups)")

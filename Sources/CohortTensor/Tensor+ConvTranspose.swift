@@ -83,10 +83,7 @@ extension Tensor {
         let both = "input \(describeShape(xs)), weight \(describeShape(ws))"
         guard xs.count == 4 else { throw CohortError.shapeMismatch(op: op, "input must be [N, C, H, W]; got \(both)") }
         guard ws.count == 4 else { throw CohortError.shapeMismatch(op: op, "weight must be [C, O/groups, kh, kw]; got \(both)") }
-        guard stride.first >= 1, stride.second >= 1 else { throw CohortError.invalidArgument("\(op): stride must be ≥ 1, got \(stride)") }
-        guard dilation.first >= 1, dilation.second >= 1 else { throw CohortError.invalidArgument("\(op): dilation must be ≥ 1, got \(dilation)") }
-        guard padding.first >= 0, padding.second >= 0 else { throw CohortError.invalidArgument("\(op): padding must be ≥ 0, got \(padding)") }
-        guard groups >= 1 else { throw CohortError.invalidArgument("\(op): groups must be ≥ 1, got \(groups)") }
+        try checkConvArguments(op, stride: stride, padding: padding, dilation: dilation, groups: groups)
         let op0 = outputPadding.first, op1 = outputPadding.second
         // PyTorch also allows an output padding below a larger dilation; not supported here.
         guard op0 >= 0, op1 >= 0, op0 < stride.first, op1 < stride.second else {
