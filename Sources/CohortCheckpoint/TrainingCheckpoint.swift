@@ -140,6 +140,8 @@ public enum TrainingCheckpoint {
                 }
             }
             o.setStepCount(checkpoint.manifest.optimizer.step)
+            // Optimizer sets step separately: each set's own count is among the hyper-parameters.
+            (o as? OptimizerSets)?.restoreStepCounts(checkpoint.manifest.optimizer.hyperParameters.map { HyperParameter($0.name, $0.value) })
         }
     }
 }

@@ -29,6 +29,8 @@ final class FitLoop<M: TrainingModule> {
     var reducer: VirtualShardReducer?
     let optimizer: any Optimizer
     let schedule: any LRSchedule
+    /// A `ManualTrainingModule`'s entry points and optimizer sets (nil: automatic optimization).
+    let manual: (hooks: ManualHooks<M.Batch>, state: ManualState)?
     /// The seeded order of training samples: this rank's pieces of each step, the resumable cursor.
     let loader: DataLoader<TrainingSamples<M>>
     let checkpoints: TrainCheckpointing
@@ -84,6 +86,7 @@ final class FitLoop<M: TrainingModule> {
             reducer?.watchdog = trainer.supervision.watchdog
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }
+        let piecesPerRank = reducer?.perRank
         let samples = TrainingSamples(module)
         let stepsPerEpoch = samples.count / o.globalBatch
         trainer.stepsPerEpoch = stepsPerEpoch
@@ -92,7 +95,18 @@ final class FitLoop<M: TrainingModule> {
         }
         let totalSteps = o.steps ?? o.epochs * stepsPerEpoch
         trainer.totalSteps = totalSteps
-        let (optimizer, schedule) = module.configureOptimizers(arena, totalSteps: totalSteps)
+        let optimizer: any Optimizer, schedule: any LRSchedule
+        if let hooks = manualHooks(module) {
+            let state = try ManualState(hooks, arena: arena, totalSteps: totalSteps, options: o, frozen: frozen, communicator: comm,
+                                        watchdog: trainer.supervision.watchdog)
+            (optimizer, schedule) = (state.sets, FirstSetSchedule(first: state.sets.sets[0].schedule))
+            manual = (hooks, state)
+            ddp.noSync = true   // each set's gradients are reduced when it steps
+            reducer = nil       // and in deterministic mode by the set's own tree (the loader still cuts virtual shards)
+        } else {
+            (optimizer, schedule) = module.configureOptimizers(arena, totalSteps: totalSteps)
+            manual = nil
+        }
         fullGroups = optimizer.parameterGroups
         if frozen.contains(true) { try optimizer.setParameterGroups(withoutFrozen(fullGroups, frozen)) }
         trainer.parameters = arena
@@ -101,7 +115,7 @@ final class FitLoop<M: TrainingModule> {
         trainer.finishNow = false
         trainer.pending = []
         loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
-                                prefetch: max(o.prefetch, 0), microBatches: reducer?.perRank ?? o.accumulate, steps: totalSteps)
+                                prefetch: max(o.prefetch, 0), microBatches: piecesPerRank ?? o.accumulate, steps: totalSteps)
         let checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
                                              async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
         guard !o.extend || o.resume != nil else { throw CohortError.invalidParameter(name: "extend", "needs a checkpoint to continue (`resume`)") }
@@ -140,13 +154,22 @@ final class FitLoop<M: TrainingModule> {
             let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
             trainer.supervision.beginStep(step)
             let (batch, dataWait) = try load(step)
-            let learningRate = beginUpdate()
-            let localLoss = try forwardBackward(batch.pieces)
-            try reduceShards()   // deterministic mode: the fixed-order tree, now
+            let learningRate: Float, localLoss: Float
+            if let manual {   // the module's own optimization calls: each reduces and steps its set
+                learningRate = beginManualUpdate(manual.state)
+                localLoss = try manualStep(batch.pieces, step: step, hooks: manual.hooks, state: manual.state)
+            } else {
+                learningRate = beginUpdate()
+                localLoss = try forwardBackward(batch.pieces)
+                try reduceShards()   // deterministic mode: the fixed-order tree, now
+            }
             let agreed = try agree(localLoss, step: step)
             var skip = try skipsNonFiniteLoss(agreed.loss, step: step)
-            try awaitBuckets()   // DDP: the allreduce overlapped with backward
-            let norm = try update(step: step, loss: agreed.loss, skip: &skip)
+            var norm: Float?
+            if manual == nil {
+                try awaitBuckets()   // DDP: the allreduce overlapped with backward
+                norm = try update(step: step, loss: agreed.loss, skip: &skip)
+            }
             phases.finishStep(total: monotonicSeconds() - t0)   // checkpoint saves are not part of a step's phases
             history.append(agreed.loss)
             trainer.step = step
