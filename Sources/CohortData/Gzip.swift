@@ -9,13 +9,14 @@ enum Gzip {
     /// Whether `bytes` start with the gzip magic `1f 8b`.
     static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
 
-    /// `bytes` as a single-member gzip stream (RFC 1952) at compression `level` (0…9).
-    static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+    /// `bytes` as a single-member gzip stream (RFC 1952) at compression `level` (0…9), or with
+    /// `zlibWrapper` a zlib stream (RFC 1950, what PNG's image data is).
+    static func compress(_ bytes: [UInt8], level: Int32 = 6, zlibWrapper: Bool = false) -> [UInt8] {
         let strm = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         strm.initialize(to: z_stream())
         defer { deflateEnd(strm); strm.deinitialize(count: 1); strm.deallocate() }
-        // 15 + 16: a 32 KiB window with a gzip (not zlib) wrapper.
-        let rc = deflateInit2_(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+        // 15: a 32 KiB window; + 16: with a gzip (not zlib) wrapper.
+        let rc = deflateInit2_(strm, level, Z_DEFLATED, zlibWrapper ? 15 : 15 + 16, 8, Z_DEFAULT_STRATEGY,
                                zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(rc == Z_OK, "deflateInit2 failed (\(rc))")
         var out = [UInt8](repeating: 0, count: Int(deflateBound(strm, uLong(bytes.count))) + 64)
