@@ -1,5 +1,5 @@
 // The walk behind `Module.summary(inputShape:)`: how a shape flows through each built-in
-// composite (Sequential, ResidualBlock, the transformer blocks, GPT, CharLSTM) and, per
+// composite (Sequential, ResidualBlock, the transformer blocks, GPT, CharLSTM, DCGAN) and, per
 // layer type, the output shape, forward FLOPs and kept activations from the layer's sizes.
 import CohortCore
 import CohortTensor
@@ -34,6 +34,10 @@ struct SummaryWalk {
             let core = try attentionCore(attention, path("attention"), depth + 1, qkv.row.outputShape)
             let out = try node(attention.outputProjection, name: path("c_proj"), depth: depth + 1, input: core.row.outputShape)
             return group(type, name, depth, [qkv, core, out])
+        case let gan as DCGAN:   // the generator from a latent vector, then the discriminator on its images
+            let g = try node(gan.generator, name: path("generator"), depth: depth + 1, input: [input.first ?? 1, gan.latent])
+            let d = try node(gan.discriminator, name: path("discriminator"), depth: depth + 1, input: g.row.outputShape)
+            return group(type, name, depth, [g, d], output: g.row.outputShape)
         case let gpt as GPT:
             return group(type, name, depth, try gptRows(gpt, path, depth, input))
         case let lstm as CharLSTM:

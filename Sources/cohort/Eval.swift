@@ -31,6 +31,7 @@ struct Eval: ParsableCommand {
         let c = try Ckpt.open(checkpoint)
         let record = c.manifest.model
         let settings = Dictionary(record.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        try ModelZoo.refuseGenerative(record.name, path: c.path, command: "eval")
         guard !ModelZoo.sequenceModels.contains(record.name) else {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) holds a '\(record.name)' sequence model; eval scores classifiers (use cohort generate)")
         }

@@ -59,6 +59,7 @@ struct Export: ParsableCommand {
             throw CohortError.badFlag(flag: "CHECKPOINT", "\(c.path) holds a '\(record.name)' model; export rebuilds the built-in models "
                                       + "(\(ModelZoo.names.joined(separator: ", "))) — export a network of your own with ONNXExporter.export")
         }
+        try ModelZoo.refuseGenerative(record.name, path: c.path, command: "export")
         guard let inputs = settings["inputs"].flatMap(Int.init), let outputs = settings["classes"].flatMap(Int.init) else {
             throw CohortError.badFlag(flag: "CHECKPOINT", "\(c.path) does not record its input and output sizes (saved by an older cohort?)")
         }

@@ -1,5 +1,6 @@
 // `cohort generate`: rebuilds a sequence model (gpt, lstm) and its tokenizer from
-// a checkpoint and samples text after a prompt.
+// a checkpoint and samples text after a prompt; for a GAN (dcgan), writes a PNG
+// grid of generated images (Generate+Images.swift).
 import ArgumentParser
 import CohortCheckpoint
 import CohortCore
@@ -11,8 +12,9 @@ import Foundation
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sample text from a trained gpt or lstm checkpoint.",
-        discussion: "Example: cohort generate --checkpoint runs/gpt --prompt 'ROMEO:' --tokens 300 --temperature 0.8 --top-k 40")
+        abstract: "Sample text from a trained gpt or lstm checkpoint, or images from a dcgan checkpoint.",
+        discussion: "Examples: cohort generate --checkpoint runs/gpt --prompt 'ROMEO:' --tokens 300 --temperature 0.8 --top-k 40\n"
+            + "          cohort generate --checkpoint runs/gan --out samples.png --images 64")
 
     @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
     @Option(help: "Text the sample continues (every character must be in the model's vocabulary).") var prompt = "\n"
@@ -21,6 +23,8 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample among the k most likely tokens only (gpt).") var topK: Int?
     @Option(parsing: .unconditional, help: "Seed of the sampling.") var seed: UInt64 = 0
     @Option(parsing: .unconditional, help: "Independent samples to print.") var samples = 1
+    @Option(help: "dcgan: the PNG file the grid of generated images is written to.") var out: String?
+    @Option(parsing: .unconditional, help: "dcgan: images in the grid (8 per row).") var images = 64
 
     func run() throws {
         guard tokens >= 0 else { throw CohortError.badFlag(flag: "--tokens", "must be ≥ 0, got \(tokens)") }
@@ -28,6 +32,8 @@ struct Generate: ParsableCommand {
         let c = try Ckpt.open(checkpoint)
         let record = c.manifest.model
         let settings = Dictionary(record.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        if record.name == "dcgan" { return try generateImages(c, settings: settings) }
+        guard out == nil else { throw CohortError.badFlag(flag: "--out", "writes a dcgan's images; \(c.path) holds a '\(record.name)' model") }
         guard ModelZoo.sequenceModels.contains(record.name) else {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) holds a '\(record.name)' model; generate needs \(ModelZoo.sequenceModels.sorted().joined(separator: " or "))")
         }

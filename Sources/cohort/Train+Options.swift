@@ -31,7 +31,7 @@ extension Train {
         options.seed = seed
         options.prefetch = prefetch
         options.logEvery = logEvery
-        options.validateEvery = valEvery
+        options.validateEvery = model == "dcgan" ? gan.sampleEvery : valEvery
         options.collectiveTimeout = collectiveTimeout
         options.recordStepTimes = stepTimes
         (options.freeze, options.unfreezeAt) = (freezeGlobs, unfreezeAt)

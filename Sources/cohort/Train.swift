@@ -20,7 +20,7 @@ import Foundation
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a built-in model (mlp, cnn, resnet, lstm, gpt) alone or data-parallel under mpirun, with checkpoints and exact resume.")
 
-    @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text); docs/cli.md lists what each takes.") var model = "mlp"
+    @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text), dcgan (a GAN of 28×28 images); docs/cli.md lists what each takes.") var model = "mlp"
     @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
     @Option(name: .train(TrainFlags.data), help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
     @Option(name: .train(TrainFlags.epochs), parsing: .unconditional, help: "Epochs to train (ignored when --steps is given).") var epochs = 3
@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("unfreeze-at"), parsing: .unconditional, help: "With --freeze: train the frozen parameters too from this step on.") var unfreezeAt: Int?
     @Flag(name: .customLong("decay-all"), help: "Apply --weight-decay to every parameter (default: not to biases, norm gains and embeddings).") var decayAll = false
     @OptionGroup var schedule: ScheduleFlags
+    @OptionGroup var gan: GANFlags
     @Option(name: .train(TrainFlags.dropout), parsing: .unconditional, help: "Dropout probability P (0 ≤ P < 1) in training: after each hidden ReLU of the mlp, before the cnn's classifier; off in evaluation, predict and export. 0: no dropout layer.") var dropout: Float = 0
     @Option(name: .train(TrainFlags.labelSmoothing), parsing: .unconditional, help: "Classification and text: smooth the cross-entropy targets by EPS (0 ≤ EPS < 1; PyTorch's label_smoothing); held-out metrics stay unsmoothed.") var labelSmoothing: Float = 0
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
@@ -98,6 +99,7 @@ struct Train: ParsableCommand {
         try validateNumbers()
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         try schedule.validate(valEvery: valEvery, valSplit: valSplit)
+        try gan.check(model: model)
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
@@ -182,7 +184,7 @@ struct Train: ParsableCommand {
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
         var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
-        spec.dropout = dropout
+        (spec.dropout, spec.latent) = (dropout, gan.latent)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
         if let initFrom {
@@ -206,9 +208,9 @@ struct Train: ParsableCommand {
             let trace = try SampleTrace(path)
             trainer.onBatchIndices = { step, ids in try trace.record(step: step, ids) }
         }
-        let module = try TaskModule(task: task, network: net, settings: try taskOptions(), guarding: supervisor.collectiveGuard,
-                                poisoned: { supervisor.poisonsLoss(atStep: $0) })
-        let fit = try trainer.fit(module)
+        let fit = model == "dcgan" ? try trainer.fit(try run.ganModule(task: task, net: net))
+            : try trainer.fit(TaskModule(task: task, network: net, settings: try taskOptions(), guarding: supervisor.collectiveGuard,
+                                         poisoned: { supervisor.poisonsLoss(atStep: $0) }))
         if let preemption = fit.preemption {
             try supervisor.preempted(atStep: fit.steps, reason: preemption, checkpointDirectory: checkpointDir, comm: comm)
             if cvParallelFolds != nil { World.end() }   // a one-rank fold group does not end MPI's world
@@ -218,8 +220,8 @@ struct Train: ParsableCommand {
             for line in try addition.samples(net, count: 5) { Log.main("sample: " + line) }
         }
         let bestText = fit.best.map { b in String(format: "; best checkpoint (step %d, %@ %.4f): ", b.step, b.monitor, b.value) + b.testMetrics.map(\.text).joined(separator: ", ") } ?? ""
-        run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@, %.0f samples/s, weights sha256 %@%@",
-                        fit.trainLoss, fit.metrics.map { $0.text }.joined(separator: ", "), fit.samplesPerSecond, fit.weightsSHA256, bestText))
+        run.logFoldLine(rank: comm.rank, String(format: "done: train loss %.4f, %@%.0f samples/s, weights sha256 %@%@",
+                        fit.trainLoss, fit.metrics.map { $0.text + ", " }.joined(), fit.samplesPerSecond, fit.weightsSHA256, bestText))
         if let path = run.foldPath(summaryJSON), comm.rank == 0 {
             try writeSummary(fit, to: path, task: task, net: net, shape: shape, comm: comm, totalSteps: totalSteps, usedThreads: usedThreads)
         }
@@ -309,6 +311,7 @@ struct Train: ParsableCommand {
     /// built-in addition corpus), or nothing: the built-in synthetic classification set, or the
     /// addition corpus for sequence models.
     func makeTask() throws -> any TrainTask {
+        if model == "dcgan" { return try ganImages() }
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
         guard let data else {
             if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }

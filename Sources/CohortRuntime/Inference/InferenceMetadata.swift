@@ -123,6 +123,7 @@ public struct InferenceMetadata: Sendable {
 
     /// The metadata of checkpoint `c` (what `cohort ckpt export` would write).
     public init(checkpoint c: Checkpoint) throws {
+        try ModelZoo.refuseGenerative(c.manifest.model.name, path: c.path, command: "predict, serve or --judge")
         let pairs = CheckpointExport.metadata(of: c).map { ($0.key, $0.value) }
         try self.init(metadata: Dictionary(pairs, uniquingKeysWith: { a, _ in a }), source: c.path)
     }

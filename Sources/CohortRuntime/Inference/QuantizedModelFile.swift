@@ -38,6 +38,7 @@ public enum QuantizedModelFile {
     /// The trained fp32 model of `checkpoint`, in eval mode.
     public static func model(of checkpoint: Checkpoint) throws -> any Module {
         let record = checkpoint.manifest.model
+        try ModelZoo.refuseGenerative(record.name, path: checkpoint.path, command: "quantize")
         let settings = Dictionary(record.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         let model = try skeleton(name: record.name, settings: settings, path: checkpoint.path)
         try TrainingCheckpoint.restore(checkpoint, arena: ParameterArena(model), optimizer: nil)

@@ -21,12 +21,15 @@ public struct ModelSpec {
     /// Dropout probability of the MLP's hidden layers and before the CNN's classifier (`--dropout`; 0: none,
     /// and then no Dropout layer exists, so parameter names and draws are those of a model without it).
     public var dropout: Float = 0
+    /// The DCGAN's latent size (`--latent`; its base width is `hidden[0]`).
+    public var latent = 64
 
     /// The sizes as checkpoint settings.
     public var settings: [KeyValue] {
         [KeyValue("hidden", hidden.map(String.init).joined(separator: ",")), KeyValue("layers", "\(layers)"),
          KeyValue("heads", "\(heads)"), KeyValue("d_model", "\(dModel)"), KeyValue("embedding", "\(embedding)")]
             + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])   // absent at 0: checkpoints as before
+            + (name == "dcgan" ? [KeyValue("latent", "\(latent)")] : [])
     }
 
     public init(name: String, hidden: [Int], layers: Int, heads: Int, dModel: Int, embedding: Int) {
@@ -42,17 +45,30 @@ public struct ModelSpec {
         dModel = settings["d_model"].flatMap { Int($0) } ?? dModel
         embedding = settings["embedding"].flatMap { Int($0) } ?? embedding
         dropout = settings["dropout"].flatMap { Float($0) } ?? 0
+        latent = settings["latent"].flatMap { Int($0) } ?? latent
     }
 }
 
 /// Builds the models the CLI knows by name.
 public enum ModelZoo {
-    public static let names = ["mlp", "cnn", "resnet", "lstm", "gpt"]
+    public static let names = ["mlp", "cnn", "resnet", "lstm", "gpt", "dcgan"]
     /// Models over token sequences (`[B, T]` ids → `[B, T, V]` logits).
     public static let sequenceModels: Set<String> = ["lstm", "gpt"]
 
     /// The default `--hidden` of each model.
-    public static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : "512,256" }
+    public static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : name == "dcgan" ? "32" : "512,256" }
+
+    /// Models that generate samples instead of mapping inputs to outputs (`cohort generate` draws them).
+    public static let generativeModels: Set<String> = ["dcgan"]
+
+    /// Refuses a generative model for `command` (eval, predict, serve, export, quantize), naming the checkpoint
+    /// and what to use instead.
+    /// - Throws: `CohortError.invalidArgument` when `name` is a generative model.
+    public static func refuseGenerative(_ name: String, path: String, command: String) throws {
+        guard generativeModels.contains(name) else { return }
+        throw CohortError.invalidArgument("\(path) holds a '\(name)' model (a GAN): `cohort \(command)` needs a classifier, regressor or "
+                                          + "language model; `cohort generate --checkpoint \(path) --out FILE.png` writes its images")
+    }
 
     /// The models `--dropout` applies to (the ResNet has batch norm instead; the sequence models have none yet).
     public static let dropoutModels = ["mlp", "cnn"]
@@ -96,6 +112,12 @@ public enum ModelZoo {
             var layers = net.layers
             layers.insert(try Dropout(p, seed: seed), at: layers.count - 1)
             return Sequential(layers)
+        case "dcgan":
+            guard shape.inputs == 784 else {
+                throw CohortError.invalidParameter(name: "model", "dcgan generates 28×28 single-channel images (784 features), the data has \(shape.inputs)")
+            }
+            guard spec.hidden.count == 1 else { throw CohortError.invalidParameter(name: "hidden", "dcgan takes one base width (e.g. --hidden 32), got \(spec.hidden)") }
+            return try DCGAN(latent: spec.latent, width: spec.hidden[0], generator: &generator)
         case "lstm" where spec.dropout > 0, "gpt" where spec.dropout > 0:
             throw CohortError.invalidParameter(name: "dropout", "--dropout applies to \(dropoutModels.joined(separator: " and ")); \(spec.name) has no dropout yet")
         case "lstm":
