@@ -2,7 +2,8 @@
 # Reproduces the figures of examples/rl/README.md: PPO on CartPole-v1 at 2 ranks vs
 # Stable-Baselines3's PPO (the peer script, 1 thread), interleaved seed by seed in one
 # sitting; raw environment steps/s of Cohort vs Gymnasium; DQN on CartPole; PPO on
-# Acrobot-v1 and Pendulum-v1. Results go to examples/rl/results/ (RESULT lines).
+# Acrobot-v1 (zoo budget, 1M steps) and Pendulum-v1 (300k steps). Results go to
+# examples/rl/results/ (RESULT / COHORT lines and the runs' summaries).
 #
 #     bash examples/rl/run.sh [cartpole|envbench|dqn|acrobot|pendulum|all]   (default all)
 set -euo pipefail
@@ -23,7 +24,7 @@ if [[ $what == all || $what == cartpole || $what == envbench ]]; then
   for s in $SEEDS; do
     if [[ $what != envbench ]]; then
       OMP_NUM_THREADS=1 "$PY" "$PEER" --seed "$s" --threads 1 | grep RESULT | tee -a "$OUT/cartpole.txt"
-      "${MPI[@]}" "$BIN" rl --env cartpole --algo ppo --seed "$s" --summary-json "$OUT/cohort-ppo-$s.json" | grep -E "solved|not solved" || true
+      "${MPI[@]}" "$BIN" rl --env cartpole --algo ppo --seed "$s" --summary-json "$OUT/cohort-ppo-$s.json" 2>&1 | grep -E "solved" || true
       echo "COHORT $(cat "$OUT/cohort-ppo-$s.json")" | tee -a "$OUT/cartpole.txt"
     fi
   done
@@ -38,7 +39,7 @@ fi
 if [[ $what == all || $what == dqn ]]; then
   : > "$OUT/dqn.txt"
   for s in $SEEDS; do
-    "${MPI[@]}" "$BIN" rl --env cartpole --algo dqn --seed "$s" --summary-json "$OUT/cohort-dqn-$s.json" | grep -E "solved|eval at" || true
+    "${MPI[@]}" "$BIN" rl --env cartpole --algo dqn --seed "$s" --summary-json "$OUT/cohort-dqn-$s.json" 2>&1 | grep -E "solved|eval at" || true
     echo "COHORT_DQN $(cat "$OUT/cohort-dqn-$s.json")" | tee -a "$OUT/dqn.txt"
   done
 fi
@@ -46,9 +47,10 @@ fi
 for env in acrobot pendulum; do
   if [[ $what == all || $what == "$env" ]]; then
     : > "$OUT/$env.txt"
-    for s in ${SEEDS_LONG:-0 1 2}; do
-      "${MPI[@]}" "$BIN" rl --env "$env" --algo ppo --seed "$s" --eval-screen 0 --eval-every 50000 --summary-json "$OUT/cohort-$env-$s.json" \
-        --log-dir "$OUT/run-$env-$s" | grep -E "eval at|done" || true
+    extra=(); [[ $env == pendulum ]] && extra=(--steps "${PENDULUM_STEPS:-300000}")
+    for s in ${SEEDS_LONG:-0}; do
+      "${MPI[@]}" "$BIN" rl --env "$env" --algo ppo --seed "$s" "${extra[@]}" --eval-every 50000 --summary-json "$OUT/cohort-$env-$s.json" \
+        --log-dir "$OUT/run-$env-$s" 2>&1 | grep -E "eval at|done" || true
       echo "COHORT_$env $(cat "$OUT/cohort-$env-$s.json")" | tee -a "$OUT/$env.txt"
     done
   fi
