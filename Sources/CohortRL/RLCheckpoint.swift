@@ -113,7 +113,7 @@ extension CheckpointableLearner {
     func restoreCheckpoint(_ checkpoint: Checkpoint) throws -> [KeyValue] {
         let m = checkpoint.manifest, p = communicator.size
         guard m.worldSize == p else {
-            throw CheckpointError.mismatch(path: checkpoint.path, "it was saved by \(m.worldSize) ranks; an RL run resumes at the same world size, this one has \(p)")
+            throw CheckpointError.mismatch(path: checkpoint.path, "it was saved by \(m.worldSize) rank\(m.worldSize == 1 ? "" : "s"); an RL run resumes at the same world size, this one has \(p)")
         }
         guard let vr = checkpoint.record("rl/rank_values"), let wr = checkpoint.record("rl/rank_words"),
               vr.dtype == .float64, wr.dtype == .int64, vr.shape.count == 2, wr.shape.count == 2, vr.shape[0] == p, wr.shape[0] == p else {

@@ -64,7 +64,11 @@ extension RL {
     /// The settings a checkpoint records and a resume must match.
     func configRecord(_ comm: any Communicator) throws -> [KeyValue] {
         var kv = [KeyValue("rl.env", env.lowercased()), KeyValue("rl.algo", algo), KeyValue("rl.seed", "\(seed)")]
-        kv.append(KeyValue("rl.settings", algo == "ppo" ? "\(try ppoConfig())" : "\(try dqnConfig())"))
+        // One record per setting (`rl.batchSize`, …), so a resume with other settings names the one that differs.
+        let settings: Any = algo == "ppo" ? try ppoConfig() : try dqnConfig()
+        for child in Mirror(reflecting: settings).children {
+            if let label = child.label { kv.append(KeyValue("rl.\(label)", "\(child.value)")) }
+        }
         return kv
     }
 
@@ -184,7 +188,7 @@ extension RL {
             guard let dir = checkpointDir, let c = CheckpointStore(directory: dir).latestValid() else { return nil }
             checkpoint = c
         } else {
-            checkpoint = try Checkpoint(path: spec)
+            do { checkpoint = try Checkpoint(path: spec) } catch let e as CheckpointError { throw UserError(e) }
         }
         let saved = checkpoint.manifest.trainingConfig
         for kv in config {

@@ -50,6 +50,11 @@ import Testing
         let a = try summary(dir + "/clean.json")["weights_sha256"] as? String
         let b = try summary(dir + "/resumed.json")["weights_sha256"] as? String
         #expect(a != nil && a == b, "clean \(a ?? "-") vs resumed \(b ?? "-")")
+        // The same checkpoints at another world size, or with another setting, are clear errors.
+        let alone = try CLI.run(common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"], timeout: 60)
+        #expect(alone.status == 2 && alone.stderr.contains("same world size"), "\(alone.output)")
+        let other = try CLI.mpirun(2, common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto", "--gamma", "0.5"], timeout: 60)
+        #expect(other.status != 0 && other.stderr.contains("rl.gamma"), "\(other.output)")
     }
 
     @Test func killedPPORunResumesBitwise() throws {
