@@ -12,7 +12,7 @@ BIN=${COHORT_BIN:-$PWD/.build/release/cohort}
 PY=${COHORT_VENV:-$HOME/.cache/cohort-venv}/bin/python3
 PEER=${PEER:-/work/shared/bench/peers/rl/sb3_cartpole.py}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
-OUT=examples/rl/results
+OUT=${OUT:-examples/rl/results}
 mkdir -p "$OUT"
 what=${1:-all}
 MPI=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 -x OPENBLAS_NUM_THREADS=1)
