@@ -166,7 +166,7 @@ let package = Package(
                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
                                                              "CohortProcessTestSupport"]),
-        .testTarget(name: "CohortRLTests", dependencies: ["CohortRL", "CohortCore", "CohortProcess", "CohortProcessTestSupport"]),
+        .testTarget(name: "CohortRLTests", dependencies: ["CohortRL", "CohortCore", "CohortCollectives", "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],
