@@ -117,10 +117,12 @@ let package = Package(
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 ], swiftSettings: release),
+        // Reinforcement learning: Gymnasium's classic-control environments in Swift, vector environments, PPO and DQN.
+        .target(name: "CohortRL", dependencies: ["CohortOptim", "CohortCollectives", "CohortCheckpoint"], swiftSettings: release),
         .executableTarget(
             name: "cohort",
             dependencies: [
-                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortQuantize", "CohortServe",
+                "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortDistributed", "CohortMPI", "CohortControl", "CProtobufC", "CohortStats", "CohortScale", "CohortMetrics", "CohortRunLog", "CohortFetch", "CohortTrainer", "CohortRuntime", "CohortTune", "CohortProcess", "CohortBench", "CohortConfig", "CohortONNX", "CohortQuantize", "CohortServe", "CohortRL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -164,6 +166,7 @@ let package = Package(
                                                             "CohortProcessTestSupport"]),
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
                                                              "CohortProcessTestSupport"]),
+        .testTarget(name: "CohortRLTests", dependencies: ["CohortRL", "CohortCore", "CohortCollectives", "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],

@@ -53,6 +53,13 @@ smoke_transfer() {
   run "run.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" DATA="$DATA" SEEDS=1 STEPS=3 PRETRAIN_STEPS=3 TORCH_EPOCHS=0.003 \
       CHECK=0 bash examples/transfer/run.sh "$tmp/transfer"
 }
+smoke_rl() {
+  run "README: rl ppo cartpole on 2 ranks" "${MPI[@]}" "$BIN" rl --env cartpole --algo ppo --seed 0 --steps 2048 --eval-every 1024 --eval-screen 2 --eval-episodes 4
+  run "README: rl dqn cartpole on 2 ranks" "${MPI[@]}" "$BIN" rl --env cartpole --algo dqn --seed 0 --steps 1024 --learning-starts 256 --gradient-steps 4 --no-target
+  run "README: rl ppo pendulum (continuous)" "$BIN" rl --env pendulum --algo ppo --steps 8192 --eval-every 8192 --eval-episodes 2
+  run "README: rl ppo acrobot" "$BIN" rl --env acrobot --algo ppo --steps 8192 --envs 4 --eval-every 8192 --eval-episodes 2
+  run "run.sh envbench" env COHORT_BIN="$BIN" OUT="$tmp/rl" SEEDS=0 bash examples/rl/run.sh envbench
+}
 smoke_benchmarks() {
   run "data-wait.sh" env COHORT_BIN="$BIN" STEPS=6 bash examples/benchmarks/data-wait.sh 1
   run "compare-with-pytorch.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" THREADS=1 \

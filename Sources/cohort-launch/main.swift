@@ -37,6 +37,7 @@ struct Launch: ParsableCommand {
     @Option(name: .customLong("event-log"), help: "JSON-lines event log (default: <checkpoint-dir>/launch-events.jsonl).") var eventLog: String?
     @Option(name: .customLong("inject-fault"), help: "Fault injection spec for the ranks (COHORT_FAULT) and the launcher (launcher-crash@STEP).") var injectFault: String?
     @Option(help: "Run this program on every rank instead of `cohort train`: a Trainer program on CohortRuntime (e.g. examples/trainer), given the same arguments.") var program: String?
+    @Option(help: "The cohort subcommand every rank runs: train (default) or rl (docs/rl.md); its arguments follow --.") var command = "train"
     @Argument(parsing: .postTerminator, help: "`cohort train` arguments (or --program's), after --.") var trainArguments: [String] = []
 
     func hostSource() throws -> (HostDiscovery.Source, Bool) {
@@ -75,6 +76,11 @@ struct Launch: ParsableCommand {
         try makeCheckpointDirectory(trainArgs.checkpointDirectory)
         var options = CoordinatorOptions(discovery: discovery, cohortBinary: binary, train: trainArgs,
                                          eventLogPath: eventLog ?? trainArgs.checkpointDirectory + "/launch-events.jsonl")
+        guard ["train", "rl"].contains(command) else { throw ValidationError("--command must be train or rl, got '\(command)'") }
+        if command != "train" {
+            guard program == nil else { throw ValidationError("give --program or --command \(command), not both") }
+            options.program = [binary, command]
+        }
         if let program {
             let path = URL(fileURLWithPath: program).standardizedFileURL.path
             guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("--program: \(program) is not an executable file") }
