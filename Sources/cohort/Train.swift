@@ -70,7 +70,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.cvFold), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
     @Option(name: .train(TrainFlags.cvFolds), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
     @Option(name: .train(TrainFlags.cvParallelFolds), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
-    @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
+    @Option(name: .customLong("task"), help: "CSV data: classification (default), regression (MSE loss; MAE, RMSE, R²) or forecast (a series' next --horizon values from --context values; docs/timeseries.md).") var taskKind = "classification"
     @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .train(TrainFlags.collectiveTimeout), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
@@ -90,6 +90,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Classification data: train on only the first N samples of the training part (after --val-split), e.g. a 1,000-image fine-tuning set; the held-out parts stay whole.") var trainSamples: Int?
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
+    @Option(help: "--task forecast: the CSV column holding the series (rows in time order; docs/timeseries.md).") var column: String?
+    @Option(parsing: .unconditional, help: "--task forecast: values predicted per window (direct multi-step).") var horizon = 1
+    @Option(parsing: .unconditional, help: "--task forecast: the seasonal period S of the seasonal-naive baseline and of MASE's scale (1: none; 52 for weekly data with a yearly cycle).") var season = 1
+    @Option(help: "--task forecast: TRAIN,VAL,TEST fractions of the series in time order (VAL may be 0).") var split = "0.7,0.15,0.15"
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -101,7 +105,8 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
-        guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
+        guard ["classification", "regression", "forecast"].contains(taskKind) else { throw ValidationError("--task must be classification, regression or forecast, got \(taskKind)") }
+        try validateForecast()
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
         }
@@ -133,7 +138,7 @@ struct Train: ParsableCommand {
     }
 
     /// `--hidden`, or the model's default.
-    var hiddenText: String { hidden ?? ModelZoo.defaultHidden(model) }
+    var hiddenText: String { hidden ?? (taskKind == "forecast" ? ForecastModels.defaultHidden : ModelZoo.defaultHidden(model)) }
 
     /// The widths `--hidden` gives ([] for `none`: an MLP straight from inputs to classes); nil
     /// when it is not a list of positive integers (an empty item included).
@@ -184,7 +189,8 @@ struct Train: ParsableCommand {
         var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         spec.dropout = dropout
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
-        let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
+        let net = try task is ForecastTask ? ForecastModels.build(spec, context: shape.inputs, horizon: shape.outputs, generator: &generator)
+                                           : ModelZoo.build(spec, shape: shape, generator: &generator)
         if let initFrom {
             try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap,
                                reinitialize: reinit?.split(separator: ",").map(String.init) ?? []).load(into: net, spec: spec)
@@ -261,10 +267,10 @@ struct Train: ParsableCommand {
                 throw CohortError.badFlag(flag: flag, "'\(monitor)' would select on the test split, which is scored once at the end for reporting; "
                                           + "monitor a validation metric (val_\(monitor.drop { $0 != "_" }.dropFirst())) with --val-split F")
             }
-            guard valSplit > 0 else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
+            guard valSplit > 0 || forecastValidation else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
             guard valEvery != nil else { throw CohortError.badFlag(flag: flag, "needs --val-every N (validation during training)") }
         }
-        if valEvery != nil && valSplit == 0 {
+        if valEvery != nil && valSplit == 0 && !forecastValidation {
             throw CohortError.badFlag(flag: "--val-every", "needs a validation split: add --val-split F (e.g. 0.1); periodic checks of the test split would turn it into a selection set")
         }
     }
@@ -298,7 +304,7 @@ struct Train: ParsableCommand {
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", schedule.kind),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
-            + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])
+            + (taskKind != "classification" ? [KeyValue("task", taskKind)] : []) + forecastConfig
             + schedule.config + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])
             + (labelSmoothing > 0 ? [KeyValue("label_smoothing", "\(labelSmoothing)")] : [])   // absent at 0: older checkpoints still resume
             + (cvFold.map { [KeyValue("cv_fold", "\($0) of \(cvFolds)")] } ?? [])   // absent for classification: older checkpoints still resume
@@ -310,6 +316,7 @@ struct Train: ParsableCommand {
     /// addition corpus for sequence models.
     func makeTask() throws -> any TrainTask {
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
+        if taskKind == "forecast" { return try forecastTask() }
         guard let data else {
             if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }
             let (train, test) = try SyntheticDataset.make(seed: seed)
