@@ -66,7 +66,7 @@ import Testing
         let short = dir + "/short.csv"
         try ("t,y\n" + (1...30).map { "\($0),\($0 % 7)" }.joined(separator: "\n") + "\n").write(toFile: short, atomically: true, encoding: .utf8)
         let cases: [([String], [String])] = [
-            (base.map { $0 == "co2_ppm" ? "co2" : $0 }, ["--column", "did you mean 'co2_ppm'"]),
+            (base.map { $0 == "co2_ppm" ? "co2" : $0 }, ["--column", "no column named 'co2'", "'co2_ppm'"]),
             (base.map { $0 == Self.co2 ? short : $0 }.map { $0 == "co2_ppm" ? "y" : $0 }, ["--context", "too short"]),
             (base.map { $0 == "4" ? "0" : $0 }, ["--horizon", "≥ 1"]),
             (base + ["--split", "0.7,0.2,0.2"], ["--split"]),

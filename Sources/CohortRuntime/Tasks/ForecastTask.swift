@@ -85,8 +85,8 @@ public struct ForecastTask: TrainTask {
     }
     public var modelShape: ModelShape { ModelShape(inputs: options.context, outputs: options.horizon, sequence: false) }
     public var inference: [(key: String, value: String)] {
-        [("task", "forecast"), ("input_shape", "[\(options.context)]"), ("input_dtype", "float32"), ("normalization", scaler.json),
-         ("target_normalization", scaler.json), ("horizon", "\(options.horizon)"), ("season", "\(options.season)"), ("target_name", series.column)]
+        [("task", "forecast"), ("input_shape", "[\(options.context)]"), ("input_dtype", "float32"), ("series_normalization", scaler.json),
+         ("window", "relative_to_last_input"), ("horizon", "\(options.horizon)"), ("season", "\(options.season)"), ("target_name", series.column)]
     }
 
     /// Inputs `[B, L]` and targets `[B, H]` of training windows `indices` (`windows(_:)`).
