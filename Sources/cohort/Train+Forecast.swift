@@ -4,9 +4,24 @@
 import ArgumentParser
 import CohortCheckpoint
 import CohortCore
+import CohortNN
 import CohortRuntime
+import CohortTensor
+
+/// The flags of `--task forecast` (docs/cli.md, docs/timeseries.md).
+struct ForecastFlags: ParsableArguments {
+    @Option(help: "--task forecast: the CSV column holding the series (rows in time order; docs/timeseries.md).") var column: String?
+    @Option(parsing: .unconditional, help: "--task forecast: values predicted per window (direct multi-step).") var horizon = 1
+    @Option(parsing: .unconditional, help: "--task forecast: the seasonal period S of the seasonal-naive baseline and of MASE's scale (1: none; 52 for weekly data with a yearly cycle).") var season = 1
+    @Option(help: "--task forecast: TRAIN,VAL,TEST fractions of the series in time order (VAL may be 0).") var split = "0.7,0.15,0.15"
+}
 
 extension Train {
+    var column: String? { forecast.column }
+    var horizon: Int { forecast.horizon }
+    var season: Int { forecast.season }
+    var split: String { forecast.split }
+
     /// The forecast-only flags: refused without `--task forecast`, required with it.
     func validateForecast() throws {
         guard taskKind == "forecast" else {
@@ -49,6 +64,12 @@ extension Train {
         let series = try ForecastSeries.load(path: data, column: column)
         return try ForecastTask(series: series, options: ForecastOptions(context: context, horizon: horizon, season: season,
                                                                          trainFraction: f.train, validationFraction: f.validation))
+    }
+
+    /// The model zoo's network for `task`, or a forecaster for a forecasting task.
+    func network(for task: any TrainTask, _ spec: ModelSpec, shape: ModelShape, generator: inout RandomGenerator) throws -> any Module {
+        guard task is ForecastTask else { return try ModelZoo.build(spec, shape: shape, generator: &generator) }
+        return try ForecastModels.build(spec, context: shape.inputs, horizon: shape.outputs, generator: &generator)
     }
 
     /// The forecast settings a resumed run must match (none for other tasks).

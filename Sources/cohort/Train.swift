@@ -90,10 +90,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Classification data: train on only the first N samples of the training part (after --val-split), e.g. a 1,000-image fine-tuning set; the held-out parts stay whole.") var trainSamples: Int?
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
-    @Option(help: "--task forecast: the CSV column holding the series (rows in time order; docs/timeseries.md).") var column: String?
-    @Option(parsing: .unconditional, help: "--task forecast: values predicted per window (direct multi-step).") var horizon = 1
-    @Option(parsing: .unconditional, help: "--task forecast: the seasonal period S of the seasonal-naive baseline and of MASE's scale (1: none; 52 for weekly data with a yearly cycle).") var season = 1
-    @Option(help: "--task forecast: TRAIN,VAL,TEST fractions of the series in time order (VAL may be 0).") var split = "0.7,0.15,0.15"
+    @OptionGroup var forecast: ForecastFlags
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -189,8 +186,7 @@ struct Train: ParsableCommand {
         var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         spec.dropout = dropout
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
-        let net = try task is ForecastTask ? ForecastModels.build(spec, context: shape.inputs, horizon: shape.outputs, generator: &generator)
-                                           : ModelZoo.build(spec, shape: shape, generator: &generator)
+        let net = try network(for: task, spec, shape: shape, generator: &generator)
         if let initFrom {
             try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap,
                                reinitialize: reinit?.split(separator: ",").map(String.init) ?? []).load(into: net, spec: spec)

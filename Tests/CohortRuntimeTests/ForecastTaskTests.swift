@@ -70,7 +70,10 @@ import Testing
     /// Changing the validation and test parts must not change the scaler, the MASE scale,
     /// the AR fit or any training batch: nothing fitted sees data after the training part.
     @Test func nothingFittedSeesHeldOutData() throws {
-        let base = (0..<300).map { sin(Double($0) * 0.2) * 5 + 20 + Double($0) * 0.01 }
+        let base: [Double] = (0..<300).map { (i: Int) -> Double in
+            let t = Double(i)
+            return 5 * sin(0.2 * t) + 20 + 0.01 * t
+        }
         var shifted = base
         for i in 210..<300 { shifted[i] = base[i] * 100 + 1000 }
         let options = ForecastOptions(context: 10, horizon: 3, season: 31)

@@ -3,18 +3,19 @@
 # the last 52: an LSTM and a GRU trained data-parallel on 2 ranks, each printed beside the
 # naive, seasonal-naive (52) and linear-AR baselines on the same test windows, then the
 # statsmodels SARIMA reference on the same split. Figures: README.md.
-# Usage: examples/timeseries/run.sh [OUT_DIR]   (COHORT_BIN, PYTHON and NP override the defaults)
+# Usage: examples/timeseries/run.sh [OUT_DIR]   (COHORT_BIN, PYTHON, NP, STEPS and SARIMA_MAXITER override the defaults)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cohort=${COHORT_BIN:-$repo/.build/release/cohort}
 python=${PYTHON:-$HOME/.cache/cohort-venv/bin/python}
 np=${NP:-2}
+steps=${STEPS:-3000}
 out=${1:-$(mktemp -d)}
 data=$repo/../shared/data/timeseries/co2.csv
 mkdir -p "$out"
 common=(--task forecast --data "$data" --column co2_ppm --context 52 --horizon 13 --season 52
-        --hidden 64 --layers 1 --embedding 16 --global-batch 64 --steps 3000 --lr 3e-3 --lr-schedule cosine
+        --hidden 64 --layers 1 --embedding 16 --global-batch 64 --steps "$steps" --lr 3e-3 --lr-schedule cosine
         --val-every 500 --log-every 500 --deterministic --seed 1)
 for model in lstm gru; do
     echo "== $model"
@@ -22,5 +23,5 @@ for model in lstm gru; do
         --summary-json "$out/$model.json" | tee "$out/$model.log"
 done
 echo "== SARIMA reference (statsmodels)"
-"$python" "$here/sarima.py" --data "$data" --column co2_ppm --context 52 --horizon 13 --season 52 | tee "$out/sarima.log"
+"$python" "$here/sarima.py" --data "$data" --column co2_ppm --context 52 --horizon 13 --season 52 --maxiter "${SARIMA_MAXITER:-200}" | tee "$out/sarima.log"
 echo "results in $out"

@@ -6,11 +6,11 @@ Same data handling as Cohort: the column read in file order, empty cells filled 
 linear interpolation, the split at round(n*train) and round(n*(train+val)), test
 windows whose H targets lie in the test part and whose origin t has t >= L. For each
 test origin t the forecast of y[t..t+H) uses the data before t only: the model is
-filtered once over the whole series with the parameters fitted on the training part,
+filtered once over the whole (differenced) series with the parameters fitted on the training part,
 and the H-step forecasts are Z T^j a(t|t-1) from the one-step predicted state a(t|t-1).
 
 Usage: python sarima.py --data co2.csv --column co2_ppm --context 52 --horizon 13 \
-         [--season 52] [--split 0.7,0.15,0.15] [--order 1,1,1] [--seasonal-order 0,1,1]
+         [--season 52] [--split 0.7,0.15,0.15] [--order 1,1,1] [--seasonal-order 0,1,1] [--maxiter 200]
 Prints MAE, RMSE and MASE (scale: the training part's seasonal-naive MAE) and a JSON line.
 """
 import argparse
@@ -69,6 +69,7 @@ def main():
     p.add_argument("--split", default="0.7,0.15,0.15")
     p.add_argument("--order", default="1,1,1")
     p.add_argument("--seasonal-order", default="0,1,1")
+    p.add_argument("--maxiter", type=int, default=200, help="optimizer iterations of the fit")
     a = p.parse_args()
     y, filled = load(a.data, a.column)
     n, L, H, S = len(y), a.context, a.horizon, a.season
@@ -91,7 +92,7 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = SARIMAX(w[:train_end - lost], order=arma, seasonal_order=seasonal_arma, trend="c" if d + D == 1 else "n",
-                         concentrate_scale=True).fit(disp=False, maxiter=200)
+                         concentrate_scale=True).fit(disp=False, maxiter=a.maxiter)
         full = fitted.apply(w)   # the training part's parameters, filtered over the whole differenced series
     fr = full.filter_results
     Z = np.asarray(fr.design)[:, :, 0]
