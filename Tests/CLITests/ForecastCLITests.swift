@@ -19,8 +19,8 @@ import Testing
         let summary = dir.appendingPathComponent("s.json").path
         let r = try CLI.mpirun(2, ["train"] + base + ["--steps", "40", "--lr", "0.01", "--val-every", "20", "--summary-json", summary], timeout: 120)
         #expect(r.status == 0, "\(r.output)")
-        for text in ["59 missing, interpolated linearly", "val RMSE", "naive", "seasonal-naive (52)", "linear AR (26)", "MASE"] {
-            #expect(r.stdout.contains(text), "'\(text)' missing: \(r.stdout)")
+        for text in ["16 × 2 ranks", "59 missing, interpolated linearly", "val RMSE", "naive", "seasonal-naive (52)", "linear AR (26)", "MASE"] {
+            #expect(r.output.contains(text), "'\(text)' missing: \(r.output)")
         }
         let s = try CLI.readJSON(summary)
         for key in ["test_mae", "test_rmse", "test_mase", "test_naive_rmse", "test_snaive_rmse", "test_ar_rmse"] {
