@@ -79,7 +79,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, val_accuracy) stops improving; needs --val-split and --val-every.") var earlyStop: String?
     @Option(parsing: .unconditional, help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
     @Option(name: .train(TrainFlags.saveBest), help: "Keep the checkpoint with the best value of this validation metric (val_*) in CHECKPOINT_DIR/best and report its test metrics; needs --val-split and --val-every.") var saveBest: String?
-    @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
+    @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/mase/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
     @Option(name: .customLong("nan-patience"), parsing: .unconditional, help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
     @Option(name: .train(TrainFlags.haltAt), parsing: .unconditional, help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
@@ -277,7 +277,7 @@ struct Train: ParsableCommand {
             guard let mode = MonitorMode(rawValue: m) else { throw CohortError.badFlag(flag: "--monitor-mode", "must be min or max, got '\(m)'") }
             return mode
         }
-        let lowerIsBetter = ["loss", "mae", "mse", "rmse", "error"].contains { metric.hasSuffix($0) }
+        let lowerIsBetter = ["loss", "mae", "mse", "rmse", "mase", "error"].contains { metric.hasSuffix($0) }
         return lowerIsBetter ? .min : .max
     }
 

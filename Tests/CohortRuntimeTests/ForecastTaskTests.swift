@@ -3,7 +3,9 @@
 // target among the training windows' targets), the scaler fitted on the training part
 // only, the baselines' scores and the linear autoregression against hand computations.
 import CohortCore
+import CohortNN
 import CohortRuntime
+import CohortTensor
 import Foundation
 import Testing
 
@@ -128,5 +130,29 @@ import Testing
         #expect(short.contains("--context") && short.contains("too short"), "\(short)")
         #expect(message { _ = try ForecastTask(series: series, options: ForecastOptions(context: 4, horizon: 2, season: 52)) }.contains("--season"))
         #expect(message { _ = try ForecastTask(series: series, options: ForecastOptions(context: 4, horizon: 8)) }.contains("--horizon"))
+    }
+}
+
+/// The three forecasters map `[B, L]` to `[B, H]`, and gradients reach every parameter.
+@Suite struct ForecastModelTests {
+    @Test(arguments: ["lstm", "gru", "gpt"]) func forecastersMapWindowsToHorizons(model: String) throws {
+        var spec = ModelSpec(name: model, hidden: [8], layers: 2, heads: 2, dModel: 8, embedding: 4)
+        spec.dropout = 0
+        var g = RandomGenerator(seed: 3)
+        let net = try ForecastModels.build(spec, context: 6, horizon: 3, generator: &g)
+        let x = Tensor.randn([5, 6], std: 1, generator: &g)
+        let y = try net(x)
+        #expect(y.shape == [5, 3])
+        try (y * y).sum().backward()
+        for (name, p) in net.namedParameters() { #expect(p.grad != nil, "\(model): \(name) got no gradient") }
+        #expect(throws: (any Error).self) { _ = try net(Tensor.zeros([5, 7])) }
+    }
+
+    @Test func otherModelsAreRefusedNamingTheFlag() {
+        var g = RandomGenerator(seed: 0)
+        let spec = ModelSpec(name: "cnn", hidden: [8], layers: 1, heads: 1, dModel: 8, embedding: 4)
+        do { _ = try ForecastModels.build(spec, context: 4, horizon: 2, generator: &g); Issue.record("cnn was accepted") } catch {
+            #expect("\(error)".contains("model") && "\(error)".contains("lstm, gru, gpt"))
+        }
     }
 }
