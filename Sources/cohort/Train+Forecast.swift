@@ -14,6 +14,7 @@ struct ForecastFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "--task forecast: values predicted per window (direct multi-step).") var horizon = 1
     @Option(parsing: .unconditional, help: "--task forecast: the seasonal period S of the seasonal-naive baseline and of MASE's scale (1: none; 52 for weekly data with a yearly cycle).") var season = 1
     @Option(help: "--task forecast: TRAIN,VAL,TEST fractions of the series in time order (VAL may be 0).") var split = "0.7,0.15,0.15"
+    @Option(name: .customLong("window-level"), help: "--task forecast: last (the network sees each window minus its last value: trends) or none (standardized values as they are: level-dependent series).") var windowLevel = "last"
 }
 
 extension Train {
@@ -25,7 +26,8 @@ extension Train {
     /// The forecast-only flags: refused without `--task forecast`, required with it.
     func validateForecast() throws {
         guard taskKind == "forecast" else {
-            for (flag, given) in [("--column", column != nil), ("--horizon", horizon != 1), ("--season", season != 1), ("--split", split != "0.7,0.15,0.15")] where given {
+            for (flag, given) in [("--column", column != nil), ("--horizon", horizon != 1), ("--season", season != 1), ("--split", split != "0.7,0.15,0.15"),
+                                  ("--window-level", forecast.windowLevel != "last")] where given {
                 throw ValidationError("\(flag) applies to --task forecast (got --task \(taskKind))")
             }
             return
@@ -41,6 +43,7 @@ extension Train {
         guard ForecastModels.names.contains(model) else {
             throw ValidationError("--task forecast takes --model \(ForecastModels.names.joined(separator: ", ")); got '\(model)'")
         }
+        guard ["last", "none"].contains(forecast.windowLevel) else { throw ValidationError("--window-level must be last or none, got '\(forecast.windowLevel)'") }
         if labelSmoothing > 0 { throw ValidationError("--label-smoothing smooths class targets; --task forecast has none (MSE loss)") }
         _ = try splitFractions()
     }
@@ -62,8 +65,9 @@ extension Train {
         guard let data, let column else { throw CohortError.badFlag(flag: "--column", "--task forecast needs --data FILE.csv and --column NAME") }
         let f = try splitFractions()
         let series = try ForecastSeries.load(path: data, column: column)
-        return try ForecastTask(series: series, options: ForecastOptions(context: context, horizon: horizon, season: season,
-                                                                         trainFraction: f.train, validationFraction: f.validation))
+        var options = ForecastOptions(context: context, horizon: horizon, season: season, trainFraction: f.train, validationFraction: f.validation)
+        options.relativeWindows = forecast.windowLevel == "last"
+        return try ForecastTask(series: series, options: options)
     }
 
     /// The model zoo's network for `task`, or a forecaster for a forecasting task.
@@ -76,6 +80,6 @@ extension Train {
     var forecastConfig: [KeyValue] {
         guard taskKind == "forecast" else { return [] }
         return [KeyValue("column", column ?? ""), KeyValue("context", "\(context)"), KeyValue("horizon", "\(horizon)"),
-                KeyValue("season", "\(season)"), KeyValue("split", split)]
+                KeyValue("season", "\(season)"), KeyValue("split", split), KeyValue("window_level", forecast.windowLevel)]
     }
 }

@@ -69,6 +69,17 @@ import Testing
         #expect(y.shape == [2, 5] && abs(Double(y.contiguous().scalars[0]) - (task.scaler.scale(12) - task.scaler.scale(11))) < 1e-5)
     }
 
+    @Test func absoluteWindowsAreTheStandardizedValues() throws {
+        let series = ForecastSeries(name: "ramp", column: "y", values: (0..<100).map { Double($0 * $0) })
+        var options = ForecastOptions(context: 4, horizon: 2)
+        options.relativeWindows = false
+        let task = try ForecastTask(series: series, options: options)
+        let b = try task.batch([5], step: 1)   // origin 9: inputs y(5…8), targets y(9), y(10)
+        #expect(zip(b.inputs.contiguous().scalars, 5...8).allSatisfy { abs(Double($0) - task.scaler.scale(Double($1 * $1))) < 1e-5 })
+        guard case .values(let y) = b.targets else { Issue.record("regression targets expected"); return }
+        #expect(abs(Double(y.contiguous().scalars[1]) - task.scaler.scale(100)) < 1e-5)
+    }
+
     /// Changing the validation and test parts must not change the scaler, the MASE scale,
     /// the AR fit or any training batch: nothing fitted sees data after the training part.
     @Test func nothingFittedSeesHeldOutData() throws {

@@ -21,6 +21,9 @@ public struct ForecastOptions: Sendable {
     public var season = 1
     /// Fractions of the series, in time order; the test part is the rest.
     public var trainFraction = 0.7, validationFraction = 0.15
+    /// Whether the network sees each window relative to its last input value (`--window-level last`,
+    /// the default) or the standardized values themselves (`none`).
+    public var relativeWindows = true
 
     public init(context: Int, horizon: Int, season: Int = 1, trainFraction: Double = 0.7, validationFraction: Double = 0.15) {
         (self.context, self.horizon, self.season) = (context, horizon, season)
@@ -82,11 +85,12 @@ public struct ForecastTask: TrainTask {
         return "\(series.name) forecast of \(series.column): \(n) values" + (series.interpolated > 0 ? " (\(series.interpolated) missing, interpolated linearly)" : "")
             + ", \(split.trainEnd) train / \(split.validationEnd - split.trainEnd) validation / \(n - split.validationEnd) test values in time order; "
             + "\(trainWindows.count) / \(validationWindows.count) / \(testWindows.count) windows, context \(options.context), horizon \(options.horizon), season \(options.season)"
+            + (options.relativeWindows ? "" : ", absolute windows")
     }
     public var modelShape: ModelShape { ModelShape(inputs: options.context, outputs: options.horizon, sequence: false) }
     public var inference: [(key: String, value: String)] {
         [("task", "forecast"), ("input_shape", "[\(options.context)]"), ("input_dtype", "float32"), ("series_normalization", scaler.json),
-         ("window", "relative_to_last_input"), ("horizon", "\(options.horizon)"), ("season", "\(options.season)"), ("target_name", series.column)]
+         ("window", options.relativeWindows ? "relative_to_last_input" : "standardized"), ("horizon", "\(options.horizon)"), ("season", "\(options.season)"), ("target_name", series.column)]
     }
 
     /// Inputs `[B, L]` and targets `[B, H]` of training windows `indices` (`windows(_:)`).
@@ -96,14 +100,14 @@ public struct ForecastTask: TrainTask {
     }
 
     /// The inputs and targets of the windows at `origins`, flattened: standardized values minus the
-    /// window's last input value, so the network sees each window relative to its level (a
+    /// window's last input value (unless `relativeWindows` is off), so the network sees each window relative to its level (a
     /// trending series leaves the training part's range; its windows' shapes do not).
     func windows(_ origins: [Int]) -> (inputs: [Float], targets: [Float]) {
         let l = options.context, h = options.horizon
         var x = [Float](), y = [Float]()
         x.reserveCapacity(origins.count * l); y.reserveCapacity(origins.count * h)
         for t in origins {
-            let last = z[t - 1]
+            let last = options.relativeWindows ? z[t - 1] : 0
             x += z[(t - l)..<t].map { $0 - last }
             y += z[t..<(t + h)].map { $0 - last }
         }
@@ -118,7 +122,7 @@ public struct ForecastTask: TrainTask {
             while start < origins.count {
                 let chunk = Array(origins[start..<min(start + 512, origins.count)])
                 let x = try Tensor(windows(chunk).inputs, shape: [chunk.count, options.context])
-                let levels = chunk.flatMap { [Float](repeating: z[$0 - 1], count: options.horizon) }
+                let levels = chunk.flatMap { [Float](repeating: options.relativeWindows ? z[$0 - 1] : 0, count: options.horizon) }
                 out += try zip(model(x).contiguous().scalars, levels).map { scaler.unscale(Double($0 + $1)) }
                 start += 512
             }
