@@ -45,7 +45,12 @@ extension Train {
         }
         guard ["last", "none"].contains(forecast.windowLevel) else { throw ValidationError("--window-level must be last or none, got '\(forecast.windowLevel)'") }
         if labelSmoothing > 0 { throw ValidationError("--label-smoothing smooths class targets; --task forecast has none (MSE loss)") }
-        _ = try splitFractions()
+        if try splitFractions().validation == 0, let flag = [("--val-every", valEvery != nil), ("--early-stop", earlyStop != nil), ("--save-best", saveBest != nil)].first(where: \.1)?.0 {
+            throw ValidationError("\(flag) needs a validation part: --split's VAL fraction is 0 (e.g. --split 0.7,0.15,0.15)")
+        }
+        if cvFold != nil || cvParallelFolds != nil {
+            throw ValidationError("--task forecast has one chronological split; cohort cv's folds (--cv-fold) would mix past and future")
+        }
     }
 
     /// `--split` as (train, validation) fractions; the test part is the rest.

@@ -72,6 +72,8 @@ import Testing
             (base + ["--split", "0.7,0.2,0.2"], ["--split"]),
             (base.map { $0 == "lstm" ? "cnn" : $0 }, ["--model", "lstm, gru, gpt"]),
             (["--data", Self.co2, "--column", "co2_ppm"], ["--column applies to --task forecast"]),
+            (base + ["--split", "0.7,0,0.3", "--val-every", "5"], ["--val-every needs a validation part"]),
+            (base + ["--cv-fold", "1"], ["chronological split"]),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(["train", "--steps", "2"] + args, timeout: 60)
