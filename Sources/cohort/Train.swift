@@ -381,20 +381,3 @@ func writeJSON(_ object: [String: Any], to path: String) throws {
         throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
     }
 }
-
-/// Appends "step N: id id …" lines to a file (the samples each step trained on).
-final class SampleTrace {
-    let handle: FileHandle
-    let path: String
-    init(_ path: String) throws {
-        self.path = path
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CohortError.badFile(path: path, "cannot open for --trace-samples") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-    func record(step: Int, _ ids: [Int]) throws {
-        handle.write(Data(("step \(step): " + ids.map(String.init).joined(separator: " ") + "\n").utf8))
-    }
-    deinit { try? handle.close() }
-}
