@@ -95,7 +95,7 @@ let package = Package(
         // The umbrella a user's program imports (`import Cohort`); the package's one @_exported point.
         .target(name: "Cohort", dependencies: ["CohortCore", "CohortTensor", "CohortNN", "CohortOptim", "CohortData", "CohortCheckpoint", "CohortTrainer"]),
         // Process-level wiring of a training program: MPI's world, the rank side of `cohort launch`'s supervision.
-        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics", "CohortQuantize"], swiftSettings: release),
+        .target(name: "CohortRuntime", dependencies: ["CohortTrainer", "CohortMPI", "CohortControl", "CohortMetrics", "CohortQuantize", "CohortLinalg"], swiftSettings: release),
         // Config files of command options: YAML (Yams) and a TOML subset, checked against an option table.
         .target(name: "CohortConfig", dependencies: ["CohortCore", .product(name: "Yams", package: "Yams")], swiftSettings: release),
         // Dataset downloads over URLSession (FoundationNetworking): resume, SHA-256, atomic rename.
@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(name: "CohortServeTests", dependencies: ["CohortServe", "CohortRuntime", "CohortCheckpoint", "CohortNN", "CohortTensor",
                                                              "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRLTests", dependencies: ["CohortRL", "CohortCore", "CohortCollectives", "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
-        .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor",
+        .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor", "CohortCore",
                                                                "CohortProcess", "CohortProcessTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -65,6 +65,9 @@ smoke_benchmarks() {
   run "compare-with-pytorch.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" THREADS=1 \
       BENCH_ARGS="--steps 1 --warmup 1 --repeats 1" bash examples/benchmarks/compare-with-pytorch.sh 1
 }
+smoke_timeseries() {
+  run "run.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" STEPS=4 SARIMA_MAXITER=2 bash examples/timeseries/run.sh "$tmp/timeseries"
+}
 
 [ -x "$BIN" ] || { echo "examples-smoke: no cohort binary at $BIN (swift build -c release)"; exit 1; }
 for dir in examples/*/; do

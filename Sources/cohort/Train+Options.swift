@@ -46,7 +46,7 @@ extension Train {
             + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? [])
         options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
-        modelRecord.name = model
+        modelRecord.name = task is ForecastTask ? ForecastModels.recordName(model) : model
         modelRecord.settings = spec.settings + [KeyValue("inputs", "\(shape.inputs)"), KeyValue("classes", "\(shape.outputs)")]
             + (task.tokenizer.map { [KeyValue("tokenizer", $0.serialized)] } ?? [])
         options.modelRecord = modelRecord

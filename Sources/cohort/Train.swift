@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.cvFold), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
     @Option(name: .train(TrainFlags.cvFolds), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
     @Option(name: .train(TrainFlags.cvParallelFolds), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
-    @Option(name: .customLong("task"), help: "CSV data: classification (default) or regression (MSE loss; MAE, RMSE, R²).") var taskKind = "classification"
+    @Option(name: .customLong("task"), help: "CSV data: classification (default), regression (MSE loss; MAE, RMSE, R²) or forecast (a series' next --horizon values from --context values; docs/timeseries.md).") var taskKind = "classification"
     @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .train(TrainFlags.collectiveTimeout), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("early-stop"), help: "Finish early when this validation metric (e.g. val_loss, val_accuracy) stops improving; needs --val-split and --val-every.") var earlyStop: String?
     @Option(parsing: .unconditional, help: "Validations without improvement before --early-stop finishes the run.") var patience = 3
     @Option(name: .train(TrainFlags.saveBest), help: "Keep the checkpoint with the best value of this validation metric (val_*) in CHECKPOINT_DIR/best and report its test metrics; needs --val-split and --val-every.") var saveBest: String?
-    @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/error, else max).") var monitorModeFlag: String?
+    @Option(name: .customLong("monitor-mode"), help: "min or max for --early-stop/--save-best (default: min for names ending in loss/mae/mse/rmse/mase/error, else max).") var monitorModeFlag: String?
     @Option(name: .customLong("on-nan"), help: "A non-finite loss or gradient: stop (default, an error naming the step) or skip the update (every rank skips the same steps).") var onNaN = "stop"
     @Option(name: .customLong("nan-patience"), parsing: .unconditional, help: "With --on-nan skip: stop after this many skipped steps in a row.") var nanPatience = 10
     @Option(name: .train(TrainFlags.haltAt), parsing: .unconditional, help: .hidden) var haltAt: Int?   // cohort tune: finish (checkpoint, validate) at this step
@@ -91,6 +91,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("train-samples"), parsing: .unconditional, help: "Classification data: train on only the first N samples of the training part (after --val-split), e.g. a 1,000-image fine-tuning set; the held-out parts stay whole.") var trainSamples: Int?
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
+    @OptionGroup var forecast: ForecastFlags
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -103,7 +104,8 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
-        guard ["classification", "regression"].contains(taskKind) else { throw ValidationError("--task must be classification or regression, got \(taskKind)") }
+        guard ["classification", "regression", "forecast"].contains(taskKind) else { throw ValidationError("--task must be classification, regression or forecast, got \(taskKind)") }
+        try validateForecast()
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
         }
@@ -135,7 +137,7 @@ struct Train: ParsableCommand {
     }
 
     /// `--hidden`, or the model's default.
-    var hiddenText: String { hidden ?? ModelZoo.defaultHidden(model) }
+    var hiddenText: String { hidden ?? (taskKind == "forecast" ? ForecastModels.defaultHidden : ModelZoo.defaultHidden(model)) }
 
     /// The widths `--hidden` gives ([] for `none`: an MLP straight from inputs to classes); nil
     /// when it is not a list of positive integers (an empty item included).
@@ -186,7 +188,7 @@ struct Train: ParsableCommand {
         var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
         (spec.dropout, spec.latent) = (dropout, gan.latent)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
-        let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
+        let net = try network(for: task, spec, shape: shape, generator: &generator)
         if let initFrom {
             try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap,
                                reinitialize: reinit?.split(separator: ",").map(String.init) ?? []).load(into: net, spec: spec)
@@ -263,10 +265,10 @@ struct Train: ParsableCommand {
                 throw CohortError.badFlag(flag: flag, "'\(monitor)' would select on the test split, which is scored once at the end for reporting; "
                                           + "monitor a validation metric (val_\(monitor.drop { $0 != "_" }.dropFirst())) with --val-split F")
             }
-            guard valSplit > 0 else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
+            guard valSplit > 0 || forecastValidation else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
             guard valEvery != nil else { throw CohortError.badFlag(flag: flag, "needs --val-every N (validation during training)") }
         }
-        if valEvery != nil && valSplit == 0 {
+        if valEvery != nil && valSplit == 0 && !forecastValidation {
             throw CohortError.badFlag(flag: "--val-every", "needs a validation split: add --val-split F (e.g. 0.1); periodic checks of the test split would turn it into a selection set")
         }
     }
@@ -277,7 +279,7 @@ struct Train: ParsableCommand {
             guard let mode = MonitorMode(rawValue: m) else { throw CohortError.badFlag(flag: "--monitor-mode", "must be min or max, got '\(m)'") }
             return mode
         }
-        let lowerIsBetter = ["loss", "mae", "mse", "rmse", "error"].contains { metric.hasSuffix($0) }
+        let lowerIsBetter = ["loss", "mae", "mse", "rmse", "mase", "error"].contains { metric.hasSuffix($0) }
         return lowerIsBetter ? .min : .max
     }
 
@@ -300,7 +302,7 @@ struct Train: ParsableCommand {
          KeyValue("momentum", "\(momentum)"), KeyValue("weight_decay", "\(weightDecay)"), KeyValue("lr_schedule", schedule.kind),
          KeyValue("clip_grad_norm", "\(clipGradNorm)"), KeyValue("seed", "\(seed)"), KeyValue("total_steps", "\(totalSteps)"),
          KeyValue("deterministic", deterministic ? "virtual shards \(virtualShards)" : "off"), KeyValue("accumulate", "\(accumulate)")]
-            + (taskKind == "regression" ? [KeyValue("task", taskKind)] : [])
+            + (taskKind != "classification" ? [KeyValue("task", taskKind)] : []) + forecastConfig
             + schedule.config + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])
             + (labelSmoothing > 0 ? [KeyValue("label_smoothing", "\(labelSmoothing)")] : [])   // absent at 0: older checkpoints still resume
             + (cvFold.map { [KeyValue("cv_fold", "\($0) of \(cvFolds)")] } ?? [])   // absent for classification: older checkpoints still resume
@@ -313,6 +315,7 @@ struct Train: ParsableCommand {
     func makeTask() throws -> any TrainTask {
         if model == "dcgan" { return try ganImages() }
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
+        if taskKind == "forecast" { return try forecastTask() }
         guard let data else {
             if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }
             let (train, test) = try SyntheticDataset.make(seed: seed)
@@ -380,21 +383,4 @@ func writeJSON(_ object: [String: Any], to path: String) throws {
     } catch {
         throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
     }
-}
-
-/// Appends "step N: id id …" lines to a file (the samples each step trained on).
-final class SampleTrace {
-    let handle: FileHandle
-    let path: String
-    init(_ path: String) throws {
-        self.path = path
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CohortError.badFile(path: path, "cannot open for --trace-samples") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-    func record(step: Int, _ ids: [Int]) throws {
-        handle.write(Data(("step \(step): " + ids.map(String.init).joined(separator: " ") + "\n").utf8))
-    }
-    deinit { try? handle.close() }
 }

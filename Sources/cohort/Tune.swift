@@ -26,7 +26,7 @@ struct Tune: ParsableCommand {
     @Option(help: "grid, random or halving.") var strategy = "random"
     @Option(help: "Validation metric to optimize (default: val_accuracy, else val_loss, val_exact_match, val_r2 — whichever the task reports); test_* metrics are refused.") var metric: String?
     @Option(name: .customLong("val-split"), help: "Validation fraction of every trial's training data (cohort train --val-split), unless given after --.") var valSplit = 0.2
-    @Option(help: "min or max (default: min for names ending in loss/mae/mse/rmse/error, else max).") var mode: String?
+    @Option(help: "min or max (default: min for names ending in loss/mae/mse/rmse/mase/error, else max).") var mode: String?
     @Option(parsing: .unconditional, help: "Trials run at once (separate processes).") var parallel = 1
     @Option(parsing: .unconditional, help: "Halving: keep the best 1/eta of each rung.") var eta = 3
     @Option(name: .customLong("min-steps"), parsing: .unconditional, help: "Halving: steps of the first rung (default: --steps ÷ eta²).") var minSteps: Int?
@@ -84,7 +84,7 @@ struct Tune: ParsableCommand {
             guard let g = Goal(rawValue: mode) else { throw CohortError.badFlag(flag: "--mode", "must be min or max, got '\(mode)'") }
             return g
         }
-        return ["loss", "mae", "mse", "rmse", "error"].contains { name.hasSuffix($0) } ? .minimize : .maximize
+        return ["loss", "mae", "mse", "rmse", "mase", "error"].contains { name.hasSuffix($0) } ? .minimize : .maximize
     }
 
     /// Successive halving over `trials` random draws: rung k trains survivors to rungSteps[k].

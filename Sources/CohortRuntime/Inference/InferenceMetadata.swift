@@ -80,6 +80,10 @@ public struct InferenceMetadata: Sendable {
         func bad(_ what: String) -> CohortError { .badFile(path: source, what) }
         guard let kind = m["model"], !kind.isEmpty else { throw bad("no `model` record: not a model cohort wrote") }
         modelKind = kind
+        if kind.hasPrefix("forecast-") || m["config.task"] == "forecast" {
+            throw bad("a forecasting model (\(kind), cohort train --task forecast): predict, serve and quantize do not run forecast checkpoints yet; "
+                      + "training prints its test scores beside the baselines (docs/timeseries.md)")
+        }
         var settings: [String: String] = [:]
         for (k, v) in m where k.hasPrefix("model.") { settings[String(k.dropFirst(6))] = v }
         self.settings = settings

@@ -129,6 +129,9 @@ public enum ModelZoo {
             }
             return try GPT(GPTConfig(vocabSize: shape.outputs, contextLength: shape.inputs, layers: spec.layers,
                                      heads: spec.heads, dModel: spec.dModel), generator: &generator)
+        case let name where name.hasPrefix("forecast-"):
+            throw CohortError.invalidParameter(name: "model", "\(name) is a forecasting model (cohort train --task forecast); this command does not run forecast checkpoints yet: "
+                                               + "the test scores and baselines are printed at the end of training and kept in --summary-json (docs/timeseries.md)")
         default:
             throw CohortError.invalidParameter(name: "model", "unknown model '\(spec.name)'; known models: \(names.joined(separator: ", "))")
         }
