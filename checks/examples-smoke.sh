@@ -68,6 +68,10 @@ smoke_benchmarks() {
 smoke_timeseries() {
   run "run.sh" env COHORT_BIN="$BIN" PYTHON="$VENV/bin/python" STEPS=4 SARIMA_MAXITER=2 bash examples/timeseries/run.sh "$tmp/timeseries"
 }
+smoke_gan() {
+  run "run.sh" env COHORT_BIN="$BIN" DATA="$DATA" SETS=mnist STEPS=4 JUDGE_STEPS=4 SAMPLE_EVERY=2 SAMPLES=200 CHECK=0 COPY=0 \
+      bash examples/gan/run.sh "$tmp/gan"
+}
 
 [ -x "$BIN" ] || { echo "examples-smoke: no cohort binary at $BIN (swift build -c release)"; exit 1; }
 for dir in examples/*/; do
