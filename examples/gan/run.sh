@@ -49,12 +49,12 @@ for set in $SETS; do
   rm -rf "$dir" && mkdir -p "$dir"
   quiet "$dir/judge.log" "$BIN" train --model cnn --data "$DATA/$set" --steps "$JUDGE_STEPS" --global-batch 64 \
     --checkpoint-dir "$dir/judge" --log-every 1000 --seed "$SEED"
-  t0=$(date +%s.%N)
+  t0=$SECONDS
   quiet "$dir/gan.log" mpirun "${root[@]}" --oversubscribe --bind-to none -np "$NP" "$BIN" train --model dcgan --data "$DATA/$set" \
     --steps "$STEPS" --global-batch "$BATCH" --lr "$LR" --lr-schedule constant --seed "$SEED" \
     --sample-every "$SAMPLE_EVERY" --judge "$dir/judge" --judge-samples "$SAMPLES" \
     --log-dir "$dir/run" --checkpoint-dir "$dir/checkpoints" --checkpoint-every "$SAMPLE_EVERY" --log-every 100
-  wall=$(echo "$(date +%s.%N) - $t0" | bc)
+  wall=$((SECONDS - t0))
   quiet "$dir/generate.log" "$BIN" generate --checkpoint "$dir/checkpoints" --out "$dir/grid.png" --images 64 --seed 1
   [ "$COPY" = 1 ] && cp "$dir/grid.png" "examples/gan/$set-grid.png"
   # The last line of metrics.jsonl with the judge's scores (the final evaluation).
