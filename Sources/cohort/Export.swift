@@ -57,7 +57,7 @@ struct Export: ParsableCommand {
         let settings = Dictionary(record.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard ModelZoo.names.contains(record.name) else {
             throw CohortError.badFlag(flag: "CHECKPOINT", "\(c.path) holds a '\(record.name)' model; export rebuilds the built-in models "
-                                      + "(\(ModelZoo.names.joined(separator: ", "))) — export a network of your own with ONNXExporter.export")
+                                      + "(\(ModelZoo.predictiveModels.joined(separator: ", "))) — export a network of your own with ONNXExporter.export")
         }
         try ModelZoo.refuseGenerative(record.name, path: c.path, command: "export")
         guard let inputs = settings["inputs"].flatMap(Int.init), let outputs = settings["classes"].flatMap(Int.init) else {

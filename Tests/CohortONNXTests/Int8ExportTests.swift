@@ -30,7 +30,7 @@ import Testing
         for (_, child) in m.children { try fakeQuantize(child) }
     }
 
-    @Test(arguments: ModelZoo.names) func int8WeightsMatchDequantizedForward(_ name: String) throws {
+    @Test(arguments: ModelZoo.predictiveModels) func int8WeightsMatchDequantizedForward(_ name: String) throws {
         let (model, spec, sample, vocab) = try ONNXExportTests.build(name)
         let floatBytes = try ONNXExporter.export(model, input: spec).serialized().count
         let onnx = try ONNXExporter.export(model, input: spec, int8Weights: true)

@@ -60,6 +60,8 @@ public enum ModelZoo {
 
     /// Models that generate samples instead of mapping inputs to outputs (`cohort generate` draws them).
     public static let generativeModels: Set<String> = ["dcgan"]
+    /// The models that map inputs to outputs: what eval, predict, serve, export and quantize take.
+    public static var predictiveModels: [String] { names.filter { !generativeModels.contains($0) } }
 
     /// Refuses a generative model for `command` (eval, predict, serve, export, quantize), naming the checkpoint
     /// and what to use instead.
