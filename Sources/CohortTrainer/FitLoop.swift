@@ -72,6 +72,7 @@ final class FitLoop<M: TrainingModule> {
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes,
                                    trainable: frozen.contains(true) ? frozen.map { !$0 } : nil)
         ddp.watchdog = trainer.supervision.watchdog
+        let hooks = manualHooks(module)
         var reducer: VirtualShardReducer?
         if let shards = o.virtualShards {
             guard o.accumulate == 1 else {
@@ -82,7 +83,8 @@ final class FitLoop<M: TrainingModule> {
                 throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide the global batch \(o.globalBatch)")
             }
             let trainable = frozen.contains(true) ? ddp.buckets.sorted { $0.lowerBound < $1.lowerBound } : nil
-            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: trainable)
+            // Manual optimization reduces each set with its own tree: this one only checks the shards and cuts the batch (no buffers).
+            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: hooks == nil ? trainable : [])
             reducer?.watchdog = trainer.supervision.watchdog
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }
@@ -96,7 +98,7 @@ final class FitLoop<M: TrainingModule> {
         let totalSteps = o.steps ?? o.epochs * stepsPerEpoch
         trainer.totalSteps = totalSteps
         let optimizer: any Optimizer, schedule: any LRSchedule
-        if let hooks = manualHooks(module) {
+        if let hooks {
             let state = try ManualState(hooks, arena: arena, totalSteps: totalSteps, options: o, frozen: frozen, communicator: comm,
                                         watchdog: trainer.supervision.watchdog)
             (optimizer, schedule) = (state.sets, FirstSetSchedule(first: state.sets.sets[0].schedule))
