@@ -168,7 +168,7 @@ let package = Package(
                                                              "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRLTests", dependencies: ["CohortRL", "CohortCore", "CohortCollectives", "CohortTensor", "CohortProcess", "CohortProcessTestSupport"]),
         .testTarget(name: "CohortRuntimeTests", dependencies: ["CohortRuntime", "CohortCheckpoint", "CohortData", "CohortNN", "CohortTensor", "CohortCore",
-                                                               "CohortProcess", "CohortProcessTestSupport"]),
+                                                               "CohortMetrics", "CohortTestSupport", "CohortProcess", "CohortProcessTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

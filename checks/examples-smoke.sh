@@ -73,6 +73,11 @@ smoke_gan() {
       bash examples/gan/run.sh "$tmp/gan"
 }
 
+smoke_detection() {
+  run "run.sh" env COHORT_BIN="$BIN" DATA="$DATA" TRAIN=64 VAL=16 TEST=16 CANVAS=48 STEPS=4 BATCH=16 WIDTH=8 VAL_EVERY=2 CHECK=0 COPY=0 \
+      bash examples/detection/run.sh "$tmp/detection"
+}
+
 [ -x "$BIN" ] || { echo "examples-smoke: no cohort binary at $BIN (swift build -c release)"; exit 1; }
 for dir in examples/*/; do
   name=$(basename "$dir")

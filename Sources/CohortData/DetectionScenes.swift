@@ -2,15 +2,18 @@
 // any [n, rows, cols] IDX array with labels) scaled and placed on a square grayscale
 // canvas, several per scene and without overlap, each with its tight bounding box (the
 // extent of its ink) and class; deterministic from a seed, scene by scene. Writing the
-// scenes as PNG images (CohortData's PNGImage, on main) is the next step.
+// scenes as PNG images with their annotations is DetectionDataset.swift.
 import CohortCore
 
 /// One placed digit: its box in canvas pixels (`x0`, `y0` inclusive, `x1`, `y1` exclusive) and class.
 public struct SceneObject: Sendable, Equatable {
     public var x0: Int, y0: Int, x1: Int, y1: Int
     public var label: Int
-    /// The index of the source image.
+    /// The index of the source image (-1: unknown).
     public var source: Int
+    public init(x0: Int, y0: Int, x1: Int, y1: Int, label: Int, source: Int = -1) {
+        (self.x0, self.y0, self.x1, self.y1, self.label, self.source) = (x0, y0, x1, y1, label, source)
+    }
 }
 
 /// A canvas and the objects on it.
@@ -19,6 +22,7 @@ public struct DetectionScene: Sendable, Equatable {
     /// Grayscale pixels, row-major, `size × size`.
     public var pixels: [UInt8]
     public var objects: [SceneObject]
+    public init(size: Int, pixels: [UInt8], objects: [SceneObject]) { (self.size, self.pixels, self.objects) = (size, pixels, objects) }
 }
 
 /// Makes detection scenes from digit images.
@@ -33,6 +37,8 @@ public enum DetectionScenes {
         public var digitSize = 20...36
         /// Placement attempts per object before it is left out.
         public var attempts = 50
+        /// The source images digits are drawn from (nil: all): held-out splits draw from images training never sees.
+        public var sources: Range<Int>?
         public init() {}
     }
 
@@ -43,6 +49,9 @@ public enum DetectionScenes {
                             first: Int = 0) throws -> [DetectionScene] {
         guard images.shape.count == 3, labels.shape == [images.shape[0]], images.shape[0] > 0 else {
             throw CohortError.invalidArgument("detection scenes: images must be [n, rows, cols] with n ≥ 1 and labels [n], got \(describeShape(images.shape)) and \(describeShape(labels.shape))")
+        }
+        if let r = s.sources, r.isEmpty || r.lowerBound < 0 || r.upperBound > images.shape[0] {
+            throw CohortError.invalidArgument("detection scenes: source images \(r) must be a non-empty part of the \(images.shape[0]) images")
         }
         guard s.digitSize.lowerBound >= 4, s.digitSize.upperBound <= s.canvas, s.objects.lowerBound >= 1, count >= 0 else {
             throw CohortError.invalidArgument("detection scenes: digit sizes \(s.digitSize) must lie in 4…\(s.canvas) (the canvas) and objects \(s.objects) start at 1")
@@ -58,7 +67,8 @@ public enum DetectionScenes {
         var pixels = [UInt8](repeating: 0, count: s.canvas * s.canvas)
         var objects: [SceneObject] = []
         for _ in 0..<draw(s.objects) {
-            let source = g.nextIndex(below: n), side = draw(s.digitSize)
+            let pool = s.sources ?? 0..<n
+            let source = pool.lowerBound + g.nextIndex(below: pool.count), side = draw(s.digitSize)
             // The digit scaled to side × side (nearest neighbour), and its ink's extent.
             var patch = [UInt8](repeating: 0, count: side * side)
             var ink = (x0: side, y0: side, x1: -1, y1: -1)
@@ -89,12 +99,12 @@ public enum DetectionScenes {
         return DetectionScene(size: s.canvas, pixels: pixels, objects: objects)
     }
 
-    /// The annotations of `scenes` as JSON: `{"canvas":S,"classes":10,"images":[{"file":…,"objects":[{"box":[x0,y0,x1,y1],"label":L}…]}…]}`
-    /// (boxes in pixels, x1 and y1 exclusive); `files[i]` names scene i's image.
+    /// The annotations of `scenes` as JSON: `{"canvas":S,"classes":10,"images":[{"file":…,"objects":[{"box":[x0,y0,x1,y1],"label":L,"source":I}…]}…]}`
+    /// (boxes in pixels, x1 and y1 exclusive; `source`: the digit's index in the image file it came from); `files[i]` names scene i's image.
     public static func annotationsJSON(_ scenes: [DetectionScene], files: [String], classes: Int = 10) -> String {
         let images = zip(scenes, files).map { scene, file in
             #"{"file":"# + jsonStringLiteral(file) + #","objects":["#
-                + scene.objects.map { #"{"box":["# + "\($0.x0),\($0.y0),\($0.x1),\($0.y1)" + #"],"label":"# + "\($0.label)}" }.joined(separator: ",")
+                + scene.objects.map { #"{"box":["# + "\($0.x0),\($0.y0),\($0.x1),\($0.y1)" + #"],"label":"# + "\($0.label)" + #","source":"# + "\($0.source)}" }.joined(separator: ",")
                 + "]}"
         }
         return #"{"canvas":"# + "\(scenes.first?.size ?? 0)" + #","classes":"# + "\(classes)" + #","images":["# + images.joined(separator: ",\n") + "]}\n"

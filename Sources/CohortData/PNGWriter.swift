@@ -31,10 +31,13 @@ public struct PNGImage: Sendable, Equatable {
     }
 
     /// Draws the outline of the box from (`x0`, `y0`) to (`x1`, `y1`) inclusive, `thickness` pixels wide (clipped to the image).
+    /// An empty box (`x1 < x0` or `y1 < y0`) draws nothing.
     public mutating func drawRectangle(x0: Int, y0: Int, x1: Int, y1: Int, color: [UInt8], thickness: Int = 1) {
+        guard x1 >= x0, y1 >= y0 else { return }
         for t in 0..<max(thickness, 1) {
-            for x in (x0 - t)...(x1 + t) { set(x, y0 - t, color); set(x, y1 + t, color) }
-            for y in (y0 - t)...(y1 + t) { set(x0 - t, y, color); set(x1 + t, y, color) }
+            // Only the part of each edge inside the image is visited (a box may reach far outside it).
+            for x in max(x0 - t, 0)...max(min(x1 + t, width - 1), max(x0 - t, 0)) { set(x, y0 - t, color); set(x, y1 + t, color) }
+            for y in max(y0 - t, 0)...max(min(y1 + t, height - 1), max(y0 - t, 0)) { set(x0 - t, y, color); set(x1 + t, y, color) }
         }
     }
 

@@ -9,8 +9,8 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Download datasets (docs/cli.md).",
-        subcommands: [Download.self])
+        abstract: "Download datasets, or make a detection data set (docs/cli.md).",
+        subcommands: [Download.self, MakeDetection.self])
 }
 
 extension DataCommand {

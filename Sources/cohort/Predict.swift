@@ -28,6 +28,8 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per forward pass (and the unit ranks share).") var batchSize = 256
     @Option(parsing: .unconditional, help: "Text models: characters to generate after each prompt (greedy).") var tokens = 50
     @Option(parsing: .unconditional, help: "BLAS threads per rank (default 1: the output does not depend on the world size).") var threads: Int?
+    @Option(help: "Detectors: write each input image with its boxes drawn into this directory.") var draw: String?
+    @Option(name: .customLong("min-score"), parsing: .unconditional, help: "Detectors: report (and draw) boxes scoring at least this (0…1).") var minScore: Float = 0.3
 
     func run() throws { try exitingOnErrors { try predict() } }
 
@@ -47,6 +49,11 @@ struct Predict: ParsableCommand {
         let comm = try World.start()
         defer { World.end() }
         _ = try BLASRuntime.configureThreads(requested: threads ?? 1)
+        if DetectionModel.isDetector(path: checkpoint) {
+            guard (0...1).contains(minScore) else { throw CohortError.badFlag(flag: "--min-score", "must be in 0…1, got \(minScore)") }
+            return try write(try Self.gather(Array(try predictDetections(comm).utf8), comm), header: "", comm)
+        }
+        if draw != nil { throw CohortError.badFlag(flag: "--draw", "draws the boxes of a detector; \(checkpoint) holds no detector (cohort train --task detect)") }
         let model = try InferenceModel(path: checkpoint)
         let meta = model.metadata
         let kind = explicit ?? InputFormat.guess(path: input)
@@ -80,9 +87,13 @@ struct Predict: ParsableCommand {
             for (j, i) in mine.enumerated() { lines += writer.row(i, result, j) }
             Log.main("cohort predict: \(rows.count) rows of \(meta.inputShape) from \(input), \(meta.modelKind) \(meta.task.rawValue), \(comm.size) rank(s)")
         }
-        let all = try Self.gather(Array(lines.utf8), comm)
+        try write(try Self.gather(Array(lines.utf8), comm), header: writer.header, comm)
+    }
+
+    /// Rank 0 writes `header` and the gathered lines to `--output` (or standard output).
+    func write(_ all: [UInt8], header: String, _ comm: any Communicator) throws {
         guard comm.rank == 0 else { return }
-        let bytes = Array(writer.header.utf8) + all
+        let bytes = Array(header.utf8) + all
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
                 throw CohortError.badFlag(flag: "--output", "cannot write \(output)")

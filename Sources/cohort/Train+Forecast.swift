@@ -77,6 +77,7 @@ extension Train {
 
     /// The model zoo's network for `task`, or a forecaster for a forecasting task.
     func network(for task: any TrainTask, _ spec: ModelSpec, shape: ModelShape, generator: inout RandomGenerator) throws -> any Module {
+        if let detection = task as? DetectionTask { return try detector(for: detection, spec, generator: &generator) }
         guard task is ForecastTask else { return try ModelZoo.build(spec, shape: shape, generator: &generator) }
         return try ForecastModels.build(spec, context: shape.inputs, horizon: shape.outputs, generator: &generator)
     }

@@ -20,7 +20,7 @@ import Foundation
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Train a built-in model (mlp, cnn, resnet, lstm, gpt) alone or data-parallel under mpirun, with checkpoints and exact resume.")
 
-    @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text), dcgan (a GAN of 28×28 images); docs/cli.md lists what each takes.") var model = "mlp"
+    @Option(help: "Model: mlp, cnn, resnet (images), lstm or gpt (text), dcgan (a GAN of 28×28 images), detector (--task detect); docs/cli.md lists what each takes.") var model = "mlp"
     @Option(help: "A YAML (.yaml, .yml) or TOML (.toml) file of these options (keys without --); flags given here override it (docs/cli.md, Config files).") var config: String?
     @Option(name: .train(TrainFlags.data), help: "MNIST-format IDX directory, a CSV file (classification; stratified 80/20 split), a text file (sequence models) or 'addition'. Default: the built-in synthetic dataset.") var data: String?
     @Option(name: .train(TrainFlags.epochs), parsing: .unconditional, help: "Epochs to train (ignored when --steps is given).") var epochs = 3
@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.cvFold), parsing: .unconditional, help: "CSV data: hold out fold I (1-based) of --cv-folds folds (stratified for classification) instead of 20 % (cohort cv sets it).") var cvFold: Int?
     @Option(name: .train(TrainFlags.cvFolds), parsing: .unconditional, help: "Number of cross-validation folds for --cv-fold.") var cvFolds = 5
     @Option(name: .train(TrainFlags.cvParallelFolds), parsing: .unconditional, help: .hidden) var cvParallelFolds: Int?   // cohort cv --parallel (CrossValidate.swift)
-    @Option(name: .customLong("task"), help: "CSV data: classification (default), regression (MSE loss; MAE, RMSE, R²) or forecast (a series' next --horizon values from --context values; docs/timeseries.md).") var taskKind = "classification"
+    @Option(name: .customLong("task"), help: "CSV data: classification (default), regression (MSE loss; MAE, RMSE, R²) or forecast (a series' next --horizon values from --context values; docs/timeseries.md); detect: object detection with --model detector (docs/detection.md).") var taskKind = "classification"
     @Option(parsing: .unconditional, help: "Tokens per training sample for text data (sequence models).") var context = 128
     @Option(parsing: .unconditional, help: "Digits per operand of the built-in addition corpus.") var digits = 3
     @Option(name: .train(TrainFlags.collectiveTimeout), parsing: .unconditional, help: "Seconds any collective wait of a step may last before the rank reports it and exits 3.") var collectiveTimeout: Double = 600
@@ -104,8 +104,9 @@ struct Train: ParsableCommand {
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
-        guard ["classification", "regression", "forecast"].contains(taskKind) else { throw ValidationError("--task must be classification, regression or forecast, got \(taskKind)") }
+        guard ["classification", "regression", "forecast", "detect"].contains(taskKind) else { throw ValidationError("--task must be classification, regression, forecast or detect, got \(taskKind)") }
         try validateForecast()
+        try validateDetection()
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
         }
@@ -265,10 +266,10 @@ struct Train: ParsableCommand {
                 throw CohortError.badFlag(flag: flag, "'\(monitor)' would select on the test split, which is scored once at the end for reporting; "
                                           + "monitor a validation metric (val_\(monitor.drop { $0 != "_" }.dropFirst())) with --val-split F")
             }
-            guard valSplit > 0 || forecastValidation else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
+            guard valSplit > 0 || forecastValidation || detectionValidation else { throw CohortError.badFlag(flag: flag, "needs a validation split: add --val-split F (e.g. 0.1) and --val-every N") }
             guard valEvery != nil else { throw CohortError.badFlag(flag: flag, "needs --val-every N (validation during training)") }
         }
-        if valEvery != nil && valSplit == 0 && !forecastValidation {
+        if valEvery != nil && valSplit == 0 && !forecastValidation && !detectionValidation {
             throw CohortError.badFlag(flag: "--val-every", "needs a validation split: add --val-split F (e.g. 0.1); periodic checks of the test split would turn it into a selection set")
         }
     }
@@ -316,6 +317,7 @@ struct Train: ParsableCommand {
         if model == "dcgan" { return try ganImages() }
         let sequenceModel = ModelZoo.sequenceModels.contains(model)
         if taskKind == "forecast" { return try forecastTask() }
+        if taskKind == "detect", let data { return try DetectionTask(directory: data) }
         guard let data else {
             if sequenceModel { return try AdditionTask(digits: digits, trainCount: 200_000, testCount: 2_000, seed: seed, validationFraction: valSplit) }
             let (train, test) = try SyntheticDataset.make(seed: seed)

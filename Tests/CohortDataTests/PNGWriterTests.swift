@@ -79,4 +79,12 @@ import CohortCore
         #expect(throws: CohortError.self) { try PNGImage(width: 3, height: 3, channels: 4) }
         #expect(throws: CohortError.self) { try PNGImage.grid(tiles: [[0, 0, 0]], tileWidth: 2, tileHeight: 2, columns: 1) }
     }
+
+    @Test func emptyAndFarOutsideRectanglesAreSafe() throws {
+        var image = try PNGImage(width: 6, height: 4, channels: 1)
+        image.drawRectangle(x0: 3, y0: 2, x1: 2, y1: 2, color: [255])   // empty: nothing drawn
+        #expect(image.pixels.allSatisfy { $0 == 0 })
+        image.drawRectangle(x0: -1_000_000, y0: 1, x1: 1_000_000, y1: 2, color: [9])   // clipped, without visiting a million pixels
+        #expect(image.pixels[1 * 6] == 9 && image.pixels[2 * 6 + 5] == 9 && image.pixels[0] == 0 && image.pixels[3 * 6] == 0)
+    }
 }

@@ -84,6 +84,10 @@ public struct InferenceMetadata: Sendable {
             throw bad("a forecasting model (\(kind), cohort train --task forecast): predict, serve and quantize do not run forecast checkpoints yet; "
                       + "training prints its test scores beside the baselines (docs/timeseries.md)")
         }
+        if kind == "detector" || m["config.task"] == "detect" {
+            throw bad("an object detector (cohort train --task detect): `cohort predict --checkpoint … --input IMAGE.png --draw DIR` runs it; "
+                      + "serve, export and quantize do not take detectors yet")
+        }
         var settings: [String: String] = [:]
         for (k, v) in m where k.hasPrefix("model.") { settings[String(k.dropFirst(6))] = v }
         self.settings = settings

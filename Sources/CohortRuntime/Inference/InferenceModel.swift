@@ -73,7 +73,7 @@ public final class InferenceModel: @unchecked Sendable {
     }
 
     /// The checkpoint at `path`, or the newest valid checkpoint of the run directory `path`.
-    static func checkpoint(at path: String) throws -> Checkpoint {
+    public static func checkpoint(at path: String) throws -> Checkpoint {
         if FileManager.default.fileExists(atPath: path + "/" + CheckpointLayout.manifestName)
             || CheckpointLayout.step(fromDirectoryName: (path as NSString).lastPathComponent) != nil {
             return try Checkpoint(path: path)

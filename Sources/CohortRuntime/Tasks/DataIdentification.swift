@@ -8,7 +8,7 @@ import Foundation
 
 extension TaskOptions {
     /// The identity of this run's training data: an MNIST-format directory (`MNIST.identity`), a CSV
-    /// or text file (its name and bytes), the built-in synthetic set or the addition corpus (the
+    /// or text file (its name and bytes), a detection data set (its training annotations), the built-in synthetic set or the addition corpus (the
     /// generated training samples, named `synthetic` and `addition`).
     /// - Throws: `CohortError.badFile` if a file cannot be read.
     public func dataIdentity() throws -> DataIdentity {
@@ -25,6 +25,8 @@ extension TaskOptions {
         let name = URL(fileURLWithPath: data).lastPathComponent
         if sequenceModel { return try .file(isDirectory.boolValue ? data + "/input.txt" : data, name: name) }
         if data.lowercased().hasSuffix(".csv") { return try .file(data, name: name) }
+        // A detection data set: its training split's annotations (every box, class and image file name).
+        if model == "detector" { return try .file(data + "/train/" + DetectionDataset.annotationsName, name: name) }
         return try MNIST.identity(directory: data)
     }
 }

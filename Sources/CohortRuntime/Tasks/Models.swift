@@ -56,7 +56,7 @@ public enum ModelZoo {
     public static let sequenceModels: Set<String> = ["lstm", "gpt"]
 
     /// The default `--hidden` of each model.
-    public static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : name == "dcgan" ? "32" : "512,256" }
+    public static func defaultHidden(_ name: String) -> String { name == "lstm" ? "256" : name == "dcgan" || name == "detector" ? "32" : "512,256" }
 
     /// Models that generate samples instead of mapping inputs to outputs (`cohort generate` draws them).
     public static let generativeModels: Set<String> = ["dcgan"]

@@ -33,6 +33,8 @@ public protocol TrainTask {
     var inference: [(key: String, value: String)] { get }
     /// Inputs and targets of training samples `indices` at 1-based step `step` (augmentation draws depend on it).
     func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets)
+    /// The training loss of the model's `output` against a batch's `targets` (default: cross-entropy or MSE, below).
+    func loss(_ output: Tensor, _ targets: Targets, labelSmoothing: Float) throws -> Tensor
     /// Whether a validation part was carved out of the training data (`--val-split`).
     var hasValidation: Bool { get }
     /// Metrics of the validation part (`val_*`) or the test split (`test_*`) in evaluation mode,
