@@ -3,7 +3,8 @@
 # run: EventAccumulator must find train/loss and train/lr at steps 10, 20, 30
 # (the same values as metrics.jsonl), the final val/<name> metrics of the
 # validation part (--val-split) and the test/<name> metrics of the test split; then
-# `cohort plot` must draw the run. Needs the reference venv with tensorboard
+# `cohort plot` must draw the run. A short GAN run's sample grids must load as
+# TensorBoard images whose bytes are the PNG files it wrote beside them. Needs the reference venv with tensorboard
 # (checks/support/reference-venv.sh, run by `make deps`; COHORT_VENV): a missing
 # reference fails the test, since a skip would hide a broken install step.
 set -euo pipefail
@@ -59,4 +60,24 @@ PY
 for f in loss.svg lr.svg; do
     [ -s "$tmp/plots/$f" ] || { echo "tensorboard-read: cohort plot did not write $f:"; cat "$tmp/plot.out"; exit 1; }
 done
+
+# A GAN's sample grids: TensorBoard images (tag `samples`) in RUN/samples, the same bytes as the PNG files.
+"$COHORT_BIN" train --model dcgan --data ../shared/data/mnist --steps 4 --global-batch 16 --sample-every 2 --log-every 2 \
+    --log-dir "$tmp/gan" >"$tmp/gan.out" 2>&1 || { echo "tensorboard-read: cohort train --model dcgan failed:"; cat "$tmp/gan.out"; exit 1; }
+"$venv/bin/python" - "$tmp/gan/samples" <<'PY'
+import sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+run = sys.argv[1]
+acc = EventAccumulator(run, size_guidance={"images": 0})
+acc.Reload()
+assert acc.Tags()["images"] == ["samples"], f"image tags: {acc.Tags()['images']}"
+images = acc.Images("samples")
+assert [e.step for e in images] == [2, 4], f"image steps {[e.step for e in images]}, expected [2, 4]"
+for e in images:
+    png = open(f"{run}/step-{e.step:08d}.png", "rb").read()
+    assert e.encoded_image_string == png, f"step {e.step}: the TensorBoard image is not the PNG file's bytes"
+    assert (e.width, e.height) == (8 * 28 + 9 * 2, 8 * 28 + 9 * 2), f"step {e.step}: {e.width}×{e.height}"
+print(f"tensorboard-read: EventAccumulator read {len(images)} sample grids as images")
+PY
 echo "tensorboard-read: ok ($(wc -l <"$tmp/plot.out") plots)"

@@ -7,6 +7,12 @@
 #endif
 
 #include "tensorboard_event.pb-c.h"
+void   cohort__tensorboard__summary__image__init
+                     (Cohort__Tensorboard__Summary__Image         *message)
+{
+  static const Cohort__Tensorboard__Summary__Image init_value = COHORT__TENSORBOARD__SUMMARY__IMAGE__INIT;
+  *message = init_value;
+}
 void   cohort__tensorboard__summary__value__init
                      (Cohort__Tensorboard__Summary__Value         *message)
 {
@@ -103,7 +109,84 @@ void   cohort__tensorboard__event__free_unpacked
   assert(message->base.descriptor == &cohort__tensorboard__event__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor cohort__tensorboard__summary__value__field_descriptors[2] =
+static const ProtobufCFieldDescriptor cohort__tensorboard__summary__image__field_descriptors[4] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Tensorboard__Summary__Image, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Tensorboard__Summary__Image, width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "colorspace",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Tensorboard__Summary__Image, colorspace),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "encoded_image_string",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cohort__Tensorboard__Summary__Image, encoded_image_string),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cohort__tensorboard__summary__image__field_indices_by_name[] = {
+  2,   /* field[2] = colorspace */
+  3,   /* field[3] = encoded_image_string */
+  0,   /* field[0] = height */
+  1,   /* field[1] = width */
+};
+static const ProtobufCIntRange cohort__tensorboard__summary__image__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cohort__tensorboard__summary__image__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cohort.tensorboard.Summary.Image",
+  "Image",
+  "Cohort__Tensorboard__Summary__Image",
+  "cohort.tensorboard",
+  sizeof(Cohort__Tensorboard__Summary__Image),
+  4,
+  cohort__tensorboard__summary__image__field_descriptors,
+  cohort__tensorboard__summary__image__field_indices_by_name,
+  1,  cohort__tensorboard__summary__image__number_ranges,
+  (ProtobufCMessageInit) cohort__tensorboard__summary__image__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cohort__tensorboard__summary__value__field_descriptors[3] =
 {
   {
     "tag",
@@ -129,15 +212,29 @@ static const ProtobufCFieldDescriptor cohort__tensorboard__summary__value__field
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "image",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cohort__Tensorboard__Summary__Value, value_case),
+    offsetof(Cohort__Tensorboard__Summary__Value, image),
+    &cohort__tensorboard__summary__image__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cohort__tensorboard__summary__value__field_indices_by_name[] = {
+  2,   /* field[2] = image */
   1,   /* field[1] = simple_value */
   0,   /* field[0] = tag */
 };
-static const ProtobufCIntRange cohort__tensorboard__summary__value__number_ranges[1 + 1] =
+static const ProtobufCIntRange cohort__tensorboard__summary__value__number_ranges[2 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 4, 2 },
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor cohort__tensorboard__summary__value__descriptor =
 {
@@ -147,10 +244,10 @@ const ProtobufCMessageDescriptor cohort__tensorboard__summary__value__descriptor
   "Cohort__Tensorboard__Summary__Value",
   "cohort.tensorboard",
   sizeof(Cohort__Tensorboard__Summary__Value),
-  2,
+  3,
   cohort__tensorboard__summary__value__field_descriptors,
   cohort__tensorboard__summary__value__field_indices_by_name,
-  1,  cohort__tensorboard__summary__value__number_ranges,
+  2,  cohort__tensorboard__summary__value__number_ranges,
   (ProtobufCMessageInit) cohort__tensorboard__summary__value__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -1,4 +1,4 @@
-// Scalars for TensorBoard: RUN_DIR/events.out.tfevents.<unix-seconds>.<hostname>,
+// Scalars and images for TensorBoard: RUN_DIR/events.out.tfevents.<unix-seconds>.<hostname>,
 // TFRecord-framed `Event` protos: `file_version` first, then one event per step.
 // Each record is one write(2), so a crash leaves at most one incomplete record,
 // which TensorBoard's reader (and `TensorBoardWriter.read`) ignores.
@@ -8,7 +8,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Writes scalar summaries to a new TensorBoard event file (rank 0 only).
+/// Writes scalar and image summaries to a new TensorBoard event file (rank 0 only).
 ///
 /// A resumed run opens a new file; TensorBoard reads a run directory's files in
 /// name order and drops ("purges") earlier events whose step is at or after the
@@ -55,6 +55,12 @@ public final class TensorBoardWriter {
     /// - Throws: `CohortError.badFile` when the write fails.
     public func add(step: Int, wallTime: Double = Date().timeIntervalSince1970, scalars: [ScalarValue]) throws {
         try write(TensorBoardEvent(wallTime: wallTime, step: Int64(step), payload: .scalars(scalars)))
+    }
+
+    /// Writes one event with an encoded image (PNG file bytes) under `tag` at `step`: TensorBoard's Images dashboard.
+    /// - Throws: `CohortError.badFile` when the write fails.
+    public func addImage(step: Int, wallTime: Double = Date().timeIntervalSince1970, _ image: ImageValue) throws {
+        try write(TensorBoardEvent(wallTime: wallTime, step: Int64(step), payload: .images([image])))
     }
 
     private func write(_ event: TensorBoardEvent) throws {

@@ -52,6 +52,7 @@ extension Train {
             throw CohortError.invalidArgument("--model dcgan: expected images and a DCGAN, got \(task.name) and \(type(of: net))")
         }
         let evaluation = try GANEvaluation(judge: try self.gan.judgeModel(), samples: self.gan.judgeSamples, gridDirectory: logDir.map { $0 + "/samples" }, seed: seed)
+        evaluation.tensorBoard = tensorboard   // --no-tensorboard: the PNG files only
         return try GANModule(gan: gan, images: images.train, settings: try taskOptions(), evaluation: evaluation)
     }
 }

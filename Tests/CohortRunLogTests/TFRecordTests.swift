@@ -81,4 +81,23 @@ func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { (0..<MemoryLayout<T>.size).ma
         #expect(events[2] == TensorBoardEvent(wallTime: 1_700_000_002, step: 20, payload: .scalars([
             ScalarValue(tag: "train/loss", value: 1.25), ScalarValue(tag: "train/lr", value: 0.05)])))
     }
+
+    @Test func imageEventsMatchTensorFlowFieldNumbersAndRoundTrip() throws {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0, 255]
+        let image = ImageValue(tag: "samples", width: 3, height: 2, colorspace: 1, encoded: png)
+        let bytes = EventCodec.encode(TensorBoardEvent(wallTime: 2.0, step: 7, payload: .images([image])))
+        // Summary.Image: height 1, width 2, colorspace 3, encoded_image_string 4; Value.image is field 4.
+        let i: [UInt8] = [0x08, 2, 0x10, 3, 0x18, 1, 0x22, UInt8(png.count)] + png
+        let v: [UInt8] = [0x0A, 7] + Array("samples".utf8) + [0x22, UInt8(i.count)] + i
+        let summary: [UInt8] = [0x0A, UInt8(v.count)] + v
+        #expect(bytes == [0x09] + le((2.0).bitPattern) + [0x10, 7] + [0x2A, UInt8(summary.count)] + summary)
+        #expect(EventCodec.decode(bytes) == TensorBoardEvent(wallTime: 2, step: 7, payload: .images([image])))
+
+        let dir = try temporaryDirectory()
+        let w = try TensorBoardWriter(runDirectory: dir)
+        try w.addImage(step: 7, image)
+        try w.add(step: 7, ["train/loss": 0.5])
+        #expect(try TensorBoardWriter.read(w.path).map(\.payload) == [.fileVersion(TensorBoardWriter.fileVersion), .images([image]),
+                                                                     .scalars([ScalarValue(tag: "train/loss", value: 0.5)])])
+    }
 }

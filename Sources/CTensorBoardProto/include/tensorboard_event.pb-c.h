@@ -16,6 +16,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 
 typedef struct Cohort__Tensorboard__Summary Cohort__Tensorboard__Summary;
+typedef struct Cohort__Tensorboard__Summary__Image Cohort__Tensorboard__Summary__Image;
 typedef struct Cohort__Tensorboard__Summary__Value Cohort__Tensorboard__Summary__Value;
 typedef struct Cohort__Tensorboard__Event Cohort__Tensorboard__Event;
 
@@ -25,9 +26,29 @@ typedef struct Cohort__Tensorboard__Event Cohort__Tensorboard__Event;
 
 /* --- messages --- */
 
+/*
+ * An encoded image (Cohort writes PNG): TensorBoard's Images dashboard.
+ */
+struct  Cohort__Tensorboard__Summary__Image
+{
+  ProtobufCMessage base;
+  int32_t height;
+  int32_t width;
+  /*
+   * 1 grayscale, 2 grayscale + alpha, 3 RGB, 4 RGBA.
+   */
+  int32_t colorspace;
+  ProtobufCBinaryData encoded_image_string;
+};
+#define COHORT__TENSORBOARD__SUMMARY__IMAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cohort__tensorboard__summary__image__descriptor) \
+    , 0, 0, 0, {0,NULL} }
+
+
 typedef enum {
   COHORT__TENSORBOARD__SUMMARY__VALUE__VALUE__NOT_SET = 0,
-  COHORT__TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE = 2
+  COHORT__TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE = 2,
+  COHORT__TENSORBOARD__SUMMARY__VALUE__VALUE_IMAGE = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COHORT__TENSORBOARD__SUMMARY__VALUE__VALUE__CASE)
 } Cohort__Tensorboard__Summary__Value__ValueCase;
 
@@ -38,6 +59,7 @@ struct  Cohort__Tensorboard__Summary__Value
   Cohort__Tensorboard__Summary__Value__ValueCase value_case;
   union {
     float simple_value;
+    Cohort__Tensorboard__Summary__Image *image;
   };
 };
 #define COHORT__TENSORBOARD__SUMMARY__VALUE__INIT \
@@ -82,6 +104,9 @@ struct  Cohort__Tensorboard__Event
     , 0, 0, COHORT__TENSORBOARD__EVENT__WHAT__NOT_SET, {0} }
 
 
+/* Cohort__Tensorboard__Summary__Image methods */
+void   cohort__tensorboard__summary__image__init
+                     (Cohort__Tensorboard__Summary__Image         *message);
 /* Cohort__Tensorboard__Summary__Value methods */
 void   cohort__tensorboard__summary__value__init
                      (Cohort__Tensorboard__Summary__Value         *message);
@@ -125,6 +150,9 @@ void   cohort__tensorboard__event__free_unpacked
                       ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Cohort__Tensorboard__Summary__Image_Closure)
+                 (const Cohort__Tensorboard__Summary__Image *message,
+                  void *closure_data);
 typedef void (*Cohort__Tensorboard__Summary__Value_Closure)
                  (const Cohort__Tensorboard__Summary__Value *message,
                   void *closure_data);
@@ -141,6 +169,7 @@ typedef void (*Cohort__Tensorboard__Event_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor cohort__tensorboard__summary__descriptor;
+extern const ProtobufCMessageDescriptor cohort__tensorboard__summary__image__descriptor;
 extern const ProtobufCMessageDescriptor cohort__tensorboard__summary__value__descriptor;
 extern const ProtobufCMessageDescriptor cohort__tensorboard__event__descriptor;
 

@@ -1,5 +1,6 @@
 // How a GAN is judged during training: a PNG grid of samples from fixed noise
-// (rank 0 writes it, so the run's progress can be seen), and with a judge — a
+// (rank 0 writes it as a PNG file and as an image in a TensorBoard event file in the same
+// directory, so the run's progress can be seen), and with a judge — a
 // classifier Cohort trained on the same data — scores over N generated samples,
 // each rank generating and classifying its share, the sums reduced exactly:
 // the Inception score (exp of the mean KL divergence between each sample's class
@@ -8,6 +9,7 @@
 import CohortCore
 import CohortData
 import CohortNN
+import CohortRunLog
 import CohortTensor
 import CohortTrainer
 import Foundation
@@ -26,6 +28,9 @@ public final class GANEvaluation {
     public let gridCount: Int
     /// The step the next grid is named after (the Trainer's step, set by the module).
     public var step = 0
+    /// Whether rank 0 also logs each grid as a TensorBoard image (tag `samples`) in `gridDirectory`.
+    public var tensorBoard = true
+    private var events: TensorBoardWriter?
 
     /// - Throws: `CohortError.badFlag(flag: "--judge")` when the judge is not a classifier of 28×28 images.
     public init(judge: InferenceModel?, samples: Int = 10_000, gridDirectory: String?, seed: UInt64, gridCount: Int = 64) throws {
@@ -48,7 +53,13 @@ public final class GANEvaluation {
 
     /// Writes the grid (rank 0) and, with a judge, scores `samples` samples. Collective.
     public func evaluate(_ gan: DCGAN, _ context: ValidationContext) throws -> [Metric] {
-        if context.rank == 0, let dir = gridDirectory { try writeGrid(gan, to: dir + "/" + String(format: "step-%08d.png", step)) }
+        if context.rank == 0, let dir = gridDirectory {
+            let grid = try writeGrid(gan, to: dir + "/" + String(format: "step-%08d.png", step))
+            if tensorBoard {
+                if events == nil { events = try TensorBoardWriter(runDirectory: dir) }
+                try events?.addImage(step: step, ImageValue(tag: "samples", width: grid.width, height: grid.height, colorspace: grid.channels, encoded: grid.encoded()))
+            }
+        }
         guard let judge else { return [] }
         let classes = judge.metadata.outputs
         var counts = [Int64](repeating: 0, count: classes)
@@ -98,13 +109,16 @@ public final class GANEvaluation {
     }
 
     /// `gridCount` samples from the fixed grid noise as a PNG, 8 per row.
-    public func writeGrid(_ gan: DCGAN, to path: String) throws {
+    @discardableResult
+    public func writeGrid(_ gan: DCGAN, to path: String) throws -> PNGImage {
         let images = try gan(GANModule.latent(seed: seed, stream: GANEvaluation.gridStream, ids: Array(0..<gridCount), size: gan.latent))
         let values = images.scalars.map { ($0 + 1) / 2 }
         let side = DCGAN.imageSize * DCGAN.imageSize
         let tiles = (0..<gridCount).map { Array(values[($0 * side)..<(($0 + 1) * side)]) }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-        try PNGImage.grid(tiles: tiles, tileWidth: DCGAN.imageSize, tileHeight: DCGAN.imageSize, columns: 8).write(to: path)
+        let grid = try PNGImage.grid(tiles: tiles, tileWidth: DCGAN.imageSize, tileHeight: DCGAN.imageSize, columns: 8)
+        try grid.write(to: path)
+        return grid
     }
 }
