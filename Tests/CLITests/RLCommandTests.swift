@@ -35,7 +35,7 @@ import Testing
     }
 
     func killAndResume(_ algoArgs: [String], killAt: Int, env: String = "cartpole",
-                       other: (args: [String], key: String) = (["--gamma", "0.5"], "rl.gamma")) throws {
+                       otherSetting: (args: [String], key: String) = (["--gamma", "0.5"], "rl.gamma")) throws {
         let dir = try CLI.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let common = ["rl", "--env", env, "--seed", "3", "--deterministic", "--no-target", "--eval-every", "1000000",
@@ -55,8 +55,8 @@ import Testing
         // The same checkpoints at another world size, or with another setting, are clear errors.
         let alone = try CLI.run(common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"], timeout: 60)
         #expect(alone.status == 2 && alone.stderr.contains("same world size"), "\(alone.output)")
-        let other = try CLI.mpirun(2, common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"] + other.args, timeout: 60)
-        #expect(other.status != 0 && other.stderr.contains(other.key), "\(other.output)")
+        let other = try CLI.mpirun(2, common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"] + otherSetting.args, timeout: 60)
+        #expect(other.status != 0 && other.stderr.contains(otherSetting.key), "\(other.output)")
     }
 
     @Test func killedPPORunResumesBitwise() throws {
@@ -68,7 +68,7 @@ import Testing
     @Test func killedGSDEPendulumRunResumesBitwise() throws {
         try killAndResume(["--algo", "ppo", "--sde", "--sde-sample-freq", "4", "--envs", "2", "--rollout-steps", "64",
                            "--batch-size", "32", "--epochs", "2", "--steps", "1280"], killAt: 7, env: "pendulum",
-                          other: (["--sde-sample-freq", "8"], "rl.sdeSampleFrequency"))
+                          otherSetting: (["--sde-sample-freq", "8"], "rl.sdeSampleFrequency"))
     }
 
     @Test func killedDQNRunResumesBitwiseWithItsReplayBuffer() throws {

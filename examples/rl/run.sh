@@ -60,11 +60,11 @@ fi
 if [[ $what == all || $what == pendulum ]]; then
   : > "$OUT/pendulum.txt"
   for s in ${PENDULUM_SEEDS:-0 1 2}; do
-    nice -n 5 "${MPI[@]}" "$BIN" rl --env pendulum --algo ppo --seed "$s" --steps "${PENDULUM_STEPS:-100000}" --eval-every 20000 \
+    nice -n 5 "${MPI[@]}" "$BIN" rl --env pendulum --algo ppo --seed "$s" --steps "${PENDULUM_STEPS:-100000}" --eval-every "${PENDULUM_EVAL_EVERY:-20000}" \
       --summary-json "$OUT/cohort-pendulum-$s.json" --log-dir "$OUT/run-pendulum-$s" 2>&1 | grep -E "eval at|done" || true
     echo "COHORT_pendulum $(cat "$OUT/cohort-pendulum-$s.json")" | tee -a "$OUT/pendulum.txt"
   done
-  for s in ${SB3_PENDULUM_SEEDS:-0 1}; do
+  for s in ${SB3_PENDULUM_SEEDS-0 1 2}; do
     OMP_NUM_THREADS=1 nice -n 5 "$PY" examples/rl/sb3_pendulum.py --seed "$s" --threads 1 --steps "${PENDULUM_STEPS:-100000}" \
       | grep RESULT | sed 's/^RESULT/SB3_pendulum/' | tee -a "$OUT/pendulum.txt"
   done
