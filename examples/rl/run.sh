@@ -64,6 +64,13 @@ if [[ $what == all || $what == pendulum ]]; then
       --summary-json "$OUT/cohort-pendulum-$s.json" --log-dir "$OUT/run-pendulum-$s" 2>&1 | grep -E "eval at|done" || true
     echo "COHORT_pendulum $(cat "$OUT/cohort-pendulum-$s.json")" | tee -a "$OUT/pendulum.txt"
   done
+  # The same 100k-step runs scored over 750 episodes (seeds 1000–1749), the zoo's episode count.
+  for s in ${PENDULUM_EVAL750_SEEDS-0 1 2}; do
+    mkdir -p "$OUT/pendulum-eval750"
+    nice -n 5 "${MPI[@]}" "$BIN" rl --env pendulum --algo ppo --seed "$s" --steps "${PENDULUM_STEPS:-100000}" --eval-every "${PENDULUM_STEPS:-100000}" \
+      --eval-episodes 750 --summary-json "$OUT/pendulum-eval750/cohort-pendulum-$s.json" 2>&1 | grep -E "eval at" || true
+    echo "COHORT_pendulum_eval750 $(cat "$OUT/pendulum-eval750/cohort-pendulum-$s.json")" | tee -a "$OUT/pendulum.txt"
+  done
   for s in ${SB3_PENDULUM_SEEDS-0 1 2}; do
     OMP_NUM_THREADS=1 nice -n 5 "$PY" examples/rl/sb3_pendulum.py --seed "$s" --threads 1 --steps "${PENDULUM_STEPS:-100000}" \
       | grep RESULT | sed 's/^RESULT/SB3_pendulum/' | tee -a "$OUT/pendulum.txt"
