@@ -27,6 +27,9 @@ public final class PPO: RLLearner {
     /// Which environments start a new episode at the next step (SB3's `_last_episode_starts`).
     var episodeStarts: [Bool]
     let buffer: RolloutBuffer
+    /// gSDE's exploration matrices (one per environment of this rank), drawn from `random` at
+    /// every rollout's start, so a checkpoint between iterations needs only `random`'s state.
+    var exploration: ExplorationMatrices?
     let envName: String
     /// Sum gradients in rank order (deterministic mode) instead of MPI's allreduce.
     public var orderedReduction = false
@@ -43,7 +46,11 @@ public final class PPO: RLLearner {
         let perRank = config.environments / communicator.size
         environments = try VectorEnvironment(name: env, count: perRank, seed: seed &+ UInt64(communicator.rank * perRank))
         model = try ActorCritic(observationSize: environments.observationSize, actionSpace: environments.actionSpace,
-                                hidden: config.hidden, seed: SplitMix64.mix(seed ^ 0x5050_4f5f_6d6f_6465))
+                                hidden: config.hidden, seed: SplitMix64.mix(seed ^ 0x5050_4f5f_6d6f_6465),
+                                sde: config.sde, logStdInit: config.logStdInit)
+        if model.stateDependentNoise {
+            exploration = ExplorationMatrices(environments: perRank, latentSize: model.latentSize, actionWidth: environments.actionWidth)
+        }
         arena = try ParameterArena(allocating: model)
         optimizer = Adam(arena, lr: config.learningRate, eps: 1e-5)
         random = RandomGenerator(seed: SplitMix64.mix(seed &+ 0x9E37_79B9 &* UInt64(communicator.rank + 1)))
@@ -84,11 +91,15 @@ public final class PPO: RLLearner {
     }
 
     /// Policy outputs for a batch of observations without recording a graph: the head's output
-    /// `[n, width]` and the values `[n]`.
-    func act(_ observations: [Float], count n: Int) throws -> (head: [Float], values: [Float]) {
+    /// `[n, width]`, the values `[n]` and the policy's latent `[n, latent]` (only with gSDE).
+    func act(_ observations: [Float], count n: Int) throws -> (head: [Float], values: [Float], latent: [Float]) {
         try withNoGrad {
             let x = try Tensor(observations, shape: [n, environments.observationSize])
-            return (try model.policy(x).scalars, try model.value(x).scalars)
+            if model.stateDependentNoise {
+                let (latent, head) = try model.latentAndOutput(x)
+                return (head.scalars, try model.value(x).scalars, latent.scalars)
+            }
+            return (try model.policy(x).scalars, try model.value(x).scalars, [])
         }
     }
 
@@ -98,10 +109,20 @@ public final class PPO: RLLearner {
         var actions = [Float](repeating: 0, count: e * width), envActions = actions
         let std = model.logStd.map { $0.scalars.map { Foundation.exp($0) } } ?? []
         let logStdSum = model.logStd.map { $0.scalars.reduce(0, +) } ?? 0
+        let logStd = model.logStd?.scalars ?? []
         for t in 0..<config.rolloutSteps {
-            let (head, values) = try act(environments.observations, count: e)
+            let (head, values, latent) = try act(environments.observations, count: e)
             var logProbs = [Float](repeating: 0, count: e)
+            // gSDE: new exploration matrices at the rollout's start and every `sdeSampleFrequency` steps.
+            if t == 0 || (config.sdeSampleFrequency > 0 && t % config.sdeSampleFrequency == 0) {
+                exploration?.resample(logStd: logStd, random: &random)
+            }
             switch environments.actionSpace {
+            case let .box(low, high) where exploration != nil:
+                guard let sampled = exploration?.sample(means: head, latents: latent, logStd: logStd) else { break }
+                actions = sampled.actions
+                logProbs = sampled.logProbs
+                for k in 0..<(e * width) { envActions[k] = min(max(actions[k], low[k % width]), high[k % width]) }
             case let .discrete(n):
                 for i in 0..<e {
                     let row = Array(head[(i * n)..<(i * n + n)])

@@ -27,12 +27,20 @@ public struct PPOConfig: Sendable, Equatable {
     public var hidden = [64, 64]
     /// The environment-step budget (global), which the linear schedules decay over.
     public var totalSteps = 100_000
+    /// gSDE (generalized State-Dependent Exploration) for box actions instead of a
+    /// state-independent Gaussian (SB3's `use_sde`).
+    public var sde = false
+    /// With gSDE, draw new exploration matrices every this many steps of each rollout; ≤ 0: only
+    /// at the start of each rollout (SB3's `sde_sample_freq`, default −1).
+    public var sdeSampleFrequency = -1
+    /// The initial log standard deviation (SB3's `log_std_init`, default 0).
+    public var logStdInit: Float = 0
 
     public init() {}
 
     /// The zoo's tuned PPO settings for an environment (`cartpole`, `acrobot`, `pendulum`,
-    /// `mountaincar`; SB3's defaults otherwise). Pendulum's zoo set uses gSDE, which Cohort
-    /// does not have: a plain state-independent Gaussian takes its place.
+    /// `mountaincar`; SB3's defaults otherwise). Pendulum's zoo set uses gSDE, resampled every
+    /// 4 steps.
     public static func zoo(_ env: String) -> PPOConfig {
         var c = PPOConfig()
         switch env.lowercased() {
@@ -43,6 +51,7 @@ public struct PPOConfig: Sendable, Equatable {
         case "pendulum", "pendulum-v1":
             c.environments = 4; c.rolloutSteps = 1024; c.batchSize = 64; c.epochs = 10; c.gamma = 0.9; c.gaeLambda = 0.95
             c.learningRate = 1e-3; c.linearLearningRate = false; c.linearClipRange = false; c.totalSteps = 100_000
+            c.sde = true; c.sdeSampleFrequency = 4
         case "mountaincar", "mountaincar-v0":
             c.environments = 16; c.rolloutSteps = 16; c.batchSize = 256; c.epochs = 4; c.gamma = 0.99; c.gaeLambda = 0.98
             c.learningRate = 3e-4; c.linearLearningRate = false; c.linearClipRange = false; c.totalSteps = 1_000_000
@@ -68,6 +77,7 @@ public struct PPOConfig: Sendable, Equatable {
         guard entropyCoefficient >= 0, valueCoefficient >= 0, maxGradNorm >= 0 else {
             throw bad("entropyCoefficient", "the entropy and value coefficients and the gradient-norm limit must be ≥ 0")
         }
+        guard logStdInit.isFinite else { throw bad("logStdInit", "must be a finite number, got \(logStdInit)") }
         guard hidden.allSatisfy({ $0 >= 1 }) else { throw bad("hidden", "layer widths must be positive, got \(hidden)") }
         guard environments % worldSize == 0 else {
             throw bad("environments", "\(environments) environments cannot be split evenly over \(worldSize) ranks")

@@ -1,7 +1,8 @@
 // The actor-critic of PPO as Stable-Baselines3's MlpPolicy builds it: separate policy
 // and value MLPs (tanh, 64×64 by default), orthogonal initialisation (gain √2 for the
 // hidden layers, 0.01 for the action head, 1 for the value head, zero biases), and for
-// continuous actions a state-independent log standard deviation (starting at 0).
+// continuous actions a state-independent log standard deviation `[actions]` or, with gSDE,
+// a log σ matrix `[latent, actions]` (StateDependentNoise.swift), starting at `logStdInit`.
 import CohortCore
 import CohortNN
 import CohortTensor
@@ -47,15 +48,23 @@ public final class ActorCritic: Module {
     public let policy: Sequential
     /// The value MLP: observation → `[B, 1]`.
     public let value: Sequential
-    /// State-independent log σ `[d]` for continuous actions; nil for discrete ones.
+    /// Log σ for continuous actions: `[d]` (state-independent) or `[latent, d]` (gSDE); nil for
+    /// discrete ones.
     public let logStd: Tensor?
+    /// Whether continuous actions use gSDE (generalized State-Dependent Exploration).
+    public let stateDependentNoise: Bool
+    /// Width of the policy's last hidden layer (the observation size with no hidden layers).
+    public let latentSize: Int
     /// The action space the policy acts in.
     public let actionSpace: ActionSpace
 
-    /// A freshly initialised actor-critic for `observationSize` inputs.
-    public init(observationSize: Int, actionSpace: ActionSpace, hidden: [Int] = [64, 64], seed: UInt64) throws {
+    /// A freshly initialised actor-critic for `observationSize` inputs; `sde` selects gSDE for a
+    /// box action space, whose log σ starts at `logStdInit` everywhere (SB3's default 0).
+    public init(observationSize: Int, actionSpace: ActionSpace, hidden: [Int] = [64, 64], seed: UInt64,
+                sde: Bool = false, logStdInit: Float = 0) throws {
         var g = RandomGenerator(seed: seed)
         self.actionSpace = actionSpace
+        latentSize = hidden.last ?? observationSize
         func mlp(_ out: Int, headGain: Float) throws -> Sequential {
             var layers: [any Module] = []
             var width = observationSize
@@ -73,12 +82,14 @@ public final class ActorCritic: Module {
         }
         switch actionSpace {
         case let .discrete(n):
+            guard !sde else { throw CohortError.invalidParameter(name: "sde", "gSDE needs continuous (box) actions; this environment's are discrete") }
             policy = try mlp(n, headGain: 0.01)
             logStd = nil
         case let .box(low, _):
             policy = try mlp(low.count, headGain: 0.01)
-            logStd = parameter(Tensor.zeros([low.count]))
+            logStd = parameter(Tensor.full(sde ? [hidden.last ?? observationSize, low.count] : [low.count], logStdInit))
         }
+        stateDependentNoise = sde   // a discrete space with sde threw above
         value = try mlp(1, headGain: 1)
     }
 
@@ -88,9 +99,22 @@ public final class ActorCritic: Module {
     /// The policy head's output (logits or means).
     public func forward(_ x: Tensor) throws -> Tensor { try policy(x) }
 
+    /// The policy's last hidden activations `[B, latent]` (gSDE's features) and its head's output.
+    public func latentAndOutput(_ x: Tensor) throws -> (latent: Tensor, output: Tensor) {
+        var h = x
+        for layer in policy.layers.dropLast() { h = try layer.forward(h) }
+        guard let head = policy.layers.last else { return (h, h) }
+        return (h, try head.forward(h))
+    }
+
     /// Log-probabilities of `actions` (`[B, width]`) and the entropies, both `[B, 1]`, under the
     /// current policy for observations `x` `[B, obs]`; differentiable.
     public func logProbabilityAndEntropy(_ x: Tensor, actions: Tensor) throws -> (logProb: Tensor, entropy: Tensor) {
+        if stateDependentNoise, let logStd {
+            let (latent, mean) = try latentAndOutput(x)
+            let scale = try StateDependentNoise.scale(latent: latent, logStd: logStd)
+            return try StateDependentNoise.logProbabilityAndEntropy(mean: mean, scale: scale, actions: actions)
+        }
         let out = try policy(x)
         if let logStd {
             let d = Float(out.shape[1])

@@ -29,6 +29,9 @@ extension RL {
         if let maxGradNorm { c.maxGradNorm = maxGradNorm }
         if let steps { c.totalSteps = steps }
         if let h = try hiddenSizes() { c.hidden = h }
+        if let sde { c.sde = sde }
+        if let sdeSampleFreq { c.sdeSampleFrequency = sdeSampleFreq }
+        if let logStdInit { c.logStdInit = logStdInit }
         return c
     }
 
@@ -81,7 +84,8 @@ extension RL {
                          "gamma": "--gamma", "learningRate": "--lr", "clipRange": "--clip-range", "entropyCoefficient": "--ent-coef",
                          "totalSteps": "--steps", "hidden": "--hidden", "bufferSize": "--buffer-size", "learningStarts": "--learning-starts",
                          "trainFrequency": "--train-freq", "targetUpdateInterval": "--target-update", "gradientSteps": "--gradient-steps",
-                         "explorationFraction": "--exploration-fraction", "env": "--env"]
+                         "explorationFraction": "--exploration-fraction", "env": "--env",
+                         "sde": "--sde", "logStdInit": "--log-std-init"]
             throw CohortError.badFlag(flag: flags[name] ?? name, message)
         }
     }
@@ -191,9 +195,11 @@ extension RL {
             do { checkpoint = try Checkpoint(path: spec) } catch let e as CheckpointError { throw UserError(e) }
         }
         let saved = checkpoint.manifest.trainingConfig
+        // Settings added after checkpoints were first written: a checkpoint without one used its default.
+        let addedLater = ["rl.sde": "false", "rl.sdeSampleFrequency": "-1", "rl.logStdInit": "0.0"]
         for kv in config {
             let old = saved.first { $0.key == kv.key }?.value
-            guard old == kv.value else {
+            guard old == kv.value || (old == nil && addedLater[kv.key] == kv.value) else {
                 throw CohortError.badFlag(flag: "--resume", "\(checkpoint.path) was saved with \(kv.key) = \(old ?? "nothing"), this run has \(kv.value)")
             }
         }

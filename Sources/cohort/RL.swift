@@ -34,6 +34,9 @@ struct RL: ParsableCommand {
     @Option(name: .customLong("ent-coef"), parsing: .unconditional, help: "PPO: entropy bonus coefficient.") var entCoef: Float?
     @Option(name: .customLong("vf-coef"), parsing: .unconditional, help: "PPO: value-loss coefficient.") var vfCoef: Float?
     @Option(name: .customLong("max-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm (0: off).") var maxGradNorm: Float?
+    @Flag(name: .customLong("sde"), inversion: .prefixedNo, help: "PPO, box actions: gSDE (state-dependent exploration) or not (--no-sde; default: on for pendulum, the zoo's setting).") var sde: Bool?
+    @Option(name: .customLong("sde-sample-freq"), parsing: .unconditional, help: "PPO with gSDE: new exploration matrices every N rollout steps (≤ 0: once per rollout; default: pendulum 4, else -1).") var sdeSampleFreq: Int?
+    @Option(name: .customLong("log-std-init"), parsing: .unconditional, help: "PPO, box actions: initial log standard deviation (SB3's log_std_init, default 0).") var logStdInit: Float?
     @Option(help: "Hidden layer widths, comma-separated (default: PPO 64,64 tanh; DQN on CartPole 256,256 ReLU).") var hidden: String?
     @Option(name: .customLong("buffer-size"), parsing: .unconditional, help: "DQN: replay buffer capacity, all ranks together.") var bufferSize: Int?
     @Option(name: .customLong("learning-starts"), parsing: .unconditional, help: "DQN: random actions and no updates before this many steps.") var learningStarts: Int?
@@ -70,7 +73,10 @@ struct RL: ParsableCommand {
         guard keepLast >= 0 else { throw ValidationError("--keep-last must be ≥ 0, got \(keepLast)") }
         guard logEvery > 0 else { throw ValidationError("--log-every must be positive, got \(logEvery)") }
         guard benchSteps > 0 else { throw ValidationError("--bench-steps must be positive, got \(benchSteps)") }
-        if resume != nil && checkpointDir == nil && resume == "auto" { throw ValidationError("--resume auto needs --checkpoint-dir") }
+        if algo == "dqn" && (sde != nil || sdeSampleFreq != nil || logStdInit != nil) {
+            throw ValidationError("--sde, --no-sde, --sde-sample-freq and --log-std-init are PPO settings; this run is --algo dqn")
+        }
+                if resume != nil && checkpointDir == nil && resume == "auto" { throw ValidationError("--resume auto needs --checkpoint-dir") }
         do { _ = try EnvironmentCatalog.make(env) } catch { throw ValidationError("--env: unknown environment '\(env)'; one of \(EnvironmentCatalog.names.joined(separator: ", "))") }
     }
 

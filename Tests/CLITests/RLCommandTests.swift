@@ -1,8 +1,9 @@
 // `cohort rl` with the release binary: PPO improves CartPole's return at 2 ranks in a
 // short run, a rank killed mid-run (SIGKILL, injected) resumes from its checkpoint to
-// bitwise the same weights in deterministic mode (PPO, and DQN with its replay buffer),
-// `cohort launch --command rl` restarts after an injected rank failure to the same
-// weights, `--bench-env` prints a rate, and mistakes are clear errors (exit 2).
+// bitwise the same weights in deterministic mode (PPO, PPO with gSDE on Pendulum, and DQN
+// with its replay buffer), `cohort launch --command rl` restarts after an injected rank
+// failure to the same weights, `--bench-env` prints a rate, and mistakes are clear errors
+// (exit 2).
 import Foundation
 import Testing
 
@@ -33,10 +34,11 @@ import Testing
         #expect(eval > 3 * first && eval > 100, "evaluation return \(eval) after 20k steps (early episodes \(first))")
     }
 
-    func killAndResume(_ algoArgs: [String], killAt: Int) throws {
+    func killAndResume(_ algoArgs: [String], killAt: Int, env: String = "cartpole",
+                       otherSetting: (args: [String], key: String) = (["--gamma", "0.5"], "rl.gamma")) throws {
         let dir = try CLI.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let common = ["rl", "--env", "cartpole", "--seed", "3", "--deterministic", "--no-target", "--eval-every", "1000000",
+        let common = ["rl", "--env", env, "--seed", "3", "--deterministic", "--no-target", "--eval-every", "1000000",
                       "--checkpoint-every", "2", "--log-every", "1000"] + algoArgs
         let clean = try CLI.mpirun(2, common + ["--summary-json", dir + "/clean.json"], timeout: 120)
         #expect(clean.status == 0, "\(clean.output)")
@@ -53,12 +55,20 @@ import Testing
         // The same checkpoints at another world size, or with another setting, are clear errors.
         let alone = try CLI.run(common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"], timeout: 60)
         #expect(alone.status == 2 && alone.stderr.contains("same world size"), "\(alone.output)")
-        let other = try CLI.mpirun(2, common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto", "--gamma", "0.5"], timeout: 60)
-        #expect(other.status != 0 && other.stderr.contains("rl.gamma"), "\(other.output)")
+        let other = try CLI.mpirun(2, common + ["--checkpoint-dir", dir + "/ckpt", "--resume", "auto"] + otherSetting.args, timeout: 60)
+        #expect(other.status != 0 && other.stderr.contains(otherSetting.key), "\(other.output)")
     }
 
     @Test func killedPPORunResumesBitwise() throws {
         try killAndResume(["--algo", "ppo", "--steps", "5120"], killAt: 13)
+    }
+
+    /// gSDE's exploration matrices are redrawn every 4 steps from the rank's sampler: a
+    /// killed Pendulum run must resume to the same weights (small rollouts: 128 steps per iteration).
+    @Test func killedGSDEPendulumRunResumesBitwise() throws {
+        try killAndResume(["--algo", "ppo", "--sde", "--sde-sample-freq", "4", "--envs", "2", "--rollout-steps", "64",
+                           "--batch-size", "32", "--epochs", "2", "--steps", "1280"], killAt: 7, env: "pendulum",
+                          otherSetting: (["--sde-sample-freq", "8"], "rl.sdeSampleFrequency"))
     }
 
     @Test func killedDQNRunResumesBitwiseWithItsReplayBuffer() throws {
@@ -97,6 +107,8 @@ import Testing
             (["rl", "--algo", "a3c"], "--algo"),
             (["rl", "--envs", "3", "--steps", "100"], "--batch-size"),
             (["rl", "--hidden", "64,x"], "--hidden"),
+            (["rl", "--env", "cartpole", "--sde", "--steps", "256"], "--sde"),
+            (["rl", "--algo", "dqn", "--sde-sample-freq", "4"], "--sde"),
         ]
         for (args, needle) in cases {
             let r = try CLI.run(args, timeout: 60)

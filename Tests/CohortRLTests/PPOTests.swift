@@ -1,6 +1,6 @@
 // PPO's pieces on one process: the log-probabilities the rollout records (from the
 // sampled noise or the softmax) equal what the update recomputes from the stored
-// actions — so the first epoch's ratio is 1 — for discrete and Gaussian policies; GAE
+// actions — so the first epoch's ratio is 1 — for discrete, Gaussian and gSDE policies; GAE
 // against a hand-computed case (a bootstrapped end, an episode boundary); and a short
 // continuous run that changes the weights and keeps every loss finite.
 @testable import CohortRL
@@ -9,8 +9,9 @@ import CohortTensor
 import Testing
 
 @Suite struct PPOTests {
-    func rolloutLogProbsMatchTheModel(_ env: String) throws {
+    func rolloutLogProbsMatchTheModel(_ env: String, sde: Bool? = nil) throws {
         var c = PPOConfig.zoo(env)
+        if let sde { c.sde = sde }
         c.environments = 2; c.rolloutSteps = 16; c.batchSize = 32
         let ppo = try PPO(env: env, config: c, seed: 9, communicator: SingleProcessCommunicator())
         try ppo.collect()
@@ -24,7 +25,8 @@ import Testing
     }
 
     @Test func discreteRolloutLogProbabilities() throws { try rolloutLogProbsMatchTheModel("cartpole") }
-    @Test func gaussianRolloutLogProbabilities() throws { try rolloutLogProbsMatchTheModel("pendulum") }
+    @Test func gaussianRolloutLogProbabilities() throws { try rolloutLogProbsMatchTheModel("pendulum", sde: false) }
+    @Test func gSDERolloutLogProbabilities() throws { try rolloutLogProbsMatchTheModel("pendulum", sde: true) }
 
     @Test func gaeMatchesAHandComputedCase() {
         // One environment, 3 steps; an episode ends after step 1 (step 2 starts a new one).

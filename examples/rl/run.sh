@@ -2,7 +2,8 @@
 # Reproduces the figures of examples/rl/README.md: PPO on CartPole-v1 at 2 ranks vs
 # Stable-Baselines3's PPO (the peer script, 1 thread), interleaved seed by seed in one
 # sitting; raw environment steps/s of Cohort vs Gymnasium; DQN on CartPole; PPO on
-# Acrobot-v1 (zoo budget, 1M steps) and Pendulum-v1 (300k steps). Results go to
+# Acrobot-v1 (zoo budget, 1M steps) and Pendulum-v1 (the zoo's gSDE setting and budget, 100k
+# steps, seeds 0 1 2) beside SB3's PPO with the same setting. Results go to
 # examples/rl/results/ (RESULT / COHORT lines and the runs' summaries).
 #
 #     bash examples/rl/run.sh [cartpole|envbench|dqn|acrobot|pendulum|all]   (default all)
@@ -44,14 +45,34 @@ if [[ $what == all || $what == dqn ]]; then
   done
 fi
 
-for env in acrobot pendulum; do
-  if [[ $what == all || $what == "$env" ]]; then
-    : > "$OUT/$env.txt"
-    extra=(); [[ $env == pendulum ]] && extra=(--steps "${PENDULUM_STEPS:-300000}")
-    for s in ${SEEDS_LONG:-0}; do
-      "${MPI[@]}" "$BIN" rl --env "$env" --algo ppo --seed "$s" "${extra[@]}" --eval-every 50000 --summary-json "$OUT/cohort-$env-$s.json" \
-        --log-dir "$OUT/run-$env-$s" 2>&1 | grep -E "eval at|done" || true
-      echo "COHORT_$env $(cat "$OUT/cohort-$env-$s.json")" | tee -a "$OUT/$env.txt"
-    done
-  fi
-done
+if [[ $what == all || $what == acrobot ]]; then
+  : > "$OUT/acrobot.txt"
+  for s in ${SEEDS_LONG:-0}; do
+    "${MPI[@]}" "$BIN" rl --env acrobot --algo ppo --seed "$s" --eval-every 50000 --summary-json "$OUT/cohort-acrobot-$s.json" \
+      --log-dir "$OUT/run-acrobot-$s" 2>&1 | grep -E "eval at|done" || true
+    echo "COHORT_acrobot $(cat "$OUT/cohort-acrobot-$s.json")" | tee -a "$OUT/acrobot.txt"
+  done
+fi
+
+# Pendulum: the zoo's setting (gSDE every 4 steps, 100k steps) at 2 ranks for seeds 0 1 2, and
+# SB3's PPO with the same setting (examples/rl/sb3_pendulum.py) in the same sitting, both scored
+# by 100 deterministic episodes from seeds seed + 1000 + i.
+if [[ $what == all || $what == pendulum ]]; then
+  : > "$OUT/pendulum.txt"
+  for s in ${PENDULUM_SEEDS:-0 1 2}; do
+    nice -n 5 "${MPI[@]}" "$BIN" rl --env pendulum --algo ppo --seed "$s" --steps "${PENDULUM_STEPS:-100000}" --eval-every "${PENDULUM_EVAL_EVERY:-20000}" \
+      --summary-json "$OUT/cohort-pendulum-$s.json" --log-dir "$OUT/run-pendulum-$s" 2>&1 | grep -E "eval at|done" || true
+    echo "COHORT_pendulum $(cat "$OUT/cohort-pendulum-$s.json")" | tee -a "$OUT/pendulum.txt"
+  done
+  # The same 100k-step runs scored over 750 episodes (seeds 1000–1749), the zoo's episode count.
+  for s in ${PENDULUM_EVAL750_SEEDS-0 1 2}; do
+    mkdir -p "$OUT/pendulum-eval750"
+    nice -n 5 "${MPI[@]}" "$BIN" rl --env pendulum --algo ppo --seed "$s" --steps "${PENDULUM_STEPS:-100000}" --eval-every "${PENDULUM_STEPS:-100000}" \
+      --eval-episodes 750 --summary-json "$OUT/pendulum-eval750/cohort-pendulum-$s.json" 2>&1 | grep -E "eval at" || true
+    echo "COHORT_pendulum_eval750 $(cat "$OUT/pendulum-eval750/cohort-pendulum-$s.json")" | tee -a "$OUT/pendulum.txt"
+  done
+  for s in ${SB3_PENDULUM_SEEDS-0 1 2}; do
+    OMP_NUM_THREADS=1 nice -n 5 "$PY" examples/rl/sb3_pendulum.py --seed "$s" --threads 1 --steps "${PENDULUM_STEPS:-100000}" \
+      | grep RESULT | sed 's/^RESULT/SB3_pendulum/' | tee -a "$OUT/pendulum.txt"
+  done
+fi
