@@ -13,7 +13,7 @@
 #
 # Usage: bash examples/gan/run.sh [OUT_DIR]        (default runs/gan)
 # Knobs (environment): COHORT_BIN, DATA (../shared/data), SETS ("mnist fashion-mnist"),
-#   STEPS (GAN steps, 4000), BATCH (global batch, 64), LR (2e-4), JUDGE_STEPS (937: one epoch),
+#   STEPS (GAN steps, 4000), BATCH (global batch, 64), LR (2e-4), PACK (PacGAN pack, 2), JUDGE_STEPS (937: one epoch),
 #   SAMPLE_EVERY (500), SAMPLES (judged samples, 10000), NP (ranks, 2), SEED (0),
 #   CHECK (1: exit 1 unless every class has at least 5 % of the judged samples), COPY (1: copy the grids here).
 set -euo pipefail
@@ -24,6 +24,7 @@ SETS=${SETS:-mnist fashion-mnist}
 STEPS=${STEPS:-4000}
 BATCH=${BATCH:-64}
 LR=${LR:-2e-4}
+PACK=${PACK:-2}
 JUDGE_STEPS=${JUDGE_STEPS:-937}
 SAMPLE_EVERY=${SAMPLE_EVERY:-500}
 SAMPLES=${SAMPLES:-10000}
@@ -51,7 +52,7 @@ for set in $SETS; do
     --checkpoint-dir "$dir/judge" --log-every 1000 --seed "$SEED"
   t0=$SECONDS
   quiet "$dir/gan.log" mpirun "${root[@]}" --oversubscribe --bind-to none -np "$NP" "$BIN" train --model dcgan --data "$DATA/$set" \
-    --steps "$STEPS" --global-batch "$BATCH" --lr "$LR" --lr-schedule constant --seed "$SEED" \
+    --steps "$STEPS" --global-batch "$BATCH" --lr "$LR" --lr-schedule constant --seed "$SEED" --pack "$PACK" \
     --sample-every "$SAMPLE_EVERY" --judge "$dir/judge" --judge-samples "$SAMPLES" \
     --log-dir "$dir/run" --checkpoint-dir "$dir/checkpoints" --checkpoint-every "$SAMPLE_EVERY" --log-every 100
   wall=$((SECONDS - t0))
