@@ -4,6 +4,8 @@
 # For each data set:
 # 1. Train the judge: `cohort train --model cnn` on the same data (one epoch), the classifier
 #    that scores generated images (its checkpoint is `--judge`).
+#    Its predictions on the real test set are checked: the share of each class it predicts should be
+#    the true one (MNIST: ones 11.35 %), so that the shares it reports for samples can be trusted.
 # 2. Train the GAN: `cohort train --model dcgan` under `mpirun -np 2`; every SAMPLE_EVERY steps
 #    rank 0 writes a PNG grid of 64 samples from fixed noise to RUN/samples/, and the judge scores
 #    10,000 generated samples: inception score, mean confidence and each class's share of the
@@ -50,12 +52,26 @@ for set in $SETS; do
   rm -rf "$dir" && mkdir -p "$dir"
   quiet "$dir/judge.log" "$BIN" train --model cnn --data "$DATA/$set" --steps "$JUDGE_STEPS" --global-batch 64 \
     --checkpoint-dir "$dir/judge" --log-every 1000 --seed "$SEED"
+  quiet "$dir/judge-test.log" "$BIN" predict --checkpoint "$dir/judge" --input "$DATA/$set/t10k-images-idx3-ubyte.gz" \
+    --output-format csv --output "$dir/judge-test.csv"
+  python3 - "$dir/judge-test.csv" "$DATA/$set/t10k-labels-idx1-ubyte.gz" "$set" <<'PY' >&2
+import gzip, sys
+predictions, labels_path, name = sys.argv[1:]
+labels = gzip.open(labels_path).read()[8:]
+classes = [int(line.split(",")[1]) for line in open(predictions).read().splitlines()[1:] if line]
+n = len(labels)
+share = lambda xs, c: 100 * sum(1 for x in xs if x == c) / n
+print(f"gan: {name}: the judge on the {n} real test images: accuracy {100 * sum(p == l for p, l in zip(classes, labels)) / n:.2f} %")
+print("gan:   predicted class shares " + " ".join(f"{share(classes, c):.1f}" for c in range(10)))
+print("gan:   true class shares      " + " ".join(f"{share(labels, c):.1f}" for c in range(10)))
+PY
   t0=$SECONDS
   quiet "$dir/gan.log" mpirun "${root[@]}" --oversubscribe --bind-to none -np "$NP" "$BIN" train --model dcgan --data "$DATA/$set" \
     --steps "$STEPS" --global-batch "$BATCH" --lr "$LR" --lr-schedule constant --seed "$SEED" --pack "$PACK" \
     --sample-every "$SAMPLE_EVERY" --judge "$dir/judge" --judge-samples "$SAMPLES" \
     --log-dir "$dir/run" --checkpoint-dir "$dir/checkpoints" --checkpoint-every "$SAMPLE_EVERY" --log-every 100
   wall=$((SECONDS - t0))
+  echo "gan: $set: $(grep -o 'class shares of [^,]*' "$dir/gan.log" | tail -1)" >&2
   quiet "$dir/generate.log" "$BIN" generate --checkpoint "$dir/checkpoints" --out "$dir/grid.png" --images 64 --seed 1
   [ "$COPY" = 1 ] && cp "$dir/grid.png" "examples/gan/$set-grid.png"
   # The last line of metrics.jsonl with the judge's scores (the final evaluation).
