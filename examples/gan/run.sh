@@ -15,7 +15,7 @@
 #
 # Usage: bash examples/gan/run.sh [OUT_DIR]        (default runs/gan)
 # Knobs (environment): COHORT_BIN, DATA (../shared/data), SETS ("mnist fashion-mnist"),
-#   STEPS (GAN steps, 4000), BATCH (global batch, 64), LR (2e-4), PACK (PacGAN pack, 2), JUDGE_STEPS (937: one epoch),
+#   STEPS (GAN steps, 6000), BATCH (global batch, 64), LR (2e-4), PACK (PacGAN pack, 2), JUDGE_STEPS (937: one epoch),
 #   SAMPLE_EVERY (500), SAMPLES (judged samples, 10000), NP (ranks, 2), SEED (0),
 #   CHECK (1: exit 1 unless every class has at least 5 % of the judged samples), COPY (1: copy the grids here).
 set -euo pipefail
@@ -23,7 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 BIN=${COHORT_BIN:-.build/release/cohort}
 DATA=${DATA:-../shared/data}
 SETS=${SETS:-mnist fashion-mnist}
-STEPS=${STEPS:-4000}
+STEPS=${STEPS:-6000}
 BATCH=${BATCH:-64}
 LR=${LR:-2e-4}
 PACK=${PACK:-2}
