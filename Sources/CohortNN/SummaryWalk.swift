@@ -36,7 +36,8 @@ struct SummaryWalk {
             return group(type, name, depth, [qkv, core, out])
         case let gan as DCGAN:   // the generator from a latent vector, then the discriminator on its images
             let g = try node(gan.generator, name: path("generator"), depth: depth + 1, input: [input.first ?? 1, gan.latent])
-            let d = try node(gan.discriminator, name: path("discriminator"), depth: depth + 1, input: g.row.outputShape)
+            let packed = [max(1, (input.first ?? 1) / gan.pack), gan.pack * DCGAN.channels, DCGAN.imageSize, DCGAN.imageSize]
+            let d = try node(gan.discriminator, name: path("discriminator"), depth: depth + 1, input: gan.pack == 1 ? g.row.outputShape : packed)
             return group(type, name, depth, [g, d], output: g.row.outputShape)
         case let gpt as GPT:
             return group(type, name, depth, try gptRows(gpt, path, depth, input))

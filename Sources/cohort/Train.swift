@@ -187,7 +187,7 @@ struct Train: ParsableCommand {
         let shape = task.modelShape
         var generator = RandomGenerator(seed: seed)
         var spec = ModelSpec(name: model, hidden: hiddenSizes!, layers: layers, heads: heads, dModel: dModel, embedding: embedding)
-        (spec.dropout, spec.latent) = (dropout, gan.latent)
+        (spec.dropout, spec.latent, spec.pack) = (dropout, gan.latent, gan.pack)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try network(for: task, spec, shape: shape, generator: &generator)
         if let initFrom {

@@ -1,7 +1,9 @@
 // `cohort train --model dcgan` on MNIST: data-parallel on 2 ranks with a judge
 // classifier (PNG grids written, samples scored, metrics in the run log); in
 // deterministic mode the same weights at 1 and 2 ranks, after a killed rank and a
-// resume, and after an injected rank failure under `cohort launch`. (Batch norm's running
+// resume, and after an injected rank failure under `cohort launch`; a PacGAN discriminator
+// (`--pack 2`) likewise the same at 1 and 2 ranks, and a pack that does not divide the
+// batch refused naming the flag. (Batch norm's running
 // statistics depend on how many batches each rank saw, so across world sizes only the
 // parameters are compared; the runs at one world size are compared whole.)
 import Foundation
@@ -71,6 +73,28 @@ import Testing
         #expect(again.status == 0, "\(again.output)")
         #expect(again.stderr.contains("resumed from \(dir)/ckpt/step-00000004"), "\(again.stderr)")
         #expect(try sha(dir + "/resumed.json") == (try sha(dir + "/two.json")))
+    }
+
+    @Test func packedDiscriminatorIsTheSameAtOneAndTwoRanksAndABadPackIsRefused() throws {
+        let dir = try CLI.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let det = base + ["--steps", "6", "--deterministic", "--virtual-shards", "4", "--pack", "2"]
+        let one = try CLI.run(det + ["--checkpoint-dir", dir + "/one"], timeout: 300)
+        #expect(one.status == 0, "\(one.output)")
+        let two = try CLI.mpirun(2, det + ["--checkpoint-dir", dir + "/two"], timeout: 300)
+        #expect(two.status == 0, "\(two.output)")
+        let diff = try CLI.run(["ckpt", "diff", dir + "/one", dir + "/two", "--atol", "0", "--rtol", "0"])
+        let differing = diff.stdout.split(separator: "\n").filter { $0.contains("DIFFERS") }
+        #expect(diff.stdout.contains("model/discriminator.1.weight"), "\(diff.output)")
+        #expect(differing.allSatisfy { $0.contains("running_") }, "\(differing)")
+        // The checkpoint records the pack: `cohort generate` rebuilds the 2-channel discriminator to restore it.
+        let generated = try CLI.run(["generate", "--checkpoint", dir + "/two", "--out", dir + "/grid.png", "--images", "8"])
+        #expect(generated.status == 0 && FileManager.default.fileExists(atPath: dir + "/grid.png"), "\(generated.output)")
+        // 32 samples over 4 virtual shards are 8 per shard: packs of 3 do not fit.
+        let bad = try CLI.run(base + ["--steps", "2", "--deterministic", "--virtual-shards", "4", "--pack", "3"])
+        #expect(bad.status != 0 && bad.stderr.contains("--pack") && bad.stderr.contains("virtual shard"), "\(bad.output)")
+        let notGAN = try CLI.run(["train", "--model", "cnn", "--data", CLI.mnist, "--steps", "1", "--pack", "2"])
+        #expect(notGAN.status != 0 && notGAN.stderr.contains("--pack applies to --model dcgan"), "\(notGAN.output)")
     }
 
     @Test func restartsUnderLaunchAfterAnInjectedRankFailure() throws {

@@ -68,21 +68,19 @@ public final class GANModule: ManualTrainingModule {
     }
 
     /// The discriminator learns real (target 1, or 1 − ε with `--label-smoothing` ε, one-sided) from
-    /// generated (0); then the generator learns to make the discriminator say real (the non-saturating loss).
+    /// generated (0), a pack of `--pack` samples at a time; then the generator learns to make the discriminator say real (the non-saturating loss).
     /// Returns the generator's loss.
     public func manualTrainingStep(_ step: ManualStep<(real: Tensor, noise: Tensor)>) throws -> Float {
         evaluation.step = step.step
         let realTarget = 1 - settings.labelSmoothing
         try step.optimize("discriminator") { batch in
             let fake = try gan(batch.noise).detached()
-            let n = batch.real.shape[0]
-            let onReal = try Loss.bceWithLogits(gan.discriminate(batch.real), Tensor.full([n, 1], realTarget))
-            let onFake = try Loss.bceWithLogits(gan.discriminate(fake), Tensor.zeros([n, 1]))
-            return try onReal + onFake
+            let onReal = try gan.discriminate(batch.real), onFake = try gan.discriminate(fake)   // [N/pack, 1] each
+            return try Loss.bceWithLogits(onReal, Tensor.full(onReal.shape, realTarget)) + Loss.bceWithLogits(onFake, Tensor.zeros(onFake.shape))
         }
         return try step.optimize("generator") { batch in
-            let n = batch.real.shape[0]
-            return try Loss.bceWithLogits(gan.discriminate(gan(batch.noise)), Tensor.full([n, 1], 1))
+            let verdict = try gan.discriminate(gan(batch.noise))
+            return try Loss.bceWithLogits(verdict, Tensor.full(verdict.shape, 1))
         }
     }
 

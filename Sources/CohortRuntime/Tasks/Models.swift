@@ -23,6 +23,8 @@ public struct ModelSpec {
     public var dropout: Float = 0
     /// The DCGAN's latent size (`--latent`; its base width is `hidden[0]`).
     public var latent = 64
+    /// The DCGAN discriminator's pack (`--pack`; PacGAN; 1: one sample at a time).
+    public var pack = 1
 
     /// The sizes as checkpoint settings.
     public var settings: [KeyValue] {
@@ -30,6 +32,7 @@ public struct ModelSpec {
          KeyValue("heads", "\(heads)"), KeyValue("d_model", "\(dModel)"), KeyValue("embedding", "\(embedding)")]
             + (dropout > 0 ? [KeyValue("dropout", "\(dropout)")] : [])   // absent at 0: checkpoints as before
             + (name == "dcgan" ? [KeyValue("latent", "\(latent)")] : [])
+            + (name == "dcgan" && pack > 1 ? [KeyValue("pack", "\(pack)")] : [])   // absent at 1: checkpoints as before
     }
 
     public init(name: String, hidden: [Int], layers: Int, heads: Int, dModel: Int, embedding: Int) {
@@ -46,6 +49,7 @@ public struct ModelSpec {
         embedding = settings["embedding"].flatMap { Int($0) } ?? embedding
         dropout = settings["dropout"].flatMap { Float($0) } ?? 0
         latent = settings["latent"].flatMap { Int($0) } ?? latent
+        pack = settings["pack"].flatMap { Int($0) } ?? 1
     }
 }
 
@@ -119,7 +123,7 @@ public enum ModelZoo {
                 throw CohortError.invalidParameter(name: "model", "dcgan generates 28×28 single-channel images (784 features), the data has \(shape.inputs)")
             }
             guard spec.hidden.count == 1 else { throw CohortError.invalidParameter(name: "hidden", "dcgan takes one base width (e.g. --hidden 32), got \(spec.hidden)") }
-            return try DCGAN(latent: spec.latent, width: spec.hidden[0], generator: &generator)
+            return try DCGAN(latent: spec.latent, width: spec.hidden[0], pack: spec.pack, generator: &generator)
         case "lstm" where spec.dropout > 0, "gpt" where spec.dropout > 0:
             throw CohortError.invalidParameter(name: "dropout", "--dropout applies to \(dropoutModels.joined(separator: " and ")); \(spec.name) has no dropout yet")
         case "lstm":
