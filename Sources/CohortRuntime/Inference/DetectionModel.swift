@@ -15,9 +15,13 @@ public final class DetectionModel {
     /// The checkpoint it was loaded from.
     public let source: String
 
-    /// Whether the checkpoint or run directory at `path` holds a detector (read without loading its tensors).
+    /// Whether the checkpoint or run directory at `path` holds a detector: a peek at one manifest (a run
+    /// directory's newest checkpoint's), with no tensor read or verified — the loader that follows verifies once.
     public static func isDetector(path: String) -> Bool {
-        guard let c = try? InferenceModel.checkpoint(at: path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path) else { return false }
+        let path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let candidate = FileManager.default.fileExists(atPath: path + "/" + CheckpointLayout.manifestName)
+            ? path : CheckpointStore(directory: path).list().max { $0.step < $1.step }?.path
+        guard let candidate, let c = try? Checkpoint(path: candidate) else { return false }
         return c.manifest.model.name == "detector"
     }
 
