@@ -1,5 +1,6 @@
 /* Returns OpenMPI's macro handles to Swift (see cohort_mpi.h). */
 #include "cohort_mpi.h"
+#include "cohort_half.h"
 
 MPI_Comm cohort_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 MPI_Comm cohort_mpi_comm_null(void) { return MPI_COMM_NULL; }
@@ -11,6 +12,31 @@ MPI_Datatype cohort_mpi_uint8(void) { return MPI_UINT8_T; }
 MPI_Op cohort_mpi_op_sum(void) { return MPI_SUM; }
 MPI_Op cohort_mpi_op_max(void) { return MPI_MAX; }
 MPI_Op cohort_mpi_op_min(void) { return MPI_MIN; }
+MPI_Datatype cohort_mpi_uint16(void) { return MPI_UINT16_T; }
+
+/* Sums of 16-bit float words (bfloat16, binary16): MPI has no such types, so the
+ * words travel as MPI_UINT16_T and these user operators add them as floats,
+ * rounding after each addition. Created at first use (after MPI_Init), kept for
+ * the process's life (MPI_Finalize frees them). */
+static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type) {
+    (void)type;
+    cohort_half_sum(COHORT_HALF_BF16, (const uint16_t *)in, (uint16_t *)inout, (size_t)*len);
+}
+static void f16_sum(void *in, void *inout, int *len, MPI_Datatype *type) {
+    (void)type;
+    cohort_half_sum(COHORT_HALF_FP16, (const uint16_t *)in, (uint16_t *)inout, (size_t)*len);
+}
+static MPI_Op half_ops[2] = {MPI_OP_NULL, MPI_OP_NULL};
+
+int cohort_mpi_op_half_sum(int format, MPI_Op *op) {
+    if (format != COHORT_HALF_BF16 && format != COHORT_HALF_FP16) return MPI_ERR_OP;
+    if (half_ops[format] == MPI_OP_NULL) {
+        int rc = MPI_Op_create(format == COHORT_HALF_BF16 ? bf16_sum : f16_sum, 1, &half_ops[format]);
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    *op = half_ops[format];
+    return MPI_SUCCESS;
+}
 void *cohort_mpi_in_place(void) { return MPI_IN_PLACE; }
 MPI_Request cohort_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 MPI_Info cohort_mpi_info_null(void) { return MPI_INFO_NULL; }

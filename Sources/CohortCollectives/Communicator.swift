@@ -13,7 +13,7 @@ public enum ReduceOperation: String, Sendable {
 }
 
 /// Element types the collectives carry.
-public enum ElementKind: Sendable { case float32, float64, int32, int64, uint8 }
+public enum ElementKind: Sendable { case float32, float64, int32, int64, uint8, bfloat16, float16 }
 
 /// A type that can travel through a collective.
 public protocol CollectiveElement: Sendable {
@@ -24,6 +24,21 @@ extension Double: CollectiveElement { public static var elementKind: ElementKind
 extension Int32: CollectiveElement { public static var elementKind: ElementKind { .int32 } }
 extension Int64: CollectiveElement { public static var elementKind: ElementKind { .int64 } }
 extension UInt8: CollectiveElement { public static var elementKind: ElementKind { .uint8 } }
+
+/// A bfloat16 value as its 16 bits, for compressed gradient exchange: a `.sum` allreduce adds
+/// the values as floats, rounding to bfloat16 after each addition; max and min are not offered.
+public struct BFloat16Word: CollectiveElement, Equatable {
+    public var bits: UInt16
+    public init(bits: UInt16) { self.bits = bits }
+    public static var elementKind: ElementKind { .bfloat16 }
+}
+
+/// An IEEE binary16 value as its 16 bits; a `.sum` allreduce adds as floats, rounding after each addition.
+public struct Float16Word: CollectiveElement, Equatable {
+    public var bits: UInt16
+    public init(bits: UInt16) { self.bits = bits }
+    public static var elementKind: ElementKind { .float16 }
+}
 
 /// Errors from collectives, carrying the backend's own message.
 public enum CommunicationError: Error, CustomStringConvertible {

@@ -3,6 +3,8 @@
 // averaged in buckets — contiguous slices of the flat gradient arena, in
 // reverse registration order — whose non-blocking allreduce starts as soon as
 // the last gradient in the bucket is final, overlapping the rest of backward.
+// With a 16-bit wire (GradientCompression.swift) buckets travel as bfloat16 or
+// binary16 words and are decoded back into the float32 arena.
 // When every rank is on one node, the gradient arena moves into shared memory
 // and buckets are averaged in place there (SharedMemoryAverager) instead of through
 // MPI messages: the same result with a fraction of the memory traffic. A
@@ -29,8 +31,17 @@ public final class DataParallel {
     /// Bucket boundaries (element ranges of the gradient arena), in launch order. They cover
     /// only trainable parameters (`setTrainable`): a frozen parameter's gradient is never sent.
     public private(set) var buckets: [Range<Int>]
-    /// Bytes of gradients this rank's buckets average in one step (0 on a single rank).
-    public var bytesPerStep: Int { communicator.size > 1 ? buckets.reduce(0) { $0 + $1.count } * 4 : 0 }
+    /// Bytes of gradients this rank's buckets average in one step (0 on a single rank): 4 per
+    /// element, 2 with a 16-bit `wire`.
+    public var bytesPerStep: Int { communicator.size > 1 ? buckets.reduce(0) { $0 + $1.count } * (compressor == nil ? 4 : 2) : 0 }
+    /// How gradients travel: float32, or bfloat16/binary16 words.
+    public let wire: GradientWire
+    /// The binary16 wire's current scale (1 otherwise).
+    public var wireScale: Float { compressor?.scale ?? 1 }
+    /// Buckets the binary16 wire had to average again in float32 (their words overflowed).
+    public var wireOverflows: Int { compressor?.overflows ?? 0 }
+    /// The 16-bit wire's words, scale and residuals; nil for float32 or a single rank.
+    private let compressor: GradientCompressor?
     /// Bytes averaged by the last `synchronize()` (0 when it communicated nothing).
     public private(set) var lastBytes = 0
     /// When set, backward does not communicate (gradient accumulation); the next
@@ -56,16 +67,20 @@ public final class DataParallel {
     /// throw): `synchronize()` throws it, so the caller handles it like any step error.
     private var launchFailure: CommunicationError?
     private let bucketLimit: Int
-    /// How gradients travel: "shared memory" or "allreduce".
-    public var transport: String { shared == nil ? "allreduce" : "shared memory" }
+    /// How gradients travel: "shared memory" or "allreduce", with " (bf16)" or " (fp16)" on a 16-bit wire.
+    public var transport: String { (shared == nil ? "allreduce" : "shared memory") + (compressor == nil ? "" : " (\(wire.rawValue))") }
 
     /// Broadcasts parameters from rank 0, checks the architecture on every rank and
     /// installs gradient hooks. `bucketMegabytes` bounds each bucket (default 25 MB).
     /// `trainable` (one flag per arena entry; nil: all) limits the buckets to trainable parameters.
+    /// `wire` chooses float32 or 16-bit gradient exchange; `errorFeedback` (16-bit wires) carries
+    /// each element's rounding error into the next step.
     public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25,
-                trainable: [Bool]? = nil) throws {
+                trainable: [Bool]? = nil, wire: GradientWire = .fp32, errorFeedback: Bool = false) throws {
         self.communicator = communicator
         self.arena = arena
+        self.wire = wire
+        compressor = communicator.size > 1 ? wire.format.map { GradientCompressor(format: $0, count: arena.count, errorFeedback: errorFeedback) } : nil
         collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
         try DataParallel.checkArchitecture(arena, communicator)
         // Same starting point everywhere: rank 0's values.
@@ -77,8 +92,8 @@ public final class DataParallel {
         (buckets, bucketOfEntry) = DataParallel.layout(arena, trainable: trainable, limit: bucketLimit)
         (remaining, perBucketTotals, launched, bucketOperations) = ([], [], [], [])
         resetTables()
-        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets)
-        if let shared {
+        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets, format: compressor?.format)
+        if let shared, compressor == nil {
             arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared))
         }
         for (i, t) in arena.tensors.enumerated() {
@@ -131,11 +146,11 @@ public final class DataParallel {
         resetTables()
         pending = [:]
         if let old = shared {
-            arena.moveGradients(to: Storage(count: arena.count))
+            if compressor == nil { arena.moveGradients(to: Storage(count: arena.count)) }
             shared = nil
             old.close()
-            shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets)
-            if let shared { arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared)) }
+            shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets, format: compressor?.format)
+            if let shared, compressor == nil { arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared)) }
         }
     }
 
@@ -146,7 +161,7 @@ public final class DataParallel {
         remaining[b] -= 1
         if shared == nil && remaining[b] == 0 { launch(b) }
         if let shared {
-            if remaining[b] == 0 { shared.markReady(bucket: b) }
+            if remaining[b] == 0 { markShared(b, shared) }
             shared.progress()
             return
         }
@@ -155,12 +170,30 @@ public final class DataParallel {
         for (_, req) in pending { _ = try? req.test() }
     }
 
+    /// Shared-memory path: bucket `b` is final here (encoded first on a 16-bit wire).
+    private func markShared(_ b: Int, _ shared: SharedMemoryAverager) {
+        guard !launched[b] else { return }
+        launched[b] = true
+        compressor?.encode(arena.grads.pointer, buckets[b], into: shared.words)
+        shared.markReady(bucket: b)
+    }
+
     private func launch(_ b: Int) {
         guard !launched[b] else { return }
         launched[b] = true
         let r = buckets[b]
         let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
-        do { pending[b] = try communicator.allreduceMeanAsync(slice) } catch {
+        do {
+            if let compressor {
+                compressor.encode(arena.grads.pointer, r, into: compressor.words)
+                let raw = UnsafeMutableRawPointer(compressor.words + r.lowerBound)
+                pending[b] = compressor.format == .bf16
+                    ? try communicator.allreduceAsync(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: BFloat16Word.self), count: r.count), op: .sum)
+                    : try communicator.allreduceAsync(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: Float16Word.self), count: r.count), op: .sum)
+            } else {
+                pending[b] = try communicator.allreduceMeanAsync(slice)
+            }
+        } catch {
             if launchFailure == nil {
                 launchFailure = .backend(operation: "starting the gradient allreduce of bucket \(b)", rank: communicator.rank, message: "\(error)")
             }
@@ -191,6 +224,7 @@ public final class DataParallel {
         // thread could give, so the thread allows it a little longer (slack).
         if let shared {
             let t0 = Date()
+            for b in buckets.indices where !launched[b] { markShared(b, shared) }
             let operation = "shared-memory gradient average"
             try collectiveGuard(operation, slack: 2) {
                 do { try shared.finish(timeout: timeout) } catch {
@@ -200,6 +234,7 @@ public final class DataParallel {
                 }
             }
             lastWaitSeconds = Date().timeIntervalSince(t0)
+            if compressor != nil { try decodeBuckets(shared.words, factor: 1, timeout: timeout) }
             return
         }
         for b in buckets.indices where !launched[b] { launch(b) }
@@ -220,6 +255,26 @@ public final class DataParallel {
             }
         }
         lastWaitSeconds = Date().timeIntervalSince(t0)
+        if let compressor { try decodeBuckets(compressor.words, factor: Mean.factor(communicator.size), timeout: timeout) }
+    }
+
+    /// 16-bit wire: decodes every bucket's reduced words (times `factor`: what turns them into the
+    /// mean) into the gradient arena. A bucket whose words overflowed is averaged again in float32
+    /// (its float32 gradients are still in the arena); every rank holds the same words, so every
+    /// rank makes the same choice.
+    private func decodeBuckets(_ words: UnsafeMutablePointer<UInt16>, factor: Float, timeout: Double) throws {
+        guard let compressor else { return }
+        var overflowed = false
+        for (b, r) in buckets.enumerated() where !compressor.decode(words, r, into: arena.grads.pointer, factor: factor) {
+            overflowed = true
+            compressor.dropResidual(r)
+            let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
+            try collectiveGuard("float32 allreduce of bucket \(b) after its binary16 words overflowed", slack: 2) {
+                try communicator.allreduceMean(slice)
+            }
+            lastBytes += r.count * 4
+        }
+        compressor.endStep(overflowed: overflowed)
     }
 
     /// Replaces every rank's module buffers (BatchNorm running statistics, which each

@@ -5,7 +5,9 @@
 // and writing the mean back into all of them — no message copies at all, and
 // the work split evenly between the ranks (a reduce-scatter and an all-gather
 // in one pass). Each rank's window segment is a page of flags followed by its
-// gradient buffer. For bucket b at step g, rank i:
+// gradient buffer: float32, or with `--grad-comm bf16|fp16` 16-bit words that
+// DDP encodes its private gradients into (summed in float32, rounded once).
+// For bucket b at step g, rank i:
 //   1. stores ready[b] = g in its own flags once its gradients in b are final;
 //   2. when every rank's ready[b] ≥ g, averages slice i of b across all ranks'
 //      buffers (summed in rank order, times Mean.factor(P)) and writes the mean into every
@@ -18,6 +20,7 @@
 import CAtomics
 import CohortCollectives
 import CohortCore
+import CohortKernels
 import Foundation
 
 /// Float buffers, one per rank of a node-local group, that every rank can read and
@@ -28,15 +31,20 @@ import Foundation
 /// then `finish(timeout:)`, after which every rank's `buffer` holds the average over all
 /// ranks, bitwise the same on every rank.
 package final class SharedMemoryAverager {
-    /// This rank's buffer, `count` floats, in shared memory. Owned by the averager.
-    package let buffer: UnsafeMutablePointer<Float>
-    /// Number of floats in `buffer`.
+    /// This rank's buffer, `count` floats, in shared memory (float32 averagers). Owned by the averager.
+    package var buffer: UnsafeMutablePointer<Float> { buffers[rank] }
+    /// This rank's buffer as `count` 16-bit words (averagers made with a `format`).
+    package var words: UnsafeMutablePointer<UInt16> { UnsafeMutableRawPointer(buffers[rank]).assumingMemoryBound(to: UInt16.self) }
+    /// Number of elements in `buffer`.
     package let count: Int
+    /// The 16-bit format of the buffers; nil: float32.
+    package let format: HalfFormat?
     private let buckets: [Range<Int>]
     private let window: any NodeSharedWindow
     private let rank: Int, size: Int
-    /// Every rank's buffer, flags, in node-rank order.
+    /// Every rank's buffer (float32, or 16-bit words when `format` is set), flags, in node-rank order.
     private let buffers: [UnsafeMutablePointer<Float>]
+    private let wordBuffers: [UnsafeMutablePointer<UInt16>]
     private let readyFlags: [UnsafeMutablePointer<UInt64>]
     private let doneFlags: [UnsafeMutablePointer<UInt64>]
     /// This rank's slice of each bucket.
@@ -46,26 +54,29 @@ package final class SharedMemoryAverager {
     private var reduced: [Bool]
     private var reducedCount = 0
 
-    /// A shared-memory averager over `buckets` (element ranges of a `count`-float buffer)
-    /// when `communicator` can map memory shared by all its ranks (every rank on one node,
-    /// a group of more than one) and `COHORT_SHARED_MEMORY` is not `0`; nil otherwise.
-    /// Collective: every rank of `communicator` calls it.
-    package static func make(communicator: any Communicator, count: Int, buckets: [Range<Int>]) throws -> SharedMemoryAverager? {
+    /// A shared-memory averager over `buckets` (element ranges of a `count`-element buffer of
+    /// float32, or of `format`'s 16-bit words) when `communicator` can map memory shared by all
+    /// its ranks (every rank on one node, a group of more than one) and `COHORT_SHARED_MEMORY`
+    /// is not `0`; nil otherwise. Collective: every rank of `communicator` calls it.
+    package static func make(communicator: any Communicator, count: Int, buckets: [Range<Int>],
+                             format: HalfFormat? = nil) throws -> SharedMemoryAverager? {
+        let elementBytes = format == nil ? 4 : 2
         guard communicator.size > 1, ProcessInfo.processInfo.environment["COHORT_SHARED_MEMORY"] != "0",
               let memory = communicator as? any NodeSharedMemory,
-              let window = try memory.allocateNodeSharedWindow(bytesPerRank: flagBytes(buckets.count) + max(count, 1) * 4)
+              let window = try memory.allocateNodeSharedWindow(bytesPerRank: flagBytes(buckets.count) + max(count, 1) * elementBytes)
         else { return nil }
-        return try SharedMemoryAverager(window: window, count: count, buckets: buckets)
+        return try SharedMemoryAverager(window: window, count: count, buckets: buckets, format: format)
     }
 
     /// Bytes of flags before each rank's buffer: ready and done per bucket, whole pages.
     private static func flagBytes(_ buckets: Int) -> Int { (buckets * 2 * 8 + 4095) / 4096 * 4096 }
 
     /// Collective over the window's ranks.
-    private init(window: any NodeSharedWindow, count: Int, buckets: [Range<Int>]) throws {
+    private init(window: any NodeSharedWindow, count: Int, buckets: [Range<Int>], format: HalfFormat?) throws {
         self.window = window
         self.count = count
         self.buckets = buckets
+        self.format = format
         rank = window.rank; size = window.size
         let flagBytes = SharedMemoryAverager.flagBytes(buckets.count)
         var bufs: [UnsafeMutablePointer<Float>] = [], ready: [UnsafeMutablePointer<UInt64>] = [], done: [UnsafeMutablePointer<UInt64>] = []
@@ -76,16 +87,17 @@ package final class SharedMemoryAverager {
             bufs.append((b + flagBytes).assumingMemoryBound(to: Float.self))
         }
         buffers = bufs; readyFlags = ready; doneFlags = done
-        buffer = bufs[rank]
+        wordBuffers = bufs.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt16.self) }
         // Own flags start at 0, the buffer at zero gradients.
         UnsafeMutableRawPointer(ready[rank]).initializeMemory(as: UInt8.self, repeating: 0, count: flagBytes)
-        buffer.initialize(repeating: 0, count: count)
-        // Slices of whole cache lines (16 floats), as even as that allows.
+        UnsafeMutableRawPointer(bufs[rank]).initializeMemory(as: UInt8.self, repeating: 0, count: count * (format == nil ? 4 : 2))
+        // Slices of whole cache lines (64 bytes), as even as that allows.
         let (me, n) = (rank, size)
+        let line = format == nil ? 16 : 32
         slices = buckets.map { b in
-            let lines = (b.count + 15) / 16
-            let lo = b.lowerBound + min(b.count, lines * me / n * 16)
-            let hi = b.lowerBound + min(b.count, lines * (me + 1) / n * 16)
+            let lines = (b.count + line - 1) / line
+            let lo = b.lowerBound + min(b.count, lines * me / n * line)
+            let hi = b.lowerBound + min(b.count, lines * (me + 1) / n * line)
             return lo..<hi
         }
         marked = Array(repeating: false, count: buckets.count)
@@ -115,7 +127,11 @@ package final class SharedMemoryAverager {
     private func reduce(_ b: Int) {
         let s = slices[b]
         if !s.isEmpty {
-            buffers.withUnsafeBufferPointer { averageAcross($0, offset: s.lowerBound, count: s.count) }
+            if let format {
+                HalfPrecision.average(format, wordBuffers, offset: s.lowerBound, count: s.count, factor: Mean.factor(size))
+            } else {
+                buffers.withUnsafeBufferPointer { averageAcross($0, offset: s.lowerBound, count: s.count) }
+            }
         }
         reduced[b] = true
         reducedCount += 1

@@ -155,14 +155,28 @@ public final class MPICommunicator: Communicator {
         case .int32: return cohort_mpi_int32()
         case .int64: return cohort_mpi_int64()
         case .uint8: return cohort_mpi_uint8()
+        case .bfloat16, .float16: return cohort_mpi_uint16()
         }
     }
 
-    static func mpiOp(_ op: ReduceOperation) -> MPI_Op {
-        switch op {
-        case .sum: return cohort_mpi_op_sum()
-        case .max: return cohort_mpi_op_max()
-        case .min: return cohort_mpi_op_min()
+    /// The operator combining `kind` by `op`: MPI's own, or for 16-bit float words the user
+    /// operator summing them as floats (CMPIShims); max and min of those are refused.
+    func mpiOp(_ op: ReduceOperation, _ kind: ElementKind) throws -> MPI_Op {
+        switch kind {
+        case .bfloat16, .float16:
+            guard op == .sum else {
+                throw CommunicationError.invalidArgument("allreduce \(op) of 16-bit float words: only sum is supported")
+            }
+            var handle: MPI_Op? = cohort_mpi_op_sum()
+            try check(cohort_mpi_op_half_sum(kind == .bfloat16 ? 0 : 1, &handle), "creating the 16-bit float sum operator")
+            guard let handle else { throw CommunicationError.invalidArgument("the 16-bit float sum operator was not created") }
+            return handle
+        default:
+            switch op {
+            case .sum: return cohort_mpi_op_sum()
+            case .max: return cohort_mpi_op_max()
+            case .min: return cohort_mpi_op_min()
+            }
         }
     }
 
@@ -194,12 +208,12 @@ public final class MPICommunicator: Communicator {
         if let count = Int32(exactly: buffer.count) {
             // The common case: one call, no piece list (this path is latency-critical).
             try check(MPI_Allreduce(cohort_mpi_in_place(), base, count, MPICommunicator.datatype(T.elementKind),
-                                    MPICommunicator.mpiOp(op), comm), "allreduce")
+                                    mpiOp(op, T.elementKind), comm), "allreduce")
             return
         }
         for p in MPICommunicator.pieces(buffer.count) {
             try check(MPI_Allreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
-                                    MPICommunicator.mpiOp(op), comm), "allreduce")
+                                    mpiOp(op, T.elementKind), comm), "allreduce")
         }
     }
 
@@ -209,7 +223,7 @@ public final class MPICommunicator: Communicator {
         for p in MPICommunicator.pieces(buffer.count) {
             var r: MPI_Request? = cohort_mpi_request_null()
             try check(MPI_Iallreduce(cohort_mpi_in_place(), base + p.offset, p.count, MPICommunicator.datatype(T.elementKind),
-                                     MPICommunicator.mpiOp(op), comm, &r), "allreduce (non-blocking)")
+                                     mpiOp(op, T.elementKind), comm, &r), "allreduce (non-blocking)")
             requests.append(r)
         }
         return MPIRequest(requests: requests, communicator: self, operation: "allreduce")
@@ -251,7 +265,7 @@ public final class MPICommunicator: Communicator {
             throw CommunicationError.invalidArgument("reduceScatter: \(receive.count) elements per rank exceed MPI's int count")
         }
         try check(MPI_Reduce_scatter_block(send.baseAddress, receive.baseAddress, count, MPICommunicator.datatype(T.elementKind),
-                                           MPICommunicator.mpiOp(op), comm), "reduceScatter")
+                                           mpiOp(op, T.elementKind), comm), "reduceScatter")
     }
 
     public func send<T: CollectiveElement>(_ buffer: UnsafeBufferPointer<T>, to destination: Int, tag: Int) throws {

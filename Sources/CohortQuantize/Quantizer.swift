@@ -4,6 +4,7 @@
 // Static mode first runs calibration batches through the fp32 model, watching each
 // convolution's input, and fixes its activation scale at max|x| / 127.
 import CohortCore
+import CohortKernels
 import CohortNN
 import CohortTensor
 
@@ -113,29 +114,20 @@ final class Observer: Module {
     }
 }
 
-/// bfloat16 and IEEE half conversions for stored weights.
+/// bfloat16 and IEEE half conversions for stored weights (CohortKernels' `HalfPrecision`).
 enum HalfFloat {
-    /// bfloat16 bits of `x`, rounded to nearest even (NaN kept NaN).
-    static func bf16Bits(_ x: Float) -> UInt16 {
-        let b = x.bitPattern
-        if x.isNaN { return UInt16(b >> 16) | 0x40 }
-        return UInt16((b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
-    }
+    private static func format(_ dtype: QuantizedDType) -> HalfFormat { dtype == .bf16 ? .bf16 : .fp16 }
 
     /// `x` rounded to `dtype`'s precision.
     static func round(_ x: Float, _ dtype: QuantizedDType) -> Float {
-        switch dtype {
-        case .int8: return x
-        case .bf16: return Float(bitPattern: UInt32(bf16Bits(x)) << 16)
-        case .fp16: return Float(Float16(x))
-        }
+        dtype == .int8 ? x : HalfPrecision.round(x, format(dtype))
     }
 
     /// Little-endian bytes of `values` as `dtype` (bf16 or fp16).
     static func bytes(_ values: [Float], _ dtype: QuantizedDType) -> [UInt8] {
         var out = [UInt8](); out.reserveCapacity(values.count * 2)
         for v in values {
-            let bits = dtype == .bf16 ? bf16Bits(v) : Float16(v).bitPattern
+            let bits = HalfPrecision.word(v, format(dtype))
             out.append(UInt8(bits & 0xFF)); out.append(UInt8(bits >> 8))
         }
         return out

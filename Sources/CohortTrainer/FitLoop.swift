@@ -69,8 +69,12 @@ final class FitLoop<M: TrainingModule> {
         let o = trainer.options, comm = trainer.communicator, net = module.network
         let arena = try ParameterArena(allocating: net)
         let frozen = try frozenEntries(o, arena)
+        if o.virtualShards != nil && o.gradientWire != .fp32 {
+            throw CohortError.invalidParameter(name: "gradientWire", "\(o.gradientWire.rawValue) cannot be combined with `deterministic`: its fixed tree sums float32 shard gradients")
+        }
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes,
-                                   trainable: frozen.contains(true) ? frozen.map { !$0 } : nil)
+                                   trainable: frozen.contains(true) ? frozen.map { !$0 } : nil,
+                                   wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback)
         ddp.watchdog = trainer.supervision.watchdog
         let hooks = manualHooks(module)
         var reducer: VirtualShardReducer?
@@ -99,6 +103,9 @@ final class FitLoop<M: TrainingModule> {
         trainer.totalSteps = totalSteps
         let optimizer: any Optimizer, schedule: any LRSchedule
         if let hooks {
+            guard o.gradientWire == .fp32 else {
+                throw CohortError.invalidParameter(name: "gradientWire", "\(o.gradientWire.rawValue): a module with several optimizer sets (manual optimization) exchanges float32 gradients only")
+            }
             let state = try ManualState(hooks, arena: arena, totalSteps: totalSteps, options: o, frozen: frozen, communicator: comm,
                                         watchdog: trainer.supervision.watchdog)
             (optimizer, schedule) = (state.sets, FirstSetSchedule(first: state.sets.sets[0].schedule))

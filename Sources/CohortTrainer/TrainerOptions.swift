@@ -2,6 +2,7 @@
 // validation and logging cadence, and checkpoints.
 import CohortCheckpoint
 import CohortCore
+import CohortDistributed
 
 /// How a `Trainer` runs. Defaults suit a quick single-process run.
 public struct TrainerOptions: Sendable {
@@ -17,6 +18,10 @@ public struct TrainerOptions: Sendable {
     public var virtualShards: Int?
     /// Gradient bucket size for the overlapped allreduce, in MB.
     public var bucketMegabytes = 25.0
+    /// How gradients travel between ranks: float32, or bfloat16/binary16 words (half the bytes).
+    public var gradientWire = GradientWire.fp32
+    /// With a 16-bit wire: carry each element's rounding error into the next step.
+    public var gradientErrorFeedback = false
     /// Clip the global gradient norm to this value (0: off).
     public var clipGradNorm: Float = 0
     /// Seed of the data order.

@@ -110,6 +110,8 @@ do {
         fail("no shared-memory averager although all \(n) ranks share this node", r)
     }
 
+    if n > 1 { try checkCompressedWire(world) }
+
     // a bad argument is an error, not a crash
     do {
         var x = [Float](repeating: 0, count: 1)

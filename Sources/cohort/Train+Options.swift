@@ -27,6 +27,8 @@ extension Train {
         options.accumulate = accumulate
         options.virtualShards = deterministic ? virtualShards : nil
         options.bucketMegabytes = bucketMB
+        options.gradientWire = try gradComm.wire(deterministic: deterministic)
+        options.gradientErrorFeedback = gradComm.errorFeedback
         options.clipGradNorm = clipGradNorm
         options.seed = seed
         options.prefetch = prefetch

@@ -16,7 +16,7 @@ extension Train {
             "model": model, "dataset": task.name, "train_loss": Double(fit.trainLoss),
             "steps": fit.steps, "epochs": Double(fit.steps) / Double(stepsPerEpoch), "batch_size": batchSize,
             "samples_per_sec": fit.samplesPerSecond, "world_size": comm.size, "weights_sha256": fit.weightsSHA256,
-            "local_batch": localBatch, "gradient_transport": fit.transport,
+            "local_batch": localBatch, "gradient_transport": fit.transport, "gradient_wire": gradComm.gradComm,
             "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": fit.commSeconds, "data_wait_seconds": fit.dataSeconds,
             "compute_seconds": fit.trainSeconds - fit.commSeconds - fit.dataSeconds, "train_seconds": fit.trainSeconds, "accumulate": accumulate,
             "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
@@ -33,7 +33,7 @@ extension Train {
             summary["step_time_phases"] = StepTimes.phases
             summary["step_times"] = perRankTimes
             summary["first_timed_step"] = fit.startStep + 1
-            summary["gradient_bytes"] = net.parameterCount * 4
+            summary["gradient_bytes"] = net.parameterCount * (gradComm.gradComm == "fp32" ? 4 : 2)
             summary["tokens_per_sample"] = shape.sequence ? shape.inputs : 0
         }
         try writeJSON(summary, to: path)

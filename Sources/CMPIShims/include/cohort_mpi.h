@@ -15,6 +15,11 @@ MPI_Datatype cohort_mpi_uint8(void);
 MPI_Op cohort_mpi_op_sum(void);
 MPI_Op cohort_mpi_op_max(void);
 MPI_Op cohort_mpi_op_min(void);
+MPI_Datatype cohort_mpi_uint16(void);
+/* The sum operator of 16-bit float words carried as MPI_UINT16_T: format 0 bfloat16,
+ * 1 IEEE binary16 (cohort_half.h), rounded after each addition. Created at first use;
+ * returns an MPI error code. */
+int cohort_mpi_op_half_sum(int format, MPI_Op *op);
 void *cohort_mpi_in_place(void);
 MPI_Request cohort_mpi_request_null(void);
 MPI_Info cohort_mpi_info_null(void);
