@@ -5,6 +5,8 @@
 #   cluster/netns.sh up N        create head + N hosts (10.201.0.11 … )
 #   cluster/netns.sh down        remove them (also run on every exit path by run)
 #   cluster/netns.sh run N -- ARGS…   up N, run `mpirun ARGS…` across the hosts, down
+# COHORT_NETNS_RATE (e.g. 1gbit, 10gbit; tc's units) limits every host's outgoing link
+# to that rate with a token bucket, to emulate a real network's bandwidth.
 # Needs root and iproute2.
 set -euo pipefail
 PREFIX=${COHORT_NETNS_PREFIX:-cohort}
@@ -33,6 +35,9 @@ up() {
     ip -n "$PREFIX-head" link set "vh$i" master br0 up
     ip -n "$PREFIX-h$i" addr add "$NET.$((10 + i))/24" dev eth0
     ip -n "$PREFIX-h$i" link set eth0 up
+    if [ -n "${COHORT_NETNS_RATE:-}" ]; then
+      ip netns exec "$PREFIX-h$i" tc qdisc add dev eth0 root tbf rate "$COHORT_NETNS_RATE" burst 512kb latency 100ms
+    fi
     mkdir -p "/tmp/$PREFIX-netns-h$i"
   done
   mkdir -p "/tmp/$PREFIX-netns-head"
