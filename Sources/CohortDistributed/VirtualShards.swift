@@ -7,6 +7,9 @@
 // Cost: K/world backward passes per rank on 1/K-sized batches (smaller GEMMs),
 // one arena-sized buffer per local shard, and log2(K) sequential reduction levels
 // instead of one bandwidth-optimal allreduce.
+// With a bfloat16 wire every shard gradient and every node of the tree is rounded to
+// bfloat16 wherever it is computed, and messages carry the 16-bit words: half the
+// bytes, and still the same bits for every world size dividing K.
 import CohortCollectives
 import CohortCore
 import CohortKernels
@@ -24,8 +27,12 @@ public final class VirtualShardReducer {
     private let count: Int
     /// The element ranges of the gradient arena the shards carry, packed in this order.
     private let ranges: [Range<Int>]
-    /// Bytes of gradient each shard carries (the trainable ranges only).
-    public var bytesPerShard: Int { count * 4 }
+    /// Bytes of gradient each shard carries (the trainable ranges only): 4 per element, 2 on a bfloat16 wire.
+    public var bytesPerShard: Int { count * (wire == .bf16 ? 2 : 4) }
+    /// float32, or bfloat16 words (binary16 needs a scale the fixed tree has no agreement for).
+    public let wire: GradientWire
+    /// Words for the messages of a bfloat16 wire.
+    private let words: Storage?
     /// When set, every send, receive and broadcast of `reduce` is bounded by its deadline.
     public var watchdog: CollectiveWatchdog? {
         get { collectiveGuard.watchdog }
@@ -38,7 +45,13 @@ public final class VirtualShardReducer {
     /// limits what is stored and reduced, e.g. to the trainable parameters.
     /// - Throws: if K is not a power of two or the world size does not divide it
     ///   (the error lists the world sizes that do).
-    public init(shards: Int, communicator: any Communicator, elements: Int, ranges: [Range<Int>]? = nil) throws {
+    /// `wire` is `.fp32` or `.bf16`; `.fp16` is refused.
+    public init(shards: Int, communicator: any Communicator, elements: Int, ranges: [Range<Int>]? = nil,
+                wire: GradientWire = .fp32) throws {
+        guard wire != .fp16 else {
+            throw CohortError.invalidParameter(name: "gradientWire", "fp16 cannot be combined with `deterministic` (its scale needs agreement the fixed tree does not have); use bf16")
+        }
+        self.wire = wire
         guard shards >= 1, shards & (shards - 1) == 0 else {
             throw CohortError.invalidParameter(name: "virtualShards", "\(shards) must be a power of two")
         }
@@ -52,6 +65,7 @@ public final class VirtualShardReducer {
         self.ranges = ranges ?? [0..<elements]
         self.count = self.ranges.reduce(0) { $0 + $1.count }
         self.buffers = (0..<perRank).map { [count] _ in Storage(zeros: count) }
+        self.words = wire == .bf16 ? Storage(count: (count + 1) / 2) : nil
         self.collectiveGuard = CollectiveGuard(watchdog: nil, groupSize: communicator.size)
     }
 
@@ -62,6 +76,36 @@ public final class VirtualShardReducer {
             (buffers[i].pointer + packed).update(from: grads + r.lowerBound, count: r.count)
             packed += r.count
         }
+        roundToWire(buffers[i].pointer)
+    }
+
+    /// The 16-bit staging words of a bfloat16 wire.
+    private var wordPointer: UnsafeMutablePointer<UInt16>? {
+        words.map { UnsafeMutableRawPointer($0.pointer).assumingMemoryBound(to: UInt16.self) }
+    }
+
+    /// On a bfloat16 wire: rounds `values` (count elements) to bfloat16 in place.
+    private func roundToWire(_ values: UnsafeMutablePointer<Float>) {
+        guard let w = wordPointer else { return }
+        HalfPrecision.encode(.bf16, values, w, count: count)
+        HalfPrecision.decode(.bf16, w, values, count: count)
+    }
+
+    private func send(_ values: UnsafeMutablePointer<Float>, to rank: Int, tag: Int) throws {
+        guard let w = wordPointer else {
+            return try communicator.send(UnsafeBufferPointer(start: values, count: count), to: rank, tag: tag)
+        }
+        HalfPrecision.encode(.bf16, values, w, count: count)
+        try communicator.send(UnsafeBufferPointer(start: UnsafeRawPointer(w).assumingMemoryBound(to: BFloat16Word.self), count: count), to: rank, tag: tag)
+    }
+
+    private func receive(into values: UnsafeMutablePointer<Float>, from rank: Int, tag: Int) throws {
+        guard let w = wordPointer else {
+            return try communicator.receive(into: UnsafeMutableBufferPointer(start: values, count: count), from: rank, tag: tag)
+        }
+        try communicator.receive(into: UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(w).assumingMemoryBound(to: BFloat16Word.self), count: count),
+                                 from: rank, tag: tag)
+        HalfPrecision.decode(.bf16, w, values, count: count)
     }
 
     private func owner(_ shard: Int) -> Int { shard / perRank }
@@ -78,29 +122,41 @@ public final class VirtualShardReducer {
                 let oa = owner(a), ob = owner(b)
                 if oa == me && ob == me {
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(buffers[b - firstShard].pointer), buffers[a - firstShard].pointer)
+                    roundToWire(buffers[a - firstShard].pointer)
                 } else if ob == me {
                     try collectiveGuard("send of virtual shard \(b)'s gradient sum to rank \(oa)", peers: "rank \(oa)") {
-                        try communicator.send(UnsafeBufferPointer(start: buffers[b - firstShard].pointer, count: count), to: oa, tag: b)
+                        try send(buffers[b - firstShard].pointer, to: oa, tag: b)
                     }
                 } else if oa == me {
                     let incoming = Storage(count: count)
                     try collectiveGuard("receive of virtual shard \(b)'s gradient sum from rank \(ob)", peers: "rank \(ob)") {
-                        try communicator.receive(into: UnsafeMutableBufferPointer(start: incoming.pointer, count: count), from: ob, tag: b)
+                        try receive(into: incoming.pointer, from: ob, tag: b)
                     }
-                    // a + b, the same expression as the local case.
+                    // a + b, the same expression (and rounding) as the local case.
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(incoming.pointer), buffers[a - firstShard].pointer)
+                    roundToWire(buffers[a - firstShard].pointer)
                 }
                 i += 2 * width
             }
             width *= 2
         }
         let result = Storage(count: count)
-        if me == 0 {
-            result.pointer.update(from: buffers[0].pointer, count: count)
+        if let w = wordPointer {
+            // The root's bfloat16 words go out; every rank decodes and scales them alike.
+            if me == 0 { HalfPrecision.encode(.bf16, buffers[0].pointer, w, count: count) }
+            try collectiveGuard("broadcast of the summed gradient from rank 0") {
+                try communicator.broadcast(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(w).assumingMemoryBound(to: BFloat16Word.self), count: count), root: 0)
+            }
+            HalfPrecision.decode(.bf16, w, result.pointer, count: count)
             Mean.scale(result.pointer, count: count, by: shards)
-        }
-        try collectiveGuard("broadcast of the averaged gradient from rank 0") {
-            try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
+        } else {
+            if me == 0 {
+                result.pointer.update(from: buffers[0].pointer, count: count)
+                Mean.scale(result.pointer, count: count, by: shards)
+            }
+            try collectiveGuard("broadcast of the averaged gradient from rank 0") {
+                try communicator.broadcast(UnsafeMutableBufferPointer(start: result.pointer, count: count), root: 0)
+            }
         }
         var packed = 0
         for r in ranges {

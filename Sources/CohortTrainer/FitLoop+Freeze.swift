@@ -57,7 +57,7 @@ extension FitLoop {
         try thawOptimizer()
         try ddp.setTrainable(Array(repeating: true, count: frozen.count))
         if let old = reducer {
-            reducer = try VirtualShardReducer(shards: old.shards, communicator: comm, elements: arena.count)
+            reducer = try VirtualShardReducer(shards: old.shards, communicator: comm, elements: arena.count, wire: old.wire)
             reducer?.watchdog = trainer.supervision.watchdog
         }
         reductionThawed = true

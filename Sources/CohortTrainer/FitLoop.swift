@@ -69,9 +69,6 @@ final class FitLoop<M: TrainingModule> {
         let o = trainer.options, comm = trainer.communicator, net = module.network
         let arena = try ParameterArena(allocating: net)
         let frozen = try frozenEntries(o, arena)
-        if o.virtualShards != nil && o.gradientWire != .fp32 {
-            throw CohortError.invalidParameter(name: "gradientWire", "\(o.gradientWire.rawValue) cannot be combined with `deterministic`: its fixed tree sums float32 shard gradients")
-        }
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes,
                                    trainable: frozen.contains(true) ? frozen.map { !$0 } : nil,
                                    wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback)
@@ -88,7 +85,8 @@ final class FitLoop<M: TrainingModule> {
             }
             let trainable = frozen.contains(true) ? ddp.buckets.sorted { $0.lowerBound < $1.lowerBound } : nil
             // Manual optimization reduces each set with its own tree: this one only checks the shards and cuts the batch (no buffers).
-            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: hooks == nil ? trainable : [])
+            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: hooks == nil ? trainable : [],
+                                              wire: o.gradientWire)
             reducer?.watchdog = trainer.supervision.watchdog
             ddp.noSync = true   // gradients are combined by the fixed tree instead
         }

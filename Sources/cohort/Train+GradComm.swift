@@ -17,8 +17,8 @@ struct GradCommFlags: ParsableArguments {
         if errorFeedback && wire == .fp32 {
             throw ValidationError("--grad-comm-error-feedback needs --grad-comm bf16 or fp16 (float32 exchange rounds nothing)")
         }
-        if deterministic && wire != .fp32 {
-            throw ValidationError("--grad-comm \(gradComm) cannot be combined with --deterministic: deterministic mode sums float32 virtual-shard gradients along a fixed tree")
+        if deterministic && wire == .fp16 {
+            throw ValidationError("--grad-comm fp16 cannot be combined with --deterministic (its dynamic scale needs an agreement the fixed summation tree does not have); use --grad-comm bf16")
         }
         return wire
     }

@@ -44,12 +44,34 @@ import Testing
         }
     }
 
+    @Test func deterministicBFloat16IsTheSameForEveryWorldSize() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = ["train", "--steps", "12", "--global-batch", "64", "--hidden", "64", "--log-every", "1000", "--deterministic", "--seed", "5"]
+        func sha(_ ranks: Int, _ extra: [String]) throws -> String {
+            let json = dir.appendingPathComponent("np\(ranks)\(extra.joined()).json").path
+            let args = base + extra + ["--summary-json", json, "--step-times"]
+            let r = ranks == 1 ? try CLI.run(args) : try CLI.mpirun(ranks, args)
+            #expect(r.status == 0, "np=\(ranks) \(extra): \(r.output)")
+            let summary = try CLI.readJSON(json)
+            if ranks > 1 && !extra.isEmpty {
+                let fp32 = try CLI.readJSON(dir.appendingPathComponent("np\(ranks).json").path)
+                #expect(commBytes(summary) == Set(commBytes(fp32).map { $0 / 2 }), "np=\(ranks): bytes \(commBytes(summary)) vs \(commBytes(fp32))")
+            }
+            return summary["weights_sha256"] as? String ?? ""
+        }
+        let exact = [1, 2, 4].map { try? sha($0, []) }
+        let bf16 = [1, 2, 4].map { try? sha($0, ["--grad-comm", "bf16"]) }
+        #expect(Set(exact).count == 1 && Set(bf16).count == 1, "float32 \(exact), bfloat16 \(bf16)")
+        #expect(exact[0] != bf16[0], "the bfloat16 wire rounded nothing")
+    }
+
     @Test func mistakesAreRefusedByName() throws {
         let bad = try CLI.run(["train", "--steps", "1", "--grad-comm", "int8"])
         #expect(bad.status != 0 && bad.output.contains("--grad-comm") && bad.output.contains("int8"), "\(bad.output)")
         let feedback = try CLI.run(["train", "--steps", "1", "--grad-comm-error-feedback"])
         #expect(feedback.status != 0 && feedback.output.contains("--grad-comm-error-feedback"), "\(feedback.output)")
-        let deterministic = try CLI.run(["train", "--steps", "1", "--deterministic", "--grad-comm", "bf16"])
+        let deterministic = try CLI.run(["train", "--steps", "1", "--deterministic", "--grad-comm", "fp16"])
         #expect(deterministic.status != 0 && deterministic.output.contains("--deterministic"), "\(deterministic.output)")
     }
 }
