@@ -1,8 +1,9 @@
-// `cohort bench w3`: GPT training throughput (docs/benchmarks.md W3), the same
-// configuration as ../shared/bench/peers/w3_gpt.py: synthetic tokens from a fixed
-// seed, batch 16 × 128, AdamW(3e-4, weight decay 0.1 on every parameter),
-// warm-up, timed repeats, median tokens/s, achieved GFLOP/s and the time the
-// step's dense-layer GEMMs take alone on the same shapes in the same run.
+// `cohort bench w3` and `w10`: GPT training throughput (docs/benchmarks.md W3, and
+// W10 at GPT-2 small's shape), the same configurations as ../shared/bench/peers/
+// w3_gpt.py and w10_gpt2.py: synthetic tokens from a fixed seed, AdamW (weight
+// decay 0.1 on every parameter), warm-up, timed repeats, median tokens/s, achieved
+// GFLOP/s and the time the step's dense-layer GEMMs take alone on the same shapes
+// in the same run (W3; skipped at W10's size, where it would double the run).
 import CohortCore
 import CohortKernels
 import CohortNN
@@ -10,28 +11,59 @@ import CohortOptim
 import CohortTensor
 import Foundation
 
-/// The W3 model, optimizer and data.
-struct W3Setup: TrainingWorkload {
-    static let name = "W3 GPT train", metric = "tokens/s"
-    static let defaults = (steps: 4, warmup: 3)
+/// A GPT benchmark's shape: its model, batch, learning rate and default steps.
+protocol GPTBenchShape {
+    static var name: String { get }
+    static var config: GPTConfig { get }
+    static var batch: Int { get }
+    static var learningRate: Float { get }
+    static var defaults: (steps: Int, warmup: Int) { get }
+    /// Whether to time the dense GEMMs alone as the reference (costly at real size).
+    static var measuresGEMMs: Bool { get }
+}
+
+/// W3: vocabulary 65, context 128, 4 layers, 4 heads, d 256; batch 16; AdamW 3e-4.
+enum W3Shape: GPTBenchShape {
+    static let name = "W3 GPT train", config = GPTConfig.w3, batch = 16, learningRate: Float = 3e-4
+    static let defaults = (steps: 4, warmup: 3), measuresGEMMs = true
+}
+
+/// W10: GPT-2 small's shape (vocabulary 50304, 12 layers, 12 heads, d 768: 124M parameters),
+/// context 256, batch 4; AdamW 6e-4.
+enum W10Shape: GPTBenchShape {
+    static let name = "W10 GPT-2-small train", batch = 4, learningRate: Float = 6e-4
+    static let config = GPTConfig(vocabSize: 50304, contextLength: 256, layers: 12, heads: 12, dModel: 768)
+    static let defaults = (steps: 2, warmup: 1), measuresGEMMs = false
+}
+
+/// `cohort bench w3`.
+typealias W3Setup = GPTWorkload<W3Shape>
+/// `cohort bench w10`.
+typealias W10Setup = GPTWorkload<W10Shape>
+
+/// A GPT of `Shape`, its optimizer and synthetic data.
+struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
+    static var name: String { Shape.name }
+    static var metric: String { "tokens/s" }
+    static var defaults: (steps: Int, warmup: Int) { Shape.defaults }
     static var itemsPerStep: Double { Double(batch * config.contextLength) }
-    static let batch = 16
-    static let config = GPTConfig.w3
+    static var batch: Int { Shape.batch }
+    static var config: GPTConfig { Shape.config }
     var training: SyntheticTraining<GPT, Adam, (tokens: [Int], targets: [Int])>
 
     init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
 
     init(seed: UInt64, batches: Int) throws {
-        training = try SyntheticTraining(seed: seed, model: { try GPT(W3Setup.config, generator: &$0) },
-                                         optimizer: { AdamW($0, lr: 3e-4, weightDecay: 0.1) }) {
-            SyntheticBatches.tokens(&$0, count: batches, length: W3Setup.batch * W3Setup.config.contextLength, vocabulary: W3Setup.config.vocabSize)
+        training = try SyntheticTraining(seed: seed, model: { try GPT(Shape.config, generator: &$0) },
+                                         optimizer: { AdamW($0, lr: Shape.learningRate, weightDecay: 0.1) }) {
+            SyntheticBatches.tokens(&$0, count: batches, length: Shape.batch * Shape.config.contextLength, vocabulary: Shape.config.vocabSize)
         }
     }
 
     /// One training step on the next synthetic batch; returns the loss.
     @discardableResult
     mutating func step() throws -> Float {
-        try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: W3Setup.batch) }
+        try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: Shape.batch) }
     }
 
     /// The dense layers as (in, out) feature pairs: per block c_attn, c_proj, c_fc, mlp c_proj; then the LM head.
@@ -50,26 +82,26 @@ struct W3Setup: TrainingWorkload {
         return dense + attention
     }
 
-    func reference(steps: Int, threads: Int) -> Double? { W3Setup.denseGEMMSeconds(steps: max(steps, 2)) }
+    func reference(steps: Int, threads: Int) -> Double? { Shape.measuresGEMMs ? Self.denseGEMMSeconds(steps: max(steps, 2)) : nil }
 
     func extras(_ run: TrainingRun) -> [(String, Any)] {
         let gemmSeconds = run.reference ?? .nan
-        let stepSeconds = W3Setup.itemsPerStep / run.median
-        return [("gflops", (W3Setup.flopsPerStep / stepSeconds / 1e9).rounded(to: 1)),
+        let stepSeconds = Self.itemsPerStep / run.median
+        return [("gflops", (Self.flopsPerStep / stepSeconds / 1e9).rounded(to: 1)),
                 ("step_ms", (stepSeconds * 1e3).rounded(to: 1)),
                 ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1)),
                 ("dense_gemm_ms", (gemmSeconds * 1e3).rounded(to: 1)),
                 ("dense_gemm_share", (gemmSeconds / stepSeconds).rounded(to: 3)),
                 ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
-                ("batch", W3Setup.batch), ("ctx", W3Setup.config.contextLength),
+                ("batch", Self.batch), ("ctx", Self.config.contextLength),
                 ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
     }
 
     /// Median seconds per step of only the dense layers' GEMMs (forward, weight and input
     /// gradients, same shapes and transposes as `Tensor.linear`), measured alone.
     static func denseGEMMSeconds(steps: Int) -> Double {
-        let rows = W3Setup.batch * W3Setup.config.contextLength
-        let buffers = W3Setup.linearShapes.map { (i, o) in
+        let rows = Self.batch * Self.config.contextLength
+        let buffers = Self.linearShapes.map { (i, o) in
             (i: i, o: o, x: Storage(zeros: rows * i), w: Storage(zeros: o * i), y: Storage(zeros: rows * o), dx: Storage(zeros: rows * i))
         }
         var times: [Double] = []

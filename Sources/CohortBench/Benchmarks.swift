@@ -6,7 +6,7 @@ import CohortCore
 /// weak scaling, W6 checkpoint save/load, W7 inference latency, W8 start-up, allreduce.
 public enum Benchmarks {
     /// The workload names `run` accepts.
-    public static let names = ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "allreduce"]
+    public static let names = ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w10", "allreduce"]
 
     /// Runs `workload` (one of `names`, any case) with `settings` and prints its results.
     /// - Parameters:
@@ -19,6 +19,7 @@ public enum Benchmarks {
         case "w1": try runTrainingBench(W1Setup.self, s)
         case "w2": try runTrainingBench(W2Setup.self, s)
         case "w3": try runTrainingBench(W3Setup.self, s)
+        case "w10": try runTrainingBench(W10Setup.self, s)
         case "w4": try runTrainingBench(W4Setup.self, s)
         case "w5": try W5Bench(steps: s.steps ?? 20, repeats: min(s.repeats, 9), json: s.json, worker: worker, bucketMB: s.bucketMB).run()
         case "allreduce": try AllreduceBench(ranks: s.ranks, rounds: min(s.repeats, 3), json: s.json, worker: worker).run()

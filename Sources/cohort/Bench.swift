@@ -1,4 +1,4 @@
-// `cohort bench w1…w8|allreduce`: the reference workloads of docs/benchmarks.md
+// `cohort bench w1…w8|w10|allreduce`: the reference workloads of docs/benchmarks.md
 // (CohortBench runs them; this command maps its flags onto `BenchSettings`).
 import ArgumentParser
 import CohortBench
@@ -8,9 +8,9 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a reference workload (docs/benchmarks.md): w1 MLP, w2 CNN, w3 GPT, w4 char-LSTM training; w5 2-rank weak scaling; w6 checkpoint save/load; w7 batch-1 inference latency; w8 start-up to first step; allreduce.")
+        abstract: "Run a reference workload (docs/benchmarks.md): w1 MLP, w2 CNN, w3 GPT, w4 char-LSTM training; w10 the GPT at GPT-2 small size (124M parameters); w5 2-rank weak scaling; w6 checkpoint save/load; w7 batch-1 inference latency; w8 start-up to first step; allreduce.")
 
-    @Argument(help: "Workload: w1, w2, w3, w4, w5, w6, w7, w8 or allreduce.") var workload: String
+    @Argument(help: "Workload: w1, w2, w3, w4, w5, w6, w7, w8, w10 or allreduce.") var workload: String
     @Option(help: "Directory for W6's files (default: the system temporary directory).") var dir = NSTemporaryDirectory()
     @Option(parsing: .unconditional, help: "BLAS threads.") var threads: Int = 1
     @Option(parsing: .unconditional, help: "Steps per timed repeat (W1–W5), steps of the asynchronous-save run (W6) or calls per repeat (W7).") var steps: Int?
@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }
         guard Benchmarks.names.contains(workload.lowercased()) else {
-            throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w2, w3, w4, w5, w6, w7, w8, allreduce")
+            throw CohortError.badFlag(flag: "workload", "unknown workload '\(workload)'; known: w1, w2, w3, w4, w5, w6, w7, w8, w10, allreduce")
         }
         var s = BenchSettings()
         s.threads = threads
