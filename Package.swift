@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "CCheckpointProto", dependencies: ["CProtobufC"], path: "Sources/CCheckpointProto",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CohortCore", swiftSettings: release),
-        .target(name: "CohortKernels", dependencies: ["COpenBLAS", "CohortCore", "CHalfKernels"], swiftSettings: release),
+        .target(name: "CohortKernels", dependencies: ["COpenBLAS", "CohortCore", "CHalfKernels", "CRecurrentKernels"], swiftSettings: release),
         .target(name: "CohortTensor", dependencies: ["CohortKernels", "CohortCore"], swiftSettings: release),
         .target(name: "CohortNN", dependencies: ["CohortTensor"], swiftSettings: release),
         .target(name: "CohortOptim", dependencies: ["CohortNN"], swiftSettings: release),
@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "CohortCollectives", dependencies: ["CohortCore"], swiftSettings: release),
         .target(name: "CohortMPI", dependencies: ["CohortCollectives", "CMPI", "CMPIShims"], swiftSettings: release),
         .target(name: "CohortDistributed", dependencies: ["CohortNN", "CohortCollectives", "CAtomics"], swiftSettings: release),
+        // The LSTM's per-step gate kernels in AVX-512, chosen at run time; CohortKernels calls them.
+        .target(name: "CRecurrentKernels", path: "Sources/CRecurrentKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // int8 × int8 → int32 GEMM kernels (AVX-512 VNNI, AVX2, portable C) chosen at run time; CohortQuantize calls them.
         .target(name: "CInt8Kernels", path: "Sources/CInt8Kernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Post-training quantization: int8 Linear/Conv2d layers, calibration, bf16/fp16 weights, the .cq file.

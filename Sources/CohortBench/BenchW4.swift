@@ -54,6 +54,7 @@ struct W4Setup: TrainingWorkload {
             extra += [("gemm_only_tokens_per_s", gemmTPS.rounded(to: 0)), ("share_of_gemm_rate", (run.median / gemmTPS).rounded(to: 3))]
         }
         return extra + [("blas_kernel", BLAS.coreName), ("direct_kernel", BLAS.hasDirectKernel),
+                        ("gate_kernel", RecurrentGateKernel.selected.rawValue),
                         ("params", training.arena.tensors.reduce(0) { $0 + $1.count }),
                         ("batch", W4Setup.batch), ("seq", W4Setup.seq), ("steps_per_repeat", run.steps), ("warmup", run.warmup),
                         ("final_loss", Double(run.finalLoss))]

@@ -28,63 +28,38 @@ extension RecurrentSequence {
                                 gradOutput: UnsafePointer<Float>, gradCellN: UnsafePointer<Float>?,
                                 scratch sc: UnsafeMutablePointer<Float>, grads g: RecurrentGradients) {
         let d = p.dims, (B, T, H, G) = (d.batch, d.steps, d.hidden, d.gateWidth)
-        let zw = p.zWidth, l = p.layout(), U = p.units, per = d.cell.gateCount * U
         let needBias = g.bIH != nil || g.bHH != nil
-        (sc + p.dhRec).update(repeating: 0, count: B * H)
-        if d.cell == .gru { (sc + p.dhDirect).update(repeating: 0, count: B * H) }
-        if d.cell == .lstm {
-            if let gc = gradCellN { (sc + p.dc).update(from: gc, count: B * H) } else { (sc + p.dc).update(repeating: 0, count: B * H) }
-        }
-        if needBias { (sc + p.biasAcc).update(repeating: 0, count: 2 * G) }
         var tokens: SendableTokens?
-        if case .tokens(let ids, _) = input {
-            tokens = SendableTokens(p: ids)
-            (sc + p.dProjected).update(repeating: 0, count: p.vocabulary! * G)
-        }
-        // Time-major copy of the output gradient, so each step reads contiguous rows.
-        let gradT = sc + p.gradT
-        for b in 0..<B { for t in 0..<T { (gradT + (t * B + b) * H).update(from: gradOutput + (b * T + t) * H, count: H) } }
-        let needH0 = g.h0 != nil
+        if case .tokens(let ids, _) = input { tokens = SendableTokens(p: ids) }
         let sv = SendableFloats(UnsafeMutablePointer(mutating: saved)), sp = SendableFloats(sc)
+        let gv = SendableFloats(UnsafeMutablePointer(mutating: gradOutput)), gcv = gradCellN.map { SendableFloats(UnsafeMutablePointer(mutating: $0)) }
         let wp = SendableFloats(UnsafeMutablePointer(mutating: p.slices > 1 ? saved + p.whhP : w.wHH))
-        forSlices(p) { s in
-            let saved = UnsafePointer(sv.p), sc = sp.p, gOff = s * per, uOff = s * U
-            let dHid = d.cell == .gru ? sc + p.dGh : sc + p.dG
-            for t in stride(from: T - 1, through: 0, by: -1) {
-                let gt = saved + p.gates + t * B * G + gOff, dgt = sc + p.dG + t * B * G + gOff
-                let gOut = UnsafePointer(sc + p.gradT) + t * B * H + uOff, dhRec = sc + p.dhRec + uOff
-                let zt = saved + p.z + t * B * zw
-                switch d.cell {
-                case .rnnTanh:
-                    RecurrentGates.rnnBackward(l, h: zt + B * zw + uOff, gradOut: gOut, dhRec: dhRec, dPre: dgt)
-                case .lstm:
-                    RecurrentGates.lstmBackward(l, gates: gt, cPrev: saved + p.cs + t * B * H + uOff, tanhC: saved + p.aux + t * B * H + uOff,
-                                                gradOut: gOut, dhRec: dhRec, dc: sc + p.dc + uOff, dGates: dgt)
-                case .gru:
-                    RecurrentGates.gruBackward(l, gates: gt, hn: saved + p.aux + t * B * H + uOff, hPrev: zt + uOff, gradOut: gOut,
-                                               dhRec: dhRec, dhDirect: sc + p.dhDirect + uOff, dGates: dgt,
-                                               dHidden: sc + p.dGh + t * B * G + gOff)
+        forThreads(p) { s in
+            let (sl, part, rows) = p.work(s)
+            let sc = sp.p, r0 = rows.lowerBound
+            if sl == 0 {
+                // This part's state gradients and accumulators, and a time-major copy of its rows
+                // of the output gradient, so each step reads contiguous rows.
+                for b in rows {
+                    for t in 0..<T { (sc + p.gradT + (t * B + b) * H).update(from: gv.p + (b * T + t) * H, count: H) }
                 }
-                if needBias {
-                    RecurrentGates.addColumnSums(rows: B, n: per, dgt, stride: G, sc + p.biasAcc + gOff)
-                    if d.cell == .gru {
-                        // r and z gradients are the same on both sides; only the n block differs.
-                        RecurrentGates.addColumnSums(rows: B, n: U, sc + p.dGh + t * B * G + gOff + 2 * U, stride: G,
-                                                     sc + p.biasAcc + G + gOff + 2 * U)
-                    }
+                (sc + p.dhRec + r0 * H).update(repeating: 0, count: rows.count * H)
+                if d.cell == .gru { (sc + p.dhDirect + r0 * H).update(repeating: 0, count: rows.count * H) }
+                if d.cell == .lstm {
+                    if let gc = gcv?.p { (sc + p.dc + r0 * H).update(from: gc + r0 * H, count: rows.count * H) }
+                    else { (sc + p.dc + r0 * H).update(repeating: 0, count: rows.count * H) }
                 }
-                if let ids = tokens?.p {
-                    // dL/d(table · W_ihᵀ)[id] += the step's input-side gate gradients (this slice's columns).
-                    let dProj = sc + p.dProjected + gOff
-                    for b in 0..<B { Elementwise.axpy(per, alpha: 1, dgt + b * G, dProj + Int(ids[b * T + t]) * G) }
-                }
-                if t > 0 || needH0 {
-                    if p.slices > 1 { RecurrentWorkers.shared.barrier() }
-                    // dL/dh_{t-1} through W_hh for this slice's units, from all slices' gate gradients.
-                    BLAS.sgemmNN(m: B, n: U, k: G, a: dHid + t * B * G, lda: G, b: UnsafePointer(wp.p) + uOff, ldb: H,
-                                 c: dhRec, ldc: H)
-                }
+                if needBias { (sc + p.biasAcc + part * 2 * G).update(repeating: 0, count: 2 * G) }
+                if tokens != nil { (sc + p.dProjected + part * p.vocabulary! * G).update(repeating: 0, count: p.vocabulary! * G) }
             }
+            if p.slices > 1 { RecurrentWorkers.shared.barrier() }
+            backwardSteps(p, s, saved: UnsafePointer(sv.p), scratch: sc, tokens: tokens?.p, whh: UnsafePointer(wp.p),
+                          needBias: needBias, needH0: g.h0 != nil)
+        }
+        if p.parts > 1 {
+            // Each part accumulated its own bias and token-projection gradients: add them in part order.
+            if needBias { Elementwise.axpy(2 * G, alpha: 1, sc + p.biasAcc + 2 * G, sc + p.biasAcc) }
+            if tokens != nil { Elementwise.axpy(p.vocabulary! * G, alpha: 1, sc + p.dProjected + p.vocabulary! * G, sc + p.dProjected) }
         }
         if let dh0 = g.h0 {
             dh0.update(from: sc + p.dhRec, count: B * H)
@@ -100,6 +75,51 @@ extension RecurrentSequence {
             }
         }
         weightGradients(p, weights: w, input: input, saved: saved, scratch: sc, grads: g)
+    }
+
+    /// The reverse time loop of thread `s`: its hidden slice of all rows, or all units of its rows.
+    static func backwardSteps(_ p: RecurrentPlan, _ s: Int, saved: UnsafePointer<Float>, scratch sc: UnsafeMutablePointer<Float>,
+                              tokens: UnsafePointer<Int32>?, whh: UnsafePointer<Float>, needBias: Bool, needH0: Bool) {
+        let d = p.dims, (B, T, H, G) = (d.batch, d.steps, d.hidden, d.gateWidth)
+        let (sl, part, rows) = p.work(s)
+        let zw = p.zWidth, U = p.units, per = d.cell.gateCount * U, r0 = rows.lowerBound, nr = rows.count
+        let l = p.layout(rows: nr), gOff = r0 * G + sl * per, uOff = r0 * H + sl * U, zOff = r0 * zw + sl * U
+        let dHid = d.cell == .gru ? sc + p.dGh : sc + p.dG
+        let biasAcc = sc + p.biasAcc + part * 2 * G + sl * per
+        let dProj = sc + p.dProjected + part * (p.vocabulary ?? 0) * G + sl * per
+        let dhRec = sc + p.dhRec + uOff
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let gt = saved + p.gates + t * B * G + gOff, dgt = sc + p.dG + t * B * G + gOff
+            let gOut = UnsafePointer(sc + p.gradT) + t * B * H + uOff
+            let zt = saved + p.z + t * B * zw
+            switch d.cell {
+            case .rnnTanh:
+                RecurrentGates.rnnBackward(l, h: zt + B * zw + zOff, gradOut: gOut, dhRec: dhRec, dPre: dgt)
+            case .lstm:
+                RecurrentGates.lstmBackward(l, gates: gt, cPrev: saved + p.cs + t * B * H + uOff, tanhC: saved + p.aux + t * B * H + uOff,
+                                            gradOut: gOut, dhRec: dhRec, dc: sc + p.dc + uOff, dGates: dgt)
+            case .gru:
+                RecurrentGates.gruBackward(l, gates: gt, hn: saved + p.aux + t * B * H + uOff, hPrev: zt + zOff, gradOut: gOut,
+                                           dhRec: dhRec, dhDirect: sc + p.dhDirect + uOff, dGates: dgt,
+                                           dHidden: sc + p.dGh + t * B * G + gOff)
+            }
+            if needBias {
+                RecurrentGates.addColumnSums(rows: nr, n: per, dgt, stride: G, biasAcc)
+                if d.cell == .gru {
+                    // r and z gradients are the same on both sides; only the n block differs.
+                    RecurrentGates.addColumnSums(rows: nr, n: U, sc + p.dGh + t * B * G + gOff + 2 * U, stride: G, biasAcc + G + 2 * U)
+                }
+            }
+            if let ids = tokens {
+                // dL/d(table · W_ihᵀ)[id] += the step's input-side gate gradients (this thread's columns and rows).
+                for b in 0..<nr { Elementwise.axpy(per, alpha: 1, dgt + b * G, dProj + Int(ids[(r0 + b) * T + t]) * G) }
+            }
+            if t > 0 || needH0 {
+                if p.slices > 1 { RecurrentWorkers.shared.barrier() }
+                // dL/dh_{t-1} through W_hh: this slice's units from all slices' gate gradients, or all units of this part's rows.
+                BLAS.sgemmNN(m: nr, n: U, k: G, a: dHid + t * B * G + r0 * G, lda: G, b: whh + sl * U, ldb: H, c: dhRec, ldc: H)
+            }
+        }
     }
 
     /// dW_hh = Σ_t dG_tᵀ h_{t-1} and (features) dW_ih = Σ_t dG_tᵀ x_t as one GEMM over all

@@ -2,7 +2,8 @@
 // one SIMD pass turns a step's gate pre-activations (input projection +
 // recurrent product + bias) into activations, the new cell and hidden state,
 // and (backward) the pre-activation gradients. PyTorch's gate order: LSTM
-// i, f, g, o; GRU r, z, n. Each call covers one slice of hidden units.
+// i, f, g, o; GRU r, z, n. Each call covers one slice of hidden units. The
+// LSTM's run in AVX-512 C where the CPU has it (RecurrentGatesAVX512.swift).
 
 /// The recurrence a layer runs, with PyTorch's equations and gate order.
 public enum RecurrentCell: String, Sendable, Equatable, CaseIterable {
@@ -116,10 +117,15 @@ enum RecurrentGates {
     }
 
     /// LSTM: activations i, f, g, o written over `pre`; `c = f cPrev + i g`,
-    /// `tanhC = tanh(c)`, `h = o tanhC`.
+    /// `tanhC = tanh(c)`, `h = o tanhC`. Runs `kernel` (default: the selected one).
     static func lstmForward(_ l: GateLayout, pre: UnsafeMutablePointer<Float>, rec: UnsafePointer<Float>?,
                             bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                            tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
+                            tanhC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
+                            kernel: RecurrentGateKernel = RecurrentGateKernel.selected) {
+        if kernel == .avx512 {
+            RecurrentGateKernel.lstmForward(l, pre: pre, rec: rec, bias: bias, cPrev: cPrev, c: c, tanhC: tanhC, h: h)
+            return
+        }
         let U = l.units
         for b in 0..<l.batch {
             let g0 = pre + b * l.gates, r0 = rec.map { $0 + b * l.gates }
@@ -155,7 +161,13 @@ enum RecurrentGates {
     /// LSTM backward for one step. `dc` holds dL/dc_t on entry and dL/dc_{t-1} on return.
     static func lstmBackward(_ l: GateLayout, gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                              tanhC: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, dhRec: UnsafePointer<Float>,
-                             dc: UnsafeMutablePointer<Float>, dGates: UnsafeMutablePointer<Float>) {
+                             dc: UnsafeMutablePointer<Float>, dGates: UnsafeMutablePointer<Float>,
+                             kernel: RecurrentGateKernel = RecurrentGateKernel.selected) {
+        if kernel == .avx512 {
+            RecurrentGateKernel.lstmBackward(l, gates: gates, cPrev: cPrev, tanhC: tanhC, gradOut: gradOut, dhRec: dhRec,
+                                             dc: dc, dGates: dGates)
+            return
+        }
         let U = l.units
         for b in 0..<l.batch {
             let g0 = gates + b * l.gates, d0 = dGates + b * l.gates

@@ -1,8 +1,9 @@
 // Two-way intra-op parallelism for the recurrence: the calling thread and one
-// persistent helper thread run the same time loop on disjoint slices of hidden
-// units and meet at a barrier once per step. A recurrent step's GEMMs are too
-// small for OpenBLAS's own threading to pay off (2 threads ran no faster than 1
-// at [32, 256] × [256, 1024] here), and GCD's concurrentPerform may run
+// persistent helper thread run the same time loop on disjoint batch rows (no
+// synchronisation until the end) or, for a single sequence, on disjoint slices
+// of hidden units, meeting at a barrier once per step. A recurrent step's GEMMs
+// are too small for OpenBLAS's own threading to pay off (2 threads ran no faster
+// than 1 at [32, 256] × [256, 1024] here), and GCD's concurrentPerform may run
 // iterations one after another, which a barrier would deadlock.
 import Foundation
 import Synchronization

@@ -25,8 +25,9 @@ extension Tensor {
     ///   - h0: initial hidden state `[B, H]`, or nil for zeros.
     ///   - c0: LSTM initial cell state `[B, H]`, or nil for zeros.
     ///   - weightIH: `[G·H, F]`; weightHH: `[G·H, H]`; biasIH, biasHH: `[G·H]` or nil.
-    ///   - threads: 2 splits the hidden units between two threads (H even); nil uses two
-    ///     when OpenBLAS is set to two or more and a step is large enough.
+    ///   - threads: 2 runs two threads, splitting the batch rows (B ≥ 2) or else the hidden
+    ///     units (H even); nil uses two when OpenBLAS is set to two or more and the layer
+    ///     is large enough.
     /// - Returns: the output sequence `[B, T, H]` and the final states, all differentiable
     ///   with respect to the input, the weights, the biases and the initial states.
     /// - Throws: `CohortError.shapeMismatch` naming the offending shapes.
@@ -76,7 +77,8 @@ extension Tensor {
     }
 
     static func recurrent(_ cell: RecurrentCell, _ source: RecurrentSource, batch B: Int, steps T: Int, h0: Tensor?, c0: Tensor?,
-                          weightIH: Tensor, weightHH: Tensor, biasIH: Tensor?, biasHH: Tensor?, threads: Int?) throws -> RecurrentLayerOutput {
+                          weightIH: Tensor, weightHH: Tensor, biasIH: Tensor?, biasHH: Tensor?, threads: Int?,
+                          split: RecurrentSplit? = nil) throws -> RecurrentLayerOutput {
         let op = "\(cell.rawValue) layer"
         let F = source.tensor.shape[source.tensor.rank - 1]
         guard weightHH.rank == 2, weightHH.shape[0] % cell.gateCount == 0, weightHH.shape[0] / cell.gateCount == weightHH.shape[1] else {
@@ -98,9 +100,12 @@ extension Tensor {
         let d = RecurrentDims(cell: cell, batch: B, steps: T, input: F, hidden: H)
         var vocabulary: Int?
         if case .tokens(_, let table) = source { vocabulary = table.shape[0] }
-        // Two threads split the hidden units when BLAS may use two and a step's GEMM (≥ 1M
-        // multiply-adds, ~20 µs) outweighs a barrier per step; one-token generation stays on one.
-        let plan = RecurrentPlan(d, threads: threads ?? (B * G * H >= 1 << 20 ? BLAS.threads : 1), vocabulary: vocabulary)
+        // Two threads when BLAS may use two: a batch splits its rows when the layer (≥ 4M
+        // multiply-adds) outweighs waking the helper twice; a single sequence splits the hidden
+        // units when a step's GEMM (≥ 1M, ~20 µs) outweighs a barrier per step, so one-token
+        // generation of a small model stays on one.
+        let large = B >= 2 ? T * B * G * H >= 1 << 22 : G * H >= 1 << 20
+        let plan = RecurrentPlan(d, threads: threads ?? (large ? BLAS.threads : 1), vocabulary: vocabulary, split: split)
 
         let src = source.tensor.detached()
         let wih = weightIH.contiguous().detached(), whh = weightHH.contiguous().detached()
