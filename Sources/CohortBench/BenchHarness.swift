@@ -104,6 +104,8 @@ struct BenchResult {
                                       "n": values.count, "values": values, "peak_rss_mib": peakRSSMiB(),
                                       "loadavg_end": loadAverage()]
             for (k, v) in extra { obj[k] = v }
+            // JSON has no NaN or infinity: such a figure (a workload that measured nothing) is null.
+            for (k, v) in obj { if let d = v as? Double, !d.isFinite { obj[k] = NSNull() } }
             let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
             print("RESULT " + String(decoding: data, as: UTF8.self))
         } else {

@@ -85,13 +85,12 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
     func reference(steps: Int, threads: Int) -> Double? { Shape.measuresGEMMs ? Self.denseGEMMSeconds(steps: max(steps, 2)) : nil }
 
     func extras(_ run: TrainingRun) -> [(String, Any)] {
-        let gemmSeconds = run.reference ?? .nan
         let stepSeconds = Self.itemsPerStep / run.median
+        let gemm: [(String, Any)] = run.reference.map { [("dense_gemm_ms", ($0 * 1e3).rounded(to: 1)),
+                                                         ("dense_gemm_share", ($0 / stepSeconds).rounded(to: 3))] } ?? []
         return [("gflops", (Self.flopsPerStep / stepSeconds / 1e9).rounded(to: 1)),
                 ("step_ms", (stepSeconds * 1e3).rounded(to: 1)),
-                ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1)),
-                ("dense_gemm_ms", (gemmSeconds * 1e3).rounded(to: 1)),
-                ("dense_gemm_share", (gemmSeconds / stepSeconds).rounded(to: 3)),
+                ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1))] + gemm + [
                 ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
                 ("batch", Self.batch), ("ctx", Self.config.contextLength),
                 ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
