@@ -146,7 +146,13 @@ public final class DataParallel {
         remaining[b] -= 1
         if shared == nil && remaining[b] == 0 { launch(b) }
         if let shared {
-            if remaining[b] == 0 { shared.markReady(bucket: b) }
+            if remaining[b] == 0 {
+                if let tracer = Trace.recorder {
+                    tracer.span(.bucketLaunch, argument: Int64(b)) { shared.markReady(bucket: b) }
+                } else {
+                    shared.markReady(bucket: b)
+                }
+            }
             shared.progress()
             return
         }
@@ -158,6 +164,8 @@ public final class DataParallel {
     private func launch(_ b: Int) {
         guard !launched[b] else { return }
         launched[b] = true
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.bucketLaunch, event, argument: Int64(b)) } }
         let r = buckets[b]
         let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
         do { pending[b] = try communicator.allreduceMeanAsync(slice) } catch {
@@ -186,6 +194,8 @@ public final class DataParallel {
         defer { reset() }
         lastBytes = 0
         guard communicator.size > 1, !noSync else { return }
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.gradientSync, event) } }
         lastBytes = bytesPerStep
         // Each wait has its own deadline and a more precise error than the watchdog's
         // thread could give, so the thread allows it a little longer (slack).
@@ -210,6 +220,8 @@ public final class DataParallel {
         let t0 = Date()
         for b in buckets.indices {
             guard let req = pending[b] else { continue }
+            let waitEvent = Trace.recorder?.begin() ?? 0
+            defer { if waitEvent != 0 { Trace.recorder?.end(.bucketWait, waitEvent, argument: Int64(b)) } }
             try collectiveGuard(bucketOperations[b], slack: 2) {
                 do { try req.wait(timeout: timeout) } catch let error as CommunicationError {
                     if case .timeout = error {
