@@ -3,7 +3,8 @@
 # momentum 0.9, 256 samples per rank) on MNIST at 2 ranks, run without and with --trace,
 # interleaved, ROUNDS rounds. Each run records --step-times; its step time is the median
 # over steps after the first 5 of the slower rank's total. Prints every run and the median
-# step time with and without tracing, and their ratio (docs/trace.md has measured figures).
+# step time with and without tracing, and their ratio; then, within traced runs of a
+# --trace-steps window, traced steps against the untraced ones (docs/trace.md has figures).
 #
 #   bench/trace-overhead.sh [ROUNDS=5] [STEPS=60]      (COHORT_BIN: the release binary)
 set -euo pipefail
@@ -41,4 +42,23 @@ for r in range(1, rounds + 1):
 mo, mn = statistics.median(off), statistics.median(on)
 print(f"median of {rounds} rounds: off {mo:.3f} ms/step, on {mn:.3f} ms/step, overhead {100 * (mn / mo - 1):+.2f} %")
 print("per-round ratios on/off, median: %.4f" % statistics.median([b / a for a, b in zip(off, on)]))
+PY
+# Second measure, less exposed to a shared host's drift: within each traced run of a window
+# (--trace-steps covering the middle third), the steps recorded against the steps around them.
+for r in $(seq 1 "$ROUNDS"); do
+    run "window-$r" --trace "$work/window-$r.json" --trace-steps "$((STEPS / 3 + 1)):$((2 * STEPS / 3))"
+done
+python3 - "$work" "$ROUNDS" "$STEPS" <<'PY'
+import json, statistics, sys
+work, rounds, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+lo, hi = steps // 3 + 1, 2 * steps // 3
+ratios = []
+for r in range(1, rounds + 1):
+    cols = json.load(open(f"{work}/window-{r}.json"))["step_times"]
+    slowest = {s + 1: max(cols[k][s][4] for k in range(len(cols))) for s in range(len(cols[0]))}
+    inside = statistics.median(v for s, v in slowest.items() if lo <= s <= hi)
+    outside = statistics.median(v for s, v in slowest.items() if s > 5 and not lo <= s <= hi)
+    ratios.append(inside / outside)
+    print(f"window round {r}: steps {lo}-{hi} traced {1e3 * inside:.3f} ms/step, the others {1e3 * outside:.3f} ms/step, ratio {inside / outside:.4f}")
+print(f"window: median traced/untraced ratio over {rounds} runs {statistics.median(ratios):.4f}")
 PY
