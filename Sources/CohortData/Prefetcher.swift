@@ -3,6 +3,7 @@
 // their results back in the same order. The queue is bounded by the caller
 // (submit at most `depth` ahead), so memory stays at a few batches; the data
 // order is the caller's, so determinism and the resumable cursor are unchanged.
+import CohortCore
 import Foundation
 
 /// Runs jobs in submission order on one background thread; `next()` returns their results in order.
@@ -25,7 +26,12 @@ public final class Prefetcher<Value>: @unchecked Sendable {
         slots.append(slot)
         let work = UncheckedJob(job)
         queue.async {
-            slot.result = Result { try work.run() }
+            if let tracer = Trace.recorder {   // a timeline is recorded: the job is an event of the "prefetch" thread
+                tracer.labelThread("prefetch")
+                slot.result = tracer.span(.prefetch) { Result { try work.run() } }
+            } else {
+                slot.result = Result { try work.run() }
+            }
             slot.done.signal()
         }
     }

@@ -174,6 +174,8 @@ public final class DataParallel {
     private func markShared(_ b: Int, _ shared: SharedMemoryAverager) {
         guard !launched[b] else { return }
         launched[b] = true
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.bucketLaunch, event, argument: Int64(b)) } }
         compressor?.encode(arena.grads.pointer, buckets[b], into: shared.words)
         shared.markReady(bucket: b)
     }
@@ -181,6 +183,8 @@ public final class DataParallel {
     private func launch(_ b: Int) {
         guard !launched[b] else { return }
         launched[b] = true
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.bucketLaunch, event, argument: Int64(b)) } }
         let r = buckets[b]
         let slice = UnsafeMutableBufferPointer(start: arena.grads.pointer + r.lowerBound, count: r.count)
         do {
@@ -219,6 +223,8 @@ public final class DataParallel {
         defer { reset() }
         lastBytes = 0
         guard communicator.size > 1, !noSync else { return }
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.gradientSync, event) } }
         lastBytes = bytesPerStep
         // Each wait has its own deadline and a more precise error than the watchdog's
         // thread could give, so the thread allows it a little longer (slack).
@@ -245,6 +251,8 @@ public final class DataParallel {
         let t0 = Date()
         for b in buckets.indices {
             guard let req = pending[b] else { continue }
+            let waitEvent = Trace.recorder?.begin() ?? 0
+            defer { if waitEvent != 0 { Trace.recorder?.end(.bucketWait, waitEvent, argument: Int64(b)) } }
             try collectiveGuard(bucketOperations[b], slack: 2) {
                 do { try req.wait(timeout: timeout) } catch let error as CommunicationError {
                     if case .timeout = error {

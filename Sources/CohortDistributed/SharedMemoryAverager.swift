@@ -125,6 +125,8 @@ package final class SharedMemoryAverager {
     }
 
     private func reduce(_ b: Int) {
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.bucketReduce, event, argument: Int64(b)) } }
         let s = slices[b]
         if !s.isEmpty {
             if let format {
@@ -151,12 +153,20 @@ package final class SharedMemoryAverager {
     package func finish(timeout: Double) throws {
         for b in buckets.indices { markReady(bucket: b) }
         var waiter = SpinWaiter(deadline: timeout)
-        for b in buckets.indices where !reduced[b] {
-            while !allReady(b) {
-                try waiter.pause { self.missing(self.readyFlags, b, "marked bucket \(b) ready") }
+        // Traced: one wait per bucket, as on the MPI path (empty when backward already averaged it).
+        let tracer = Trace.recorder
+        for b in buckets.indices {
+            let event = tracer?.begin() ?? 0
+            if !reduced[b] {
+                while !allReady(b) {
+                    try waiter.pause { self.missing(self.readyFlags, b, "marked bucket \(b) ready") }
+                }
+                reduce(b)
             }
-            reduce(b)
+            if event != 0 { tracer?.end(.bucketWait, event, argument: Int64(b)) }
         }
+        let doneEvent = tracer?.begin() ?? 0
+        defer { if doneEvent != 0 { tracer?.end(.sharedMemoryDone, doneEvent) } }
         for b in buckets.indices {
             while (0..<size).contains(where: { cohort_atomic_load_acquire(doneFlags[$0] + b) < generation }) {
                 try waiter.pause { self.missing(self.doneFlags, b, "averaged its slice of bucket \(b)") }

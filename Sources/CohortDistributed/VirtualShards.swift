@@ -113,6 +113,8 @@ public final class VirtualShardReducer {
     /// Sums the K shard gradients along the fixed tree, divides by K and writes the
     /// result into `out` on every rank.
     public func reduce(into out: UnsafeMutablePointer<Float>) throws {
+        let event = Trace.recorder?.begin() ?? 0
+        defer { if event != 0 { Trace.recorder?.end(.shardReduce, event) } }
         let me = communicator.rank
         var width = 1
         while width < shards {

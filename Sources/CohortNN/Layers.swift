@@ -42,7 +42,7 @@ public final class Sequential: Module {
 
     public func forward(_ x: Tensor) throws -> Tensor {
         var h = x
-        for l in layers { h = try l.forward(h) }
+        for l in layers { h = try l(h) }
         return h
     }
 }

@@ -37,8 +37,13 @@ extension Module {
         return out
     }
 
-    /// Calls `forward`.
-    public func callAsFunction(_ x: Tensor) throws -> Tensor { try forward(x) }
+    /// Calls `forward` (as a timeline event when tracing has registered this module: `registerTraceScopes`).
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        if let tracer = Trace.recorder, let scope = tracer.scope(of: ObjectIdentifier(self)) {
+            return try tracer.forward(scope: scope) { try forward(x) }
+        }
+        return try forward(x)
+    }
 
     /// Every parameter with its dotted path, depth-first in declaration order.
     /// A tensor shared by two modules (weight tying) is listed once, under its first name.

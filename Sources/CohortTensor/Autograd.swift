@@ -59,6 +59,8 @@ final class GradNode {
     var inputs: [Tensor]
     var backward: ((Tensor, GradContext) throws -> [Tensor?])?
     let rule: DerivativeRule?
+    /// The traced module whose forward recorded this op (−1: none, or tracing off).
+    var traceScope: Int32 = -1
 
     init(name: String, inputs: [Tensor], rule: DerivativeRule? = nil,
          backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) {
@@ -88,7 +90,9 @@ extension Tensor {
                        _ backward: @escaping (Tensor, GradContext) throws -> [Tensor?]) -> Tensor {
         guard inputs.contains(where: { $0.requiresGrad }), GradMode.isEnabled else { return out }
         out.requiresGrad = true
-        out.gradFn = GradNode(name: name, inputs: inputs, rule: rule, backward: backward)
+        let node = GradNode(name: name, inputs: inputs, rule: rule, backward: backward)
+        if let tracer = Trace.recorder { node.traceScope = tracer.currentScope }
+        out.gradFn = node
         return out
     }
 
@@ -135,7 +139,11 @@ extension Tensor {
             for t in node.inputs where t.requiresGrad && t.gradFn == nil { pending[ObjectIdentifier(t), default: 0] += 1 }
         }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(rootNode): seed]
+        // Tracing: each traced module's backward is one event, from its first op to its last.
+        let tracer = Trace.recorder
+        defer { tracer?.leaveBackward() }
         for node in order.reversed() {
+            if let tracer { tracer.enterBackward(scope: node.traceScope) }
             let inputs = node.inputs
             let g = grads.removeValue(forKey: ObjectIdentifier(node))
             let ctx = GradContext(inputs)

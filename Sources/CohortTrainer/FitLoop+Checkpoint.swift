@@ -56,8 +56,10 @@ extension FitLoop {
     /// become one model's and rank 0 saves.
     func checkpointIfDue(after step: Int) throws {
         guard checkpoints.due(afterStep: step, total: totalSteps) else { return }
-        try ddp.averageBuffers()
-        if comm.rank == 0 { try savePeriodic(after: step) }
+        try traced(.checkpoint, argument: Int64(step)) {
+            try ddp.averageBuffers()
+            if comm.rank == 0 { try savePeriodic(after: step) }
+        }
     }
 
     /// Rank 0: a periodic save of the state after `completed` steps (fault injection may kill it).

@@ -11,6 +11,10 @@ import Foundation
 extension FitLoop {
     /// Validate phase, collective: BatchNorm statistics averaged first, then the module's metrics, told to the callbacks.
     func validate(at completed: Int) throws -> [Metric] {
+        try traced(.validation, argument: Int64(completed)) { try validatePhase(at: completed) }
+    }
+
+    private func validatePhase(at completed: Int) throws -> [Metric] {
         try ddp.averageBuffers()   // every rank: BatchNorm statistics become one model's
         net.eval()
         defer { net.train() }
@@ -27,14 +31,16 @@ extension FitLoop {
     func test() throws -> [Metric] {
         net.eval()
         defer { net.train() }
-        return try withNoGrad { try module.test(evaluation) }
+        return try traced(tracing?.test ?? .validation) { try withNoGrad { try module.test(evaluation) } }
     }
 
     /// Finish phase after a preemption: a checkpoint of the last completed step (unless it has
     /// one), and no validation.
     func finishPreempted(_ reason: String) throws -> FitResult {
         try ddp.averageBuffers()
-        if comm.rank == 0 && checkpoints.lastSavedStep != completed { try savePeriodic(after: completed) }
+        if comm.rank == 0 && checkpoints.lastSavedStep != completed {
+            try traced(.checkpoint, argument: Int64(completed)) { try savePeriodic(after: completed) }
+        }
         try checkpoints.finish()
         let stopped = result(preemption: reason)
         ddp.close()   // collective frees on the success path only (never while an error unwinds)
@@ -87,5 +93,6 @@ extension FitLoop {
     func close() {
         trainer.saveInto = nil
         try? checkpoints.finish()
+        tracing?.writeAfterError()   // after `run` wrote it: nothing; on an error: what was recorded
     }
 }

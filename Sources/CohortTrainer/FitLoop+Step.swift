@@ -33,12 +33,21 @@ extension FitLoop {
     /// Data phase: this rank's batch of `step` (prepared ahead with prefetch) and the seconds waited for it.
     func load(_ step: Int) throws -> (batch: LoadedBatch<M.Batch>, waited: Double) {
         let d0 = monotonicSeconds()
+        let event = tracing?.recorder.begin() ?? 0
         let batch = try loader.next()
+        tracing?.recorder.end(.dataWait, event)
         let waited = monotonicSeconds() - d0
         if comm.rank == 0, let onBatchIndices = trainer.onBatchIndices { try onBatchIndices(step, batch.globalIndices) }
         dataSeconds += waited
         phases.add(data: waited)
         return (batch, waited)
+    }
+
+    /// Runs `body` as the timeline event `name` when tracing (one branch otherwise).
+    @inline(__always)
+    func traced<R>(_ name: TraceName, argument: Int64 = 0, _ body: () throws -> R) rethrows -> R {
+        guard let tracing else { return try body() }
+        return try tracing.recorder.span(name, argument: argument, body)
     }
 
     /// Applies the step's learning rate and zeroes the gradients; returns the learning rate.
@@ -57,18 +66,19 @@ extension FitLoop {
         if let reducer {
             for (i, piece) in pieces.enumerated() {
                 arena.zeroGrad()
-                let loss = try module.trainingStep(piece)
+                let loss = try traced(.forward) { try module.trainingStep(piece) }
                 localLoss += try loss.item() / Float(reducer.perRank)
-                try loss.backward()
+                try traced(.backward) { try loss.backward() }
                 reducer.store(local: i, from: arena.grads.pointer)
             }
         } else {
             let k = options.accumulate
             for (m, piece) in pieces.enumerated() {
                 ddp.noSync = m < k - 1
-                let loss = try module.trainingStep(piece)
+                let loss = try traced(.forward) { try module.trainingStep(piece) }
                 localLoss += try loss.item() / Float(k)
-                try (k == 1 ? loss : loss / Float(k)).backward()
+                let scaled = try k == 1 ? loss : loss / Float(k)
+                try traced(.backward) { try scaled.backward() }
             }
         }
         return localLoss
@@ -88,7 +98,7 @@ extension FitLoop {
     /// including whether to stop after this step (a signal or command on any rank).
     func agree(_ localLoss: Float, step: Int) throws -> StepAgreement {
         let a0 = monotonicSeconds()
-        let agreed = try trainer.supervision.agree(loss: localLoss, finishRequested: trainer.finishReason != nil, step: step, comm: comm)
+        let agreed = try traced(.lossAgreement) { try trainer.supervision.agree(loss: localLoss, finishRequested: trainer.finishReason != nil, step: step, comm: comm) }
         phases.add(comm: monotonicSeconds() - a0)
         return agreed
     }
@@ -125,7 +135,7 @@ extension FitLoop {
             if let bad = arena.firstNonFiniteGrad() { skip = try decide(.gradient(step: step, parameter: bad, loss: loss)) }
         }
         try checkpoints.beforeParameterUpdate()
-        if skip { skippedUpdates += 1 } else { optimizer.step() }
+        if skip { skippedUpdates += 1 } else { traced(.optimizer) { optimizer.step() } }
         phases.add(optimizer: monotonicSeconds() - u0)
         return norm
     }

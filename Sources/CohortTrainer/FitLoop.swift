@@ -45,6 +45,8 @@ final class FitLoop<M: TrainingModule> {
     let frozen: [Bool]
     let fullGroups: [ParameterGroup]
     var optimizerThawed = false, reductionThawed = false
+    /// The timeline being recorded (`options.trace`; nil: tracing off).
+    let tracing: FitTracing?
     /// The run's extensions so far (`ResumePoint.extensions`), saved with every checkpoint.
     var extensions: [KeyValue] = []
 
@@ -121,6 +123,7 @@ final class FitLoop<M: TrainingModule> {
         trainer.finishReason = nil
         trainer.finishNow = false
         trainer.pending = []
+        tracing = try o.trace.map { try FitTracing($0, communicator: comm, net: net) }   // before the loader's prefetch thread starts
         loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
                                 prefetch: max(o.prefetch, 0), microBatches: piecesPerRank ?? o.accumulate, steps: totalSteps)
         let checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
@@ -157,6 +160,9 @@ final class FitLoop<M: TrainingModule> {
         net.train()
         while completed < totalSteps {
             let step = completed + 1
+            tracing?.recorder.beginStep(step)
+            let stepEvent = tracing?.recorder.begin() ?? 0
+            defer { tracing?.recorder.end(.step, stepEvent, argument: Int64(step)) }
             try unfreezeIfDue(beforeStep: step)
             let t0 = monotonicSeconds()   // the step's time includes the supervisor's work (and injected slowness)
             trainer.supervision.beginStep(step)
@@ -189,8 +195,9 @@ final class FitLoop<M: TrainingModule> {
             completed = step
             if try stops(after: step, agreed) { break }
         }
-        if let preemption { return try finishPreempted(preemption) }
-        return try finish()
+        let result = try preemption.map { try finishPreempted($0) } ?? finish()
+        try tracing?.write()
+        return result
     }
 
     /// Whether the run stops before its last step, after `step`: a preemption, or an early

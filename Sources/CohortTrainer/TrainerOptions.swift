@@ -75,6 +75,8 @@ public struct TrainerOptions: Sendable {
     public var scheduleRecord = ScheduleRecord()
     /// Extra random-generator states to store (e.g. the one that initialised the network).
     public var randomStates: [RNGRecord] = []
+    /// Record a Chrome trace-event timeline of the fit, one file per rank (nil: off). docs/trace.md.
+    public var trace: TraceSettings?
 
     public init() {}
 }

@@ -55,6 +55,7 @@ extension Train {
         options.scheduleRecord.kind = schedule.kind
         options.scheduleRecord.parameters = [NamedValue("base_lr", Double(lr)), NamedValue("total_steps", Double(totalSteps))]
         options.randomStates = [RNGRecord(name: "init", words: generator.state)]
+        options.trace = try trace.settings()
 
         return options
     }

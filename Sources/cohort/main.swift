@@ -12,7 +12,7 @@ struct CohortCommand: ParsableCommand {
         commandName: "cohort",
         abstract: "Cohort: data-parallel deep-learning training on OpenBLAS and MPI.",
         version: cohortVersion,
-        subcommands: [Train.self, Summary.self, LaunchCommand.self, Generate.self, Eval.self, Predict.self, Export.self, CrossValidate.self, Ckpt.self, Doctor.self, Quantize.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self, Serve.self, RL.self])
+        subcommands: [Train.self, Summary.self, LaunchCommand.self, Generate.self, Eval.self, Predict.self, Export.self, CrossValidate.self, Ckpt.self, Doctor.self, Quantize.self, Bench.self, Scale.self, DataCommand.self, Plot.self, ConfigCommand.self, Tune.self, Serve.self, RL.self, TraceCommand.self])
 }
 
 /// Listed in `cohort --help`; `cohort launch …` itself never parses here (see `execLauncher`).
