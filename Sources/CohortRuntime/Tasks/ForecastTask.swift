@@ -134,15 +134,15 @@ public struct ForecastTask: TrainTask {
     public func actuals(_ origins: [Int]) -> [Double] { origins.flatMap { series.values[$0..<($0 + options.horizon)] } }
 
     /// MAE, RMSE and MASE over every step of every window of the part, each rank forecasting a
-    /// strided share (sums reduced across ranks); on the test part also the baselines' scores on the
+    /// strided share; the forecasts are gathered and summed in window order on every rank, so the
+    /// scores do not depend on the world size. On the test part also the baselines' scores on the
     /// same windows (`test_naive_*`, `test_snaive_*`, `test_ar_*`), logged as a table by rank 0.
     public func evaluate(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, on part: HeldOut) throws -> [Metric] {
         let windows = part == .validation ? validationWindows : testWindows
-        let mine = stride(from: comm.rank, to: windows.count, by: comm.size).map { windows.origins[$0] }
+        let predictions = try gatheredForecasts(model, comm, guarding, origins: windows.origins)
         var counts = RegressionCounts()
-        if !mine.isEmpty { try counts.add(predictions: try forecasts(model, origins: mine), targets: actuals(mine)) }
-        let total = try guarding("allreduce of the forecast sums") { try comm.allreduce(counts.flattened, op: .sum) }
-        let scores = try Scores(try RegressionCounts(flattened: total), scale: maseScale)
+        try counts.add(predictions: predictions, targets: actuals(windows.origins))
+        let scores = try Scores(counts, scale: maseScale)
         let p = part.prefix, w = part.word
         var metrics = [Metric(name: p + "mae", value: scores.mae, text: String(format: "%@ MAE %.4f", w, scores.mae)),
                        Metric(name: p + "rmse", value: scores.rmse, text: String(format: "%@ RMSE %.4f", w, scores.rmse)),
@@ -161,6 +161,28 @@ public struct ForecastTask: TrainTask {
             }
         }
         return metrics
+    }
+
+    /// The forecasts for every window at `origins`, in that order, on every rank: rank r forecasts
+    /// windows r, r + size, …, and an allgather puts the shares back in window order.
+    func gatheredForecasts(_ model: any Module, _ comm: any Communicator, _ guarding: CollectiveGuard, origins: [Int]) throws -> [Double] {
+        let h = options.horizon, ranks = comm.size
+        let mine = stride(from: comm.rank, to: origins.count, by: ranks).map { origins[$0] }
+        let local = mine.isEmpty ? [] : try forecasts(model, origins: mine)
+        guard ranks > 1 else { return local }
+        let counts = (0..<ranks).map { r in (origins.count - r + ranks - 1) / ranks * h }
+        var gathered = [Double](repeating: 0, count: origins.count * h)
+        try guarding("allgather of the forecasts") {
+            try local.withUnsafeBufferPointer { s in try gathered.withUnsafeMutableBufferPointer { try comm.allgatherv(s, counts: counts, into: $0) } }
+        }
+        var ordered = [Double](repeating: 0, count: gathered.count), offset = 0
+        for r in 0..<ranks {
+            for (k, w) in stride(from: r, to: origins.count, by: ranks).enumerated() {
+                ordered[(w * h)..<(w * h + h)] = gathered[(offset + k * h)..<(offset + k * h + h)]
+            }
+            offset += counts[r]
+        }
+        return ordered
     }
 
     /// The naive, seasonal-naive and (when fitted) linear-AR scores on `windows`.
