@@ -122,14 +122,7 @@ struct BenchResult {
 func benchMedian(_ xs: [Double]) -> Double { (try? CohortStats.median(xs)) ?? .nan }
 
 /// Peak resident set size of this process in MiB (VmHWM).
-func peakRSSMiB() -> Double {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return kb / 1024
-    }
-    return 0
-}
+func peakRSSMiB() -> Double { ProcessMemory.peakResidentMiB() }
 
 /// The 1, 5 and 15 minute load averages (as the peer scripts record them).
 func loadAverage() -> [Double] {

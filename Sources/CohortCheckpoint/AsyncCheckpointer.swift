@@ -7,6 +7,7 @@
 // `finish()`, waits for it and rethrows a writer error on the training thread.
 import CohortNN
 import CohortOptim
+import CohortTensor
 import Dispatch
 import Foundation
 
@@ -22,15 +23,16 @@ public final class AsyncCheckpointer: @unchecked Sendable {
 
     public init() {}
 
-    /// Starts saving `manifest` with the current parameters/optimizer state to `directory`.
+    /// Starts saving `manifest` with the current parameters/optimizer state to `directory`
+    /// (`state`: whole optimizer buffers gathered from a ZeRO shard, as in `TrainingCheckpoint.payloads`).
     /// Waits for the previous save first and rethrows its error, if any.
-    public func save(_ manifest: Manifest, arena: ParameterArena, optimizer: (any Optimizer)?, directory: String,
-                     retention: (keepLast: Int, keepEvery: Int)) throws {
+    public func save(_ manifest: Manifest, arena: ParameterArena, optimizer: (any Optimizer)?, state: [(name: String, storage: Storage)]? = nil,
+                     directory: String, retention: (keepLast: Int, keepEvery: Int)) throws {
         try finish()
         let group = DispatchGroup()
         let taken = DispatchSemaphore(value: 0)
         lock.lock(); inFlight = group; snapshotTaken = taken; lock.unlock()
-        let job = SnapshotJob(arena: arena, optimizer: optimizer)
+        let job = SnapshotJob(arena: arena, optimizer: optimizer, state: state)
         group.enter()
         queue.async { [self] in
             defer { group.leave() }
@@ -72,6 +74,7 @@ public final class AsyncCheckpointer: @unchecked Sendable {
     private struct SnapshotJob: @unchecked Sendable {
         let arena: ParameterArena
         let optimizer: (any Optimizer)?
-        func take() -> [TensorPayload] { TrainingCheckpoint.snapshot(arena: arena, optimizer: optimizer) }
+        let state: [(name: String, storage: Storage)]?
+        func take() -> [TensorPayload] { TrainingCheckpoint.snapshot(arena: arena, optimizer: optimizer, state: state) }
     }
 }

@@ -11,7 +11,10 @@ import CohortTensor
 public enum TrainingCheckpoint {
     /// Payloads pointing straight into the arena and optimizer buffers (no copy):
     /// valid until the next optimizer step.
-    public static func payloads(arena: ParameterArena, optimizer: (any Optimizer)?) -> [TensorPayload] {
+    /// `state` (arena-sized buffers named like `optimizer.stateBuffers`) replaces the optimizer's own
+    /// buffers, e.g. the whole state gathered from a ZeRO-sharded optimizer's ranks.
+    public static func payloads(arena: ParameterArena, optimizer: (any Optimizer)?,
+                                state: [(name: String, storage: Storage)]? = nil) -> [TensorPayload] {
         var out: [TensorPayload] = []
         for e in arena.entries {
             out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
@@ -23,7 +26,7 @@ public enum TrainingCheckpoint {
                                      bytes: UnsafeRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4),
                                      owner: arena.buffers))
         }
-        for (buffer, storage) in optimizer?.stateBuffers ?? [] {
+        for (buffer, storage) in state ?? wholeState(optimizer) {
             for e in arena.entries {
                 out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
                                          bytes: UnsafeRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4),
@@ -35,7 +38,9 @@ public enum TrainingCheckpoint {
 
     /// Copies of the parameters and optimizer buffers (one memcpy per arena-sized
     /// buffer), for a background writer while training continues.
-    public static func snapshot(arena: ParameterArena, optimizer: (any Optimizer)?) -> [TensorPayload] {
+    /// `state` as in `payloads` (taken as it is: it is a copy already).
+    public static func snapshot(arena: ParameterArena, optimizer: (any Optimizer)?,
+                                state: [(name: String, storage: Storage)]? = nil) -> [TensorPayload] {
         func copy(_ s: Storage) -> Storage {
             let c = Storage(count: s.count)
             c.pointer.update(from: s.pointer, count: s.count)
@@ -51,14 +56,22 @@ public enum TrainingCheckpoint {
             out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
                                      bytes: UnsafeRawBufferPointer(start: buffers.pointer + e.offset, count: e.count * 4), owner: buffers))
         }
-        for (buffer, storage) in optimizer?.stateBuffers ?? [] {
-            let c = copy(storage)
+        for (buffer, storage) in state ?? wholeState(optimizer) {
+            let c = state == nil ? copy(storage) : storage
             for e in arena.entries {
                 out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
                                          bytes: UnsafeRawBufferPointer(start: c.pointer + e.offset, count: e.count * 4), owner: c))
             }
         }
         return out
+    }
+
+    /// The optimizer's buffers, which must cover the whole arena (a ZeRO-sharded optimizer's are
+    /// gathered first and passed as `state`).
+    static func wholeState(_ optimizer: (any Optimizer)?) -> [(name: String, storage: Storage)] {
+        guard let optimizer else { return [] }
+        precondition(optimizer.shardRange == 0..<optimizer.arena.count, "a sharded optimizer's state must be gathered before saving")
+        return optimizer.stateBuffers
     }
 
     /// The optimizer part of the manifest.
@@ -121,8 +134,8 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// Loads parameters and buffers (and optimizer buffers and step) in place, after `checkCompatible`.
-    /// Every chunk's CRC is verified as it is read.
+    /// Loads parameters and buffers (and optimizer buffers and step) in place, after `checkCompatible`;
+    /// a ZeRO-sharded optimizer takes only its shard of each buffer. Every chunk's CRC is verified as it is read.
     public static func restore(_ checkpoint: Checkpoint, arena: ParameterArena, optimizer: (any Optimizer)?,
                                groupLearningRatesMayChange: Bool = false) throws {
         try checkCompatible(checkpoint, arena: arena, optimizer: optimizer, groupLearningRatesMayChange: groupLearningRatesMayChange)
@@ -133,10 +146,19 @@ public enum TrainingCheckpoint {
             try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4))
         }
         if let o = optimizer {
+            let shard = o.shardRange
             for (buffer, storage) in o.stateBuffers {
                 for e in arena.entries {
-                    try checkpoint.read("optimizer/\(buffer)/\(e.name)",
-                                        into: UnsafeMutableRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4))
+                    let name = "optimizer/\(buffer)/\(e.name)", wanted = (e.offset..<(e.offset + e.count)).clamped(to: shard)
+                    guard !wanted.isEmpty else { continue }
+                    let destination = storage.pointer + (wanted.lowerBound - shard.lowerBound)
+                    if wanted.count == e.count {
+                        try checkpoint.read(name, into: UnsafeMutableRawBufferPointer(start: destination, count: e.count * 4))
+                    } else {   // a ZeRO shard boundary cuts this tensor: read it whole, keep this rank's part
+                        var whole = [Float](repeating: 0, count: e.count)
+                        try whole.withUnsafeMutableBytes { try checkpoint.read(name, into: $0) }
+                        whole.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + (wanted.lowerBound - e.offset), count: wanted.count) }
+                    }
                 }
             }
             o.setStepCount(checkpoint.manifest.optimizer.step)

@@ -95,4 +95,61 @@ public protocol Communicator: AnyObject {
     func receive<T: CollectiveElement>(into buffer: UnsafeMutableBufferPointer<T>, from source: Int, tag: Int) throws
     /// Splits into sub-groups by `color`, ordered by `key` then rank.
     func split(color: Int, key: Int) throws -> any Communicator
+    /// Gathers in place: rank r's block (`counts[r]` elements at offset `counts[..<r].sum()` of
+    /// `buffer`, on rank r) reaches that place on every rank (buffer.count == counts.sum()).
+    /// Default: through `allgatherv` and a copy of this rank's block.
+    func allgatherInPlace<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int]) throws
+    /// Starts a reduce-scatter in place: every rank's `buffer` is combined with `op`; when the request
+    /// completes, block r (`counts[r]` elements at offset `counts[..<r].sum()`) holds the result on
+    /// rank r, the rest of the buffer is unspecified. Default: an allreduce (every block everywhere).
+    func reduceScatterAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int], op: ReduceOperation) throws -> any CommunicationRequest
+}
+
+extension Communicator {
+    public func allgatherInPlace<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int]) throws {
+        try Self.checkBlocks(counts, total: buffer.count, ranks: size, "allgatherInPlace")
+        let start = counts[..<rank].reduce(0, +)
+        let mine = Array(buffer[start..<(start + counts[rank])])
+        try mine.withUnsafeBufferPointer { try allgatherv($0, counts: counts, into: buffer) }
+    }
+
+    public func reduceScatterAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int], op: ReduceOperation) throws -> any CommunicationRequest {
+        try Self.checkBlocks(counts, total: buffer.count, ranks: size, "reduceScatterAsync")
+        return try allreduceAsync(buffer, op: op)
+    }
+
+    /// Checks per-rank block counts against a buffer: one non-negative count per rank, summing to its length.
+    public static func checkBlocks(_ counts: [Int], total: Int, ranks: Int, _ operation: String) throws {
+        guard counts.count == ranks, counts.allSatisfy({ $0 >= 0 }), counts.reduce(0, +) == total else {
+            throw CommunicationError.invalidArgument("\(operation): block counts \(counts) do not match \(ranks) ranks and a buffer of \(total) elements")
+        }
+    }
+}
+
+/// A pending operation followed, once, by `then` on the thread that sees it complete (in `test`
+/// or a `wait`): e.g. moving a reduce-scatter's result into place, or scaling a sum into a mean.
+public final class FollowedRequest: CommunicationRequest {
+    private let inner: any CommunicationRequest
+    private var then: (() -> Void)?
+
+    public init(_ inner: any CommunicationRequest, then: @escaping () -> Void) {
+        self.inner = inner
+        self.then = then
+    }
+
+    private func complete() {
+        guard let action = then else { return }
+        then = nil
+        action()
+    }
+
+    public func wait() throws { try inner.wait(); complete() }
+
+    public func test() throws -> Bool {
+        guard try inner.test() else { return false }
+        complete()
+        return true
+    }
+
+    public func wait(timeout seconds: Double) throws { try inner.wait(timeout: seconds); complete() }
 }

@@ -5,6 +5,8 @@
 // the last gradient in the bucket is final, overlapping the rest of backward.
 // With a 16-bit wire (GradientCompression.swift) buckets travel as bfloat16 or
 // binary16 words and are decoded back into the float32 arena.
+// With ZeRO stage 2 (`gradientShards`) each bucket is reduce-scattered instead: a rank keeps the
+// mean of its own shard, and the pages of the other ranks' parts go back to the OS (ZeroPages.swift).
 // When every rank is on one node, the gradient arena moves into shared memory
 // and buckets are averaged in place there (SharedMemoryAverager) instead of through
 // MPI messages: the same result with a fraction of the memory traffic. A
@@ -61,6 +63,10 @@ public final class DataParallel {
     private var bucketOfEntry: [Int]        // −1: frozen, in no bucket
     private var pending: [Int: any CommunicationRequest] = [:]
     private var launched: [Bool]
+    /// ZeRO stage 2: every rank's shard of the arena; buckets are reduce-scattered into them (nil: allreduced).
+    public let gradientShards: [Range<Int>]?
+    /// Stage 2: the other ranks' gradient pages, released once their bucket is reduced.
+    private var pages: ZeroPages?
     /// Set when the ranks average through node-local shared memory (until `close()`).
     private var shared: SharedMemoryAverager?
     /// The first bucket allreduce that failed to start inside a gradient hook (which cannot
@@ -68,15 +74,23 @@ public final class DataParallel {
     private var launchFailure: CommunicationError?
     private let bucketLimit: Int
     /// How gradients travel: "shared memory" or "allreduce", with " (bf16)" or " (fp16)" on a 16-bit wire.
-    public var transport: String { (shared == nil ? "allreduce" : "shared memory") + (compressor == nil ? "" : " (\(wire.rawValue))") }
+    public var transport: String {
+        (gradientShards != nil ? "reduce-scatter" : shared == nil ? "allreduce" : "shared memory") + (compressor == nil ? "" : " (\(wire.rawValue))")
+    }
 
     /// Broadcasts parameters from rank 0, checks the architecture on every rank and
     /// installs gradient hooks. `bucketMegabytes` bounds each bucket (default 25 MB).
     /// `trainable` (one flag per arena entry; nil: all) limits the buckets to trainable parameters.
     /// `wire` chooses float32 or 16-bit gradient exchange; `errorFeedback` (16-bit wires) carries
-    /// each element's rounding error into the next step.
+    /// each element's rounding error into the next step. `gradientShards` (ZeRO stage 2, float32 wire
+    /// only) makes every bucket a reduce-scatter into the ranks' shards.
     public init(model: any Module, arena: ParameterArena, communicator: any Communicator, bucketMegabytes: Double = 25,
-                trainable: [Bool]? = nil, wire: GradientWire = .fp32, errorFeedback: Bool = false) throws {
+                trainable: [Bool]? = nil, wire: GradientWire = .fp32, errorFeedback: Bool = false,
+                gradientShards: [Range<Int>]? = nil) throws {
+        if gradientShards != nil && wire != .fp32 {
+            throw CohortError.invalidParameter(name: "gradientWire", "\(wire.rawValue): ZeRO stage 2 reduce-scatters float32 gradients only (use stage 1 with a 16-bit wire)")
+        }
+        self.gradientShards = communicator.size > 1 ? gradientShards : nil
         self.communicator = communicator
         self.arena = arena
         self.wire = wire
@@ -92,7 +106,9 @@ public final class DataParallel {
         (buckets, bucketOfEntry) = DataParallel.layout(arena, trainable: trainable, limit: bucketLimit)
         (remaining, perBucketTotals, launched, bucketOperations) = ([], [], [], [])
         resetTables()
-        shared = try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets, format: compressor?.format)
+        shared = self.gradientShards != nil ? nil
+            : try SharedMemoryAverager.make(communicator: communicator, count: arena.count, buckets: buckets, format: compressor?.format)
+        if let shard = self.gradientShards?[communicator.rank] { pages = ZeroPages(arena: arena, buckets: buckets, shard: shard) }
         if let shared, compressor == nil {
             arena.moveGradients(to: Storage(borrowing: shared.buffer, count: arena.count, owner: shared))
         }
@@ -145,6 +161,9 @@ public final class DataParallel {
         (buckets, bucketOfEntry) = DataParallel.layout(arena, trainable: trainable, limit: bucketLimit)
         resetTables()
         pending = [:]
+        if let shard = gradientShards?[communicator.rank] {
+            pages = ZeroPages(arena: arena, buckets: buckets, shard: shard)
+        }
         if let old = shared {
             if compressor == nil { arena.moveGradients(to: Storage(count: arena.count)) }
             shared = nil
@@ -194,6 +213,14 @@ public final class DataParallel {
                 pending[b] = compressor.format == .bf16
                     ? try communicator.allreduceAsync(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: BFloat16Word.self), count: r.count), op: .sum)
                     : try communicator.allreduceAsync(UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: Float16Word.self), count: r.count), op: .sum)
+            } else if let gradientShards {
+                let counts = gradientShards.map { r.clamped(to: $0).count }
+                let mine = r.clamped(to: gradientShards[communicator.rank]), ranks = communicator.size
+                let reduced = try communicator.reduceScatterAsync(slice, counts: counts, op: .sum)
+                pending[b] = FollowedRequest(reduced) { [unowned self] in
+                    Mean.scale(UnsafeMutableBufferPointer(start: arena.grads.pointer + mine.lowerBound, count: mine.count), by: ranks)
+                    pages?.release(bucket: b)
+                }
             } else {
                 pending[b] = try communicator.allreduceMeanAsync(slice)
             }
@@ -202,6 +229,12 @@ public final class DataParallel {
                 launchFailure = .backend(operation: "starting the gradient allreduce of bucket \(b)", rank: communicator.rank, message: "\(error)")
             }
         }
+    }
+
+    /// Zeroes the gradients before a step; with ZeRO stage 2, pages handed back to the OS are zero
+    /// already and stay untouched (a write would bring them back).
+    public func zeroGradients() {
+        if let pages { pages.zeroGradients() } else { arena.zeroGrad() }
     }
 
     /// Frees the node-local shared memory, after moving the gradients back into private

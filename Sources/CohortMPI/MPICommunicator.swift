@@ -255,6 +255,48 @@ public final class MPICommunicator: Communicator {
         try check(MPI_Allgatherv(send.baseAddress, c32[rank], t, receive.baseAddress, c32, displacements, t, comm), "allgatherv")
     }
 
+    /// MPI_Allgatherv with MPI_IN_PLACE: no copy of this rank's block.
+    public func allgatherInPlace<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int]) throws {
+        try Self.checkBlocks(counts, total: buffer.count, ranks: size, "allgatherInPlace")
+        let (c32, displacements) = try Self.blockLayout(counts, "allgatherInPlace")
+        let t = MPICommunicator.datatype(T.elementKind)
+        try check(MPI_Allgatherv(cohort_mpi_in_place(), 0, t, buffer.baseAddress, c32, displacements, t, comm), "allgather (in place)")
+    }
+
+    /// MPI_Ireduce_scatter with MPI_IN_PLACE, which leaves this rank's block at the start of the
+    /// buffer: the request moves it to its own offset when it completes. The counts stay allocated
+    /// until then (MPI reads them while the operation runs).
+    public func reduceScatterAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, counts: [Int], op: ReduceOperation) throws -> any CommunicationRequest {
+        try Self.checkBlocks(counts, total: buffer.count, ranks: size, "reduceScatterAsync")
+        guard let base = buffer.baseAddress else { return MPIRequest(requests: [], communicator: self, operation: "reduce-scatter") }
+        let (c32, _) = try Self.blockLayout(counts, "reduceScatterAsync")
+        let mpiOperation = try mpiOp(op, T.elementKind)
+        let kept = UnsafeMutablePointer<Int32>.allocate(capacity: c32.count)
+        kept.initialize(from: c32, count: c32.count)
+        var r: MPI_Request? = cohort_mpi_request_null()
+        let rc = MPI_Ireduce_scatter(cohort_mpi_in_place(), base, kept, MPICommunicator.datatype(T.elementKind), mpiOperation, comm, &r)
+        if rc != MPI_SUCCESS { kept.deallocate() }
+        try check(rc, "reduce-scatter (non-blocking)")
+        let offset = counts[..<rank].reduce(0, +), mine = counts[rank]
+        let request = MPIRequest(requests: [r], communicator: self, operation: "reduce-scatter")
+        return FollowedRequest(request) {
+            if offset > 0 && mine > 0 { memmove(base + offset, base, mine * MemoryLayout<T>.stride) }   // the regions may overlap
+            kept.deallocate()
+        }
+    }
+
+    /// Per-rank counts and displacements as MPI ints.
+    static func blockLayout(_ counts: [Int], _ operation: String) throws -> (counts: [Int32], displacements: [Int32]) {
+        var c32: [Int32] = [], displacements: [Int32] = [], acc = 0
+        for c in counts {
+            guard let n = Int32(exactly: c), let d = Int32(exactly: acc) else {
+                throw CommunicationError.invalidArgument("\(operation): counts \(counts) exceed MPI's int range")
+            }
+            c32.append(n); displacements.append(d); acc += c
+        }
+        return (c32, displacements)
+    }
+
     /// Reduces `send` (size × receive.count elements) across ranks and leaves block r of
     /// the result on rank r.
     public func reduceScatter<T: CollectiveElement>(_ send: UnsafeBufferPointer<T>, into receive: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {

@@ -9,8 +9,9 @@ public final class Adam: Optimizer {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
     public private(set) var stepCount = 0
-    private let m: StateBuffer, v: StateBuffer
+    private var m: StateBuffer, v: StateBuffer
     private var layout: GroupLayout
+    public private(set) var shardRange: Range<Int>
 
     public init(_ arena: ParameterArena, lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -18,7 +19,8 @@ public final class Adam: Optimizer {
         self.learningRate = lr
         self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
         self.decoupled = decoupledWeightDecay
-        m = StateBuffer(arena.count); v = StateBuffer(arena.count)
+        shardRange = 0..<arena.count
+        m = StateBuffer(shardRange); v = StateBuffer(shardRange)
         layout = GroupLayout(everything: arena, weightDecay: weightDecay)
     }
 
@@ -28,17 +30,24 @@ public final class Adam: Optimizer {
     /// One update over each group's segments (one pass over the arena with the default group).
     public func step() {
         stepCount += 1
-        let p = arena.values.pointer, g = arena.grads.pointer, m = self.m.storage.pointer, v = self.v.storage.pointer
+        let p = arena.values.pointer, g = arena.grads.pointer
         for s in layout.segments {
             let lo = s.range.lowerBound
-            OptimizerKernels.adam(s.range.count, p: p + lo, g: g + lo, m: m + lo, v: v + lo,
+            OptimizerKernels.adam(s.range.count, p: p + lo, g: g + lo, m: m.at(lo), v: v.at(lo),
                                   lr: learningRate * s.lrScale, beta1: beta1, beta2: beta2, eps: eps, weightDecay: s.weightDecay,
                                   decoupled: decoupled, step: stepCount)
         }
     }
 
     public var parameterGroups: [ParameterGroup] { layout.groups }
-    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena) }
+    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena).restricted(to: shardRange) }
+
+    public func shard(_ range: Range<Int>) throws {
+        try checkShard(range)
+        shardRange = range
+        m = StateBuffer(range); v = StateBuffer(range)
+        layout = try GroupLayout(layout.groups, arena: arena).restricted(to: range)
+    }
 
     public var stateBuffers: [(name: String, storage: Storage)] { [("exp_avg", m.storage), ("exp_avg_sq", v.storage)] }
     public func setStepCount(_ step: Int) { stepCount = step }
@@ -61,32 +70,42 @@ public final class RMSprop: Optimizer {
     public var learningRate: Float
     public let alpha: Float, eps: Float, momentum: Float, weightDecay: Float
     public private(set) var stepCount = 0
-    private let v: StateBuffer, buffer: StateBuffer?
+    private var v: StateBuffer, buffer: StateBuffer?
     private var layout: GroupLayout
+    public private(set) var shardRange: Range<Int>
 
     public init(_ arena: ParameterArena, lr: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
                 momentum: Float = 0, weightDecay: Float = 0) {
         self.arena = arena
         self.learningRate = lr
         self.alpha = alpha; self.eps = eps; self.momentum = momentum; self.weightDecay = weightDecay
-        v = StateBuffer(arena.count)
-        buffer = momentum != 0 ? StateBuffer(arena.count) : nil
+        shardRange = 0..<arena.count
+        v = StateBuffer(shardRange)
+        buffer = momentum != 0 ? StateBuffer(shardRange) : nil
         layout = GroupLayout(everything: arena, weightDecay: weightDecay)
     }
 
     /// One update over each group's segments (one pass over the arena with the default group).
     public func step() {
-        let p = arena.values.pointer, g = arena.grads.pointer, v = self.v.storage.pointer, buf = buffer?.storage.pointer
+        let p = arena.values.pointer, g = arena.grads.pointer
         for s in layout.segments {
             let lo = s.range.lowerBound
-            OptimizerKernels.rmsprop(s.range.count, p: p + lo, g: g + lo, v: v + lo, buf: buf.map { $0 + lo },
+            OptimizerKernels.rmsprop(s.range.count, p: p + lo, g: g + lo, v: v.at(lo), buf: buffer?.at(lo),
                                      lr: learningRate * s.lrScale, alpha: alpha, eps: eps, momentum: momentum, weightDecay: s.weightDecay)
         }
         stepCount += 1
     }
 
     public var parameterGroups: [ParameterGroup] { layout.groups }
-    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena) }
+    public func setParameterGroups(_ groups: [ParameterGroup]) throws { layout = try GroupLayout(groups, arena: arena).restricted(to: shardRange) }
+
+    public func shard(_ range: Range<Int>) throws {
+        try checkShard(range)
+        shardRange = range
+        v = StateBuffer(range)
+        if buffer != nil { buffer = StateBuffer(range) }
+        layout = try GroupLayout(layout.groups, arena: arena).restricted(to: range)
+    }
 
     public var stateBuffers: [(name: String, storage: Storage)] {
         [("square_avg", v.storage)] + (buffer.map { [("momentum", $0.storage)] } ?? [])

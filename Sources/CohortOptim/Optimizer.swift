@@ -62,6 +62,14 @@ public protocol Optimizer: AnyObject {
     /// State buffers keep their values (a newly added entry continues from its state, zero if never trained).
     /// - Throws: `CohortError.invalidParameter(name: "parameterGroups")` for an invalid or overlapping entry.
     func setParameterGroups(_ groups: [ParameterGroup]) throws
+    /// The arena elements whose state this optimizer keeps and updates: all of them, or this
+    /// rank's shard under ZeRO (`shard(_:)`).
+    var shardRange: Range<Int> { get }
+    /// Keeps state for and updates only the arena elements `range` (ZeRO stage 1: each rank steps
+    /// its own shard and an allgather restores the parameters). The state buffers shrink to
+    /// `range.count` elements, zeroed: call it before the first step or restored state.
+    /// - Throws: `CohortError.invalidParameter(name: "zero")` when the optimizer cannot be sharded.
+    func shard(_ range: Range<Int>) throws
 }
 
 extension Optimizer {
@@ -82,6 +90,13 @@ extension Optimizer {
         if let lr = s.hyperParameters.first(where: { $0.name == "lr" }) { learningRate = Float(lr.value) }
     }
 
+    /// Checks a ZeRO shard lies inside the arena.
+    func checkShard(_ range: Range<Int>) throws {
+        guard range.lowerBound >= 0, range.upperBound <= arena.count else {
+            throw CohortError.invalidParameter(name: "zero", "shard \(range) is outside the arena's \(arena.count) elements")
+        }
+    }
+
     /// Zeroes all gradients (one memset over the gradient arena).
     public func zeroGrad() { arena.zeroGrad() }
 
@@ -90,16 +105,22 @@ extension Optimizer {
         guard s.buffers.map(\.name) == buffers else {
             throw OptimizerError.stateMismatch("buffers \(s.buffers.map(\.name)) do not match \(buffers)")
         }
-        for b in s.buffers where b.values.count != arena.count {
-            throw OptimizerError.stateMismatch("buffer \(b.name) has \(b.values.count) elements, the model has \(arena.count)")
+        for b in s.buffers where b.values.count != shardRange.count {
+            throw OptimizerError.stateMismatch("buffer \(b.name) has \(b.values.count) elements, this optimizer keeps \(shardRange.count)")
         }
     }
 }
 
-/// A buffer laid out like the arena, zero-initialised.
+/// Per-element optimizer state for the arena elements `range` (the whole arena, or a ZeRO
+/// shard), zero-initialised: element `i` of the arena is `storage[i - range.lowerBound]`.
+/// Allocated at first use, so an optimizer sharded right after it is made never holds (and never
+/// leaves in the buffer cache) state for the whole arena.
 final class StateBuffer {
-    let storage: Storage
-    init(_ count: Int) { storage = Storage(zeros: count) }
+    private(set) lazy var storage = Storage(zeros: range.count)
+    let range: Range<Int>
+    init(_ range: Range<Int>) { self.range = range }
+    /// The state of arena element `i` (and those after it).
+    func at(_ i: Int) -> UnsafeMutablePointer<Float> { storage.pointer + (i - range.lowerBound) }
 }
 
 /// Clips the global L2 norm of all gradients to `maxNorm`; returns the norm before clipping.

@@ -140,6 +140,15 @@ public final class OptimizerSets: Optimizer {
 
     public var parameterGroups: [ParameterGroup] { sets.flatMap(\.optimizer.parameterGroups) }
 
+    /// Every set keeps state for the whole arena (optimizer sets are not sharded).
+    public var shardRange: Range<Int> { 0..<arena.count }
+
+    /// Manual optimization steps each set when the module asks; ZeRO's allgather after every
+    /// step does not fit that, so sets are not sharded.
+    public func shard(_ range: Range<Int>) throws {
+        throw CohortError.invalidParameter(name: "zero", "a module with several optimizer sets (manual optimization) cannot shard its optimizer state; drop --zero")
+    }
+
     /// Sets are fixed when they are made: freezing takes a parameter out of its set instead.
     public func setParameterGroups(_ groups: [ParameterGroup]) throws {
         throw CohortError.invalidParameter(name: "freeze", "cannot freeze parameters of a model trained with optimizer sets: leave them out of every set instead")

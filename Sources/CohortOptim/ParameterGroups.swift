@@ -72,6 +72,16 @@ struct GroupLayout {
         self.groups = groups
         self.segments = segments
     }
+
+    /// The same groups with their segments cut to the arena elements `range` (a ZeRO shard).
+    func restricted(to range: Range<Int>) -> GroupLayout {
+        var copy = self
+        copy.segments = segments.compactMap { s in
+            let r = s.range.clamped(to: range)
+            return r.isEmpty ? nil : GroupSegment(range: r, lrScale: s.lrScale, weightDecay: s.weightDecay)
+        }
+        return copy
+    }
 }
 
 extension Optimizer {

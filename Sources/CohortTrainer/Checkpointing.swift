@@ -6,6 +6,7 @@ import CohortCore
 import CohortData
 import CohortNN
 import CohortOptim
+import CohortTensor
 import Foundation
 
 /// Where a resumed run continues from.
@@ -210,7 +211,8 @@ public final class TrainCheckpointing {
     /// Saves the state after `step` completed steps.
     public func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
               arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, history: LossHistory,
-              rng: [RNGRecord], metadata: [KeyValue], data: DataIdentity? = nil) throws {
+              rng: [RNGRecord], metadata: [KeyValue], data: DataIdentity? = nil,
+              optimizerState: [(name: String, storage: Storage)]? = nil) throws {
         guard let directory else { return }
         var m = Manifest()
         m.cohortVersion = cohortVersion
@@ -228,21 +230,25 @@ public final class TrainCheckpointing {
         if let data { m.data.dataName = data.name; m.data.dataSHA256 = data.sha256 }
         m.trainingConfig = config
         m.metadata = metadata
-        lastSavedStep = step
+        markSaved(step)
         if crashDuringNextSave {
             try async?.finish()   // so the armed save is this one, not one still in flight
             CheckpointWriter.crashDuringNextSave()
             crashDuringNextSave = false
         }
         if let async {
-            try async.save(m, arena: arena, optimizer: optimizer, directory: directory, retention: (keepLast, keepEvery))
+            try async.save(m, arena: arena, optimizer: optimizer, state: optimizerState, directory: directory, retention: (keepLast, keepEvery))
         } else {
-            let path = try CheckpointWriter.write(m, tensors: TrainingCheckpoint.payloads(arena: arena, optimizer: optimizer), directory: directory)
+            let path = try CheckpointWriter.write(m, tensors: TrainingCheckpoint.payloads(arena: arena, optimizer: optimizer, state: optimizerState), directory: directory)
             CheckpointStore(directory: directory).applyRetention(keepLast: keepLast, keepEvery: keepEvery)
             Log.main("saved \(path)")
             onSaved(path)
         }
     }
+
+    /// Records that the state after `step` is saved (rank 0 by saving it; the other ranks, which
+    /// took part in the save's collectives, by calling this), so every rank agrees on the next save.
+    public func markSaved(_ step: Int) { lastSavedStep = step }
 
     /// Call before the optimizer changes parameters (an async save may still be copying them).
     public func beforeParameterUpdate() throws { try async?.beforeParameterUpdate() }

@@ -57,19 +57,27 @@ extension FitLoop {
     func checkpointIfDue(after step: Int) throws {
         guard checkpoints.due(afterStep: step, total: totalSteps) else { return }
         try traced(.checkpoint, argument: Int64(step)) {
-            try ddp.averageBuffers()
-            if comm.rank == 0 { try savePeriodic(after: step) }
+            let state = try prepareSave()
+            if comm.rank == 0 { try savePeriodic(after: step, state: state) } else { checkpoints.markSaved(step) }
         }
     }
 
-    /// Rank 0: a periodic save of the state after `completed` steps (fault injection may kill it).
-    func savePeriodic(after completed: Int) throws {
-        if trainer.supervision.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
-        try save(after: completed, into: checkpoints)
+    /// Collective, before rank 0 saves: every rank's BatchNorm statistics become one model's and,
+    /// under ZeRO, rank 0 receives the optimizer's whole state (nil elsewhere and without ZeRO).
+    func prepareSave() throws -> [(name: String, storage: Storage)]? {
+        try ddp.averageBuffers()
+        return try zero.flatMap { try $0.gatherState(optimizer.stateBuffers) }
     }
 
-    /// Rank 0: writes the state after `completed` steps into `store`.
-    func save(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = []) throws {
+    /// Rank 0: a periodic save of the state after `completed` steps (fault injection may kill it).
+    func savePeriodic(after completed: Int, state: [(name: String, storage: Storage)]?) throws {
+        if trainer.supervision.crashesCheckpoint(atStep: completed) { checkpoints.crashDuringNextSave = true }
+        try save(after: completed, into: checkpoints, state: state)
+    }
+
+    /// Rank 0: writes the state after `completed` steps into `store` (`state`: from `prepareSave`).
+    func save(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = [],
+              state: [(name: String, storage: Storage)]?) throws {
         let o = options
         var cursor = DataCursorRecord()
         cursor.shuffleSeed = o.seed
@@ -87,18 +95,18 @@ extension FitLoop {
         try store.save(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
                        arena: arena, optimizer: optimizer, schedule: scheduleRecord, history: history,
                        rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                       metadata: o.metadata + extensions + extra, data: try dataIdentity())
+                       metadata: o.metadata + extensions + extra, data: try dataIdentity(), optimizerState: state)
     }
 
     /// Lets callbacks save during the fit (`Trainer.saveCheckpoint`) into a subdirectory with its own retention.
     func acceptSaveRequests() {
         trainer.saveInto = { sub, keep, extra in
             guard let dir = self.options.checkpointDirectory else { throw CohortError.invalidArgument("saving a checkpoint needs a checkpoint directory") }
-            try self.ddp.averageBuffers()
+            let state = try self.prepareSave()
             if self.comm.rank == 0 {
                 let store = TrainCheckpointing(directory: dir + "/" + sub, every: 1, keepLast: keep, keepEvery: 0, async: false,
                                                config: self.options.config, onSaved: { _ in })
-                try self.save(after: self.trainer.step, into: store, metadata: extra)
+                try self.save(after: self.trainer.step, into: store, metadata: extra, state: state)
             }
         }
     }

@@ -37,9 +37,15 @@ extension FitLoop {
     /// Finish phase after a preemption: a checkpoint of the last completed step (unless it has
     /// one), and no validation.
     func finishPreempted(_ reason: String) throws -> FitResult {
-        try ddp.averageBuffers()
-        if comm.rank == 0 && checkpoints.lastSavedStep != completed {
-            try traced(.checkpoint, argument: Int64(completed)) { try savePeriodic(after: completed) }
+        if options.checkpointDirectory != nil && checkpoints.lastSavedStep != completed {
+            let state = try prepareSave()
+            if comm.rank == 0 {
+                try traced(.checkpoint, argument: Int64(completed)) { try savePeriodic(after: completed, state: state) }
+            } else {
+                checkpoints.markSaved(completed)
+            }
+        } else {
+            try ddp.averageBuffers()
         }
         try checkpoints.finish()
         let stopped = result(preemption: reason)
@@ -53,8 +59,12 @@ extension FitLoop {
         let finishedEarly = completed < totalSteps ? trainer.finishReason : nil
         if let finishedEarly {
             Log.main("finishing at step \(completed) of \(totalSteps): \(finishedEarly)")
-            try ddp.averageBuffers()
-            if comm.rank == 0 && options.checkpointDirectory != nil && checkpoints.lastSavedStep != completed { try savePeriodic(after: completed) }
+            if options.checkpointDirectory != nil && checkpoints.lastSavedStep != completed {
+                let state = try prepareSave()
+                if comm.rank == 0 { try savePeriodic(after: completed, state: state) } else { checkpoints.markSaved(completed) }
+            } else {
+                try ddp.averageBuffers()
+            }
         }
         try checkpoints.finish()
         // After an early finish right at a validation, that validation is the final one
@@ -69,6 +79,7 @@ extension FitLoop {
         var fit = result(preemption: nil, metrics: metrics + testMetrics, stepTimes: times)
         (fit.validationMetrics, fit.testMetrics, fit.best) = (metrics, testMetrics, best)
         fit.finishedEarly = finishedEarly
+        fit.peakResidentMiB = try collectiveGuard("allgather of the peak memory") { try comm.allgather(ProcessMemory.peakResidentMiB()) }
         for c in trainer.callbacks { try c.onFitEnd(trainer, fit) }
         ddp.close()
         return fit
@@ -85,7 +96,7 @@ extension FitLoop {
                          trainSeconds: trainSeconds, commSeconds: commSeconds, dataSeconds: dataSeconds,
                          samplesPerSecond: Double(ran * options.globalBatch) / max(trainSeconds, 1e-9), stepTimes: stepTimes,
                          transport: transport, preemption: preemption, finishedEarly: nil, skippedUpdates: skippedUpdates,
-                         weightsSHA256: arena.sha256())
+                         weightsSHA256: arena.sha256(), zeroStage: zero?.stage ?? 0, optimizerStateElements: optimizer.shardRange.count)
     }
 
     /// Ends the fit on every path, an error's too: no more save requests, and a background save

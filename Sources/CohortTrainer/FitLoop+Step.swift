@@ -54,7 +54,7 @@ extension FitLoop {
     func beginUpdate() -> Float {
         schedule.apply(to: optimizer)
         let learningRate = optimizer.learningRate
-        optimizer.zeroGrad()
+        ddp.zeroGradients()
         return learningRate
     }
 
@@ -130,12 +130,22 @@ extension FitLoop {
     func update(step: Int, loss: Float, skip: inout Bool) throws -> Float? {
         let u0 = monotonicSeconds()
         var norm: Float?
-        if !skip {
+        if !skip, let zero, zero.shardsGradients {   // ZeRO stage 2: each rank holds its shard of the gradients
+            let (total, nonFinite, culprit) = try zero.gradientNorm()
+            norm = options.clipGradNorm > 0 || wantsNorm ? total : nil
+            if options.clipGradNorm > 0 && total > options.clipGradNorm && total.isFinite { zero.scaleGradients(by: options.clipGradNorm / (total + 1e-6)) }
+            if nonFinite { skip = try decide(.gradient(step: step, parameter: culprit ?? "a parameter in another rank's ZeRO shard", loss: loss)) }
+        } else if !skip {
             if options.clipGradNorm > 0 { norm = CohortOptim.clipGradNorm(arena, maxNorm: options.clipGradNorm) } else if wantsNorm { norm = arena.gradNorm() }
             if let bad = arena.firstNonFiniteGrad() { skip = try decide(.gradient(step: step, parameter: bad, loss: loss)) }
         }
         try checkpoints.beforeParameterUpdate()
-        if skip { skippedUpdates += 1 } else { traced(.optimizer) { optimizer.step() } }
+        if skip { skippedUpdates += 1 } else {
+            try traced(.optimizer) {   // with ZeRO: this rank's shard, then the allgather of every shard
+                optimizer.step()
+                try zero?.gatherParameters()
+            }
+        }
         phases.add(optimizer: monotonicSeconds() - u0)
         return norm
     }

@@ -27,6 +27,8 @@ final class FitLoop<M: TrainingModule> {
     let ddp: DataParallel
     /// Deterministic mode's fixed-order tree over virtual shards (nil: DDP averages).
     var reducer: VirtualShardReducer?
+    /// ZeRO's shards of the optimizer state (and with stage 2 of the gradients); nil without `options.zero`.
+    let zero: ZeroRedundancy?
     let optimizer: any Optimizer
     let schedule: any LRSchedule
     /// A `ManualTrainingModule`'s entry points and optimizer sets (nil: automatic optimization).
@@ -71,11 +73,14 @@ final class FitLoop<M: TrainingModule> {
         let o = trainer.options, comm = trainer.communicator, net = module.network
         let arena = try ParameterArena(allocating: net)
         let frozen = try frozenEntries(o, arena)
+        let hooks = manualHooks(module)
+        let zero = try ZeroRedundancy.forTraining(o, arena: arena, communicator: comm, manual: hooks != nil,
+                                                  guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
         let ddp = try DataParallel(model: net, arena: arena, communicator: comm, bucketMegabytes: o.bucketMegabytes,
                                    trainable: frozen.contains(true) ? frozen.map { !$0 } : nil,
-                                   wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback)
+                                   wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback,
+                                   gradientShards: zero?.shardsGradients == true ? zero?.shards : nil)
         ddp.watchdog = trainer.supervision.watchdog
-        let hooks = manualHooks(module)
         var reducer: VirtualShardReducer?
         if let shards = o.virtualShards {
             guard o.accumulate == 1 else {
@@ -117,6 +122,7 @@ final class FitLoop<M: TrainingModule> {
             manual = nil
         }
         fullGroups = optimizer.parameterGroups
+        if let zero { try optimizer.shard(zero.shard) }
         if frozen.contains(true) { try optimizer.setParameterGroups(withoutFrozen(fullGroups, frozen)) }
         trainer.parameters = arena
         trainer.optimizer = optimizer
@@ -143,6 +149,7 @@ final class FitLoop<M: TrainingModule> {
         self.arena = arena
         self.ddp = ddp
         self.reducer = reducer
+        self.zero = zero
         self.optimizer = optimizer
         self.schedule = schedule
         self.totalSteps = totalSteps

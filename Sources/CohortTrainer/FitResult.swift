@@ -37,6 +37,10 @@ public struct FitResult: Sendable {
     public var skippedUpdates: Int
     /// SHA-256 of the final parameters (identical on every rank).
     public var weightsSHA256: String
+    /// Every rank's peak resident memory (MiB, the kernel's VmHWM) at the end of the fit; empty after a preemption.
+    public var peakResidentMiB: [Double] = []
+    /// The ZeRO stage the fit ran (0: none) and the optimizer-state elements each rank kept per state buffer.
+    public var zeroStage = 0, optimizerStateElements = 0
 }
 
 /// The checkpoint `BestCheckpoint` kept, and the test split's metrics for it.

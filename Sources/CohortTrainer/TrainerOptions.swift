@@ -22,6 +22,8 @@ public struct TrainerOptions: Sendable {
     public var gradientWire = GradientWire.fp32
     /// With a 16-bit wire: carry each element's rounding error into the next step.
     public var gradientErrorFeedback = false
+    /// ZeRO stage: 0 off, 1 optimizer state sharded across ranks, 2 gradients too (docs/zero.md).
+    public var zero = 0
     /// Clip the global gradient norm to this value (0: off).
     public var clipGradNorm: Float = 0
     /// Seed of the data order.

@@ -13,7 +13,7 @@ struct Summary: ParsableCommand {
         spec.dropout = train.dropout
         let summary = try TrainingSummary(spec: spec, shape: try train.makeTask().modelShape, optimizer: train.optimizer, momentum: train.momentum,
                                           globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed,
-                                          frozen: train.freezeGlobs)
+                                          frozen: train.freezeGlobs, zero: try train.gradComm.zeroStage(deterministic: train.deterministic))
         print(json ? summary.json : summary.table)
     } }
 }

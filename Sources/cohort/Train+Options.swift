@@ -29,6 +29,7 @@ extension Train {
         options.bucketMegabytes = bucketMB
         options.gradientWire = try gradComm.wire(deterministic: deterministic)
         options.gradientErrorFeedback = gradComm.errorFeedback
+        options.zero = try gradComm.zeroStage(deterministic: deterministic)
         options.clipGradNorm = clipGradNorm
         options.seed = seed
         options.prefetch = prefetch

@@ -21,6 +21,7 @@ extension Train {
             "compute_seconds": fit.trainSeconds - fit.commSeconds - fit.dataSeconds, "train_seconds": fit.trainSeconds, "accumulate": accumulate,
             "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,
             "skipped_updates": fit.skippedUpdates, "planned_steps": totalSteps,
+            "zero": fit.zeroStage, "optimizer_state_elements": fit.optimizerStateElements, "peak_rss_mib": fit.peakResidentMiB,
         ]
         if let why = fit.finishedEarly { summary["finished_early"] = why }
         for m in fit.metrics { summary[m.name] = m.value }

@@ -103,6 +103,7 @@ struct Train: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         try schedule.validate(valEvery: valEvery, valSplit: valSplit)
         try gan.check(model: model)
+        try gradComm.check(model: model, deterministic: deterministic)
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
@@ -204,7 +205,7 @@ struct Train: ParsableCommand {
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
         Log.main(try TrainingSummary(net, model: model, shape: shape, optimizer: optimizer, momentum: momentum, batch: localBatch / accumulate,
-                                     frozen: freezeGlobs).shortForm)
+                                     frozen: freezeGlobs, zero: gradComm.zero, ranks: comm.size).shortForm)
 
         let options = try run.trainerOptions(task: task, spec: spec, shape: shape, totalSteps: totalSteps, generator: generator)
 
