@@ -111,6 +111,7 @@ do {
     }
 
     if n > 1 { try checkCompressedWire(world) }
+    if n > 1 { try checkHierarchical(world) }
 
     // a bad argument is an error, not a crash
     do {
