@@ -25,9 +25,10 @@ struct AllreduceBench {
         } ?? comm
         let maxBytes = 64 << 20
         var buf = [Float](repeating: 1, count: maxBytes / 4)
-        var bytes = 4
+        // Hierarchical vs flat: 64 KiB … 64 MiB, fewer calls (it runs oversubscribed on namespace hosts).
+        var bytes = algorithm == nil ? 4 : 64 << 10
         while bytes <= maxBytes {
-            let count = bytes / 4, iters = bytes <= 1 << 20 ? 200 : 40
+            let count = bytes / 4, iters = algorithm == nil ? (bytes <= 1 << 20 ? 200 : 40) : (bytes <= 1 << 20 ? 30 : 10)
             var wrapper: [Double] = [], raw: [Double] = []
             try buf.withUnsafeMutableBufferPointer { all in
                 let slice = UnsafeMutableBufferPointer(rebasing: all[0..<count])
