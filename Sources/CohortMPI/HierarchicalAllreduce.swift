@@ -26,7 +26,8 @@ final class HierarchicalPlan {
     private let displacements: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutableRawPointer
 
-    init<T: CollectiveElement>(_ owner: HierarchicalCommunicator, _ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws {
+    init<T: CollectiveElement>(_ owner: HierarchicalCommunicator, _ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation,
+                               blocking: Bool) throws {
         guard let base = buffer.baseAddress, let count = Int32(exactly: buffer.count) else {
             throw CommunicationError.invalidArgument("hierarchical allreduce: \(buffer.count) elements (needs 1 … Int32.max)")
         }
@@ -45,13 +46,19 @@ final class HierarchicalPlan {
             offset += counts[k]
         }
         let mine = owner.uniform ? Int(counts[owner.node.rank]) : 0
-        scratch = .allocate(byteCount: max(mine, 1) * MemoryLayout<T>.stride, alignment: 64)
+        let bytes = max(mine, 1) * MemoryLayout<T>.stride
+        // A blocking allreduce borrows the communicator's scratch (a fresh multi-MiB buffer per call
+        // page-faults through every page); a non-blocking one owns its own until it completes.
+        ownsScratch = !blocking
+        scratch = blocking ? owner.blockingScratch(bytes: bytes) : .allocate(byteCount: bytes, alignment: 64)
     }
+
+    private let ownsScratch: Bool
 
     deinit {
         counts.deallocate()
         displacements.deallocate()
-        scratch.deallocate()
+        if ownsScratch { scratch.deallocate() }
     }
 
     /// Runs `stage` (0, 1, 2): blocking when `request` is nil, else started non-blocking into it.

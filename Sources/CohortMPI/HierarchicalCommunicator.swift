@@ -37,6 +37,19 @@ public final class HierarchicalCommunicator: Communicator, NodeSharedMemory {
     var inFlight: [HierarchicalRequest] = []
     var started = 0
     var turn = [Int](repeating: 0, count: HierarchicalPlan.stages)
+    /// Blocking allreduces' scratch, grown on demand and kept.
+    private var scratch: UnsafeMutableRawPointer?, scratchBytes = 0
+
+    deinit { scratch?.deallocate() }
+
+    /// At least `bytes` of scratch for one blocking allreduce at a time.
+    func blockingScratch(bytes: Int) -> UnsafeMutableRawPointer {
+        if let scratch, scratchBytes >= bytes { return scratch }
+        scratch?.deallocate()
+        let fresh = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        (scratch, scratchBytes) = (fresh, bytes)
+        return fresh
+    }
     public var rank: Int { flat.rank }
     public var size: Int { flat.size }
     /// This rank's index on its node, and the node's ranks.
@@ -105,7 +118,8 @@ public final class HierarchicalCommunicator: Communicator, NodeSharedMemory {
 
     /// Whether an allreduce of `count` elements of `bytes` bytes goes hierarchical.
     public func isHierarchical(count: Int, bytes: Int) -> Bool {
-        guard count > 0, Int32(exactly: count) != nil else { return false }
+        // One rank per node everywhere: the cross-node stage alone is the flat allreduce.
+        guard count > 0, Int32(exactly: count) != nil, maxRanksPerNode > 1 else { return false }
         switch algorithm {
         case .flat: return false
         case .hierarchical: return true
@@ -117,14 +131,14 @@ public final class HierarchicalCommunicator: Communicator, NodeSharedMemory {
         guard isHierarchical(count: buffer.count, bytes: buffer.count * MemoryLayout<T>.stride) else {
             return try flat.allreduce(buffer, op: op)
         }
-        try HierarchicalPlan(self, buffer, op: op).runBlocking()
+        try HierarchicalPlan(self, buffer, op: op, blocking: true).runBlocking()
     }
 
     public func allreduceAsync<T: CollectiveElement>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOperation) throws -> any CommunicationRequest {
         guard isHierarchical(count: buffer.count, bytes: buffer.count * MemoryLayout<T>.stride) else {
             return try flat.allreduceAsync(buffer, op: op)
         }
-        let request = HierarchicalRequest(plan: try HierarchicalPlan(self, buffer, op: op), sequence: started)
+        let request = HierarchicalRequest(plan: try HierarchicalPlan(self, buffer, op: op, blocking: false), sequence: started)
         started += 1
         inFlight.append(request)
         _ = try request.step()   // starts the node-local stage (always its turn: stage 0 starts in start order)
