@@ -7,7 +7,7 @@ import CohortRuntime
 
 /// The allreduce algorithm of data-parallel gradient averaging.
 struct AllreduceFlags: ParsableArguments {
-    @Option(name: .customLong("allreduce"), help: "Multi-node gradient allreduce: flat (one MPI_Allreduce over all ranks), hierarchical (reduce inside each node, allreduce across nodes, gather inside each node) or auto (hierarchical for large buckets when several nodes run several ranks each). Jobs on one node keep the shared-memory averager; --deterministic sums along its fixed tree instead.") var allreduce = "auto"
+    @Option(name: .customLong("allreduce"), help: "Multi-node gradient allreduce: flat (one MPI_Allreduce over all ranks), hierarchical (reduce inside each node, allreduce across nodes, gather inside each node) or auto (hierarchical for buckets of 1 MiB or more when several nodes run several ranks each). Default flat: on the machines measured (docs/scaling.md) Open MPI's own allreduce was faster. Jobs on one node keep the shared-memory averager; --deterministic sums along its fixed tree instead.") var allreduce = "flat"
 
     /// The algorithm `--allreduce` names; errors name the flag.
     func algorithm() throws -> AllreduceAlgorithm {
