@@ -13,4 +13,6 @@ if ! ip -n "$PREFIX-h$i" link show eth0 2>/dev/null | grep -q "state UP"; then
   echo "ssh: connect to host $host port 22: No route to host" >&2
   exit 255
 fi
-exec ip netns exec "$PREFIX-h$i" env TMPDIR="/tmp/$PREFIX-netns-h$i" bash -c "$*"
+# Open MPI's shared-memory transport (COHORT_NETNS_BTL=vader,…) names its segments in /dev/shm
+# by host name and local rank, which every namespace shares: each host gets its own directory.
+exec ip netns exec "$PREFIX-h$i" env TMPDIR="/tmp/$PREFIX-netns-h$i" OMPI_MCA_btl_vader_backing_directory="/tmp/$PREFIX-netns-h$i" bash -c "$*"

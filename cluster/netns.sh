@@ -7,13 +7,19 @@
 #   cluster/netns.sh run N -- ARGS…   up N, run `mpirun ARGS…` across the hosts, down
 # COHORT_NETNS_RATE (e.g. 1gbit, 10gbit; tc's units) limits every host's outgoing link
 # to that rate with a token bucket, to emulate a real network's bandwidth.
+# COHORT_NETNS_SLOTS (e.g. 2) gives every host that many slots (ranks are placed host by
+# host); COHORT_NETNS_BTL (default tcp,self) picks Open MPI's transports, e.g. vader,tcp,self
+# for shared memory between the ranks of one host.
 # Needs root and iproute2.
 set -euo pipefail
 PREFIX=${COHORT_NETNS_PREFIX:-cohort}
 NET=${COHORT_NETNS_NET:-10.201.0}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-hosts() { local n=$1 i out=""; for ((i = 1; i <= n; i++)); do out+="${out:+,}$NET.$((10 + i))"; done; echo "$out"; }
+hosts() {
+  local n=$1 i out="" slots=${COHORT_NETNS_SLOTS:+:$COHORT_NETNS_SLOTS}
+  for ((i = 1; i <= n; i++)); do out+="${out:+,}$NET.$((10 + i))$slots"; done; echo "$out"
+}
 
 down() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX-" || true); do ip netns del "$ns" 2>/dev/null || true; done
@@ -54,7 +60,7 @@ case "${1:-}" in
     ip netns exec "$PREFIX-head" env TMPDIR="/tmp/$PREFIX-netns-head" \
       mpirun --allow-run-as-root --host "$(hosts "$n")" --bind-to none \
         --mca plm_rsh_agent "$HERE/netns-agent.sh" \
-        --mca btl tcp,self --mca btl_tcp_if_include "$NET.0/24" --mca oob_tcp_if_include "$NET.0/24" \
+        --mca btl "${COHORT_NETNS_BTL:-tcp,self}" --mca btl_tcp_if_include "$NET.0/24" --mca oob_tcp_if_include "$NET.0/24" \
         --mca pml ob1 --mca osc ^ucx \
         -x OMPI_ALLOW_RUN_AS_ROOT=1 -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
         "$@"

@@ -2,6 +2,7 @@
 // settings every workload takes, the training-throughput loop W1–W4 share (warm-up,
 // an untimed reference, timed repeats, one final step), the result line (median,
 // min, max; text or the peers' RESULT JSON) and the helpers around them.
+import CohortCollectives
 import CohortCore
 import CohortProcess
 import CohortStats
@@ -32,6 +33,9 @@ public struct BenchSettings: Sendable {
     public var bucketMB = 25.0
     /// W7: the MLP quantized to int8 (adds a batch-64 throughput result).
     public var int8 = false
+    /// `allreduce`: measure this algorithm (hierarchical or auto) against flat MPI_Allreduce
+    /// instead of the plain wrapper.
+    public var allreduce: AllreduceAlgorithm?
 
     public init() {}
 }

@@ -22,7 +22,7 @@ public enum Benchmarks {
         case "w10": try runTrainingBench(W10Setup.self, s)
         case "w4": try runTrainingBench(W4Setup.self, s)
         case "w5": try W5Bench(steps: s.steps ?? 20, repeats: min(s.repeats, 9), json: s.json, worker: worker, bucketMB: s.bucketMB).run()
-        case "allreduce": try AllreduceBench(ranks: s.ranks, rounds: min(s.repeats, 3), json: s.json, worker: worker).run()
+        case "allreduce": try AllreduceBench(ranks: s.ranks, rounds: min(s.repeats, 3), json: s.json, worker: worker, algorithm: s.allreduce).run()
         case "w6": try W6Bench(repeats: min(s.repeats, 5), directory: s.directory, json: s.json, asyncSteps: s.steps ?? 60).run()
         case "w7": try W7Bench(threads: s.threads, calls: s.steps ?? 2000, warmup: s.warmup ?? 200, repeats: s.repeats, seed: s.seed, json: s.json, int8: s.int8).run()
         case "w8": try W8Bench(threads: s.threads, repeats: s.repeats, child: w8Child, json: s.json).run()

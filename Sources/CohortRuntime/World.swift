@@ -38,3 +38,22 @@ public enum World {
         }
     }
 }
+
+extension World {
+    /// `world` with its allreduce run by `algorithm`: for `.hierarchical` and `.auto` on an MPI
+    /// world of more than one rank, a `HierarchicalCommunicator` (nodes from MPI, or from
+    /// `COHORT_NODE_SIZE` ranks each); otherwise `world` itself. Collective.
+    /// - Throws: `CohortError.invalidArgument` for a bad `COHORT_NODE_SIZE`; MPI's errors.
+    public static func arranging(_ world: any Communicator, allreduce algorithm: AllreduceAlgorithm) throws -> any Communicator {
+        guard algorithm != .flat, world.size > 1, let mpi = world as? MPICommunicator else { return world }
+        return try HierarchicalCommunicator(mpi, algorithm: algorithm, ranksPerNode: try HierarchicalCommunicator.nodeSizeOverride())
+    }
+
+    /// A line describing how `comm`'s allreduce runs (for the start of a training log).
+    public static func allreduceDescription(_ comm: any Communicator) -> String? {
+        guard let h = comm as? HierarchicalCommunicator else { return nil }
+        return "allreduce \(h.algorithm.rawValue): \(h.nodes) node\(h.nodes == 1 ? "" : "s"), up to \(h.maxRanksPerNode) rank\(h.maxRanksPerNode == 1 ? "" : "s") per node"
+            + (h.uniform ? "" : " (uneven: through node leaders)")
+            + (h.algorithm == .auto ? ", hierarchical from \(h.thresholdBytes) bytes" : "")
+    }
+}

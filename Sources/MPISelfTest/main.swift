@@ -112,6 +112,7 @@ do {
 
     if n > 1 { try checkCompressedWire(world) }
     if n > 1 { try checkZeroCollectives(world) }
+    if n > 1 { try checkHierarchical(world) }
 
     // a bad argument is an error, not a crash
     do {

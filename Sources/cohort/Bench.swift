@@ -2,6 +2,7 @@
 // (CohortBench runs them; this command maps its flags onto `BenchSettings`).
 import ArgumentParser
 import CohortBench
+import CohortCollectives
 import CohortCore
 import CohortKernels
 import Foundation
@@ -22,6 +23,7 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var w8Child = false
     @Flag(help: .hidden) var worker = false
     @Option(parsing: .unconditional, help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
+    @Option(help: "allreduce: measure this algorithm (hierarchical or auto; nodes from MPI or COHORT_NODE_SIZE) against flat MPI_Allreduce instead of the plain wrapper.") var allreduce: String?
     @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
 
     func run() throws {
@@ -40,6 +42,12 @@ struct Bench: ParsableCommand {
         s.ranks = np
         s.bucketMB = bucketMB
         s.int8 = int8
+        if let allreduce {
+            guard let a = AllreduceAlgorithm(rawValue: allreduce), a != .flat else {
+                throw CohortError.badFlag(flag: "--allreduce", "must be hierarchical or auto (flat is the reference it is measured against), got '\(allreduce)'")
+            }
+            s.allreduce = a
+        }
         try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
     }
 }

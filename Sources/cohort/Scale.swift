@@ -192,6 +192,8 @@ struct ScaleProject: ParsableCommand {
     @Option(name: .customLong("network-gbps"), help: "Link speeds in Gb/s, comma-separated.") var networkGbps = "10,25,100,400"
     @Option(name: .customLong("latency-us"), parsing: .unconditional, help: "Network latency per message step, in µs.") var latencyUs = 10.0
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket sizes in MB, comma-separated.") var bucketMB = "25"
+    @Option(help: "bench/allreduce-netns.sh --json results (one rank per node, and several): model the hierarchical allreduce against flat with an inter-node fit from them, and report the model's error on the measured points.") var hierarchical: String?
+    @Option(name: .customLong("ranks-per-node"), parsing: .unconditional, help: "With --hierarchical: ranks per node of the predicted clusters.") var ranksPerNode = 8
 
     func run() throws { try exitingOnErrors { try project() } }
 
@@ -221,8 +223,24 @@ struct ScaleProject: ParsableCommand {
         let md = try ScaleProjection.markdown(plan, runs, local: fit, cores: cores, ranks: try list(ranks, "--ranks").map { Int($0) },
                                               networkGbps: try list(networkGbps, "--network-gbps"), latencySeconds: latencyUs * 1e-6,
                                               bucketMB: try list(bucketMB, "--bucket-mb"), directory: directory)
+            + (try hierarchicalSection(local: fit, ranks: try list(ranks, "--ranks").map { Int($0) }, networkGbps: try list(networkGbps, "--network-gbps"),
+                                       bucketMB: try list(bucketMB, "--bucket-mb")))
         try store.write(Data(md.utf8), to: directory + "/projection.md")
         print(md, terminator: "")
+    }
+}
+
+extension ScaleProject {
+    /// With `--hierarchical FILE`: the two-level model's section (intra-node: `local`; inter-node: fitted to FILE).
+    func hierarchicalSection(local: AllreduceFit, ranks: [Int], networkGbps: [Double], bucketMB: [Double]) throws -> String {
+        guard let path = hierarchical else { return "" }
+        guard ranksPerNode >= 1 else { throw CohortError.badFlag(flag: "--ranks-per-node", "\(ranksPerNode) must be at least 1") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CohortError.badFlag(flag: "--hierarchical", "cannot read \(path)") }
+        let lines = text.split(separator: "\n").map(String.init)
+        let model = TwoLevelAllreduce(intra: local, inter: try TwoLevelAllreduce.interNodeFit(lines, path: path))
+        let nodes = ranks.map { $0 / ranksPerNode }.filter { $0 >= 2 }
+        return model.markdown(measured: lines, nodes: nodes, perNode: ranksPerNode, networkGbps: networkGbps, latencySeconds: latencyUs * 1e-6,
+                              bucketBytes: Int((bucketMB.first ?? 25) * 1e6))
     }
 }
 

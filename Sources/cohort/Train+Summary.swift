@@ -17,6 +17,7 @@ extension Train {
             "steps": fit.steps, "epochs": Double(fit.steps) / Double(stepsPerEpoch), "batch_size": batchSize,
             "samples_per_sec": fit.samplesPerSecond, "world_size": comm.size, "weights_sha256": fit.weightsSHA256,
             "local_batch": localBatch, "gradient_transport": fit.transport, "gradient_wire": gradComm.gradComm,
+            "allreduce": allreduce.allreduce,
             "deterministic": deterministic, "virtual_shards": deterministic ? virtualShards : 0, "comm_wait_seconds": fit.commSeconds, "data_wait_seconds": fit.dataSeconds,
             "compute_seconds": fit.trainSeconds - fit.commSeconds - fit.dataSeconds, "train_seconds": fit.trainSeconds, "accumulate": accumulate,
             "parameters": net.parameterCount, "prefetch": prefetch, "seed": seed, "blas_kernel": BLAS.coreName, "blas_threads": usedThreads,

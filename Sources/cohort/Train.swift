@@ -94,12 +94,14 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
     @OptionGroup var forecast: ForecastFlags
     @OptionGroup var trace: TraceFlags
+    @OptionGroup var allreduce: AllreduceFlags
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
         guard epochs > 0 || steps != nil else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         try validateNumbers()
+        _ = try allreduce.algorithm()
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         try schedule.validate(valEvery: valEvery, valSplit: valSplit)
         try gan.check(model: model)
@@ -170,6 +172,7 @@ struct Train: ParsableCommand {
             let group = try foldGroup(of: comm, folds: folds)
             (comm, run.cvFold, run.cvFolds) = (group.comm, group.fold, folds)
         }
+        comm = try allreduce.arrange(comm, deterministic: deterministic)
         try supervisor.start(comm: comm, collectiveTimeout: collectiveTimeout, faultSpec: injectFault)
         guard batchSize % comm.size == 0 else {
             let valid = (1...batchSize).filter { batchSize % $0 == 0 }.map(String.init).joined(separator: ", ")

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Bus bandwidth of the hierarchical allreduce against flat MPI_Allreduce on 2
+# network-namespace hosts × 2 ranks (cluster/netns.sh: shared memory inside a host,
+# TCP between hosts): ROUNDS launches of `cohort bench allreduce --worker --allreduce
+# hierarchical`, which alternates the two call by call on the same buffer; prints the
+# median µs and bus bandwidth 2(n−1)/n·bytes/time per size, 64 KiB … 64 MiB (docs/scaling.md
+# has figures). Ranks yield when idle (mpi_yield_when_idle): the hosts share this machine's cores.
+# COHORT_NETNS_RATE (e.g. 1gbit) limits each host's link; COHORT_NETNS_BTL=tcp,self sends
+# a host's own traffic over TCP too. Needs root and iproute2.
+#
+#   bench/allreduce-netns.sh [--json] [ROUNDS=3] [HOSTS=2] [RANKS_PER_HOST=2]   (COHORT_BIN: the release binary)
+# --json prints `RESULT {…}` lines instead (nodes, ranks_per_node, bytes, hierarchical_us, flat_us, …):
+# what `cohort scale project --hierarchical FILE` fits and checks its two-level model on.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+JSON=0; if [ "${1:-}" = --json ]; then JSON=1; shift; fi
+ROUNDS=${1:-3}; HOSTS=${2:-2}; PER=${3:-2}
+BIN=$(realpath "${COHORT_BIN:-.build/release/cohort}")
+export COHORT_NETNS_PREFIX=${COHORT_NETNS_PREFIX:-cohbench} COHORT_NETNS_NET=${COHORT_NETNS_NET:-10.208.0}
+export COHORT_NETNS_SLOTS=$PER COHORT_NETNS_BTL=${COHORT_NETNS_BTL:-vader,tcp,self}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for r in $(seq 1 "$ROUNDS"); do
+  timeout 900 cluster/netns.sh run "$HOSTS" -- --mca mpi_yield_when_idle 1 -np $((HOSTS * PER)) "$BIN" bench allreduce --worker --allreduce hierarchical \
+    > "$work/round-$r" 2> "$work/round-$r.err" || { cat "$work/round-$r.err" >&2; exit 1; }
+done
+python3 - "$work" "$ROUNDS" "$HOSTS" "$PER" "$JSON" <<'PY'
+import json, statistics, sys
+work, rounds, hosts, per, as_json = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+n = hosts * per
+hier, flat = {}, {}
+for r in range(1, rounds + 1):
+    for line in open(f"{work}/round-{r}"):
+        f = line.split()
+        if len(f) == 3 and f[0].isdigit():
+            hier.setdefault(int(f[0]), []).append(float(f[1])); flat.setdefault(int(f[0]), []).append(float(f[2]))
+if not as_json:
+    print(f"{hosts} hosts × {per} ranks, {rounds} rounds (medians)")
+    print("bytes        hier µs     flat µs   hier GB/s   flat GB/s   hier ÷ flat (bus bw)")
+for b in sorted(hier):
+    th, tf = statistics.median(hier[b]), statistics.median(flat[b])
+    bw = lambda t: 2 * (n - 1) / n * b / t / 1e9
+    if as_json:
+        print("RESULT " + json.dumps({"workload": "allreduce", "nodes": hosts, "ranks_per_node": per, "ranks": n, "bytes": b,
+                                      "hierarchical_us": th * 1e6, "flat_us": tf * 1e6, "hierarchical_bus_gb_per_s": bw(th),
+                                      "flat_bus_gb_per_s": bw(tf), "rounds": rounds}, sort_keys=True))
+    else:
+        print(f"{b:<12d} {th * 1e6:10.1f} {tf * 1e6:10.1f} {bw(th):11.3f} {bw(tf):11.3f} {tf / th:10.2f}")
+PY
