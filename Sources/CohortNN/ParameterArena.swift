@@ -67,6 +67,9 @@ public final class ParameterArena {
         buffers = try allocate(bufferCount, "the buffer arena (\(namedBuffers.count) tensors)")
         for (e, (_, t)) in zip(bufferEntries, namedBuffers) { t.rebind(to: buffers, offset: e.offset) }
         self.bufferEntries = bufferEntries
+        // The tensors' old buffers went to the buffer cache; in parameter shapes they are rarely
+        // asked for again, and at GPT-2 size they are half a gigabyte kept resident for nothing.
+        Storage.releaseCachedBuffers()
     }
 
     /// Consecutive places for `tensors`, each starting on a 16-float (64-byte) boundary,

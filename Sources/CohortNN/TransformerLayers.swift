@@ -154,6 +154,10 @@ public final class TransformerBlock: Module {
     public let norm2: LayerNorm
     public let mlp: TransformerMLP
     public var isTraining = true
+    /// Activation checkpointing (`--checkpoint-activations`): in training the block keeps only
+    /// its input and recomputes its activations in backward (`withActivationCheckpoint`); the
+    /// results are the same, the memory of its activations is freed after its forward.
+    public var checkpointActivations = false
 
     /// - Throws: `CohortError.invalidArgument` unless `heads` divides `dModel`.
     public init(dModel: Int, heads: Int, mlpRatio: Int = 4, causal: Bool = true, layerNormEps: Float = 1e-5,
@@ -172,6 +176,13 @@ public final class TransformerBlock: Module {
 
     /// `x: [B, T, dModel]`, optional `keyPaddingMask: [B, T]` (nonzero = real token).
     public func forward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
+        guard checkpointActivations else { return try blockForward(x, keyPaddingMask: keyPaddingMask) }
+        return try withActivationCheckpoint("transformer block", inputs: [x]) { xs in
+            try self.blockForward(xs[0], keyPaddingMask: keyPaddingMask)
+        }
+    }
+
+    private func blockForward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
         let h = try x + attention.forward(norm1(x), keyPaddingMask: keyPaddingMask)
         return try h + mlp(norm2(h))
     }

@@ -53,6 +53,11 @@ public final class Storage: @unchecked Sendable {
     }
 
     deinit { if owner == nil { BufferCache.shared.give(pointer, count) } }
+
+    /// Returns the buffers kept for reuse to the system. Called when a large set of buffers
+    /// will not be needed again in these sizes (a model's parameters moved into an arena), so
+    /// they do not stay resident.
+    public static func releaseCachedBuffers() { BufferCache.shared.trim() }
 }
 
 /// Size-keyed free lists of buffers. Bounded: beyond `limitBytes` buffers are freed.

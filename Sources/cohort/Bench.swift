@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var worker = false
     @Option(parsing: .unconditional, help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
     @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
+    @Flag(name: .customLong("checkpoint-activations"), help: "w3, w10: the GPT's blocks keep only their input and recompute their activations in backward (less memory, more compute).") var checkpointActivations = false
 
     func run() throws {
         if !worker { try BLASRuntime.configureThreads(requested: threads) }
@@ -40,6 +41,7 @@ struct Bench: ParsableCommand {
         s.ranks = np
         s.bucketMB = bucketMB
         s.int8 = int8
+        s.checkpointActivations = checkpointActivations
         try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
     }
 }

@@ -1,0 +1,62 @@
+// `--checkpoint-activations` end to end: a 2-rank GPT run on tiny Shakespeare with
+// checkpointed blocks, killed inside its second checkpoint save and resumed, ends at
+// the plain run's weights bit for bit (--deterministic, same world size) and trains;
+// the flag is refused by name where there is no transformer block; `cohort bench w3`
+// takes it.
+import Foundation
+import Testing
+
+@Suite(.serialized) struct ActivationCheckpointCLITests {
+    static let shakespeare = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/tiny-shakespeare").path
+    let base = ["train", "--model", "gpt", "--data", shakespeare, "--context", "32", "--layers", "2", "--heads", "2", "--d-model", "32",
+                "--global-batch", "8", "--steps", "12", "--optimizer", "adamw", "--lr", "3e-3", "--deterministic", "--log-every", "1000"]
+
+    func summary(_ path: String) throws -> (sha: String, loss: Double) {
+        let json = try CLI.readJSON(path)
+        return (json["weights_sha256"] as? String ?? "", json["train_loss"] as? Double ?? .nan)
+    }
+
+    @Test func checkpointedTwoRankRunResumesToThePlainRunsWeights() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = dir.appendingPathComponent("plain.json").path
+        let r0 = try CLI.mpirun(2, base + ["--summary-json", plain], timeout: 120)
+        #expect(r0.status == 0, "\(r0.output)")
+        #expect(!r0.stderr.contains("activation checkpointing"))
+        let expected = try summary(plain)
+        #expect(expected.loss < 3.9, "the plain run trains below ln(65) ≈ 4.17: \(expected.loss)")
+
+        let ckpt = dir.appendingPathComponent("ckpt").path, out = dir.appendingPathComponent("ckpt.json").path
+        let args = base + ["--checkpoint-activations", "--checkpoint-dir", ckpt, "--checkpoint-every", "5"]
+        let killed = try CLI.runExecutable("/usr/bin/env", ["COHORT_TEST_CRASH_POINT=manifest@2", "mpirun", "--allow-run-as-root", "--oversubscribe",
+                                                            "--bind-to", "none", "-np", "2", CLI.binary] + args, timeout: 120)
+        #expect(killed.status != 0, "the run should have died in its second save: \(killed.output)")
+        #expect(killed.stderr.contains("activation checkpointing: 2 transformer blocks"), "\(killed.stderr)")
+        let resumed = try CLI.mpirun(2, args + ["--resume", "auto", "--summary-json", out], timeout: 120)
+        #expect(resumed.status == 0 && resumed.stderr.contains("resumed from") && resumed.stderr.contains("step-00000005"), "\(resumed.output)")
+        let got = try summary(out)
+        #expect(got.sha == expected.sha, "checkpointed, killed and resumed vs plain and uninterrupted")
+        #expect(got.loss == expected.loss)
+    }
+
+    @Test func refusedByNameWithoutTransformerBlocks() throws {
+        let mlp = try CLI.run(["train", "--checkpoint-activations", "--steps", "1"])
+        #expect(mlp.status == 2 && mlp.stderr.contains("--checkpoint-activations applies to --model gpt"), "\(mlp.output)")
+        let w1 = try CLI.run(["bench", "w1", "--checkpoint-activations", "--steps", "1", "--warmup", "0", "--repeats", "1"])
+        #expect(w1.status != 0 && w1.stderr.contains("--checkpoint-activations"), "\(w1.output)")
+    }
+
+    /// Same seed, same steps, one thread: the same final loss with and without checkpointing.
+    @Test func benchW3TakesTheFlag() throws {
+        var losses: [Double] = []
+        for flag in [[], ["--checkpoint-activations"]] {
+            let r = try CLI.run(["bench", "w3", "--steps", "1", "--warmup", "1", "--repeats", "1", "--json"] + flag, timeout: 120)
+            #expect(r.status == 0, "\(r.output)")
+            let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("RESULT ") } ?? ""
+            let json = try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: Any] ?? [:]
+            #expect(json["checkpoint_activations"] as? Bool == !flag.isEmpty, "\(line)")
+            losses.append(json["final_loss"] as? Double ?? .nan)
+        }
+        #expect(losses.count == 2 && losses[0] == losses[1] && losses[0] < 4.5, "\(losses)")
+    }
+}
