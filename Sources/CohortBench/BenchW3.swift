@@ -99,6 +99,10 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
                 ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
                 ("batch", Self.batch), ("ctx", Self.config.contextLength),
                 ("checkpoint_activations", training.model.checkpointActivations),
+                // Where the memory goes: the tensors' buffers at their high-water mark, and the
+                // buffers kept for reuse at the end (both count in peak RSS).
+                ("peak_tensor_mib", (Double(Storage.memoryStatistics.peakLiveBytes) / 1_048_576).rounded(to: 1)),
+                ("buffer_cache_mib", (Double(Storage.memoryStatistics.cachedBytes) / 1_048_576).rounded(to: 1)),
                 ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
     }
 

@@ -89,15 +89,18 @@ public final class TransformerMLP: Module {
 
     public var children: [(name: String, module: any Module)] { [("c_fc", fc), ("c_proj", proj)] }
 
-    /// `c_fc` runs without its bias; the bias add is fused into the activation.
+    /// `c_fc` runs without its bias; the bias add is fused into the activation, which keeps its
+    /// derivative in the buffer of `c_fc`'s output (read by nothing else).
     public func forward(_ x: Tensor) throws -> Tensor {
-        try proj(try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias))
+        try proj(try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias, consumingInput: true))
     }
 
     /// `gelu(h + bias)` (exact erf GELU, `bias: [n]` broadcast over `h: [.., n]`) as one
     /// recorded op whose forward also saves the derivative (`GELUKernels`): the backward
     /// is one multiply, with the bias gradient's column sums in the same sweep.
-    static func biasGELU(_ h: Tensor, bias: Tensor?) throws -> Tensor {
+    /// `consumingInput`: `h` is read by nothing else (a linear layer's output), so the
+    /// derivative overwrites it instead of taking another `h`-sized buffer.
+    static func biasGELU(_ h: Tensor, bias: Tensor?, consumingInput: Bool = false) throws -> Tensor {
         guard h.rank >= 1, bias.map({ $0.shape == [h.shape[h.rank - 1]] }) ?? true else {
             throw CohortError.shapeMismatch(op: "biasGELU", "bias \(describeShape(bias?.shape ?? [])) vs input \(describeShape(h.shape))")
         }
@@ -107,7 +110,7 @@ public final class TransformerMLP: Module {
         return try Tensor.customOp("biasGELU", inputs: bias.map { [h, $0] } ?? [h], forward: { xs in
             let hc = xs[0].contiguous(), bc = xs.count > 1 ? xs[1].contiguous() : nil
             let y = Tensor(storage: Storage(count: hc.count), shape: hc.shape)
-            let d = Tensor(storage: Storage(count: hc.count), shape: hc.shape)
+            let d = consumingInput ? hc : Tensor(storage: Storage(count: hc.count), shape: hc.shape)
             try y.withMutableBuffer { yp in
                 try d.withMutableBuffer { dp in
                     hc.withContiguousBuffer { hp in
