@@ -64,14 +64,16 @@ public final class MultiHeadSelfAttention: Module {
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, keyPaddingMask: nil) }
 
     /// `x: [B, T, dModel]`; `keyPaddingMask: [B, T]`, nonzero = a real token, 0 = padding
-    /// (see `Tensor.scaledDotProductAttention`).
-    /// - Throws: `CohortError.shapeMismatch` for a wrong input or mask shape.
-    public func forward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
+    /// (see `Tensor.scaledDotProductAttention`). With `residual` (`[B, T, dModel]`) the output is
+    /// `residual + attention`, summed by `c_proj`'s GEMM (`Linear.forward(_:residual:)`).
+    /// - Throws: `CohortError.shapeMismatch` for a wrong input, mask or residual shape.
+    public func forward(_ x: Tensor, keyPaddingMask: Tensor?, residual: Tensor? = nil) throws -> Tensor {
         guard x.rank == 3, x.shape[2] == dModel else {
             throw CohortError.shapeMismatch(op: "MultiHeadSelfAttention(\(dModel), heads: \(heads))", "input \(describeShape(x.shape)) must be [B, T, \(dModel)]")
         }
         let qkv = try qkvProjection(x)
         let y = try Tensor.multiHeadSelfAttention(packed: qkv, heads: heads, causal: causal, keyPaddingMask: keyPaddingMask)
+        if let residual { return try outputProjection.forward(y, residual: residual) }
         return try outputProjection(y)
     }
 }
@@ -92,7 +94,16 @@ public final class TransformerMLP: Module {
     /// `c_fc` runs without its bias; the bias add is fused into the activation, which keeps its
     /// derivative in the buffer of `c_fc`'s output (read by nothing else).
     public func forward(_ x: Tensor) throws -> Tensor {
-        try proj(try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias, consumingInput: true))
+        try proj(try hidden(x))
+    }
+
+    /// `residual + forward(x)`, summed by `c_proj`'s GEMM (`Linear.forward(_:residual:)`).
+    public func forward(_ x: Tensor, residual: Tensor) throws -> Tensor {
+        try proj.forward(try hidden(x), residual: residual)
+    }
+
+    private func hidden(_ x: Tensor) throws -> Tensor {
+        try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias, consumingInput: true)
     }
 
     /// `gelu(h + bias)` (exact erf GELU, `bias: [n]` broadcast over `h: [.., n]`) as one
@@ -185,8 +196,15 @@ public final class TransformerBlock: Module {
         }
     }
 
+    /// The residual adds are summed by the projections' GEMMs: no add op keeps the
+    /// projections' outputs alive until backward.
     private func blockForward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
-        let h = try x + attention.forward(norm1(x), keyPaddingMask: keyPaddingMask)
-        return try h + mlp(norm2(h))
+        let h = try attention.forward(norm1(x), keyPaddingMask: keyPaddingMask, residual: x)
+        let n2 = try norm2(h)
+        // The MLP's timeline event, as `mlp(…)` would record it (Module.callAsFunction).
+        if let tracer = Trace.recorder, let scope = tracer.scope(of: ObjectIdentifier(mlp)) {
+            return try tracer.forward(scope: scope) { try mlp.forward(n2, residual: h) }
+        }
+        return try mlp.forward(n2, residual: h)
     }
 }
