@@ -1,6 +1,6 @@
 // `cohort train --checkpoint-activations`: transformer blocks keep only their input
 // in training and recompute their activations in backward (CohortNN's
-// ActivationCheckpoint.swift; docs/cli.md, docs/performance.md).
+// ActivationCheckpoint.swift; docs/cli.md, docs/benchmarks.md).
 import ArgumentParser
 import CohortCore
 import CohortNN

@@ -146,8 +146,18 @@ import Testing
 }
 
 /// The MLP's fused bias + GELU writing its derivative over its input (`consumingInput`):
-/// bitwise the output and gradients of the version with a separate buffer.
+/// bitwise the output and gradients of the version with a separate buffer; the linear map
+/// that adds the block's residual in its GEMM: finite differences, and `x·Wᵀ + b + r` composed.
 @Suite struct ConsumingBiasGELUTests {
+    @Test func linearWithResidual() throws {
+        let x = Fixtures.uniform([2, 3, 4], seed: 30), w = Fixtures.uniform([5, 4], seed: 31)
+        let b = Fixtures.uniform([5], seed: 32), r = Fixtures.uniform([2, 3, 5], seed: 33)
+        try expectGradients([x, w, b, r], "linear + residual") { try Tensor.linear($0[0], weight: $0[1], bias: $0[2], residual: $0[3]) }
+        try expectGradients([x, w, r], "no bias") { try Tensor.linear($0[0], weight: $0[1], bias: nil, residual: $0[2]) }
+        assertClose(try Tensor.linear(x, weight: w, bias: b, residual: r), try Tensor.linear(x, weight: w, bias: b) + r, atol: 1e-6, rtol: 1e-6)
+        #expect(throws: CohortError.self) { try Tensor.linear(x, weight: w, bias: b, residual: Tensor.zeros([2, 3, 4])) }
+    }
+
     @Test func equalsTheSeparateBufferVersion() throws {
         for n in [3072, 21] {
             let w = Fixtures.uniform([8, n], seed: 20), b = Fixtures.uniform([n], seed: 21)
