@@ -127,6 +127,9 @@ extension Tensor {
             throw CohortError.shapeMismatch(op: "crossEntropy", "logits must be [N, C], got \(describeShape(logits.shape))")
         }
         let rows = logits.shape[0], classes = logits.shape[1]
+        guard rows > 0, classes > 0 else {
+            throw CohortError.shapeMismatch(op: "crossEntropy", "logits must have rows and classes, got \(describeShape(logits.shape))")
+        }
         let t = try classTargets(targets, rows: rows, classes: classes, ignoreIndex: ignoreIndex, op: "crossEntropy")
         let x = logits.contiguous()
         let (total, counted) = t.withUnsafeBufferPointer {

@@ -43,5 +43,6 @@ import CohortTestSupport
         let error = #expect(throws: CohortError.self) { try Autograd.gradients(of: bad, withRespectTo: [x]) }
         #expect("\(error.map { "\($0)" } ?? "")".contains("crossEntropy(consuming:)"))
         #expect(throws: CohortError.self) { try Tensor.crossEntropy(consuming: Tensor.zeros([2, 3]), targets: [0, 3]) }
+        #expect(throws: CohortError.self) { try Tensor.crossEntropy(consuming: Tensor.zeros([0, 3]), targets: []) }
     }
 }
