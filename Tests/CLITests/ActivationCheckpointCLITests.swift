@@ -1,8 +1,9 @@
 // `--checkpoint-activations` end to end: a 2-rank GPT run on tiny Shakespeare with
 // checkpointed blocks, killed inside its second checkpoint save and resumed, ends at
 // the plain run's weights bit for bit (--deterministic, same world size) and trains;
-// the flag is refused by name where there is no transformer block; `cohort bench w3`
-// takes it.
+// through DataParallel's buckets (no --deterministic) it matches the plain run; the
+// transformer forecaster checkpoints too; the flag is refused by name where there is
+// no transformer block; `cohort bench w3` takes it (same final loss).
 import Foundation
 import Testing
 
@@ -57,6 +58,23 @@ import Testing
         }
         let diff = try CLI.run(["ckpt", "diff", dirs[0], dirs[1], "--rtol", "1e-6", "--atol", "1e-7"])
         #expect(diff.status == 0, "checkpointed vs plain at np=2 through the buckets: \(diff.output)")
+    }
+
+    /// The transformer forecaster's blocks checkpoint too: the same weights, bit for bit.
+    @Test func transformerForecasterCheckpointsToTheSameWeights() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let co2 = CLI.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data/timeseries/co2.csv").path
+        let args = ["train", "--task", "forecast", "--data", co2, "--column", "co2_ppm", "--context", "26", "--horizon", "4", "--season", "52",
+                    "--model", "gpt", "--layers", "2", "--d-model", "32", "--heads", "2", "--steps", "20", "--lr", "0.01", "--deterministic", "--log-every", "1000"]
+        var shas: [String] = []
+        for flag in [[], ["--checkpoint-activations"]] {
+            let out = dir.appendingPathComponent("s\(shas.count).json").path
+            let r = try CLI.run(args + flag + ["--summary-json", out], timeout: 120)
+            #expect(r.status == 0 && r.stderr.contains("activation checkpointing: 2") == !flag.isEmpty, "\(r.output)")
+            shas.append(try summary(out).sha)
+        }
+        #expect(shas.count == 2 && !shas[0].isEmpty && shas[0] == shas[1])
     }
 
     @Test func refusedByNameWithoutTransformerBlocks() throws {
