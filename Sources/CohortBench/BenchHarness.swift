@@ -36,6 +36,8 @@ public struct BenchSettings: Sendable {
     /// `allreduce`: measure this algorithm (hierarchical or auto) against flat MPI_Allreduce
     /// instead of the plain wrapper.
     public var allreduce: AllreduceAlgorithm?
+    /// W3/W10: activation checkpointing of the GPT's blocks (`--checkpoint-activations`).
+    public var checkpointActivations = false
 
     public init() {}
 }
@@ -59,6 +61,17 @@ protocol TrainingWorkload {
     func reference(steps: Int, threads: Int) -> Double?
     /// The result line's extra fields, in order.
     func extras(_ run: TrainingRun) -> [(String, Any)]
+    /// Applies the settings a workload reads beyond the common ones (W3/W10: activation
+    /// checkpointing); throws for one it does not take.
+    mutating func configure(_ s: BenchSettings) throws
+}
+
+extension TrainingWorkload {
+    func configure(_ s: BenchSettings) throws {
+        if s.checkpointActivations {
+            throw CohortError.badFlag(flag: "--checkpoint-activations", "applies to the GPT workloads w3 and w10, not to \(Self.name)")
+        }
+    }
 }
 
 /// What the harness measured, for a workload's `extras`.
@@ -77,6 +90,7 @@ struct TrainingRun {
 func runTrainingBench<W: TrainingWorkload>(_: W.Type, _ s: BenchSettings) throws {
     let steps = s.steps ?? W.defaults.steps, warmup = s.warmup ?? W.defaults.warmup
     var w = try W(seed: s.seed)
+    try w.configure(s)
     for _ in 0..<warmup { _ = try w.step() }
     let reference = w.reference(steps: steps, threads: s.threads)
     var rates: [Double] = [], cpuSeconds: [Double] = []

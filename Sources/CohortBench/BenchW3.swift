@@ -66,6 +66,11 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
         try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: Shape.batch) }
     }
 
+    /// `--checkpoint-activations`: the blocks recompute their activations in backward.
+    mutating func configure(_ s: BenchSettings) throws {
+        training.model.checkpointActivations = s.checkpointActivations
+    }
+
     /// The dense layers as (in, out) feature pairs: per block c_attn, c_proj, c_fc, mlp c_proj; then the LM head.
     static var linearShapes: [(Int, Int)] {
         let d = config.dModel, h = config.mlpRatio * d
@@ -93,6 +98,11 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
                 ("step_cpu_ms", (run.cpuSecondsPerStep * 1e3).rounded(to: 1))] + gemm + [
                 ("blas_kernel", BLAS.coreName), ("params", training.model.parameterCount),
                 ("batch", Self.batch), ("ctx", Self.config.contextLength),
+                ("checkpoint_activations", training.model.checkpointActivations),
+                // Where the memory goes: the tensors' buffers at their high-water mark, and the
+                // buffers kept for reuse at the end (both count in peak RSS).
+                ("peak_tensor_mib", (Double(Storage.memoryStatistics.peakLiveBytes) / 1_048_576).rounded(to: 1)),
+                ("buffer_cache_mib", (Double(Storage.memoryStatistics.cachedBytes) / 1_048_576).rounded(to: 1)),
                 ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
     }
 

@@ -156,6 +156,7 @@ package enum SoftmaxKernels {
     /// softmax into `probs` (for the backward) and returns the summed loss and the
     /// number of rows counted (rows whose target equals `ignoreIndex` are skipped).
     /// With label smoothing `eps`, the target distribution is `(1-eps)·onehot + eps/n`.
+    /// `probs` may be `logits` itself (in place): a row's logits are read before it is written.
     package static func crossEntropy(rows: Int, n: Int, logits: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                                     smoothing eps: Float, ignoreIndex: Int32, probs: UnsafeMutablePointer<Float>) -> (loss: Double, count: Int) {
         var total = 0.0
@@ -163,6 +164,8 @@ package enum SoftmaxKernels {
         for r in 0..<rows {
             let p = logits + r * n, o = probs + r * n
             let t = targets[r]
+            let target = t == ignoreIndex ? 0 : p[Int(t)]
+            let meanLogit = eps != 0 && t != ignoreIndex ? Reduce.sum(n, p) / Float(n) : 0
             let m = Reduce.extreme(n, p, max: true)
             var s: Float = 0
             let m16 = V16(repeating: m)
@@ -174,8 +177,8 @@ package enum SoftmaxKernels {
             Elementwise.scale(n, alpha: 1 / s, o)
             if t == ignoreIndex { continue }
             let lse = m + logf(s)
-            var rowLoss = (1 - eps) * (lse - p[Int(t)])
-            if eps != 0 { rowLoss += eps * (lse - Reduce.sum(n, p) / Float(n)) }
+            var rowLoss = (1 - eps) * (lse - target)
+            if eps != 0 { rowLoss += eps * (lse - meanLogit) }
             total += Double(rowLoss)
             count += 1
         }
@@ -183,7 +186,7 @@ package enum SoftmaxKernels {
     }
 
     /// Backward of the fused cross-entropy: `dlogits = scale * (probs - target distribution)`,
-    /// zero for ignored rows.
+    /// zero for ignored rows. `out` may be `probs` itself (elementwise, in place).
     package static func crossEntropyBackward(rows: Int, n: Int, probs: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
                                             smoothing eps: Float, ignoreIndex: Int32, scale: Float, out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {

@@ -51,6 +51,13 @@ public final class GPT: Module {
     public let finalNorm: LayerNorm
     private let head: TiedHead
     public var isTraining = true
+    /// Activation checkpointing of every block (`--checkpoint-activations`): in training each
+    /// block keeps only its input and recomputes its activations in backward — the same
+    /// loss and gradients for less memory and about one more forward pass of compute.
+    public var checkpointActivations: Bool {
+        get { blocks.first?.checkpointActivations ?? false }
+        set { for b in blocks { b.checkpointActivations = newValue } }
+    }
 
     /// - Throws: `CohortError.invalidArgument` for non-positive sizes or heads not dividing dModel.
     public init(_ config: GPTConfig, generator: inout RandomGenerator) throws {
@@ -119,16 +126,18 @@ public final class GPT: Module {
     }
 
     /// Mean cross-entropy of next-token prediction: `tokens` and `targets` are `batch · T`
-    /// ids, row-major; `targets[i]` is the token that should follow position `i`.
+    /// ids, row-major; `targets[i]` is the token that should follow position `i`. The logits
+    /// are private here, so the loss reuses their buffer (`crossEntropy(consuming:)`).
     public func loss(tokens: [Int], targets: [Int], batch: Int) throws -> Tensor {
         let logits = try forward(tokens: tokens, batch: batch)
-        return try Loss.crossEntropy(logits.reshape([-1, config.vocabSize]), targets)
+        return try Tensor.crossEntropy(consuming: logits.reshape([-1, config.vocabSize]), targets: targets)
     }
 
-    /// Rows of the token embedding for `ids`, `[ids.count, dModel]`. The one place to swap
-    /// in an `Embedding` layer once it exists.
+    /// Rows of the token embedding for `ids`, `[ids.count, dModel]`. `Tensor.embedding`'s
+    /// backward adds the rows' gradients straight into the table's gradient (its arena view),
+    /// without a dense `[vocab, dModel]` temporary.
     private func embedTokens(_ ids: [Int]) throws -> Tensor {
-        try tokenEmbedding.indexSelect(axis: 0, ids)
+        try Tensor.embedding(tokenEmbedding, indices: ids, shape: [ids.count])
     }
 
     /// Extends `prompt` by `maxNewTokens` sampled tokens and returns the whole sequence.

@@ -29,6 +29,18 @@ public final class Linear: Module {
         }
         return try Tensor.linear(x, weight: weight, bias: bias)
     }
+
+    /// `residual + forward(x)` in one op (`Tensor.linear(_:weight:bias:residual:)`): the sum
+    /// is accumulated by the GEMM, no separate output is kept for an add. A timeline event of
+    /// this layer when tracing has registered it, as `callAsFunction`.
+    /// - Throws: `CohortError.shapeMismatch` for a wrong input or residual shape.
+    public func forward(_ x: Tensor, residual: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else { return try forward(x) }   // the shape error
+        if let tracer = Trace.recorder, let scope = tracer.scope(of: ObjectIdentifier(self)) {
+            return try tracer.forward(scope: scope) { try Tensor.linear(x, weight: weight, bias: bias, residual: residual) }
+        }
+        return try Tensor.linear(x, weight: weight, bias: bias, residual: residual)
+    }
 }
 
 /// Runs modules in order; children are named `0`, `1`, ….

@@ -67,6 +67,9 @@ public final class ParameterArena {
         buffers = try allocate(bufferCount, "the buffer arena (\(namedBuffers.count) tensors)")
         for (e, (_, t)) in zip(bufferEntries, namedBuffers) { t.rebind(to: buffers, offset: e.offset) }
         self.bufferEntries = bufferEntries
+        // The tensors' old buffers went to the buffer cache; in parameter shapes they are rarely
+        // asked for again, and at GPT-2 size they are half a gigabyte kept resident for nothing.
+        Storage.releaseCachedBuffers()
     }
 
     /// Consecutive places for `tensors`, each starting on a 16-float (64-byte) boundary,
@@ -90,6 +93,9 @@ public final class ParameterArena {
         storage.pointer.update(from: grads.pointer, count: count)
         grads = storage
         for (e, t) in zip(entries, tensors) { t.grad = Tensor(storage: storage, shape: e.shape, offset: e.offset) }
+        // The old arena-sized buffer went to the buffer cache, where only an optimizer's whole-arena
+        // state could reuse it; under ZeRO (shard-sized state) it would stay resident for nothing.
+        Storage.releaseCachedBuffers()
     }
 
     /// Zeroes the whole gradient arena (one memset).

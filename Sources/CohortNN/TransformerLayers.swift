@@ -64,14 +64,16 @@ public final class MultiHeadSelfAttention: Module {
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, keyPaddingMask: nil) }
 
     /// `x: [B, T, dModel]`; `keyPaddingMask: [B, T]`, nonzero = a real token, 0 = padding
-    /// (see `Tensor.scaledDotProductAttention`).
-    /// - Throws: `CohortError.shapeMismatch` for a wrong input or mask shape.
-    public func forward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
+    /// (see `Tensor.scaledDotProductAttention`). With `residual` (`[B, T, dModel]`) the output is
+    /// `residual + attention`, summed by `c_proj`'s GEMM (`Linear.forward(_:residual:)`).
+    /// - Throws: `CohortError.shapeMismatch` for a wrong input, mask or residual shape.
+    public func forward(_ x: Tensor, keyPaddingMask: Tensor?, residual: Tensor? = nil) throws -> Tensor {
         guard x.rank == 3, x.shape[2] == dModel else {
             throw CohortError.shapeMismatch(op: "MultiHeadSelfAttention(\(dModel), heads: \(heads))", "input \(describeShape(x.shape)) must be [B, T, \(dModel)]")
         }
         let qkv = try qkvProjection(x)
         let y = try Tensor.multiHeadSelfAttention(packed: qkv, heads: heads, causal: causal, keyPaddingMask: keyPaddingMask)
+        if let residual { return try outputProjection.forward(y, residual: residual) }
         return try outputProjection(y)
     }
 }
@@ -89,15 +91,27 @@ public final class TransformerMLP: Module {
 
     public var children: [(name: String, module: any Module)] { [("c_fc", fc), ("c_proj", proj)] }
 
-    /// `c_fc` runs without its bias; the bias add is fused into the activation.
+    /// `c_fc` runs without its bias; the bias add is fused into the activation, which keeps its
+    /// derivative in the buffer of `c_fc`'s output (read by nothing else).
     public func forward(_ x: Tensor) throws -> Tensor {
-        try proj(try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias))
+        try proj(try hidden(x))
+    }
+
+    /// `residual + forward(x)`, summed by `c_proj`'s GEMM (`Linear.forward(_:residual:)`).
+    public func forward(_ x: Tensor, residual: Tensor) throws -> Tensor {
+        try proj.forward(try hidden(x), residual: residual)
+    }
+
+    private func hidden(_ x: Tensor) throws -> Tensor {
+        try TransformerMLP.biasGELU(Tensor.linear(x, weight: fc.weight, bias: nil), bias: fc.bias, consumingInput: true)
     }
 
     /// `gelu(h + bias)` (exact erf GELU, `bias: [n]` broadcast over `h: [.., n]`) as one
     /// recorded op whose forward also saves the derivative (`GELUKernels`): the backward
     /// is one multiply, with the bias gradient's column sums in the same sweep.
-    static func biasGELU(_ h: Tensor, bias: Tensor?) throws -> Tensor {
+    /// `consumingInput`: `h` is read by nothing else (a linear layer's output), so the
+    /// derivative overwrites it instead of taking another `h`-sized buffer.
+    static func biasGELU(_ h: Tensor, bias: Tensor?, consumingInput: Bool = false) throws -> Tensor {
         guard h.rank >= 1, bias.map({ $0.shape == [h.shape[h.rank - 1]] }) ?? true else {
             throw CohortError.shapeMismatch(op: "biasGELU", "bias \(describeShape(bias?.shape ?? [])) vs input \(describeShape(h.shape))")
         }
@@ -107,7 +121,7 @@ public final class TransformerMLP: Module {
         return try Tensor.customOp("biasGELU", inputs: bias.map { [h, $0] } ?? [h], forward: { xs in
             let hc = xs[0].contiguous(), bc = xs.count > 1 ? xs[1].contiguous() : nil
             let y = Tensor(storage: Storage(count: hc.count), shape: hc.shape)
-            let d = Tensor(storage: Storage(count: hc.count), shape: hc.shape)
+            let d = consumingInput ? hc : Tensor(storage: Storage(count: hc.count), shape: hc.shape)
             try y.withMutableBuffer { yp in
                 try d.withMutableBuffer { dp in
                     hc.withContiguousBuffer { hp in
@@ -154,6 +168,10 @@ public final class TransformerBlock: Module {
     public let norm2: LayerNorm
     public let mlp: TransformerMLP
     public var isTraining = true
+    /// Activation checkpointing (`--checkpoint-activations`): in training the block keeps only
+    /// its input and recomputes its activations in backward (`withActivationCheckpoint`); the
+    /// results are the same, the memory of its activations is freed after its forward.
+    public var checkpointActivations = false
 
     /// - Throws: `CohortError.invalidArgument` unless `heads` divides `dModel`.
     public init(dModel: Int, heads: Int, mlpRatio: Int = 4, causal: Bool = true, layerNormEps: Float = 1e-5,
@@ -172,7 +190,21 @@ public final class TransformerBlock: Module {
 
     /// `x: [B, T, dModel]`, optional `keyPaddingMask: [B, T]` (nonzero = real token).
     public func forward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
-        let h = try x + attention.forward(norm1(x), keyPaddingMask: keyPaddingMask)
-        return try h + mlp(norm2(h))
+        guard checkpointActivations else { return try blockForward(x, keyPaddingMask: keyPaddingMask) }
+        return try withActivationCheckpoint("transformer block", inputs: [x]) { xs in
+            try self.blockForward(xs[0], keyPaddingMask: keyPaddingMask)
+        }
+    }
+
+    /// The residual adds are summed by the projections' GEMMs: no add op keeps the
+    /// projections' outputs alive until backward.
+    private func blockForward(_ x: Tensor, keyPaddingMask: Tensor?) throws -> Tensor {
+        let h = try attention.forward(norm1(x), keyPaddingMask: keyPaddingMask, residual: x)
+        let n2 = try norm2(h)
+        // The MLP's timeline event, as `mlp(…)` would record it (Module.callAsFunction).
+        if let tracer = Trace.recorder, let scope = tracer.scope(of: ObjectIdentifier(mlp)) {
+            return try tracer.forward(scope: scope) { try mlp.forward(n2, residual: h) }
+        }
+        return try mlp.forward(n2, residual: h)
     }
 }

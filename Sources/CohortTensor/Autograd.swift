@@ -123,20 +123,31 @@ extension Tensor {
         try withNoGrad { try runBackward(seed: g0, retainGraph: retainGraph) }
     }
 
-    private func runBackward(seed: Tensor, retainGraph: Bool) throws {
+    /// The reverse pass of `backward()`. `firesHooks: false` and `allowedLeaves` serve a
+    /// checkpointed op's recomputation (Tensor+Checkpoint.swift): leaves accumulate but their
+    /// hooks wait for the outer pass, and a leaf outside `allowedLeaves` is an error naming `caller`.
+    func runBackward(seed: Tensor, retainGraph: Bool, firesHooks: Bool = true,
+                     allowedLeaves: Set<ObjectIdentifier>? = nil, caller: String = "backward()") throws {
         guard let rootNode = gradFn else {
             Tensor.accumulateLeaf(self, seed)
-            for h in gradHooks { h(grad!) }
+            if firesHooks { for h in gradHooks { h(grad!) } }
             return
         }
         if rootNode.backward == nil {
             throw CohortError.invalidArgument("backward(): the graph was already freed by an earlier backward(); pass retainGraph: true to the first call")
         }
-        let order = try Tensor.topologicalOrder(from: rootNode, caller: "backward()")
+        let order = try Tensor.topologicalOrder(from: rootNode, caller: caller)
         // How many contributions each leaf will receive, so hooks fire when it is final.
         var pending: [ObjectIdentifier: Int] = [:]
         for node in order {
             for t in node.inputs where t.requiresGrad && t.gradFn == nil { pending[ObjectIdentifier(t), default: 0] += 1 }
+        }
+        if let allowedLeaves, let stray = order.lazy.flatMap(\.inputs).first(where: {
+            $0.requiresGrad && $0.gradFn == nil && !allowedLeaves.contains(ObjectIdentifier($0))
+        }) {
+            throw CohortError.invalidArgument("\(caller): the recomputed forward uses a tensor that requires a gradient "
+                + "(\(stray.name ?? "shape \(describeShape(stray.shape))")) but is neither an input nor a listed parameter; "
+                + "pass it in `inputs` or `parameters`")
         }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(rootNode): seed]
         // Tracing: each traced module's backward is one event, from its first op to its last.
@@ -158,7 +169,7 @@ extension Tensor {
                     let key = ObjectIdentifier(t)
                     let left = pending[key]! - 1
                     pending[key] = left
-                    if left == 0, !t.gradHooks.isEmpty {
+                    if left == 0, firesHooks, !t.gradHooks.isEmpty {
                         if t.grad == nil { t.grad = Tensor.zeros(t.shape) }
                         for h in t.gradHooks { h(t.grad!) }
                     }

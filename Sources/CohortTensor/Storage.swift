@@ -53,6 +53,21 @@ public final class Storage: @unchecked Sendable {
     }
 
     deinit { if owner == nil { BufferCache.shared.give(pointer, count) } }
+
+    /// Returns the buffers kept for reuse to the system. Called when a large set of buffers
+    /// will not be needed again in these sizes (a model's parameters moved into an arena), so
+    /// they do not stay resident.
+    public static func releaseCachedBuffers() { BufferCache.shared.trim() }
+
+    /// Bytes of the buffers storages own now (not borrowed memory), their high-water mark
+    /// since the last `resetPeakBytes()`, and the bytes kept for reuse: where a training
+    /// step's memory goes (`cohort bench w10` prints them).
+    public static var memoryStatistics: (liveBytes: Int, peakLiveBytes: Int, cachedBytes: Int) {
+        BufferCache.shared.statistics
+    }
+
+    /// Starts a new high-water mark of `memoryStatistics.peakLiveBytes` at the current bytes.
+    public static func resetPeakBytes() { BufferCache.shared.resetPeak() }
 }
 
 /// Size-keyed free lists of buffers. Bounded: beyond `limitBytes` buffers are freed.
@@ -65,6 +80,25 @@ final class BufferCache: Sendable {
     }
     private let state = Mutex(State())
     private let limitBytes = 2 << 30
+    /// Bytes handed out and not given back, and their high-water mark (statistics only).
+    private let live = Atomic<Int>(0), peak = Atomic<Int>(0)
+
+    var statistics: (liveBytes: Int, peakLiveBytes: Int, cachedBytes: Int) {
+        (live.load(ordering: .relaxed), peak.load(ordering: .relaxed), state.withLock { $0.cachedBytes })
+    }
+
+    func resetPeak() { peak.store(live.load(ordering: .relaxed), ordering: .relaxed) }
+
+    private func counted(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> UnsafeMutablePointer<Float> {
+        let now = live.wrappingAdd(n * 4, ordering: .relaxed).newValue
+        var high = peak.load(ordering: .relaxed)
+        while now > high {
+            let (done, original) = peak.compareExchange(expected: high, desired: now, ordering: .relaxed)
+            if done { break }
+            high = original
+        }
+        return p
+    }
 
     /// A buffer of `count` elements; stops the process with a one-line message (not a bare
     /// precondition) when the memory is not there. Callers that can throw use `tryTake`.
@@ -93,14 +127,15 @@ final class BufferCache: Sendable {
             s.cachedBytes -= n * 4
             return p
         }
-        if let cached, let p = UnsafeMutablePointer<Float>(bitPattern: cached) { return p }
+        if let cached, let p = UnsafeMutablePointer<Float>(bitPattern: cached) { return counted(p, n) }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, n * 4) == 0, let raw else { return nil }
-        return raw.bindMemory(to: Float.self, capacity: n)
+        return counted(raw.bindMemory(to: Float.self, capacity: n), n)
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         let n = max(count, 1)
+        live.wrappingSubtract(n * 4, ordering: .relaxed)
         let address = UInt(bitPattern: p)
         let kept = state.withLock { s -> Bool in
             guard s.cachedBytes + n * 4 <= limitBytes else { return false }

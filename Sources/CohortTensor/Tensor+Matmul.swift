@@ -98,6 +98,14 @@ extension Tensor {
     /// `bias: [out]`. The weight and bias gradients are accumulated by BLAS straight
     /// into their (arena) gradient buffers.
     public static func linear(_ x: Tensor, weight w: Tensor, bias: Tensor?) throws -> Tensor {
+        try linear(x, weight: w, bias: bias, residual: nil)
+    }
+
+    /// `linear` plus a residual. With `residual` (shaped like the output) the map adds it in the same GEMM
+    /// (`residual + bias + x @ weight^T`, the GEMM accumulating onto the residual), as a
+    /// transformer block's `x + c_proj(…)`: no separate output buffer is kept for an add.
+    /// That form is not twice differentiable.
+    public static func linear(_ x: Tensor, weight w: Tensor, bias: Tensor?, residual: Tensor?) throws -> Tensor {
         guard w.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == w.shape[1] else {
             throw CohortError.shapeMismatch(op: "linear", "input \(describeShape(x.shape)) does not match weight \(describeShape(w.shape)) (expects last dimension \(w.rank == 2 ? w.shape[1] : -1))")
         }
@@ -105,12 +113,19 @@ extension Tensor {
             throw CohortError.shapeMismatch(op: "linear", "bias \(describeShape(bias.shape)) vs weight \(describeShape(w.shape))")
         }
         let inF = w.shape[1], outF = w.shape[0]
+        if let residual, residual.shape != Array(x.shape.dropLast()) + [outF] {
+            throw CohortError.shapeMismatch(op: "linear", "residual \(describeShape(residual.shape)) vs output \(describeShape(Array(x.shape.dropLast()) + [outF]))")
+        }
         let xc = x.contiguous()
         let rows = x.count / Swift.max(inF, 1)
         let x2 = Tensor(storage: xc.storage, shape: [rows, inF], offset: xc.offset)
         let out = Tensor(uninitialized: [rows, outF])
         var beta: Float = 0
-        if let bias {
+        if let residual {
+            Elementwise.copy(shape: residual.shape, src: residual.base, strides: residual.strides, dst: out.base)
+            if let bias { bias.withContiguousBuffer { b in for r in 0..<rows { Elementwise.axpy(outF, alpha: 1, b, out.base + r * outF) } } }
+            beta = 1
+        } else if let bias {
             let bc = bias.contiguous()
             for r in 0..<rows { (out.base + r * outF).update(from: bc.base, count: outF) }
             beta = 1
@@ -126,19 +141,32 @@ extension Tensor {
         let (dx, dw) = (x2.detached(), w.detached())
         let inputs = bias.map { [xc, w, $0] } ?? [xc, w]
         let xShape = x.shape
-        return record(out, "linear", inputs, rule: .linear) { g0, ctx in
-            let g = g0.contiguous().reshapedView([rows, outF])
-            var gx: Tensor?, gw: Tensor?, gb: Tensor?
-            if ctx.needs(0) { gx = try! gemm(g, transA: false, dw, transB: false).reshapedView(xShape) }
-            if ctx.needs(1) {
-                if let acc = ctx.accumulator(1) { _ = try! gemm(g, transA: true, dx, transB: false, into: acc, beta: 1) }
-                else { gw = try! gemm(g, transA: true, dx, transB: false) }
+        if let residual {
+            return record(out, "linear+residual", inputs + [residual]) { g0, ctx in
+                let grads = linearBackward(g0, ctx, rows: rows, outF: outF, x: dx, w: dw, xShape: xShape, hasBias: bias != nil)
+                return grads + [ctx.needs(inputs.count) ? g0 : nil]
             }
-            if inputs.count == 3 && ctx.needs(2) {
-                let colSums = g.reduced(.sum, axes: [0], keepDims: false)
-                if let acc = ctx.accumulator(2) { Elementwise.axpy(outF, alpha: 1, colSums.base, acc.base) } else { gb = colSums }
-            }
-            return inputs.count == 3 ? [gx, gw, gb] : [gx, gw]
         }
+        return record(out, "linear", inputs, rule: .linear) { g0, ctx in
+            linearBackward(g0, ctx, rows: rows, outF: outF, x: dx, w: dw, xShape: xShape, hasBias: bias != nil)
+        }
+    }
+
+    /// The input, weight and bias gradients of `linear` (the last two into their arena
+    /// views when they are leaves there).
+    private static func linearBackward(_ g0: Tensor, _ ctx: GradContext, rows: Int, outF: Int, x dx: Tensor, w dw: Tensor,
+                                       xShape: [Int], hasBias: Bool) -> [Tensor?] {
+        let g = g0.contiguous().reshapedView([rows, outF])
+        var gx: Tensor?, gw: Tensor?, gb: Tensor?
+        if ctx.needs(0) { gx = try! gemm(g, transA: false, dw, transB: false).reshapedView(xShape) }
+        if ctx.needs(1) {
+            if let acc = ctx.accumulator(1) { _ = try! gemm(g, transA: true, dx, transB: false, into: acc, beta: 1) }
+            else { gw = try! gemm(g, transA: true, dx, transB: false) }
+        }
+        if hasBias && ctx.needs(2) {
+            let colSums = g.reduced(.sum, axes: [0], keepDims: false)
+            if let acc = ctx.accumulator(2) { Elementwise.axpy(outF, alpha: 1, colSums.base, acc.base) } else { gb = colSums }
+        }
+        return hasBias ? [gx, gw, gb] : [gx, gw]
     }
 }

@@ -108,3 +108,49 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// `crossEntropy` (mean over counted rows) that reuses the logits' buffer: the forward
+    /// writes the row softmax over the logits, the backward writes the logits' gradient over
+    /// the softmax and hands that buffer on. A language model's largest tensor (`[B·T, vocab]`)
+    /// then exists once instead of three times (logits, probabilities, gradient); the loss and
+    /// gradient are bitwise those of `crossEntropy`.
+    ///
+    /// The caller gives up `logits`: its values are the probabilities afterwards, so nothing
+    /// else may read it or keep it for a backward (a linear layer's output qualifies, a ReLU's
+    /// does not). A non-contiguous `logits` is copied first (then nothing is overwritten).
+    /// The backward can run once (no `retainGraph`), and not twice differentiated.
+    /// - Throws: as `crossEntropy`; in a second backward, `CohortError.invalidArgument`.
+    public static func crossEntropy(consuming logits: Tensor, targets: [Int], labelSmoothing: Float = 0,
+                                    ignoreIndex: Int = -100) throws -> Tensor {
+        guard logits.rank == 2 else {
+            throw CohortError.shapeMismatch(op: "crossEntropy", "logits must be [N, C], got \(describeShape(logits.shape))")
+        }
+        let rows = logits.shape[0], classes = logits.shape[1]
+        guard rows > 0, classes > 0 else {
+            throw CohortError.shapeMismatch(op: "crossEntropy", "logits must have rows and classes, got \(describeShape(logits.shape))")
+        }
+        let t = try classTargets(targets, rows: rows, classes: classes, ignoreIndex: ignoreIndex, op: "crossEntropy")
+        let x = logits.contiguous()
+        let (total, counted) = t.withUnsafeBufferPointer {
+            SoftmaxKernels.crossEntropy(rows: rows, n: classes, logits: x.base, targets: $0.baseAddress!, smoothing: labelSmoothing,
+                                        ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), probs: x.base)
+        }
+        let denom = Float(Swift.max(counted, 1))
+        let out = Tensor.scalar(counted == 0 ? .nan : Float(total / Double(denom)))
+        let probs = x.detached()
+        var used = false
+        return record(out, "crossEntropy(consuming:)", [x]) { g, _ in
+            guard !used else {
+                throw CohortError.invalidArgument("crossEntropy(consuming:): its backward ran twice, but the first one overwrote the probabilities with the gradient; use crossEntropy to backpropagate through the loss again")
+            }
+            used = true
+            let scale = g.base.pointee / denom
+            t.withUnsafeBufferPointer {
+                SoftmaxKernels.crossEntropyBackward(rows: rows, n: classes, probs: probs.base, targets: $0.baseAddress!, smoothing: labelSmoothing,
+                                                    ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), scale: scale, out: probs.base)
+            }
+            return [probs]
+        }
+    }
+}

@@ -95,6 +95,7 @@ struct Train: ParsableCommand {
     @OptionGroup var forecast: ForecastFlags
     @OptionGroup var trace: TraceFlags
     @OptionGroup var allreduce: AllreduceFlags
+    @OptionGroup var activations: ActivationFlags
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--global-batch (--batch-size) must be positive, got \(batchSize)") }
@@ -112,6 +113,7 @@ struct Train: ParsableCommand {
         guard ["classification", "regression", "forecast", "detect"].contains(taskKind) else { throw ValidationError("--task must be classification, regression, forecast or detect, got \(taskKind)") }
         try validateForecast()
         try validateDetection()
+        try activations.validate(model: model)
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
         }
@@ -196,6 +198,7 @@ struct Train: ParsableCommand {
         (spec.dropout, spec.latent, spec.pack) = (dropout, gan.latent, gan.pack)
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: RunInfo.current.localSize)
         let net = try network(for: task, spec, shape: shape, generator: &generator)
+        try activations.apply(to: net, model: model)
         if let initFrom {
             try InitialWeights(source: initFrom, strict: initStrict, nameMap: nameMap,
                                reinitialize: reinit?.split(separator: ",").map(String.init) ?? []).load(into: net, spec: spec)

@@ -76,7 +76,16 @@ public final class TaskModule: TrainingModule {
         return (b.inputs, b.targets, step)
     }
     public func trainingStep(_ batch: (inputs: Tensor, targets: Targets, step: Int)) throws -> Tensor {
-        let loss = try task.loss(network(batch.inputs), batch.targets, labelSmoothing: settings.labelSmoothing)
+        let output = try network(batch.inputs)
+        let loss: Tensor
+        if network is GPT, case .classes(let ids) = batch.targets {
+            // A GPT's logits (its LM head's output) are read by the loss alone: the loss reuses their
+            // buffer, bitwise the task's cross-entropy (`Tensor.crossEntropy(consuming:)`).
+            let v = output.shape[output.rank - 1]
+            loss = try Tensor.crossEntropy(consuming: output.reshape([output.count / v, v]), targets: ids, labelSmoothing: settings.labelSmoothing)
+        } else {
+            loss = try task.loss(output, batch.targets, labelSmoothing: settings.labelSmoothing)
+        }
         return poisoned(batch.step) ? try loss * Float.nan : loss
     }
     public func validate(_ context: ValidationContext) throws -> [Metric] {
