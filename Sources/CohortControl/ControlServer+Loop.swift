@@ -333,12 +333,14 @@ final class ServerLoop: @unchecked Sendable {
         c.closed = true
         Sock.close(c.fd)
         if c.rank == nil { unauthenticatedCount -= 1 } else { authenticatedCount -= 1 }
+        // Reported before the route goes: whoever sees the rank disconnected (a `send` to it
+        // failing) also finds the reason reported.
+        if let reason { shared.reject(reason, peer: c.peer) }
         if let rank = c.rank {
             shared.state.withLock { state in
                 if state.routes[rank] == c.id { state.routes[rank] = nil }
             }
         }
-        if let reason { shared.reject(reason, peer: c.peer) }
     }
 }
 
