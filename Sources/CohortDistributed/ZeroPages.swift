@@ -15,8 +15,6 @@ final class ZeroPages {
     /// Per bucket: the element ranges of whole pages outside this rank's shard.
     private let releasable: [[Range<Int>]]
     private var released: [Bool]
-    /// Bytes handed back to the OS in the last step (for the run's memory figures).
-    private(set) var releasedBytes = 0
 
     init(arena: ParameterArena, buckets: [Range<Int>], shard: Range<Int>) {
         self.arena = arena
@@ -42,7 +40,6 @@ final class ZeroPages {
         released[b] = true
         for r in releasable[b] {
             _ = madvise(UnsafeMutableRawPointer(arena.grads.pointer + r.lowerBound), r.count * 4, MADV_DONTNEED)
-            releasedBytes += r.count * 4
         }
     }
 
@@ -57,6 +54,5 @@ final class ZeroPages {
         }
         if arena.grads.count > from { (g + from).update(repeating: 0, count: arena.grads.count - from) }
         released = Array(repeating: false, count: released.count)
-        releasedBytes = 0
     }
 }

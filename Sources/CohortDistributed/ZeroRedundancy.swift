@@ -55,9 +55,6 @@ public final class ZeroRedundancy {
         }
     }
 
-    /// Optimizer-state elements this rank keeps per state buffer, and what plain DDP keeps.
-    public var stateElements: (sharded: Int, whole: Int) { (shard.count, arena.count) }
-
     /// After the optimizer step: every rank's updated shard reaches every rank (in place).
     public func gatherParameters() throws {
         guard communicator.size > 1 else { return }
@@ -96,7 +93,7 @@ public final class ZeroRedundancy {
     public func gradientNorm() throws -> (norm: Float, nonFinite: Bool, culprit: String?) {
         let g = arena.grads.pointer + shard.lowerBound
         let local = Double(Reduce.sumSquares(shard.count, g))
-        let culprit = firstNonFiniteGrad()
+        let culprit = arena.firstNonFiniteGrad(in: shard)
         var sums = [local.isFinite ? local : 0, (culprit != nil || !local.isFinite) ? 1 : 0]
         try collectiveGuard("allreduce of the ZeRO gradient norm", slack: 2) {
             try sums.withUnsafeMutableBufferPointer { try communicator.allreduce($0, op: .sum) }
@@ -107,17 +104,5 @@ public final class ZeroRedundancy {
     /// Stage 2: scales this rank's shard of the gradients (the others' parts are not here).
     public func scaleGradients(by factor: Float) {
         Elementwise.scale(shard.count, alpha: factor, arena.grads.pointer + shard.lowerBound)
-    }
-
-    /// This rank's first parameter with a non-finite gradient element in its shard.
-    func firstNonFiniteGrad() -> String? {
-        for e in arena.entries {
-            let part = (e.offset..<(e.offset + e.count)).clamped(to: shard)
-            guard !part.isEmpty else { continue }
-            let p = arena.grads.pointer
-            if Reduce.sum(part.count, p + part.lowerBound).isFinite { continue }
-            for i in part where !p[i].isFinite { return "\(e.name) (gradient element \(i - e.offset) is \(p[i]))" }
-        }
-        return nil
     }
 }

@@ -117,13 +117,13 @@ public final class ParameterArena {
     /// Global L2 norm of all gradients.
     public func gradNorm() -> Float { Reduce.sumSquares(grads.count, grads.pointer).squareRoot() }
 
-    /// The first parameter whose gradient holds a NaN or infinity, if any.
-    public func firstNonFiniteGrad() -> String? {
+    /// The first parameter whose gradient holds a NaN or infinity, if any; only its elements inside
+    /// `range` are looked at (a ZeRO shard; nil: all).
+    public func firstNonFiniteGrad(in range: Range<Int>? = nil) -> String? {
         for e in entries {
-            let p = grads.pointer + e.offset
-            if !Reduce.sum(e.count, p).isFinite {
-                for i in 0..<e.count where !p[i].isFinite { return "\(e.name) (gradient element \(i) is \(p[i]))" }
-            }
+            let part = (e.offset..<(e.offset + e.count)).clamped(to: range ?? 0..<count)
+            guard !part.isEmpty, !Reduce.sum(part.count, grads.pointer + part.lowerBound).isFinite else { continue }
+            for i in part where !grads.pointer[i].isFinite { return "\(e.name) (gradient element \(i - e.offset) is \(grads.pointer[i]))" }
         }
         return nil
     }
