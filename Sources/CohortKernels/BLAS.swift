@@ -1,6 +1,7 @@
 // The one file that imports OpenBLAS: GEMM/GEMV wrappers with checked
 // dimensions, and the library's runtime controls (kernel name, threads).
 import COpenBLAS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,12 +65,56 @@ package enum BLAS {
     /// OpenBLAS build configuration string.
     package static var config: String { String(cString: openblas_get_config()) }
 
-    /// Threads OpenBLAS uses for one call.
+    /// Threads OpenBLAS uses for one call: the configured count, also while some thread
+    /// is inside `singleThreaded` (which holds OpenBLAS at one thread until every such
+    /// region has ended, then restores this count).
     package static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get {
+            threadSetting.withLock { s in s.regions > 0 ? s.configured : Int(openblas_get_num_threads()) }
+        }
+        set {
+            let n = max(1, newValue)
+            threadSetting.withLock { s in
+                if s.regions > 0 { s.configured = n } else { openblas_set_num_threads(Int32(n)) }
+            }
+        }
+    }
+
+    /// Threads OpenBLAS runs a call on right now (1 inside any `singleThreaded` region).
+    package static var liveThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS on one thread, for callers that run their own threads
+    /// and call BLAS from each. OpenBLAS's thread count is one process-wide setting, so
+    /// regions on several threads (parallel tests, concurrent requests) are counted: the
+    /// first sets one thread, the last restores the configured count. Saving and restoring
+    /// it around each region instead let one region restore two threads while another's
+    /// workers ran (their GEMMs then split and rounded differently), or left one thread set
+    /// for good when the regions overlapped.
+    package static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        threadSetting.withLock { s in
+            if s.regions == 0 {
+                s.configured = Int(openblas_get_num_threads())
+                if s.configured != 1 { openblas_set_num_threads(1) }
+            }
+            s.regions += 1
+        }
+        defer {
+            threadSetting.withLock { s in
+                s.regions -= 1
+                if s.regions == 0 && s.configured != 1 { openblas_set_num_threads(Int32(s.configured)) }
+            }
+        }
+        return try body()
     }
 }
+
+/// The configured OpenBLAS thread count while `BLAS.singleThreaded` regions are open.
+private struct ThreadSetting {
+    var configured = 1
+    var regions = 0
+}
+
+private let threadSetting = Mutex(ThreadSetting())
 
 /// OpenBLAS's `sgemm_direct_<CORE>` (exported, not declared in cblas.h; OpenBLAS 0.3.x
 /// signature `(M, N, K, A, lda, B, ldb, C, ldc)`), found with dlsym for the AVX-512 cores

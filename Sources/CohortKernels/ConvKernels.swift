@@ -90,12 +90,11 @@ package enum Conv {
         let nb = chunkSamples(g, batch: batch)
         let chunks = (batch + nb - 1) / nb
         let bounds = (0...workers).map { Swift.min(batch, ($0 * chunks / workers) * nb) }
-        let blasThreads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = blasThreads }
-        withoutActuallyEscaping(body) { run in
-            let work = UncheckedSendable(run)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in work.value(w, bounds[w]..<bounds[w + 1]) }
+        BLAS.singleThreaded {
+            withoutActuallyEscaping(body) { run in
+                let work = UncheckedSendable(run)
+                DispatchQueue.concurrentPerform(iterations: workers) { w in work.value(w, bounds[w]..<bounds[w + 1]) }
+            }
         }
     }
 

@@ -125,10 +125,7 @@ package enum RecurrentSequence {
     /// OpenBLAS runs single-threaded meanwhile: each thread calls it on its own part.
     static func forThreads(_ p: RecurrentPlan, _ body: (Int) -> Void) {
         if p.threads == 1 { body(0); return }
-        let saved = BLAS.threads
-        if saved != 1 { BLAS.threads = 1 }
-        RecurrentWorkers.shared.run(body)
-        if saved != 1 { BLAS.threads = saved }
+        BLAS.singleThreaded { RecurrentWorkers.shared.run(body) }
     }
 
     /// `C = op(A) · op(B)` with the rows of C split between the plan's threads.

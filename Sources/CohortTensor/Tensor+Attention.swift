@@ -150,8 +150,6 @@ extension Tensor {
     static func withAttentionWorkers(pairs: Int, _ body: (Int) -> Void) {
         let threads = BLAS.threads
         guard threads > 1, pairs > 1 else { body(1); return }
-        BLAS.threads = 1
-        defer { BLAS.threads = threads }
-        body(Swift.min(threads, pairs))
+        BLAS.singleThreaded { body(Swift.min(threads, pairs)) }
     }
 }
