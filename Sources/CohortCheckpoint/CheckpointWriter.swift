@@ -13,12 +13,17 @@ import Dispatch
 /// `owner` (if any) keeps the memory alive (e.g. an asynchronous snapshot).
 public struct TensorPayload: @unchecked Sendable {
     public var name: String
+    /// The whole tensor's shape (also for a piece).
     public var shape: [Int]
     public var dtype: DType
     public var bytes: UnsafeRawBufferPointer
     public var owner: AnyObject?
-    public init(name: String, shape: [Int], dtype: DType = .float32, bytes: UnsafeRawBufferPointer, owner: AnyObject? = nil) {
-        self.name = name; self.shape = shape; self.dtype = dtype; self.bytes = bytes; self.owner = owner
+    /// The elements `bytes` holds, in row-major order, when it is a piece of the tensor (one
+    /// rank's part in a sharded save); nil: the whole tensor.
+    public var elements: Range<Int>?
+    public init(name: String, shape: [Int], dtype: DType = .float32, bytes: UnsafeRawBufferPointer, owner: AnyObject? = nil,
+                elements: Range<Int>? = nil) {
+        self.name = name; self.shape = shape; self.dtype = dtype; self.bytes = bytes; self.owner = owner; self.elements = elements
     }
 }
 
@@ -110,44 +115,61 @@ public enum CheckpointWriter {
         let finalPath = directory + "/" + finalName
         // A manifest over a limit without its tensor records fails before any data is written.
         try limits.checkWritable(manifest, payload: ManifestCodec.encode(manifest), directory: nil, target: finalPath)
-        let rnd = UInt64.random(in: 1...UInt64.max)   // unique temp names; not a numeric draw
-        let tmp = directory + "/.tmp-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
-        try FileIO.makeDirectory(tmp)
+        let tmp = try makeTemporary(directory, for: finalName)
         do {
             var m = manifest
             m.tensors = try writeData(tensors, into: tmp)
-            let payload = ManifestCodec.encode(m)
-            // Every limit of the reader applies here too, so a save never commits a
-            // checkpoint that cannot be read back.
-            try limits.checkWritable(m, payload: payload, directory: tmp, target: finalPath)
-            let envelope = CheckpointLayout.envelope(payload, version: m.formatVersion)
-            let mpath = tmp + "/" + CheckpointLayout.manifestName
-            let fd = try FileIO.create(mpath)
-            defer { close(fd) }
-            try envelope.withUnsafeBytes { try FileIO.writeAll(fd, $0.baseAddress!, $0.count, path: mpath) }
-            maybeCrash("manifest")
-            try FileIO.fsyncFile(fd, path: mpath)
-            try FileIO.fsyncDirectory(tmp)
-            var displaced: String?
-            if FileIO.isDirectory(finalPath) {
-                displaced = directory + "/.old-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
-                guard rename(finalPath, displaced!) == 0 else {
-                    let code = errno
-                    throw FileIO.failure("cannot move the previous checkpoint of this step aside", path: finalPath, code: code)
-                }
-            }
-            guard rename(tmp, finalPath) == 0 else {
-                let code = errno
-                throw FileIO.failure("rename from \(tmp) failed", path: finalPath, code: code)
-            }
-            maybeCrash("renamed")
-            try FileIO.fsyncDirectory(directory)
-            if let displaced { FileIO.removeTree(displaced) }
-            return finalPath
+            return try commit(m, temporary: tmp, directory: directory, limits: limits)
         } catch {
             FileIO.removeTree(tmp)
             throw error
         }
+    }
+
+    /// A new hidden temporary directory for the checkpoint `finalName` (`.tmp-step-…-PID-RANDOM`).
+    static func makeTemporary(_ directory: String, for finalName: String) throws -> String {
+        let rnd = UInt64.random(in: 1...UInt64.max)   // unique temp names; not a numeric draw
+        let tmp = directory + "/.tmp-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
+        try FileIO.makeDirectory(tmp)
+        return tmp
+    }
+
+    /// The commit protocol's second half, with the data files in `tmp` fsync'd: checks `m` (its
+    /// records naming those files) against the reader's limits, writes and fsyncs the manifest and
+    /// the directory, renames it to `step-NNNNNNNN` (moving an existing checkpoint of that step
+    /// aside, removed once the rename is durable) and fsyncs the parent. Returns the final path.
+    static func commit(_ m: Manifest, temporary tmp: String, directory: String, limits: CheckpointLimits) throws -> String {
+        let finalName = CheckpointLayout.directoryName(step: m.step)
+        let finalPath = directory + "/" + finalName
+        let payload = ManifestCodec.encode(m)
+        // Every limit of the reader applies here too, so a save never commits a
+        // checkpoint that cannot be read back.
+        try limits.checkWritable(m, payload: payload, directory: tmp, target: finalPath)
+        let envelope = CheckpointLayout.envelope(payload, version: m.formatVersion)
+        let mpath = tmp + "/" + CheckpointLayout.manifestName
+        let fd = try FileIO.create(mpath)
+        defer { close(fd) }
+        try envelope.withUnsafeBytes { try FileIO.writeAll(fd, $0.baseAddress!, $0.count, path: mpath) }
+        maybeCrash("manifest")
+        try FileIO.fsyncFile(fd, path: mpath)
+        try FileIO.fsyncDirectory(tmp)
+        var displaced: String?
+        if FileIO.isDirectory(finalPath) {
+            let rnd = UInt64.random(in: 1...UInt64.max)
+            displaced = directory + "/.old-\(finalName)-\(getpid())-\(String(rnd, radix: 16))"
+            guard rename(finalPath, displaced!) == 0 else {
+                let code = errno
+                throw FileIO.failure("cannot move the previous checkpoint of this step aside", path: finalPath, code: code)
+            }
+        }
+        guard rename(tmp, finalPath) == 0 else {
+            let code = errno
+            throw FileIO.failure("rename from \(tmp) failed", path: finalPath, code: code)
+        }
+        maybeCrash("renamed")
+        try FileIO.fsyncDirectory(directory)
+        if let displaced { FileIO.removeTree(displaced) }
+        return finalPath
     }
 
     /// Bytes of each file a save of `tensors` writes: the data files (split as `writeData`
@@ -181,7 +203,10 @@ public enum CheckpointWriter {
     /// Writeback of each chunk starts as soon as it is written (`sync_file_range`),
     /// so the disk works while the next chunk is checksummed; every file is fsync'd
     /// once, at the end, before the manifest is written.
-    static func writeData(_ tensors: [TensorPayload], into dir: String) throws -> [TensorRecord] {
+    /// `filePrefix` starts the data files' names (`data-00000.bin`; a rank of a sharded save
+    /// writes `data-r00003-00000.bin`). A piece's record has the whole tensor's shape and the
+    /// piece's byte length.
+    static func writeData(_ tensors: [TensorPayload], into dir: String, filePrefix: String = "data-") throws -> [TensorRecord] {
         var records: [TensorRecord] = []
         var fileIndex = 0
         var fd: Int32 = -1
@@ -196,7 +221,7 @@ public enum CheckpointWriter {
         }
         func openNext() throws {
             closeCurrent()
-            fileName = "data-" + String(repeating: "0", count: max(0, 5 - String(fileIndex).count)) + String(fileIndex) + ".bin"
+            fileName = filePrefix + String(repeating: "0", count: max(0, 5 - String(fileIndex).count)) + String(fileIndex) + ".bin"
             filePath = dir + "/" + fileName
             fd = try FileIO.create(filePath)
             fileOffset = 0
@@ -213,13 +238,22 @@ public enum CheckpointWriter {
         for (ti, t) in tensors.enumerated() {
             guard seen.insert(t.name).inserted else { throw CheckpointError.io(path: dir, "two tensors are named \(t.name)") }
             // Checked arithmetic: a bad shape from the caller is an error, not a trap.
-            let expected = t.shape.reduce(Optional(t.dtype.size)) { acc, d in
+            let whole = t.shape.reduce(Optional(1)) { acc, d in
                 guard let acc, d >= 0 else { return nil }
                 let (p, o) = acc.multipliedReportingOverflow(by: d)
                 return o ? nil : p
             }
+            if let e = t.elements, let whole, e.lowerBound < 0 || e.upperBound > whole {
+                throw CheckpointError.io(path: dir, "tensor \(t.name): piece \(e) is outside its \(whole) elements (shape \(t.shape))")
+            }
+            let count = t.elements.map { Optional($0.count) } ?? whole
+            let expected = count.flatMap { c in
+                let (p, o) = c.multipliedReportingOverflow(by: t.dtype.size)
+                return o ? nil : p
+            }
             guard expected == t.bytes.count else {
-                throw CheckpointError.io(path: dir, "tensor \(t.name): shape \(t.shape) needs \(expected.map(String.init) ?? "an impossible number of") bytes, got \(t.bytes.count)")
+                let what = t.elements.map { "elements \($0) of shape \(t.shape)" } ?? "shape \(t.shape)"
+                throw CheckpointError.io(path: dir, "tensor \(t.name): \(what) needs \(expected.map(String.init) ?? "an impossible number of") bytes, got \(t.bytes.count)")
             }
             var done = 0
             repeat {

@@ -66,6 +66,50 @@ public enum TrainingCheckpoint {
         return out
     }
 
+    /// The tensors a checkpoint of this state holds, in `payloads`' order: what a sharded save's
+    /// pieces must add up to.
+    public static func tensorOrder(arena: ParameterArena, optimizer: (any Optimizer)?) -> [(name: String, shape: [Int], dtype: DType)] {
+        var out = arena.entries.map { ("model/" + $0.name, $0.shape, DType.float32) }
+        out += arena.bufferEntries.map { ("model/" + $0.name, $0.shape, DType.float32) }
+        for buffer in optimizer?.stateBuffers.map(\.name) ?? [] {
+            out += arena.entries.map { ("optimizer/\(buffer)/\($0.name)", $0.shape, DType.float32) }
+        }
+        return out
+    }
+
+    /// This rank's pieces of a sharded save (no copy: valid until the next optimizer step): the
+    /// elements of every parameter and optimizer buffer that fall in `range` of the arena, and
+    /// (`moduleBuffers`, one rank) the module buffers whole. A ZeRO-sharded optimizer's `range`
+    /// must lie in its shard. Empty tensors go with the module buffers' writer.
+    public static func pieces(arena: ParameterArena, optimizer: (any Optimizer)?, range: Range<Int>,
+                              moduleBuffers: Bool) -> [TensorPayload] {
+        var out: [TensorPayload] = []
+        func add(_ name: String, _ e: ArenaEntry, _ storage: Storage, base: Int) {
+            let mine = (e.offset..<(e.offset + e.count)).clamped(to: range)
+            guard !mine.isEmpty || (e.count == 0 && moduleBuffers) else { return }
+            let start = mine.isEmpty ? e.offset : mine.lowerBound
+            out.append(TensorPayload(name: name, shape: e.shape,
+                                     bytes: UnsafeRawBufferPointer(start: storage.pointer + (start - base), count: mine.count * 4),
+                                     owner: storage, elements: (start - e.offset)..<(start - e.offset + mine.count)))
+        }
+        for e in arena.entries { add("model/" + e.name, e, arena.values, base: 0) }
+        if moduleBuffers {
+            for e in arena.bufferEntries {
+                out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
+                                         bytes: UnsafeRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4),
+                                         owner: arena.buffers))
+            }
+        }
+        if let o = optimizer {
+            precondition(o.shardRange.lowerBound <= range.lowerBound && range.upperBound <= o.shardRange.upperBound || range.isEmpty,
+                         "a sharded save's range \(range) must lie in the optimizer's shard \(o.shardRange)")
+            for (buffer, storage) in o.stateBuffers {
+                for e in arena.entries { add("optimizer/\(buffer)/\(e.name)", e, storage, base: o.shardRange.lowerBound) }
+            }
+        }
+        return out
+    }
+
     /// The optimizer's buffers, which must cover the whole arena (a ZeRO-sharded optimizer's are
     /// gathered first and passed as `state`).
     static func wholeState(_ optimizer: (any Optimizer)?) -> [(name: String, storage: Storage)] {

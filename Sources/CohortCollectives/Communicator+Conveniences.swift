@@ -18,6 +18,25 @@ extension Communicator {
         return out
     }
 
+    /// Every rank's `bytes` (any length, also none), in rank order, on every rank.
+    public func allgatherBytes(_ bytes: [UInt8]) throws -> [[UInt8]] {
+        let counts = try allgather(Int64(bytes.count)).map { Int($0) }
+        var all = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        try bytes.withUnsafeBufferPointer { b in try all.withUnsafeMutableBufferPointer { try allgatherv(b, counts: counts, into: $0) } }
+        var out: [[UInt8]] = [], start = 0
+        for c in counts { out.append(Array(all[start..<(start + c)])); start += c }
+        return out
+    }
+
+    /// `root`'s `bytes` on every rank (the others' arguments are ignored).
+    public func broadcastBytes(_ bytes: [UInt8], root: Int) throws -> [UInt8] {
+        var count = [Int64(bytes.count)]
+        try count.withUnsafeMutableBufferPointer { try broadcast($0, root: root) }
+        var out = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count[0]))
+        if !out.isEmpty { try out.withUnsafeMutableBufferPointer { try broadcast($0, root: root) } }
+        return out
+    }
+
     /// Replaces `buffer` with its element-wise mean over the ranks: a sum allreduce,
     /// then `Mean.scale` (every element times `1 / size`), bitwise the same on every rank.
     public func allreduceMean<T: CollectiveElement & BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>) throws {

@@ -89,7 +89,7 @@ struct FaultPlan {
                 Log.warning("fault injection: \(f.kind.rawValue)@\(f.step) names rank \(f.rank), but the job has \(worldSize) ranks: it never fires")
             }
             for f in all where f.kind == .checkpointFail && f.rank != 0 {
-                Log.warning("fault injection: checkpoint-fail@\(f.step) names rank \(f.rank), but only rank 0 writes checkpoints: it never fires")
+                Log.warning("fault injection: checkpoint-fail@\(f.step) names rank \(f.rank), which writes checkpoints only when they are sharded (--checkpoint-sharding): otherwise it never fires")
             }
         }
         faults = all.filter { $0.rank == rank && $0.attempt == attempt && $0.kind != .launcherCrash }

@@ -208,12 +208,10 @@ public final class TrainCheckpointing {
         directory != nil && every > 0 && (step % every == 0 || step == total)
     }
 
-    /// Saves the state after `step` completed steps.
-    public func save(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
-              arena: ParameterArena, optimizer: any Optimizer, schedule: ScheduleRecord, history: LossHistory,
-              rng: [RNGRecord], metadata: [KeyValue], data: DataIdentity? = nil,
-              optimizerState: [(name: String, storage: Storage)]? = nil) throws {
-        guard let directory else { return }
+    /// The manifest of a save of the state after `step` completed steps (its tensors are filled in by the writer).
+    public func manifest(step: Int, epoch: Int, cursor: DataCursorRecord, batchSize: Int, model: ModelRecord,
+                         optimizer: any Optimizer, schedule: ScheduleRecord, history: LossHistory,
+                         rng: [RNGRecord], metadata: [KeyValue], data: DataIdentity? = nil) -> Manifest {
         var m = Manifest()
         m.cohortVersion = cohortVersion
         m.createdUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
@@ -230,7 +228,15 @@ public final class TrainCheckpointing {
         if let data { m.data.dataName = data.name; m.data.dataSHA256 = data.sha256 }
         m.trainingConfig = config
         m.metadata = metadata
-        markSaved(step)
+        return m
+    }
+
+    /// Rank 0: saves `m` (from `manifest`) with the parameters and optimizer state (`optimizerState`:
+    /// the whole state gathered from a ZeRO-sharded optimizer), in the background when asynchronous.
+    public func save(_ m: Manifest, arena: ParameterArena, optimizer: any Optimizer,
+                     optimizerState: [(name: String, storage: Storage)]? = nil) throws {
+        guard let directory else { return }
+        markSaved(m.step)
         if crashDuringNextSave {
             try async?.finish()   // so the armed save is this one, not one still in flight
             CheckpointWriter.crashDuringNextSave()
@@ -240,10 +246,16 @@ public final class TrainCheckpointing {
             try async.save(m, arena: arena, optimizer: optimizer, state: optimizerState, directory: directory, retention: (keepLast, keepEvery))
         } else {
             let path = try CheckpointWriter.write(m, tensors: TrainingCheckpoint.payloads(arena: arena, optimizer: optimizer, state: optimizerState), directory: directory)
-            CheckpointStore(directory: directory).applyRetention(keepLast: keepLast, keepEvery: keepEvery)
-            Log.main("saved \(path)")
-            onSaved(path)
+            committed(path)
         }
+    }
+
+    /// After a synchronous commit: retention, the log line and `onSaved`.
+    func committed(_ path: String) {
+        guard let directory else { return }
+        CheckpointStore(directory: directory).applyRetention(keepLast: keepLast, keepEvery: keepEvery)
+        Log.main("saved \(path)")
+        onSaved(path)
     }
 
     /// Records that the state after `step` is saved (rank 0 by saving it; the other ranks, which

@@ -56,10 +56,15 @@ extension FitLoop {
     /// become one model's and rank 0 saves.
     func checkpointIfDue(after step: Int) throws {
         guard checkpoints.due(afterStep: step, total: totalSteps) else { return }
-        try traced(.checkpoint, argument: Int64(step)) {
-            let state = try prepareSave()
-            if comm.rank == 0 { try savePeriodic(after: step, state: state) } else { checkpoints.markSaved(step) }
-        }
+        try traced(.checkpoint, argument: Int64(step)) { try saveCheckpoint(after: step) }
+    }
+
+    /// Collective: the checkpoint of the state after `completed` steps — every rank writing its
+    /// part (`shardedSaves`), or gathered and written by rank 0.
+    func saveCheckpoint(after completed: Int) throws {
+        if shardedSaves { try saveSharded(after: completed); return }
+        let state = try prepareSave()
+        if comm.rank == 0 { try savePeriodic(after: completed, state: state) } else { checkpoints.markSaved(completed) }
     }
 
     /// Collective, before rank 0 saves: every rank's BatchNorm statistics become one model's and,
@@ -78,6 +83,11 @@ extension FitLoop {
     /// Rank 0: writes the state after `completed` steps into `store` (`state`: from `prepareSave`).
     func save(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = [],
               state: [(name: String, storage: Storage)]?) throws {
+        try store.save(try manifest(after: completed, for: store, metadata: extra), arena: arena, optimizer: optimizer, optimizerState: state)
+    }
+
+    /// Rank 0: the manifest of the state after `completed` steps, for `store`.
+    func manifest(after completed: Int, for store: TrainCheckpointing, metadata extra: [KeyValue] = []) throws -> Manifest {
         let o = options
         var cursor = DataCursorRecord()
         cursor.shuffleSeed = o.seed
@@ -92,10 +102,10 @@ extension FitLoop {
         var scheduleRecord = o.scheduleRecord
         scheduleRecord.step = completed
         if let stateful = schedule as? any StatefulLRSchedule { scheduleRecord.parameters += stateful.state.map { NamedValue($0.name, $0.value) } }
-        try store.save(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
-                       arena: arena, optimizer: optimizer, schedule: scheduleRecord, history: history,
-                       rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
-                       metadata: o.metadata + extensions + extra, data: try dataIdentity(), optimizerState: state)
+        return store.manifest(step: completed, epoch: loader.epoch, cursor: cursor, batchSize: o.globalBatch, model: model,
+                              optimizer: optimizer, schedule: scheduleRecord, history: history,
+                              rng: o.randomStates + net.namedRandomStates().map { RNGRecord(name: "module/" + $0.name, words: $0.state) },
+                              metadata: o.metadata + extensions + extra, data: try dataIdentity())
     }
 
     /// Lets callbacks save during the fit (`Trainer.saveCheckpoint`) into a subdirectory with its own retention.

@@ -38,12 +38,7 @@ extension FitLoop {
     /// one), and no validation.
     func finishPreempted(_ reason: String) throws -> FitResult {
         if options.checkpointDirectory != nil && checkpoints.lastSavedStep != completed {
-            let state = try prepareSave()
-            if comm.rank == 0 {
-                try traced(.checkpoint, argument: Int64(completed)) { try savePeriodic(after: completed, state: state) }
-            } else {
-                checkpoints.markSaved(completed)
-            }
+            try traced(.checkpoint, argument: Int64(completed)) { try saveCheckpoint(after: completed) }
         } else {
             try ddp.averageBuffers()
         }
@@ -60,8 +55,7 @@ extension FitLoop {
         if let finishedEarly {
             Log.main("finishing at step \(completed) of \(totalSteps): \(finishedEarly)")
             if options.checkpointDirectory != nil && checkpoints.lastSavedStep != completed {
-                let state = try prepareSave()
-                if comm.rank == 0 { try savePeriodic(after: completed, state: state) } else { checkpoints.markSaved(completed) }
+                try saveCheckpoint(after: completed)
             } else {
                 try ddp.averageBuffers()
             }

@@ -29,6 +29,8 @@ final class FitLoop<M: TrainingModule> {
     var reducer: VirtualShardReducer?
     /// ZeRO's shards of the optimizer state (and with stage 2 of the gradients); nil without `options.zero`.
     let zero: ZeroRedundancy?
+    /// Whether periodic saves are sharded: every rank writes its part (FitLoop+ShardedSave).
+    let shardedSaves: Bool
     let optimizer: any Optimizer
     let schedule: any LRSchedule
     /// A `ManualTrainingModule`'s entry points and optimizer sets (nil: automatic optimization).
@@ -132,8 +134,12 @@ final class FitLoop<M: TrainingModule> {
         tracing = try o.trace.map { try FitTracing($0, communicator: comm, net: net) }   // before the loader's prefetch thread starts
         loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
                                 prefetch: max(o.prefetch, 0), microBatches: piecesPerRank ?? o.accumulate, steps: totalSteps)
+        let sharded = try FitLoop.shardsCheckpoints(o, communicator: comm)
+        if sharded && o.asyncCheckpoint && comm.rank == 0 {
+            Log.main("checkpoints: sharded saves are written in the step that makes them (every rank its part); --async-checkpoint applies to rank-0 saves")
+        }
         let checkpoints = TrainCheckpointing(directory: o.checkpointDirectory, every: o.checkpointEvery, keepLast: o.keepLast, keepEvery: o.keepEvery,
-                                             async: o.asyncCheckpoint, config: o.config, onSaved: trainer.supervision.reportSaved)
+                                             async: o.asyncCheckpoint && !sharded, config: o.config, onSaved: trainer.supervision.reportSaved)
         guard !o.extend || o.resume != nil else { throw CohortError.invalidParameter(name: "extend", "needs a checkpoint to continue (`resume`)") }
         if o.extend { checkpoints.extendable = TrainerOptions.extendableSettings }
         self.checkpoints = checkpoints
@@ -150,6 +156,7 @@ final class FitLoop<M: TrainingModule> {
         self.ddp = ddp
         self.reducer = reducer
         self.zero = zero
+        shardedSaves = sharded
         self.optimizer = optimizer
         self.schedule = schedule
         self.totalSteps = totalSteps

@@ -52,8 +52,11 @@ public struct TrainerOptions: Sendable {
     public var checkpointEvery = 500
     /// Retention: the newest K (0: all), plus every multiple of N (0: off).
     public var keepLast = 3, keepEvery = 0
-    /// Write checkpoints in the background while training continues.
+    /// Write checkpoints in the background while training continues (rank-0 saves; sharded saves
+    /// are written in the step that makes them).
     public var asyncCheckpoint = false
+    /// Who writes a periodic checkpoint with several ranks (docs/checkpoint-format.md, "Sharded saves").
+    public var checkpointSharding = CheckpointSharding.auto
     /// The job this process belongs to across restarts (`cohort launch`'s run id). Rank 0 holds the
     /// checkpoint directory's lock (`CheckpointLock`) for the whole fit; finding it held by an earlier
     /// process of the same job (a restart's old rank 0, still exiting), it waits up to
@@ -99,4 +102,15 @@ extension TrainerOptions {
         if let v = validateEvery, v <= 0 { throw CohortError.invalidParameter(name: "validateEvery", "must be positive, got \(v)") }
         return local
     }
+}
+
+/// Who writes a periodic checkpoint when several ranks train.
+public enum CheckpointSharding: String, Sendable, CaseIterable {
+    /// Rank 0 writes everything (under ZeRO it first receives every rank's optimizer shard).
+    case off
+    /// Every rank writes its part of the parameters and optimizer state in parallel, rank 0 the
+    /// one manifest; the directory must be one every rank sees (checked at the start).
+    case on
+    /// `on` under ZeRO when every rank sees the directory, else `off`.
+    case auto
 }

@@ -42,7 +42,8 @@ extension Train {
         options.checkpointEvery = checkpointEvery
         options.keepLast = keepLast
         options.keepEvery = keepEvery
-        options.asyncCheckpoint = asyncCheckpoint
+        options.asyncCheckpoint = checkpointWrites.asyncCheckpoint
+        options.checkpointSharding = try checkpointWrites.sharding()
         (options.resume, options.extend) = (resume, extend)
         options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
         options.config = runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)

@@ -63,7 +63,7 @@ struct Train: ParsableCommand {
     @Option(help: "With --init-from: keep the model's own initialisation for the tensors matching GLOB[,GLOB…] (a new head; their shape mismatches are expected).") var reinit: String?
     @Option(name: .customLong("keep-last"), parsing: .unconditional, help: "Keep the newest K checkpoints (0 = keep all).") var keepLast = 3
     @Option(name: .customLong("keep-every"), parsing: .unconditional, help: "Also keep every checkpoint whose step is a multiple of N (0 = off).") var keepEvery = 0
-    @Flag(name: .customLong("async-checkpoint"), help: "Write checkpoints in the background while training continues.") var asyncCheckpoint = false
+    @OptionGroup var checkpointWrites: CheckpointWriteFlags
     @Option(help: "User metadata stored in checkpoints, key=value (repeatable).") var metadata: [String] = []
     @Option(parsing: .unconditional, help: "Steps of batches prepared ahead on a background thread while steps compute (0, the default: prepare in the step; in-memory datasets gather a batch faster than the hand-off).") var prefetch = 0
     @Flag(name: .train(TrainFlags.stepTimes), help: "Record every rank's per-step phase times (data, compute, comm wait, optimizer, total) in --summary-json.") var stepTimes = false
