@@ -38,6 +38,9 @@ public struct BenchSettings: Sendable {
     public var allreduce: AllreduceAlgorithm?
     /// W3/W10: activation checkpointing of the GPT's blocks (`--checkpoint-activations`).
     public var checkpointActivations = false
+    /// W3/W10: train on windows of this text file (character-level tokens — its distinct bytes —
+    /// inside the model's vocabulary, next-character targets) instead of random tokens (`--text`).
+    public var text: String?
 
     public init() {}
 }
@@ -71,6 +74,7 @@ extension TrainingWorkload {
         if s.checkpointActivations {
             throw CohortError.badFlag(flag: "--checkpoint-activations", "applies to the GPT workloads w3 and w10, not to \(Self.name)")
         }
+        if s.text != nil { throw CohortError.badFlag(flag: "--text", "applies to the GPT workloads w3 and w10, not to \(Self.name)") }
     }
 }
 

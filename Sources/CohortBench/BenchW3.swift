@@ -50,6 +50,10 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
     static var batch: Int { Shape.batch }
     static var config: GPTConfig { Shape.config }
     var training: SyntheticTraining<GPT, Adam, (tokens: [Int], targets: [Int])>
+    /// Every step's loss, in order (warm-up included).
+    var losses: [Float] = []
+    /// `--text`'s file, when the batches are its bytes.
+    var text: String?
 
     init(seed: UInt64) throws { try self.init(seed: seed, batches: 4) }
 
@@ -63,12 +67,47 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
     /// One training step on the next synthetic batch; returns the loss.
     @discardableResult
     mutating func step() throws -> Float {
-        try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: Shape.batch) }
+        let loss = try training.step { model, b in try model.loss(tokens: b.tokens, targets: b.targets, batch: Shape.batch) }
+        losses.append(loss)
+        return loss
     }
 
     /// `--checkpoint-activations`: the blocks recompute their activations in backward.
     mutating func configure(_ s: BenchSettings) throws {
         training.model.checkpointActivations = s.checkpointActivations
+        if let path = s.text {
+            training.batches = try Self.textBatches(path, count: 16, seed: s.seed)
+            text = path
+        }
+    }
+
+    /// `count` batches of windows of `path`'s bytes at seeded offsets: each byte is a token of the
+    /// file's character vocabulary (its distinct bytes, in order, inside the model's), the next byte its target.
+    static func textBatches(_ path: String, count: Int, seed: UInt64) throws -> [(tokens: [Int], targets: [Int])] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CohortError.badFlag(flag: "--text", "cannot read \(path)")
+        }
+        let bytes = [UInt8](data), t = config.contextLength
+        guard bytes.count > t + 1 else {
+            throw CohortError.badFlag(flag: "--text", "\(path) holds \(bytes.count) bytes; a window needs \(t + 1) (context \(t) and the next byte)")
+        }
+        // A character vocabulary: the file's distinct bytes in order, as W3's peer reads its text.
+        let distinct = Set(bytes).sorted()
+        guard distinct.count <= config.vocabSize else {
+            throw CohortError.badFlag(flag: "--text", "\(path) holds \(distinct.count) distinct bytes, more than this model's vocabulary of \(config.vocabSize) tokens")
+        }
+        var id = [Int](repeating: 0, count: 256)
+        for (i, b) in distinct.enumerated() { id[Int(b)] = i }
+        var g = RandomGenerator(seed: seed &+ 2)
+        return (0..<count).map { _ in
+            var tokens: [Int] = [], targets: [Int] = []
+            for _ in 0..<batch {
+                let o = g.nextInt(below: bytes.count - t)
+                tokens += bytes[o..<(o + t)].map { id[Int($0)] }
+                targets += bytes[(o + 1)...(o + t)].map { id[Int($0)] }
+            }
+            return (tokens, targets)
+        }
     }
 
     /// The dense layers as (in, out) feature pairs: per block c_attn, c_proj, c_fc, mlp c_proj; then the LM head.
@@ -103,7 +142,9 @@ struct GPTWorkload<Shape: GPTBenchShape>: TrainingWorkload {
                 // buffers kept for reuse at the end (both count in peak RSS).
                 ("peak_tensor_mib", (Double(Storage.memoryStatistics.peakLiveBytes) / 1_048_576).rounded(to: 1)),
                 ("buffer_cache_mib", (Double(Storage.memoryStatistics.cachedBytes) / 1_048_576).rounded(to: 1)),
-                ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss))]
+                ("steps_per_repeat", run.steps), ("warmup", run.warmup), ("final_loss", Double(run.finalLoss)),
+                ("first_loss", Double(losses.first ?? .nan)), ("expected_initial_loss", log(Double(Self.config.vocabSize)).rounded(to: 3)),
+                ("data", text ?? "random tokens")]
     }
 
     /// Median seconds per step of only the dense layers' GEMMs (forward, weight and input

@@ -11,8 +11,8 @@ struct SyntheticTraining<Model: Module, Opt: Optimizer, Batch> {
     let model: Model
     let arena: ParameterArena
     let optimizer: Opt
-    /// The synthetic batches, trained on in turn.
-    let batches: [Batch]
+    /// The synthetic batches, trained on in turn (a workload may replace them before it runs).
+    var batches: [Batch]
     private var next = 0
 
     /// Builds the model with a generator seeded with `seed`, the arena of its parameters, the

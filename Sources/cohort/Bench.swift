@@ -25,6 +25,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Ranks for `allreduce` (launched with mpirun).") var np = 2
     @Option(help: "allreduce: measure this algorithm (hierarchical or auto; nodes from MPI or COHORT_NODE_SIZE) against flat MPI_Allreduce instead of the plain wrapper.") var allreduce: String?
     @Option(name: .customLong("bucket-mb"), parsing: .unconditional, help: "Gradient bucket size for w5, in MB.") var bucketMB: Double = 25
+    @Option(name: .customLong("text"), help: "w3, w10: train on windows of this text file (its distinct bytes as character tokens inside the model's vocabulary, next-character targets) instead of random tokens; the result adds the first and last losses.") var text: String?
     @Flag(name: .customLong("checkpoint-activations"), help: "w3, w10: the GPT's blocks keep only their input and recompute their activations in backward (less memory, more compute).") var checkpointActivations = false
 
     func run() throws {
@@ -50,6 +51,7 @@ struct Bench: ParsableCommand {
             s.allreduce = a
         }
         s.checkpointActivations = checkpointActivations
+        s.text = text
         try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
     }
 }

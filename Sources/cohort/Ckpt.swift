@@ -123,7 +123,10 @@ extension Ckpt {
             }
             line("metadata", kv(m.metadata))
             line("training config", kv(m.trainingConfig))
-            line("tensors", "\(m.tensors.count), \(Ckpt.size(total)) in \(files) data file\(files == 1 ? "" : "s")")
+            // A sharded save's files carry their writer's rank: data-r00003-00000.bin.
+            let writers = Set(m.tensors.flatMap { $0.chunks.map(\.file) }.filter { $0.hasPrefix("data-r") }.map { $0.prefix(12) }).count
+            line("tensors", "\(m.tensors.count), \(Ckpt.size(total)) in \(files) data file\(files == 1 ? "" : "s")"
+                 + (writers > 0 ? ", written by \(writers) rank\(writers == 1 ? "" : "s") (sharded save)" : ""))
             let rows = m.tensors.map { t in [t.name, Ckpt.shape(t.shape), Ckpt.dtype(t.dtype), "\(t.byteLength)", "\(t.chunks.count)"] }
             s += Ckpt.table(["name", "shape", "dtype", "bytes", "chunks"], rows, rightAligned: [3, 4])
             return s

@@ -37,6 +37,16 @@ import Testing
             #expect(diff.status == 0, "\(step): \(diff.output)")
         }
         #expect(try CLI.run(["ckpt", "verify", k], timeout: 60).status == 0)
+        let inspect = try CLI.run(["ckpt", "inspect", k + "/step-00000020"], timeout: 60)
+        #expect(inspect.status == 0 && inspect.stdout.contains("written by 4 ranks (sharded save)"), "\(inspect.output)")
+        // `ckpt export` consolidates: one file, the same tensors as the one-process checkpoint's export
+        // (the metadata differs only in world_size).
+        for (source, out) in [(k + "/step-00000020", dir + "/sharded.safetensors"), (dir + "/one/step-00000020", dir + "/whole.safetensors")] {
+            let e = try CLI.run(["ckpt", "export", source, "--format", "safetensors", "--include-optimizer", "--out", out], timeout: 60)
+            #expect(e.status == 0, "\(e.output)")
+        }
+        let sizes = try [dir + "/sharded.safetensors", dir + "/whole.safetensors"].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }
+        #expect(sizes[0] > 0 && sizes[0] == sizes[1], "\(sizes)")
 
         // Resumed on 2 ranks without ZeRO (--checkpoint-sharding on): killed inside its step-30 save (rank 1, mid-write).
         let two = try CLI.mpirun(2, det + ["--checkpoint-sharding", "on", "--checkpoint-dir", k, "--resume", "auto",
