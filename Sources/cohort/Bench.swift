@@ -46,12 +46,16 @@ struct Bench: ParsableCommand {
         s.int8 = int8
         if let allreduce {
             guard let a = AllreduceAlgorithm(rawValue: allreduce), a != .flat else {
-                throw CohortError.badFlag(flag: "--allreduce", "must be hierarchical or auto (flat is the reference it is measured against), got '\(allreduce)'")
+                throw ValidationError("--allreduce must be hierarchical or auto (flat is the reference it is measured against), got '\(allreduce)'")
             }
             s.allreduce = a
         }
         s.checkpointActivations = checkpointActivations
         s.text = text
-        try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
+        do {
+            try Benchmarks.run(workload, s, worker: worker, w8Child: w8Child)
+        } catch let CohortError.badFlag(flag, message) {
+            throw ValidationError("\(flag): \(message)")   // a usage mistake: exit 2, as every command's
+        }
     }
 }
