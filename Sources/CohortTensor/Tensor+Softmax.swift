@@ -67,11 +67,15 @@ extension Tensor {
         }
         guard reduction != .none else { throw CohortError.invalidArgument("crossEntropy: reduction .none is not supported; use logSoftmax + gather") }
         let rows = logits.shape[0], classes = logits.shape[1]
+        guard classes > 0 else {
+            throw CohortError.shapeMismatch(op: "crossEntropy", "logits must have classes, got \(describeShape(logits.shape))")
+        }
         let t = try classTargets(targets, rows: rows, classes: classes, ignoreIndex: ignoreIndex, op: "crossEntropy")
         let x = logits.contiguous()
         let probs = Tensor(uninitialized: x.shape)
+        // No rows (an empty batch): the kernels read no target, but need a pointer.
         let (total, counted) = t.withUnsafeBufferPointer {
-            SoftmaxKernels.crossEntropy(rows: rows, n: classes, logits: x.base, targets: $0.baseAddress!, smoothing: labelSmoothing,
+            SoftmaxKernels.crossEntropy(rows: rows, n: classes, logits: x.base, targets: $0.baseAddress ?? Self.noTargets, smoothing: labelSmoothing,
                                         ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), probs: probs.base)
         }
         let denom = reduction == .mean ? Float(Swift.max(counted, 1)) : 1
@@ -82,12 +86,15 @@ extension Tensor {
             let scale = g.base.pointee / denom
             let r = Tensor(uninitialized: [rows, classes])
             t.withUnsafeBufferPointer {
-                SoftmaxKernels.crossEntropyBackward(rows: rows, n: classes, probs: probs.base, targets: $0.baseAddress!, smoothing: labelSmoothing,
+                SoftmaxKernels.crossEntropyBackward(rows: rows, n: classes, probs: probs.base, targets: $0.baseAddress ?? Self.noTargets, smoothing: labelSmoothing,
                                                     ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), scale: scale, out: r.base)
             }
             return [r]
         }
     }
+
+    /// The targets pointer of an empty batch (never read).
+    private static var noTargets: UnsafePointer<Int32> { UnsafePointer(bitPattern: MemoryLayout<Int32>.alignment)! }
 
     /// Negative log-likelihood of `logProbs: [N, C]` at integer `targets`.
     public static func nllLoss(_ logProbs: Tensor, targets: [Int], ignoreIndex: Int = -100, reduction: Reduction = .mean) throws -> Tensor {
@@ -147,7 +154,7 @@ extension Tensor {
             used = true
             let scale = g.base.pointee / denom
             t.withUnsafeBufferPointer {
-                SoftmaxKernels.crossEntropyBackward(rows: rows, n: classes, probs: probs.base, targets: $0.baseAddress!, smoothing: labelSmoothing,
+                SoftmaxKernels.crossEntropyBackward(rows: rows, n: classes, probs: probs.base, targets: $0.baseAddress ?? Self.noTargets, smoothing: labelSmoothing,
                                                     ignoreIndex: Int32(truncatingIfNeeded: ignoreIndex), scale: scale, out: probs.base)
             }
             return [probs]

@@ -44,5 +44,9 @@ import CohortTestSupport
         #expect("\(error.map { "\($0)" } ?? "")".contains("crossEntropy(consuming:)"))
         #expect(throws: CohortError.self) { try Tensor.crossEntropy(consuming: Tensor.zeros([2, 3]), targets: [0, 3]) }
         #expect(throws: CohortError.self) { try Tensor.crossEntropy(consuming: Tensor.zeros([0, 3]), targets: []) }
+        #expect(throws: CohortError.self) { try Tensor.crossEntropy(Tensor.zeros([2, 0]), targets: [0, 0]) }
+        // An empty batch: no rows counted, so the mean is NaN (as PyTorch's) and the sum 0; no crash.
+        #expect(try Tensor.crossEntropy(Tensor.zeros([0, 3]), targets: []).item().isNaN)
+        #expect(try Tensor.crossEntropy(Tensor.zeros([0, 3]), targets: [], reduction: .sum).item() == 0)
     }
 }
