@@ -62,7 +62,7 @@ extension FitLoop {
     /// Collective: the checkpoint of the state after `completed` steps — every rank writing its
     /// part (`shardedSaves`), or gathered and written by rank 0.
     func saveCheckpoint(after completed: Int) throws {
-        if shardedSaves { try saveSharded(after: completed); return }
+        if shardedSaves { try saveSharded(after: completed, into: checkpoints); return }
         let state = try prepareSave()
         if comm.rank == 0 { try savePeriodic(after: completed, state: state) } else { checkpoints.markSaved(completed) }
     }
@@ -112,12 +112,11 @@ extension FitLoop {
     func acceptSaveRequests() {
         trainer.saveInto = { sub, keep, extra in
             guard let dir = self.options.checkpointDirectory else { throw CohortError.invalidArgument("saving a checkpoint needs a checkpoint directory") }
+            let store = TrainCheckpointing(directory: dir + "/" + sub, every: 1, keepLast: keep, keepEvery: 0, async: false,
+                                           config: self.options.config, onSaved: { _ in })
+            if self.shardedSaves { try self.saveSharded(after: self.trainer.step, into: store, metadata: extra); return }
             let state = try self.prepareSave()
-            if self.comm.rank == 0 {
-                let store = TrainCheckpointing(directory: dir + "/" + sub, every: 1, keepLast: keep, keepEvery: 0, async: false,
-                                               config: self.options.config, onSaved: { _ in })
-                try self.save(after: self.trainer.step, into: store, metadata: extra, state: state)
-            }
+            if self.comm.rank == 0 { try self.save(after: self.trainer.step, into: store, metadata: extra, state: state) }
         }
     }
 }

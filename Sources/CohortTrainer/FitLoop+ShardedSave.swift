@@ -62,19 +62,20 @@ extension FitLoop {
     /// The arena ranges each rank writes: ZeRO's shards, else an equal page-aligned partition.
     var saveRanges: [Range<Int>] { zero?.shards ?? ZeroRedundancy.partition(arena.count, ranks: comm.size) }
 
-    /// Collective: the sharded save of the state after `completed` steps (module buffers averaged
-    /// first, as for a rank-0 save). Every rank returns after the commit, or throws its error.
-    func saveSharded(after completed: Int) throws {
-        guard let directory = options.checkpointDirectory else { return }
+    /// Collective: the sharded save of the state after `completed` steps into `store` (the periodic
+    /// checkpoints, or a callback's subdirectory with `metadata`), module buffers averaged first as
+    /// for a rank-0 save. Every rank returns after the commit, or throws its error.
+    func saveSharded(after completed: Int, into store: TrainCheckpointing, metadata extra: [KeyValue] = []) throws {
+        guard let directory = store.directory else { return }
         try ddp.averageBuffers()
         let rank0 = comm.rank == 0
-        if trainer.supervision.crashesCheckpoint(atStep: completed) { CheckpointWriter.crashDuringNextSave() }
+        if store === checkpoints && trainer.supervision.crashesCheckpoint(atStep: completed) { CheckpointWriter.crashDuringNextSave() }
         // Phase 0, rank 0: the temporary directory (or why there is none).
         var begun: ShardedCheckpointWriter.Begun?, manifest: Manifest?
         var started: [UInt8] = []
         if rank0 {
             do {
-                let m = try self.manifest(after: completed, for: checkpoints)
+                let m = try self.manifest(after: completed, for: store, metadata: extra)
                 let buffers = (optimizer.stateBuffers.count + 1) * 4
                 let planned = saveRanges.map { UInt64($0.count * buffers) }
                 begun = try ShardedCheckpointWriter.begin(m, directory: directory, plannedBytes: planned)
@@ -109,7 +110,7 @@ extension FitLoop {
                     let pieces = try tables.enumerated().map { try ShardedCheckpointWriter.decodeTable(Array($0.element.dropFirst()), from: $0.offset) }
                     let path = try ShardedCheckpointWriter.commit(begun, manifest: manifest, order: TrainingCheckpoint.tensorOrder(arena: arena, optimizer: optimizer),
                                                                   pieces: pieces)
-                    checkpoints.committed(path)
+                    store.committed(path)
                 } catch {
                     outcome = Array("\(error)".utf8)
                 }
@@ -119,6 +120,6 @@ extension FitLoop {
         guard outcome.isEmpty else {
             throw CheckpointError.io(path: directory, "the step-\(completed) checkpoint was not saved (nothing was committed): " + String(decoding: outcome, as: UTF8.self))
         }
-        checkpoints.markSaved(completed)
+        store.markSaved(completed)
     }
 }

@@ -116,6 +116,18 @@ import Testing
         #expect(try sha(dir + "/k.json") == expected, "np=\(n) after \(kills) kills")
     }
 
+    /// `--save-best`'s checkpoints (CHECKPOINT_DIR/best) are sharded like the periodic ones.
+    @Test func theBestCheckpointIsShardedToo() throws {
+        let dir = try CLI.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try CLI.mpirun(2, base + ["--zero", "1", "--val-split", "0.2", "--val-every", "10", "--save-best", "val_log_loss",
+                                          "--checkpoint-dir", dir], timeout: 120)
+        #expect(r.status == 0, "\(r.output)")
+        let best = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/best")) ?? []).filter { $0.hasPrefix("step-") }
+        #expect(best.count == 1 && writers(dir + "/best/" + (best.first ?? "")) == ranks(2), "\(best)")
+        #expect(try CLI.run(["ckpt", "verify", dir + "/best"], timeout: 60).status == 0)
+    }
+
     @Test func aMistypedSettingIsNamed() throws {
         let r = try CLI.run(base + ["--checkpoint-sharding", "maybe"], timeout: 60)
         #expect(r.status == 2 && r.stderr.contains("--checkpoint-sharding must be auto, on or off, got 'maybe'"), "\(r.output)")
