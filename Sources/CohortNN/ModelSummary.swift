@@ -148,3 +148,16 @@ extension Module {
                             bufferElements: buffers, flops: root.row.flops, activationElements: root.row.activationElements)
     }
 }
+
+extension ModelSummary {
+    /// `activationElements` when every `blockType` group recomputes its activations in backward
+    /// (activation checkpointing): each such block keeps only its input (the size of its output,
+    /// for the residual blocks it applies to), plus one block's activations at a time while its
+    /// backward runs. Without such blocks, `activationElements`.
+    public func activationElements(checkpointing blockType: String) -> Int {
+        let blocks = layers.filter { $0.isGroup && $0.type == blockType }
+        guard let largest = blocks.map(\.activationElements).max() else { return activationElements }
+        let kept = blocks.reduce(0) { $0 + $1.activationElements }, inputs = blocks.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
+        return activationElements - kept + inputs + largest
+    }
+}

@@ -11,9 +11,11 @@ struct Summary: ParsableCommand {
     func run() throws { try exitingOnErrors {
         var spec = ModelSpec(name: train.model, hidden: train.hiddenSizes!, layers: train.layers, heads: train.heads, dModel: train.dModel, embedding: train.embedding)
         spec.dropout = train.dropout
+        try train.activations.validate(model: train.model)
         let summary = try TrainingSummary(spec: spec, shape: try train.makeTask().modelShape, optimizer: train.optimizer, momentum: train.momentum,
                                           globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed,
-                                          frozen: train.freezeGlobs, zero: try train.gradComm.zeroStage(deterministic: train.deterministic))
+                                          frozen: train.freezeGlobs, zero: try train.gradComm.zeroStage(deterministic: train.deterministic),
+                                          checkpointActivations: train.activations.checkpointActivations)
         print(json ? summary.json : summary.table)
     } }
 }

@@ -211,7 +211,7 @@ struct Train: ParsableCommand {
         Log.main("cohort train: model \(model) \(net.parameterCount) parameters, \(task.summary), "
                  + "global batch \(batchSize) (\(localBatch) × \(comm.size) ranks), \(totalSteps) steps, \(optimizer) lr \(lr), BLAS \(BLAS.coreName) × \(usedThreads) threads")
         Log.main(try TrainingSummary(net, model: model, shape: shape, optimizer: optimizer, momentum: momentum, batch: localBatch / accumulate,
-                                     frozen: freezeGlobs, zero: gradComm.zero, ranks: comm.size).shortForm)
+                                     frozen: freezeGlobs, zero: gradComm.zero, ranks: comm.size, checkpointActivations: activations.checkpointActivations).shortForm)
 
         let options = try run.trainerOptions(task: task, spec: spec, shape: shape, totalSteps: totalSteps, generator: generator)
 

@@ -101,6 +101,23 @@ import Testing
     /// `--freeze` globs count as frozen in `cohort summary` and in `cohort train`'s start line:
     /// freezing `1.*` of the 64-32-10 MLP leaves 32·10 + 10 = 330 of its 2,410 parameters trainable,
     /// and the gradients and Adam's two state copies are for those 330 only.
+    /// With `--checkpoint-activations` each transformer block keeps only its input ([B, T, d]) and
+    /// one block's activations exist at a time: the estimate drops by exactly that.
+    @Test func checkpointedBlocksKeepOnlyTheirInputs() throws {
+        let gpt = ["--model", "gpt", "--layers", "3", "--d-model", "32", "--heads", "2", "--global-batch", "8"]
+        let plain = try summaryJSON(gpt), checkpointed = try summaryJSON(gpt + ["--checkpoint-activations"])
+        let blocks = (plain["layers"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "TransformerBlock" }
+        #expect(blocks.count == 3)
+        let kept = blocks.map { $0["activation_elements"] as? Int ?? 0 }
+        let inputs = blocks.map { ($0["output_shape"] as? [Int] ?? []).reduce(1, *) }
+        let perSample = Double(kept.reduce(0, +) - inputs.reduce(0, +) - (kept.max() ?? 0)) * 4   // bytes saved per sample
+        func activations(_ s: [String: Any]) -> Double { (s["memory_bytes"] as? [String: Any])?["activations_estimate"] as? Double ?? 0 }
+        #expect(perSample > 0 && abs(activations(plain) - activations(checkpointed) - perSample * 8) < 1, "\(activations(plain)) \(activations(checkpointed))")
+        #expect(checkpointed["checkpoint_activations"] as? Bool == true && plain["checkpoint_activations"] as? Bool == false)
+        let mlp = try CLI.run(["summary", "--checkpoint-activations"])
+        #expect(mlp.status == 2 && mlp.stderr.contains("--checkpoint-activations applies to --model gpt"), "\(mlp.output)")
+    }
+
     @Test func frozenGlobsAreCountedAsFrozen() throws {
         let s = try summaryJSON(["--hidden", "32", "--freeze", "1.*"])
         #expect(s["trainable_parameters"] as? Int == 330 && s["frozen_parameters"] as? Int == 2_080, "\(s)")

@@ -29,11 +29,13 @@ extension ModelMemory {
     /// activations for `batch` samples (scaled from the summary's batch). With ZeRO (`zero` 1 or 2 over
     /// `ranks`) a rank keeps its shard of the optimizer state, and with stage 2 of the gradients (once
     /// each bucket is reduced; backward briefly holds the buckets in flight too).
+    /// `checkpointActivations`: the transformer blocks keep only their inputs (`--checkpoint-activations`).
     public static func training(_ summary: ModelSummary, optimizer: String, momentum: Float, batch: Int,
-                                zero: Int = 0, ranks: Int = 1) -> TrainingMemory {
+                                zero: Int = 0, ranks: Int = 1, checkpointActivations: Bool = false) -> TrainingMemory {
         let stateCopies = copiesPerParameter(optimizer: optimizer, momentum: momentum) - 2
         let trainable = Double(summary.trainableParameters)
-        let perSample = Double(summary.activationElements) / Double(max(summary.batch, 1))
+        let kept = checkpointActivations ? summary.activationElements(checkpointing: "TransformerBlock") : summary.activationElements
+        let perSample = Double(kept) / Double(max(summary.batch, 1))
         let shards = Double(max(ranks, 1))
         return TrainingMemory(weights: 4 * Double(summary.parameters + summary.bufferElements), gradients: 4 * trainable / (zero >= 2 ? shards : 1),
                               optimizerState: 4 * trainable * Double(stateCopies) / (zero >= 1 ? shards : 1), activations: 4 * perSample * Double(batch))
@@ -54,25 +56,29 @@ public struct TrainingSummary {
     public let batch: Int
     /// The ZeRO stage (0: none) and the ranks it shards over.
     public let zero: Int, ranks: Int
+    /// Whether the activation estimate is for recomputing transformer blocks (`--checkpoint-activations`).
+    public let checkpointActivations: Bool
 
     /// Summarises `net`, built for data of `shape`, trained with `optimizer` on `batch` samples per rank,
     /// with the parameters matching the `frozen` globs (the Trainer's `freeze`) frozen.
     /// `zero` (a ZeRO stage) shards optimizer state (1) and gradients (2) over `ranks`.
     public init(_ net: any Module, model: String, shape: ModelShape, optimizer: String, momentum: Float, batch: Int,
-                frozen: [String] = [], zero: Int = 0, ranks: Int = 1) throws {
+                frozen: [String] = [], zero: Int = 0, ranks: Int = 1, checkpointActivations: Bool = false) throws {
         self.model = model
         self.optimizer = optimizer
         self.batch = batch
         (self.zero, self.ranks) = (zero, ranks)
+        self.checkpointActivations = checkpointActivations
         summary = try net.summary(inputShape: [1, shape.inputs], frozen: frozen)
-        memory = ModelMemory.training(summary, optimizer: optimizer, momentum: momentum, batch: batch, zero: zero, ranks: ranks)
+        memory = ModelMemory.training(summary, optimizer: optimizer, momentum: momentum, batch: batch, zero: zero, ranks: ranks,
+                                      checkpointActivations: checkpointActivations)
     }
 
     /// Builds `spec` for data of `shape` as `cohort train` does (after the same memory check)
     /// and summarises it for `globalBatch` split over `ranks` and `accumulate` micro-batches.
     /// - Throws: `CohortError.invalidParameter(name: "np")` when the ranks do not divide the batch.
     public init(spec: ModelSpec, shape: ModelShape, optimizer: String, momentum: Float, globalBatch: Int, ranks: Int,
-                accumulate: Int = 1, seed: UInt64, frozen: [String] = [], zero: Int = 0) throws {
+                accumulate: Int = 1, seed: UInt64, frozen: [String] = [], zero: Int = 0, checkpointActivations: Bool = false) throws {
         guard ranks >= 1, globalBatch % ranks == 0 else {
             throw CohortError.invalidParameter(name: "np", "\(ranks) ranks do not divide the `globalBatch` \(globalBatch)")
         }
@@ -83,7 +89,7 @@ public struct TrainingSummary {
         var generator = RandomGenerator(seed: seed)
         let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
         try self.init(net, model: spec.name, shape: shape, optimizer: optimizer, momentum: momentum, batch: globalBatch / ranks / accumulate,
-                      frozen: frozen, zero: zero, ranks: ranks)
+                      frozen: frozen, zero: zero, ranks: ranks, checkpointActivations: checkpointActivations)
     }
 
     /// The memory line: total, then each part.
@@ -91,7 +97,8 @@ public struct TrainingSummary {
         let state = memory.optimizerState > 0 ? "\(optimizer) state \(mib(memory.optimizerState))" : "no \(optimizer) state"
         let sharded = zero == 0 || ranks < 2 ? "" : zero == 1 ? "; ZeRO stage 1: optimizer state is 1/\(ranks) per rank" : "; ZeRO stage 2: gradients and optimizer state are 1/\(ranks) per rank"
         return "memory per rank ≈ \(mib(memory.total)) (weights \(mib(memory.weights)), gradients \(mib(memory.gradients)), "
-            + "\(state), activations ≈ \(mib(memory.activations)) for a batch of \(batch)\(sharded))"
+            + "\(state), activations ≈ \(mib(memory.activations)) for a batch of \(batch)"
+            + "\(checkpointActivations ? " with the transformer blocks recomputing theirs" : "")\(sharded))"
     }
 
     /// One line for `cohort train`'s start: parameters (trainable, frozen), FLOPs per sample, memory per rank.
@@ -125,7 +132,7 @@ public struct TrainingSummary {
                 "parameters": summary.parameters, "trainable_parameters": summary.trainableParameters,
                 "frozen_parameters": summary.frozenParameters, "buffer_elements": summary.bufferElements,
                 "flops_per_sample": summary.flopsPerSample, "flop_convention": ModelSummary.flopConvention,
-                "optimizer": optimizer, "batch_per_rank": batch, "zero": zero, "ranks": ranks,
+                "optimizer": optimizer, "batch_per_rank": batch, "zero": zero, "ranks": ranks, "checkpoint_activations": checkpointActivations,
                 "memory_bytes": ["weights": memory.weights, "gradients": memory.gradients, "optimizer_state": memory.optimizerState,
                                  "activations_estimate": memory.activations, "total": memory.total]]
     }
