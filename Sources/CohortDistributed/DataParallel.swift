@@ -185,8 +185,9 @@ public final class DataParallel {
             return
         }
         // MPI progresses non-blocking collectives only inside MPI calls: poke the
-        // ones in flight so they advance while backward continues.
-        for (_, req) in pending { _ = try? req.test() }
+        // ones in flight so they advance while backward continues (in bucket order, the
+        // same on every rank, not the dictionary's order, which differs between processes).
+        for b in buckets.indices { if let req = pending[b] { _ = try? req.test() } }
     }
 
     /// Shared-memory path: bucket `b` is final here (encoded first on a 16-bit wire).
