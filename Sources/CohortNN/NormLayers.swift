@@ -1,6 +1,7 @@
 // Batch normalisation layers. Running mean and variance are buffers
 // (`localBuffers`: checkpointed and broadcast, never trained); `isTraining`
-// chooses batch statistics (and updates the buffers) or the running ones.
+// chooses batch statistics (and updates the buffers) or the running ones;
+// `statisticsSync` makes the batch statistics those of every process (SyncBatchNorm).
 import CohortCore
 import CohortTensor
 
@@ -17,6 +18,9 @@ public class BatchNormBase {
     /// `[C]` running mean (starts at 0) and running unbiased variance (starts at 1).
     public let runningMean: Tensor, runningVar: Tensor
     public var isTraining = true
+    /// SyncBatchNorm: in training, statistics over every process's batch through this sync
+    /// (the Trainer sets it with `syncBatchNorm`); nil: this process's batch alone.
+    public var statisticsSync: (any BatchStatisticsSync)?
 
     init(features numFeatures: Int, eps: Float, momentum: Float, affine: Bool) {
         self.numFeatures = numFeatures; self.eps = eps; self.momentum = momentum
@@ -39,7 +43,7 @@ public class BatchNormBase {
                                             "input \(describeShape(x.shape)) must be \(ranks.map { $0 == 2 ? "[N, C]" : $0 == 3 ? "[N, C, L]" : "[N, C, H, W]" }.joined(separator: " or ")) with C = \(numFeatures)")
         }
         return try Tensor.batchNorm(x, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
-                                    training: isTraining, momentum: momentum, eps: eps)
+                                    training: isTraining, momentum: momentum, eps: eps, sync: statisticsSync)
     }
 }
 

@@ -49,6 +49,8 @@ final class FitLoop<M: TrainingModule> {
     let frozen: [Bool]
     let fullGroups: [ParameterGroup]
     var optimizerThawed = false, reductionThawed = false
+    /// Whether this fit installed SyncBatchNorm on the model's BatchNorm layers (removed when it ends).
+    let syncsBatchNorm: Bool
     /// The timeline being recorded (`options.trace`; nil: tracing off).
     let tracing: FitTracing?
     /// The run's extensions so far (`ResumePoint.extensions`), saved with every checkpoint.
@@ -83,6 +85,9 @@ final class FitLoop<M: TrainingModule> {
                                    wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback,
                                    gradientShards: zero?.shardsGradients == true ? zero?.shards : nil)
         ddp.watchdog = trainer.supervision.watchdog
+        syncsBatchNorm = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
+                                                       communicator: comm, manual: hooks != nil,
+                                                       guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
         var reducer: VirtualShardReducer?
         if let shards = o.virtualShards {
             guard o.accumulate == 1 else {
@@ -167,6 +172,7 @@ final class FitLoop<M: TrainingModule> {
     /// Trains from the resume point to the last step (or a stop every rank agreed on), then
     /// finishes: a preemption's checkpoint, or the final checkpoint, validation and test.
     func run() throws -> FitResult {
+        defer { if syncsBatchNorm { SyncBatchNorm.remove(from: net) } }
         try resume()
         acceptSaveRequests()
         windowStart = monotonicSeconds()

@@ -24,6 +24,9 @@ public struct TrainerOptions: Sendable {
     public var gradientErrorFeedback = false
     /// ZeRO stage: 0 off, 1 optimizer state sharded across ranks, 2 gradients too (docs/zero.md).
     public var zero = 0
+    /// SyncBatchNorm: the model's BatchNorm layers normalise with the statistics of the global
+    /// batch (every rank's part), not of each rank's. Not with `virtualShards`, nor manual optimization.
+    public var syncBatchNorm = false
     /// Clip the global gradient norm to this value (0: off).
     public var clipGradNorm: Float = 0
     /// Seed of the data order.

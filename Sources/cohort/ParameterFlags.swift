@@ -13,6 +13,7 @@ enum ParameterFlags {
         "checkpointDirectory": "--checkpoint-dir",
         "faultSpec": "--inject-fault",
         "strict": "--init-strict",
+        "syncBatchNorm": "--sync-bn",
     ]
 
     /// The flag of a library parameter: `globalBatch` → `--global-batch`.

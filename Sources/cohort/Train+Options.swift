@@ -30,6 +30,7 @@ extension Train {
         options.gradientWire = try gradComm.wire(deterministic: deterministic)
         options.gradientErrorFeedback = gradComm.errorFeedback
         options.zero = try gradComm.zeroStage(deterministic: deterministic)
+        options.syncBatchNorm = syncBN.syncBN
         options.clipGradNorm = clipGradNorm
         options.seed = seed
         options.prefetch = prefetch
@@ -47,7 +48,7 @@ extension Train {
         (options.resume, options.extend) = (resume, extend)
         options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
         options.config = runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)
-            + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? [])
+            + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? []) + syncBN.config
         options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
         modelRecord.name = task is ForecastTask ? ForecastModels.recordName(model) : model

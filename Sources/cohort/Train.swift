@@ -46,6 +46,7 @@ struct Train: ParsableCommand {
     @OptionGroup var schedule: ScheduleFlags
     @OptionGroup var gan: GANFlags
     @OptionGroup var gradComm: GradCommFlags
+    @OptionGroup var syncBN: SyncBNFlags
     @Option(name: .train(TrainFlags.dropout), parsing: .unconditional, help: "Dropout probability P (0 ≤ P < 1) in training: after each hidden ReLU of the mlp, before the cnn's classifier; off in evaluation, predict and export. 0: no dropout layer.") var dropout: Float = 0
     @Option(name: .train(TrainFlags.labelSmoothing), parsing: .unconditional, help: "Classification and text: smooth the cross-entropy targets by EPS (0 ≤ EPS < 1; PyTorch's label_smoothing); held-out metrics stay unsmoothed.") var labelSmoothing: Float = 0
     @Option(name: .customLong("clip-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm to this value (0 = off).") var clipGradNorm: Float = 0
@@ -107,6 +108,7 @@ struct Train: ParsableCommand {
         try schedule.validate(valEvery: valEvery, valSplit: valSplit)
         try gan.check(model: model)
         try gradComm.check(model: model, deterministic: deterministic)
+        try syncBN.check(model: model, deterministic: deterministic)
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
