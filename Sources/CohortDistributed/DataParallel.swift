@@ -343,11 +343,7 @@ public final class DataParallel {
     static func checkArchitecture(_ arena: ParameterArena, _ comm: any Communicator) throws {
         guard comm.size > 1 else { return }
         let mine = arena.entries.map { "\($0.name)\($0.shape)" } + arena.bufferEntries.map { "buffer \($0.name)\($0.shape)" }
-        let text = Array(mine.joined(separator: "\n").utf8)
-        var length = [Int64(text.count)]
-        try length.withUnsafeMutableBufferPointer { try comm.broadcast($0, root: 0) }
-        var reference = comm.rank == 0 ? text : [UInt8](repeating: 0, count: Int(length[0]))
-        try reference.withUnsafeMutableBufferPointer { try comm.broadcast($0, root: 0) }
+        let reference = try comm.broadcastBytes(Array(mine.joined(separator: "\n").utf8), root: 0)
         let theirs = String(decoding: reference, as: UTF8.self).split(separator: "\n").map(String.init)
         var mismatch = ""
         if theirs != mine {
@@ -358,15 +354,10 @@ public final class DataParallel {
             }
         }
         // Every rank learns every rank's finding, so whichever rank prints first names it.
-        let bytes = Array(mismatch.utf8)
-        let counts = try comm.allgather(Int64(bytes.count)).map { Int($0) }
-        guard counts.contains(where: { $0 > 0 }) else { return }
-        var all = [UInt8](repeating: 0, count: counts.reduce(0, +))
-        try bytes.withUnsafeBufferPointer { b in try all.withUnsafeMutableBufferPointer { try comm.allgatherv(b, counts: counts, into: $0) } }
-        let ranks = counts.enumerated().filter { $0.element > 0 }.map { String($0.offset) }.joined(separator: ", ")
-        let first = counts.firstIndex { $0 > 0 }!
-        let start = counts[..<first].reduce(0, +)
-        let finding = String(decoding: all[start..<(start + counts[first])], as: UTF8.self)
+        let findings = try comm.allgatherBytes(Array(mismatch.utf8))
+        guard let first = findings.firstIndex(where: { !$0.isEmpty }) else { return }
+        let ranks = findings.indices.filter { !findings[$0].isEmpty }.map(String.init).joined(separator: ", ")
+        let finding = String(decoding: findings[first], as: UTF8.self)
         throw DataParallelError.modelMismatch(finding + " (ranks with a different model: \(ranks))")
     }
 }

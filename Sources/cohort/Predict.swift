@@ -113,11 +113,6 @@ struct Predict: ParsableCommand {
     /// Every rank's bytes concatenated in rank order (on every rank).
     static func gather(_ mine: [UInt8], _ comm: any Communicator) throws -> [UInt8] {
         guard comm.size > 1 else { return mine }
-        let counts = try comm.allgather(Int64(mine.count)).map(Int.init)
-        var all = [UInt8](repeating: 0, count: counts.reduce(0, +))
-        try mine.withUnsafeBufferPointer { send in
-            try all.withUnsafeMutableBufferPointer { try comm.allgatherv(send, counts: counts, into: $0) }
-        }
-        return all
+        return try comm.allgatherBytes(mine).flatMap { $0 }
     }
 }

@@ -165,6 +165,8 @@ private let sse3CPU = CPUFeatures(flags: ["sse2", "pni", "ssse3"])
     }
 
     @Test func configureThreadsSetsOpenBLAS() throws {
+        configuredThreadsLock.lock()
+        defer { configuredThreadsLock.unlock() }
         #expect(try BLASRuntime.configureThreads(requested: 1) == 1)
         #expect(BLAS.threads == 1)
         #expect(BLASRuntime.threadPolicy?.source == .flag)

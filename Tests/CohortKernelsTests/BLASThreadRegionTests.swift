@@ -6,8 +6,14 @@
 import Foundation
 import Testing
 
+/// Held by every test of this module that sets OpenBLAS's configured thread count and checks it,
+/// since suites run in parallel and the count is one process-wide setting.
+let configuredThreadsLock = NSLock()
+
 @Suite struct BLASThreadRegionTests {
     @Test func overlappingRegionsHoldOneThreadUntilTheLastEnds() {
+        configuredThreadsLock.lock()
+        defer { configuredThreadsLock.unlock() }
         let before = BLAS.threads
         BLAS.threads = 2
         defer { BLAS.threads = before }
@@ -38,6 +44,8 @@ import Testing
     }
 
     @Test func settingThreadsInsideARegionTakesEffectAfterIt() {
+        configuredThreadsLock.lock()
+        defer { configuredThreadsLock.unlock() }
         let before = BLAS.threads
         defer { BLAS.threads = before }
         BLAS.singleThreaded {
