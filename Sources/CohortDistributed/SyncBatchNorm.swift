@@ -68,6 +68,19 @@ public enum SyncBatchNorm {
         return found.count
     }
 
+    /// Deterministic mode: makes every BatchNorm layer of `model` normalise with the statistics of
+    /// all K virtual shards (`localShards` per rank of `communicator`), combined in shard order, on a
+    /// communicator split off it (collective). Even one rank synchronises: its shards share the batch.
+    /// The returned lock-step must run the rank's shards (`ShardLockstep.run`).
+    /// - Throws: the split's `CommunicationError`.
+    public static func installLockstep(on model: any Module, localShards: Int, communicator: any Communicator,
+                                       collectiveGuard: CollectiveGuard = .unguarded) throws -> ShardLockstep {
+        let split = communicator.size > 1 ? try communicator.split(color: 0, key: communicator.rank) : communicator
+        let lockstep = ShardLockstep(localShards: localShards, communicator: split, collectiveGuard: collectiveGuard)
+        for bn in layers(of: model) { bn.statisticsSync = lockstep }
+        return lockstep
+    }
+
     /// Returns `model`'s BatchNorm layers to per-process statistics.
     public static func remove(from model: any Module) {
         for bn in layers(of: model) { bn.statisticsSync = nil }

@@ -16,6 +16,15 @@ public protocol BatchStatisticsSync: AnyObject {
     /// The element-wise sum of every process's `values`, in place.
     /// - Throws: the transport's error (a failed or timed-out collective).
     func allreduceSum(_ values: inout [Float]) throws
+    /// Whether this caller updates the running statistics. Several callers that share one
+    /// layer (deterministic mode's virtual shards, each on its own thread) compute the same
+    /// global statistics, and one of them updates the layer's buffers.
+    var updatesRunningStatistics: Bool { get }
+}
+
+extension BatchStatisticsSync {
+    /// One process per layer: it always updates its running statistics.
+    public var updatesRunningStatistics: Bool { true }
 }
 
 /// Batch norm's per-channel statistics of several processes combined into those of their union.

@@ -26,7 +26,8 @@ extension Tensor {
     ///   - runningMean, runningVar: `[C]` buffers (contiguous), or nil.
     ///   - weight, bias: `[C]` affine parameters, or nil (1 and 0).
     ///   - sync: the processes sharing the batch, or nil (this `x` alone). Every process must
-    ///     make the same calls in the same order.
+    ///     make the same calls in the same order. Running statistics are updated only where
+    ///     `sync.updatesRunningStatistics`.
     /// - Returns: a tensor shaped like `x`. Gradients flow to `x` (through the batch
     ///   statistics in training), `weight` and `bias`; never to the running statistics.
     /// - Throws: `CohortError.shapeMismatch` naming `x`'s shape and the wrong `[C]` tensor;
@@ -55,8 +56,10 @@ extension Tensor {
         }
         let xc = x.contiguous()
         let mean = Tensor(uninitialized: [C]), invstd = Tensor(uninitialized: [C])
+        let updatesRunning = sync?.updatesRunningStatistics ?? true
         let count = try useBatch ? batchStatistics(xc, [N, C, S], sync: sync, mean: mean, invstd: invstd,
-                                                   running: runningMean.map { (mean: $0, variance: runningVar!) }, momentum: momentum, eps: eps) : M
+                                                   running: updatesRunning ? runningMean.map { (mean: $0, variance: runningVar!) } : nil,
+                                                   momentum: momentum, eps: eps) : M
         if !useBatch {
             let rm = runningMean!.contiguous(), rv = runningVar!.contiguous()
             for c in 0..<C { mean.base[c] = rm.base[c]; invstd.base[c] = 1 / (rv.base[c] + eps).squareRoot() }

@@ -5,6 +5,7 @@
 import CohortCollectives
 import CohortCore
 import CohortData
+import CohortDistributed
 import CohortNN
 import CohortOptim
 import CohortTensor
@@ -63,7 +64,12 @@ extension FitLoop {
     /// backward per micro-batch, DDP communicating only after the last.
     func forwardBackward(_ pieces: [M.Batch]) throws -> Float {
         var localLoss: Float = 0
-        if let reducer {
+        if let reducer, let lockstep {
+            for (i, shard) in try runInLockstep(lockstep, pieces).enumerated() {
+                localLoss += shard.loss / Float(reducer.perRank)
+                reducer.store(local: i, from: shard.gradients.pointer)
+            }
+        } else if let reducer {
             for (i, piece) in pieces.enumerated() {
                 arena.zeroGrad()
                 let loss = try traced(.forward) { try module.trainingStep(piece) }
@@ -82,6 +88,27 @@ extension FitLoop {
             }
         }
         return localLoss
+    }
+
+    /// Deterministic SyncBatchNorm: this rank's virtual shards, forward and backward, all at once in
+    /// `lockstep` (their batch norms share statistics), one BLAS thread each. Each shard's loss and
+    /// gradient arena (trainable entries filled, the rest zero), in shard order.
+    func runInLockstep(_ lockstep: ShardLockstep, _ pieces: [M.Batch]) throws -> [(loss: Float, gradients: Storage)] {
+        let trainable = arena.tensors.indices.filter { arena.tensors[$0].requiresGrad }
+        let parameters = trainable.map { arena.tensors[$0] }
+        let shards = try traced(.forward) {
+            try lockstep.run { i in
+                let loss = try self.module.trainingStep(pieces[i])
+                return (loss: try loss.item(), grads: try Autograd.gradients(of: loss, withRespectTo: parameters))
+            }
+        }
+        return shards.map { shard in
+            let gradients = Storage(zeros: arena.count)
+            for (e, g) in zip(trainable, shard.grads) {
+                g.withContiguousBuffer { (gradients.pointer + arena.entries[e].offset).update(from: $0, count: g.count) }
+            }
+            return (shard.loss, gradients)
+        }
     }
 
     /// Reduce phase, deterministic mode: the virtual shards' gradients combined by the fixed tree.

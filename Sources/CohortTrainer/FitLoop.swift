@@ -51,6 +51,8 @@ final class FitLoop<M: TrainingModule> {
     var optimizerThawed = false, reductionThawed = false
     /// Whether this fit installed SyncBatchNorm on the model's BatchNorm layers (removed when it ends).
     let syncsBatchNorm: Bool
+    /// Deterministic SyncBatchNorm: the lock-step this rank's virtual shards run in (nil otherwise).
+    let lockstep: ShardLockstep?
     /// The timeline being recorded (`options.trace`; nil: tracing off).
     let tracing: FitTracing?
     /// The run's extensions so far (`ResumePoint.extensions`), saved with every checkpoint.
@@ -85,7 +87,7 @@ final class FitLoop<M: TrainingModule> {
                                    wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback,
                                    gradientShards: zero?.shardsGradients == true ? zero?.shards : nil)
         ddp.watchdog = trainer.supervision.watchdog
-        syncsBatchNorm = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
+        (syncsBatchNorm, lockstep) = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
                                                        communicator: comm, manual: hooks != nil,
                                                        guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
         var reducer: VirtualShardReducer?

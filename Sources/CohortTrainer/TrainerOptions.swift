@@ -25,7 +25,8 @@ public struct TrainerOptions: Sendable {
     /// ZeRO stage: 0 off, 1 optimizer state sharded across ranks, 2 gradients too (docs/zero.md).
     public var zero = 0
     /// SyncBatchNorm: the model's BatchNorm layers normalise with the statistics of the global
-    /// batch (every rank's part), not of each rank's. Not with `virtualShards`, nor manual optimization.
+    /// batch (every rank's part), not of each rank's. With `virtualShards`, of every virtual shard,
+    /// combined in shard order (each rank runs its shards in lock-step). Not with manual optimization.
     public var syncBatchNorm = false
     /// Clip the global gradient norm to this value (0: off).
     public var clipGradNorm: Float = 0

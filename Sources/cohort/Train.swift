@@ -108,7 +108,7 @@ struct Train: ParsableCommand {
         try schedule.validate(valEvery: valEvery, valSplit: valSplit)
         try gan.check(model: model)
         try gradComm.check(model: model, deterministic: deterministic)
-        try syncBN.check(model: model, deterministic: deterministic)
+        try syncBN.check(model: model)
         guard ["sgd", "adam", "adamw", "rmsprop"].contains(optimizer) else {
             throw ValidationError("--optimizer must be one of sgd, adam, adamw, rmsprop; got '\(optimizer)'")
         }
