@@ -2,7 +2,8 @@
 // checkpoint and rank 0 the one manifest; the checkpoint holds exactly what a rank-0
 // save holds (bitwise); runs killed at random points inside sharded saves at np=2 and
 // np=4 always resume from the newest complete checkpoint and end at the uninterrupted
-// run's weights; a checkpoint written by 4 ranks resumes on 2, 1 and 3.
+// run's weights; a checkpoint written by 4 ranks resumes on 2, 1 and 3; a directory one rank
+// does not see is found before the first step.
 import Foundation
 import Testing
 
@@ -126,6 +127,39 @@ import Testing
         let best = ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/best")) ?? []).filter { $0.hasPrefix("step-") }
         #expect(best.count == 1 && writers(dir + "/best/" + (best.first ?? "")) == ranks(2), "\(best)")
         #expect(try CLI.run(["ckpt", "verify", dir + "/best"], timeout: 60).status == 0)
+    }
+
+    /// A directory rank 1 does not share: rank 1 runs in a mount namespace of its own where the
+    /// checkpoint directory is an empty tmpfs (as on a node-local disk). `on` stops before step 1
+    /// naming the rank; `auto` warns and rank 0 writes whole checkpoints, which verify.
+    @Test func aDirectoryOneRankDoesNotSeeIsFoundAtStart() throws {
+        let dir = try CLI.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let checkpoints = dir + "/ck", wrapper = dir + "/rank1-private.sh"
+        try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
+        try """
+            #!/bin/sh
+            if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then
+              exec unshare --mount sh -c 'mount -t tmpfs none "$0" && shift && exec "$@"' "\(checkpoints)" x "$@"
+            fi
+            exec "$@"
+            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        let run = ["train", "--steps", "4", "--global-batch", "48", "--hidden", "64", "--log-every", "1000", "--checkpoint-every", "2",
+                   "--zero", "1", "--checkpoint-dir", checkpoints]
+        func mpirun(_ extra: [String]) throws -> CLIResult {
+            try CLI.runExecutable("/usr/bin/env", ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
+                                                   wrapper, CLI.binary] + run + extra, timeout: 120)
+        }
+        let on = try mpirun(["--checkpoint-sharding", "on"])
+        #expect(on.status == 2 && on.stderr.contains("--checkpoint-sharding: on: every rank writes its part")
+                && on.stderr.contains("rank 1 on ") && on.stderr.contains("does not see \(checkpoints)/.cohort-shared-probe-"), "\(on.output)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: checkpoints).filter { $0 != ".cohort.lock" }
+        #expect(left.isEmpty, "no probe or checkpoint left: \(left)")
+        let auto = try mpirun([])
+        #expect(auto.status == 0 && auto.output.contains("rank 0 writes each checkpoint whole"), "\(auto.output)")
+        #expect(writers(checkpoints + "/step-00000004") == ["data-00000.b"], "a rank-0 save: \(files(checkpoints + "/step-00000004"))")
+        #expect(try CLI.run(["ckpt", "verify", checkpoints + "/step-00000004"], timeout: 60).status == 0)
     }
 
     @Test func aMistypedSettingIsNamed() throws {
