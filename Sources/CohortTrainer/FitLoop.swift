@@ -77,6 +77,14 @@ final class FitLoop<M: TrainingModule> {
     /// loader and the checkpoints, after checking the settings fit the module's data.
     init(_ trainer: Trainer, _ module: M) throws {
         let o = trainer.options, comm = trainer.communicator, net = module.network
+        // A set-up that fails part-way leaves no trace recorder installed and no synchronised layer behind.
+        var built = false, installedTrace = false, installedSync = false
+        defer {
+            if !built {
+                if installedTrace { Trace.install(nil) }
+                if installedSync { SyncBatchNorm.remove(from: net) }
+            }
+        }
         let arena = try ParameterArena(allocating: net)
         let frozen = try frozenEntries(o, arena)
         let hooks = manualHooks(module)
@@ -87,9 +95,11 @@ final class FitLoop<M: TrainingModule> {
                                    wire: o.gradientWire, errorFeedback: o.gradientErrorFeedback,
                                    gradientShards: zero?.shardsGradients == true ? zero?.shards : nil)
         ddp.watchdog = trainer.supervision.watchdog
-        (syncsBatchNorm, lockstep) = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
+        let sync = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
                                                        communicator: comm, manual: hooks != nil,
                                                        guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
+        (syncsBatchNorm, lockstep) = sync
+        installedSync = sync.installed
         var reducer: VirtualShardReducer?
         if let shards = o.virtualShards {
             guard o.accumulate == 1 else {
@@ -138,7 +148,9 @@ final class FitLoop<M: TrainingModule> {
         trainer.finishReason = nil
         trainer.finishNow = false
         trainer.pending = []
-        tracing = try o.trace.map { try FitTracing($0, communicator: comm, net: net) }   // before the loader's prefetch thread starts
+        let tracing = try o.trace.map { try FitTracing($0, communicator: comm, net: net) }   // before the loader's prefetch thread starts
+        self.tracing = tracing
+        installedTrace = tracing != nil
         loader = try DataLoader(samples, batchSize: o.globalBatch, shuffle: true, dropLast: true, seed: o.seed, rank: comm.rank, worldSize: comm.size,
                                 prefetch: max(o.prefetch, 0), microBatches: piecesPerRank ?? o.accumulate, steps: totalSteps)
         let sharded = try FitLoop.shardsCheckpoints(o, communicator: comm)
@@ -169,6 +181,7 @@ final class FitLoop<M: TrainingModule> {
         self.totalSteps = totalSteps
         self.stepsPerEpoch = stepsPerEpoch
         self.frozen = frozen
+        built = true
     }
 
     /// Trains from the resume point to the last step (or a stop every rank agreed on), then

@@ -119,6 +119,20 @@ func temporaryDirectory() -> String {
         } throws: { "\($0)".contains("val_loss") && "\($0)".contains("accuracy") }
     }
 
+    @Test func aSetUpThatFailsLeavesNoTraceRecorderInstalled() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let marker = 12_345   // this fit's recorder, told apart from another suite's by its capacity
+        let o = options(steps: 5) {
+            var trace = TraceSettings(path: dir + "/trace.json")
+            trace.eventsPerThread = marker
+            $0.trace = trace
+            $0.extend = true   // without `resume`: refused after the recorder was installed
+        }
+        #expect(throws: CohortError.self) { try Trainer(o, callbacks: []).fit(try TinyClassifier()) }
+        #expect(Trace.recorder?.capacityPerThread != marker, "the failed fit's recorder is still installed")
+    }
+
     @Test func nonFiniteLossStopsWithTheStepNamed() throws {
         let model = try TinyClassifier()
         model.poisonSteps = [7]
