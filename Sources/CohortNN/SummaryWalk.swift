@@ -4,6 +4,16 @@
 import CohortCore
 import CohortTensor
 
+/// A composite module defined outside CohortNN (e.g. a task's model) that tells `Module.summary`
+/// which input shape each of its children sees, so its rows, FLOPs and activations are counted
+/// instead of taken from one opaque forward pass. Its own `localParameters` get one row.
+public protocol SummaryComposite: Module {
+    /// The children in the order they run, each with the shape of its input, and the module's output
+    /// shape, for an input of shape `input`.
+    /// - Throws: `CohortError.shapeMismatch` for an input the module does not take.
+    func summaryParts(input: [Int]) throws -> (parts: [(name: String, module: any Module, input: [Int])], output: [Int])
+}
+
 /// Builds the tree of summary rows, counting each parameter tensor once.
 struct SummaryWalk {
     /// A row and the rows under it.
@@ -49,6 +59,13 @@ struct SummaryWalk {
                                      flops: rows * (2 * h.last! * v + v), activations: rows * v))
             }
             return group(type, name, depth, kids)
+        case let composite as any SummaryComposite:
+            let (parts, output) = try composite.summaryParts(input: input)
+            let own = m.localParameters
+            var kids = own.isEmpty ? [] : [leafNode("parameters", "Parameters", path(own.map(\.name).joined(separator: ",")), depth + 1,
+                                                    own.map(\.tensor), input, flops: 0, activations: 0)]
+            for part in parts { kids.append(try node(part.module, name: path(part.name), depth: depth + 1, input: part.input)) }
+            return group(type, name, depth, kids, output: output)
         default:
             let parameters = m.namedParameters().map(\.tensor)
             if let leaf = try SummaryWalk.leaf(m, input, layer: name.isEmpty ? type : name) {

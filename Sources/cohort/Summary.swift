@@ -12,10 +12,12 @@ struct Summary: ParsableCommand {
         var spec = ModelSpec(name: train.model, hidden: train.hiddenSizes!, layers: train.layers, heads: train.heads, dModel: train.dModel, embedding: train.embedding)
         spec.dropout = train.dropout
         try train.activations.validate(model: train.model)
-        let summary = try TrainingSummary(spec: spec, shape: try train.makeTask().modelShape, optimizer: train.optimizer, momentum: train.momentum,
+        let task = try train.makeTask(), shape = task.modelShape
+        let summary = try TrainingSummary(spec: spec, shape: shape, optimizer: train.optimizer, momentum: train.momentum,
                                           globalBatch: train.batchSize, ranks: np, accumulate: train.accumulate, seed: train.seed,
                                           frozen: train.freezeGlobs, zero: try train.gradComm.zeroStage(deterministic: train.deterministic),
-                                          checkpointActivations: train.activations.checkpointActivations)
+                                          checkpointActivations: train.activations.checkpointActivations,
+                                          build: { try train.network(for: task, spec, shape: shape, generator: &$0) })   // as `cohort train` builds it
         print(json ? summary.json : summary.table)
     } }
 }

@@ -27,6 +27,10 @@ import Testing
         ["--model", "resnet", "--data", CLI.mnist],
         ["--model", "lstm", "--hidden", "32", "--embedding", "8", "--layers", "2"],
         ["--model", "gpt", "--layers", "2", "--d-model", "32", "--heads", "2"],
+        // The forecasters (their own models, not ModelZoo's): rows per part, not one opaque layer of 0 FLOPs.
+        ["--task", "forecast", "--data", ForecastCLITests.co2, "--column", "co2_ppm", "--context", "26", "--model", "lstm", "--layers", "2"],
+        ["--task", "forecast", "--data", ForecastCLITests.co2, "--column", "co2_ppm", "--context", "26", "--model", "gpt",
+         "--layers", "2", "--d-model", "32", "--heads", "2"],
     ])
     func everyBuiltInModelAddsUpToTheParametersTrainBuilds(_ model: [String]) throws {
         let s = try summaryJSON(model + ["--global-batch", "8"])

@@ -44,6 +44,23 @@ public final class RecurrentForecaster: Module {
     }
 }
 
+extension RecurrentForecaster: SummaryComposite {
+    public func summaryParts(input: [Int]) throws -> (parts: [(name: String, module: any Module, input: [Int])], output: [Int]) {
+        let b = try Self.batch(of: input, context: context, model: "RecurrentForecaster")
+        let hidden = (recurrent as? RecurrentBase)?.hiddenSize ?? head.inFeatures
+        return ([("input_proj", inputProjection, [b, context, 1]), ("rnn", recurrent, [b, context, inputProjection.outFeatures]),
+                 ("head", head, [b, hidden])], [b, horizon])
+    }
+
+    /// The batch of a `[B, context]` input.
+    static func batch(of input: [Int], context: Int, model: String) throws -> Int {
+        guard input.count == 2, input[1] == context else {
+            throw CohortError.shapeMismatch(op: "summary", "\(model): expected [batch, \(context)] values, got \(describeShape(input))")
+        }
+        return input[0]
+    }
+}
+
 /// `[B, L]` → Linear(1 → D) + learned positions → K causal transformer blocks → LayerNorm → last
 /// position → Linear(D → H) → `[B, H]`.
 public final class TransformerForecaster: Module {
@@ -84,6 +101,16 @@ public final class TransformerForecaster: Module {
         for block in blocks { h = try block(h) }
         let last = try finalNorm(h).slice(axis: 1, context - 1, context).reshape([b, d])
         return try head(last)
+    }
+}
+
+extension TransformerForecaster: SummaryComposite {
+    public func summaryParts(input: [Int]) throws -> (parts: [(name: String, module: any Module, input: [Int])], output: [Int]) {
+        let b = try RecurrentForecaster.batch(of: input, context: context, model: "TransformerForecaster")
+        let d = positions.shape[1], sequence = [b, context, d]
+        let blockParts = blocks.enumerated().map { (name: "h.\($0.offset)", module: $0.element as any Module, input: sequence) }
+        return ([("input_proj", inputProjection, [b, context, 1])] + blockParts + [("ln_f", finalNorm, sequence), ("head", head, [b, d])],
+                [b, horizon])
     }
 }
 

@@ -76,9 +76,12 @@ public struct TrainingSummary {
 
     /// Builds `spec` for data of `shape` as `cohort train` does (after the same memory check)
     /// and summarises it for `globalBatch` split over `ranks` and `accumulate` micro-batches.
+    /// `build` makes the network when the task has its own models (forecasters, the detector);
+    /// nil: `ModelZoo.build`.
     /// - Throws: `CohortError.invalidParameter(name: "np")` when the ranks do not divide the batch.
     public init(spec: ModelSpec, shape: ModelShape, optimizer: String, momentum: Float, globalBatch: Int, ranks: Int,
-                accumulate: Int = 1, seed: UInt64, frozen: [String] = [], zero: Int = 0, checkpointActivations: Bool = false) throws {
+                accumulate: Int = 1, seed: UInt64, frozen: [String] = [], zero: Int = 0, checkpointActivations: Bool = false,
+                build: ((inout RandomGenerator) throws -> any Module)? = nil) throws {
         guard ranks >= 1, globalBatch % ranks == 0 else {
             throw CohortError.invalidParameter(name: "np", "\(ranks) ranks do not divide the `globalBatch` \(globalBatch)")
         }
@@ -87,7 +90,7 @@ public struct TrainingSummary {
         }
         try ModelMemory.check(spec, shape: shape, optimizer: optimizer, momentum: momentum, ranksOnNode: 1)
         var generator = RandomGenerator(seed: seed)
-        let net = try ModelZoo.build(spec, shape: shape, generator: &generator)
+        let net = try build.map { try $0(&generator) } ?? ModelZoo.build(spec, shape: shape, generator: &generator)
         try self.init(net, model: spec.name, shape: shape, optimizer: optimizer, momentum: momentum, batch: globalBatch / ranks / accumulate,
                       frozen: frozen, zero: zero, ranks: ranks, checkpointActivations: checkpointActivations)
     }
