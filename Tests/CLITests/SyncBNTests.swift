@@ -1,7 +1,8 @@
 // `cohort train --sync-bn` end to end: the ResNet trained at np=1, 2 (with --zero 1) and 4 ends
 // with the same weights, running statistics and optimizer state within 1e-5, while without the
 // flag np=4 differs from np=1 by more (each rank's batch norm sees a quarter of the batch); with
-// --deterministic the runs at np=1, 2 and 4 are bitwise equal (and batch norm is the global
+// --deterministic the runs at np=1, 2 and 4 are bitwise equal, also killed at np=2 and resumed
+// at np=4 (and batch norm is the global
 // batch's, not each virtual shard's); the combinations it does not support are refused by name.
 import Foundation
 import Testing
@@ -48,6 +49,15 @@ import Testing
             let d = try CLI.run(["ckpt", "diff", dir + "/np\(n)/step-00000006", dir + "/np1/step-00000006", "--atol", "0", "--rtol", "0"])
             #expect(d.status == 0, "np=\(n) vs np=1, --deterministic --sync-bn: \(d.output)")
         }
+        // Killed at np=2 (rank 1, step 5) and resumed from the step-3 checkpoint at np=4: still np=1's bits.
+        var every3 = det
+        every3[every3.firstIndex(of: "--checkpoint-every")! + 1] = "3"
+        let killed = try CLI.mpirun(2, every3 + ["--checkpoint-dir", dir + "/killed", "--inject-fault", "kill@5:rank=1"], timeout: 180)
+        #expect(killed.status != 0, "\(killed.output)")
+        let resumed = try CLI.mpirun(4, every3 + ["--checkpoint-dir", dir + "/killed", "--resume", dir + "/killed/step-00000003"], timeout: 180)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let d6 = try CLI.run(["ckpt", "diff", dir + "/killed/step-00000006", dir + "/np1/step-00000006", "--atol", "0", "--rtol", "0"])
+        #expect(d6.status == 0, "killed at np=2, resumed at np=4 vs np=1: \(d6.output)")
         // The statistics are the global batch's: one process over all 48 samples agrees within rounding,
         let whole = try CLI.run(base + ["--checkpoint-dir", dir + "/whole"])
         #expect(whole.status == 0, "\(whole.output)")
