@@ -96,26 +96,12 @@ final class FitLoop<M: TrainingModule> {
                                    gradientShards: zero?.shardsGradients == true ? zero?.shards : nil)
         ddp.watchdog = trainer.supervision.watchdog
         let sync = try SyncBatchNorm.forTraining(o, net: net, modelName: o.modelRecord?.name ?? String(describing: type(of: module)),
-                                                       communicator: comm, manual: hooks != nil,
-                                                       guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
+                                                 communicator: comm, manual: hooks != nil,
+                                                 guard: CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size))
         (syncsBatchNorm, lockstep) = sync
         installedSync = sync.installed
-        var reducer: VirtualShardReducer?
-        if let shards = o.virtualShards {
-            guard o.accumulate == 1 else {
-                // `deterministic` names deterministic mode as the command line does (its flag turns `virtualShards` on).
-                throw CohortError.invalidParameter(name: "accumulate", "cannot be combined with `deterministic` (use `virtualShards`)")
-            }
-            guard o.globalBatch % shards == 0 else {
-                throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide the global batch \(o.globalBatch)")
-            }
-            let trainable = frozen.contains(true) ? ddp.buckets.sorted { $0.lowerBound < $1.lowerBound } : nil
-            // Manual optimization reduces each set with its own tree: this one only checks the shards and cuts the batch (no buffers).
-            reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: hooks == nil ? trainable : [],
-                                              wire: o.gradientWire)
-            reducer?.watchdog = trainer.supervision.watchdog
-            ddp.noSync = true   // gradients are combined by the fixed tree instead
-        }
+        var reducer = try FitLoop.shardReducer(o, arena: arena, ddp: ddp, frozen: frozen, manual: hooks != nil, communicator: comm,
+                                               watchdog: trainer.supervision.watchdog)
         let piecesPerRank = reducer?.perRank
         let samples = TrainingSamples(module)
         let stepsPerEpoch = samples.count / o.globalBatch
@@ -182,6 +168,27 @@ final class FitLoop<M: TrainingModule> {
         self.stepsPerEpoch = stepsPerEpoch
         self.frozen = frozen
         built = true
+    }
+
+    /// Deterministic mode's fixed-order tree over the virtual shards (nil without `virtualShards`);
+    /// DDP then only keeps its buckets (no sync). With manual optimization it only checks the shards
+    /// and cuts the batch: each optimizer set reduces with its own tree.
+    static func shardReducer(_ o: TrainerOptions, arena: ParameterArena, ddp: DataParallel, frozen: [Bool], manual: Bool,
+                             communicator comm: any Communicator, watchdog: CollectiveWatchdog?) throws -> VirtualShardReducer? {
+        guard let shards = o.virtualShards else { return nil }
+        guard o.accumulate == 1 else {
+            // `deterministic` names deterministic mode as the command line does (its flag turns `virtualShards` on).
+            throw CohortError.invalidParameter(name: "accumulate", "cannot be combined with `deterministic` (use `virtualShards`)")
+        }
+        guard o.globalBatch % shards == 0 else {
+            throw CohortError.invalidParameter(name: "virtualShards", "\(shards) shards do not divide the global batch \(o.globalBatch)")
+        }
+        let trainable = frozen.contains(true) ? ddp.buckets.sorted { $0.lowerBound < $1.lowerBound } : nil
+        let reducer = try VirtualShardReducer(shards: shards, communicator: comm, elements: arena.count, ranges: manual ? [] : trainable,
+                                              wire: o.gradientWire)
+        reducer.watchdog = watchdog
+        ddp.noSync = true   // gradients are combined by the fixed tree instead
+        return reducer
     }
 
     /// Trains from the resume point to the last step (or a stop every rank agreed on), then
