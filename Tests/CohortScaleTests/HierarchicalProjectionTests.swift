@@ -39,6 +39,10 @@ import Testing
         #expect(abs(m.seconds(.rabenseifner, bytes: n, nodes: 3, perNode: 1) - (2 * (20e-6 + x * 1e-9) + 2 * (20e-6 + x / 2 * 1e-9))) < 1e-12)
         // Recursive doubling on 2 × 2: the whole buffer once inside, once across (two ranks per link).
         #expect(abs(m.seconds(.recursiveDoubling, bytes: n, nodes: 2, perNode: 2) - ((1e-6 + x * 0.2e-9) + (20e-6 + 2 * x * 1e-9))) < 1e-12)
+        // The hierarchical form's own node-local stages, when fitted apart, replace the intra-node link there only.
+        let staged = TwoLevelAllreduce(intra: intra, inter: inter, stages: AllreduceFit(alpha: 3e-6, beta: 0.5e-9, ranks: 2, relativeRMS: 0))
+        #expect(abs(staged.hierarchicalSeconds(bytes: n, nodes: 2, perNode: 2) - (2 * (3e-6 + x / 2 * 0.5e-9) + 2 * (20e-6 + 2 * x / 4 * 1e-9))) < 1e-12)
+        #expect(abs(staged.flatSeconds(bytes: n, nodes: 2, perNode: 2) - flat) < 1e-12)
     }
 
     /// bench/allreduce-netns.sh --json lines at `nodes` × `perNode` that `truth` would produce, flat times scaled by `slow`.
@@ -61,6 +65,7 @@ import Testing
         #expect(fromPoints)
         #expect(abs(model.inter.alpha / inter.alpha - 1) < 1e-6 && abs(model.inter.beta / inter.beta - 1) < 1e-6, "\(model.inter)")
         #expect(abs(model.intra.alpha / intra.alpha - 1) < 1e-6 && abs(model.intra.beta / intra.beta - 1) < 1e-6, "\(model.intra)")
+        #expect(abs((model.stages?.beta ?? 0) / intra.beta - 1) < 1e-6, "the truth's 1 × 2 hierarchical stages cost its intra link")
         let md = model.markdown(measured: points, source: "x.jsonl", intraFromPoints: fromPoints, nodes: [2, 16], perNode: 8,
                                 networkGbps: [10, 100], latencySeconds: 10e-6, bucketBytes: 25_000_000, minimumBytes: 1 << 20)
         #expect(md.contains("| 2 × 2 | check | 16777216 | Rabenseifner |"), "\(md)")
@@ -72,7 +77,7 @@ import Testing
         // Without 1 × 2 points the intra-node link is this machine's own fit; without 2 × 1 there is no model.
         let noIntra = points.filter { $0.nodes != 1 }
         let (fallback, used) = try TwoLevelAllreduce.fitted(noIntra, local: local, path: "x", minimumBytes: 1 << 20)
-        #expect(!used && fallback.intra == local)
+        #expect(!used && fallback.intra == local && fallback.stages == nil)
         #expect(throws: (any Error).self) { try TwoLevelAllreduce.fitted(points.filter { $0.perNode != 1 }, local: local, path: "y", minimumBytes: 1 << 20) }
     }
 
@@ -88,5 +93,11 @@ import Testing
         let md = model.markdown(measured: points, source: "x", intraFromPoints: true, nodes: [2], perNode: 2, networkGbps: [10],
                                 latencySeconds: 10e-6, bucketBytes: 1 << 20, minimumBytes: 1 << 20)
         #expect(md.contains("-23.1 %") && md.contains("target is not met"), "\(md)")
+        // With the 2-rank times at each size the composition reproduces the truth's hierarchical time exactly.
+        let exact = try #require(TwoLevelAllreduce.atSize(points, bytes: 16 << 20))
+        let p = try #require(points.first { $0.nodes == 2 && $0.perNode == 2 && $0.bytes == 16 << 20 })
+        #expect(abs(exact.hierarchicalSeconds(bytes: p.bytes, nodes: 2, perNode: 2) / p.hierarchical - 1) < 1e-9)
+        #expect(md.contains("own times at each size"), "\(md)")
+        #expect(TwoLevelAllreduce.atSize(points, bytes: 12345) == nil)
     }
 }
