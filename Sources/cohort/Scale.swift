@@ -192,7 +192,7 @@ struct ScaleProject: ParsableCommand {
     @Option(name: .customLong("network-gbps"), help: "Link speeds in Gb/s, comma-separated.") var networkGbps = "10,25,100,400"
     @Option(name: .customLong("latency-us"), parsing: .unconditional, help: "Network latency per message step, in µs.") var latencyUs = 10.0
     @Option(name: .customLong("bucket-mb"), help: "Gradient bucket sizes in MB, comma-separated.") var bucketMB = "25"
-    @Option(help: "bench/allreduce-netns.sh --json results (one rank per node, and several): model the hierarchical allreduce against flat with an inter-node fit from them, and report the model's error on the measured points.") var hierarchical: String?
+    @Option(help: "bench/allreduce-netns.sh --json results (2 hosts × 1 rank, 1 host × 2 ranks, and several × several; repeatable, one file per link): model flat and hierarchical allreduce from the 2-rank fits and report the error on the others.") var hierarchical: [String] = []
     @Option(name: .customLong("ranks-per-node"), parsing: .unconditional, help: "With --hierarchical: ranks per node of the predicted clusters.") var ranksPerNode = 8
 
     func run() throws { try exitingOnErrors { try project() } }
@@ -231,16 +231,20 @@ struct ScaleProject: ParsableCommand {
 }
 
 extension ScaleProject {
-    /// With `--hierarchical FILE`: the two-level model's section (intra-node: `local`; inter-node: fitted to FILE).
+    /// With `--hierarchical FILE` (each): the two-level model's section, fitted to FILE's 2-rank points
+    /// (intra-node: 1 host × 2 ranks, else `local`; inter-node: 2 hosts × 1 rank) and checked on the rest, ≥ 1 MiB.
     func hierarchicalSection(local: AllreduceFit, ranks: [Int], networkGbps: [Double], bucketMB: [Double]) throws -> String {
-        guard let path = hierarchical else { return "" }
         guard ranksPerNode >= 1 else { throw CohortError.badFlag(flag: "--ranks-per-node", "\(ranksPerNode) must be at least 1") }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CohortError.badFlag(flag: "--hierarchical", "cannot read \(path)") }
-        let lines = text.split(separator: "\n").map(String.init)
-        let model = TwoLevelAllreduce(intra: local, inter: try TwoLevelAllreduce.interNodeFit(lines, path: path))
-        let nodes = ranks.map { $0 / ranksPerNode }.filter { $0 >= 2 }
-        return model.markdown(measured: lines, nodes: nodes, perNode: ranksPerNode, networkGbps: networkGbps, latencySeconds: latencyUs * 1e-6,
-                              bucketBytes: Int((bucketMB.first ?? 25) * 1e6))
+        return try hierarchical.map { path in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CohortError.badFlag(flag: "--hierarchical", "cannot read \(path)") }
+            let points = MeasuredAllreduce.parse(text.split(separator: "\n").map(String.init))
+            let minimum = 1 << 20
+            let (model, intraFromPoints) = try TwoLevelAllreduce.fitted(points, local: local, path: path, minimumBytes: minimum)
+            let nodes = ranks.map { $0 / ranksPerNode }.filter { $0 >= 2 }
+            return model.markdown(measured: points, source: URL(fileURLWithPath: path).lastPathComponent, intraFromPoints: intraFromPoints, nodes: nodes,
+                                  perNode: ranksPerNode, networkGbps: networkGbps, latencySeconds: latencyUs * 1e-6,
+                                  bucketBytes: Int((bucketMB.first ?? 25) * 1e6), minimumBytes: minimum)
+        }.joined()
     }
 }
 

@@ -37,6 +37,16 @@ import Testing
         let projection = try CLI.run(["scale", "project", out, "--ranks", "8,64", "--network-gbps", "10,100"], timeout: 300)
         #expect(projection.status == 0 && projection.stdout.contains("| np4 |") && projection.stdout.contains("| 64 |"), "\(projection.output)")
         #expect(FileManager.default.fileExists(atPath: out + "/allreduce.jsonl") && FileManager.default.fileExists(atPath: out + "/projection.md"))
+        // --hierarchical (repeatable): fits on the 2-rank layouts, the per-point error on 2 × 2, one section per file.
+        let bench = (["2 1", "1 2", "2 2"].flatMap { layout in [1 << 20, 4 << 20].map { b in
+            let f = layout.split(separator: " ").map { Int($0)! }, t = Double(b) / 1e3 * Double(f[0] * f[1])
+            return "RESULT {\"nodes\": \(f[0]), \"ranks_per_node\": \(f[1]), \"bytes\": \(b), \"hierarchical_us\": \(t * 1.2), \"flat_us\": \(t)}"
+        } }).joined(separator: "\n")
+        let benchPath = dir.appendingPathComponent("netns.jsonl").path
+        try bench.write(toFile: benchPath, atomically: true, encoding: .utf8)
+        let hier = try CLI.run(["scale", "project", out, "--ranks", "16", "--hierarchical", benchPath, "--hierarchical", benchPath], timeout: 300)
+        #expect(hier.status == 0 && hier.stdout.components(separatedBy: "## Hierarchical allreduce (netns.jsonl)").count == 3, "\(hier.output)")
+        #expect(hier.stdout.contains("| 2 × 2 | check | 4194304 | Rabenseifner |") && hier.stdout.contains("the ≤ 15 % target is"), "\(hier.output)")
         // Another plan on the same folder is refused, naming the plan file.
         let other = try CLI.run(["scale", "--ranks", "1,2", "--repeats", "3", "--steps", "10", "--warmup", "2", "--out", out])
         #expect(other.status == 2 && other.stderr.contains("plan.json"), "\(other.output)")
