@@ -1,11 +1,13 @@
 // Deterministic mode: each global batch is cut into K fixed virtual shards; a
 // rank computes the gradients of a contiguous range of them, one shard at a
 // time, and the K shard gradients are summed along one fixed binary tree (pairs
-// (0,1), (2,3), … then (01,23), …), across ranks with point-to-point messages
-// where a pair spans two ranks. Every addition happens in the same order for
-// any world size that divides K, so the update is bitwise the same.
+// (0,1), (2,3), … then (01,23), …; a node without a partner at a level carries
+// over unchanged, so K need not be a power of two), across ranks with
+// point-to-point messages where a pair spans two ranks. Every addition happens in
+// the same order for any world size that divides K, so the update is bitwise the
+// same (K = 12: world sizes 1, 2, 3, 4, 6 and 12).
 // Cost: K/world backward passes per rank on 1/K-sized batches (smaller GEMMs),
-// one arena-sized buffer per local shard, and log2(K) sequential reduction levels
+// one arena-sized buffer per local shard, and ⌈log2 K⌉ sequential reduction levels
 // instead of one bandwidth-optimal allreduce.
 // With a bfloat16 wire every shard gradient and every node of the tree is rounded to
 // bfloat16 wherever it is computed, and messages carry the 16-bit words: half the
@@ -43,8 +45,7 @@ public final class VirtualShardReducer {
 
     /// `ranges` (ascending element ranges of the `elements`-long gradient arena; nil: all of it)
     /// limits what is stored and reduced, e.g. to the trainable parameters.
-    /// - Throws: if K is not a power of two or the world size does not divide it
-    ///   (the error lists the world sizes that do).
+    /// - Throws: if K < 1 or the world size does not divide it (the error lists the world sizes that do).
     /// `wire` is `.fp32` or `.bf16`; `.fp16` is refused.
     public init(shards: Int, communicator: any Communicator, elements: Int, ranges: [Range<Int>]? = nil,
                 wire: GradientWire = .fp32) throws {
@@ -52,8 +53,8 @@ public final class VirtualShardReducer {
             throw CohortError.invalidParameter(name: "gradientWire", "fp16 cannot be combined with `deterministic` (its scale needs agreement the fixed tree does not have); use bf16")
         }
         self.wire = wire
-        guard shards >= 1, shards & (shards - 1) == 0 else {
-            throw CohortError.invalidParameter(name: "virtualShards", "\(shards) must be a power of two")
+        guard shards >= 1 else {
+            throw CohortError.invalidParameter(name: "virtualShards", "\(shards) must be at least 1")
         }
         guard shards % communicator.size == 0 else {
             let valid = (1...shards).filter { shards % $0 == 0 }.map(String.init).joined(separator: ", ")
@@ -121,6 +122,7 @@ public final class VirtualShardReducer {
             var i = 0
             while i < shards {
                 let a = i, b = i + width
+                guard b < shards else { break }   // a has no partner at this level: it carries over
                 let oa = owner(a), ob = owner(b)
                 if oa == me && ob == me {
                     Elementwise.axpy(count, alpha: 1, UnsafePointer(buffers[b - firstShard].pointer), buffers[a - firstShard].pointer)

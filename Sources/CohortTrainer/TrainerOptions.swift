@@ -13,7 +13,7 @@ public struct TrainerOptions: Sendable {
     public var epochs = 1
     /// Micro-batches per step, communicating once (gradient accumulation).
     public var accumulate = 1
-    /// Deterministic mode: this many virtual shards per global batch (a power of two), combined in a
+    /// Deterministic mode: this many virtual shards per global batch (any K ≥ 1), combined in a
     /// fixed tree, so updates are bitwise identical for any world size dividing it. Nil: off.
     public var virtualShards: Int?
     /// Gradient bucket size for the overlapped allreduce, in MB.

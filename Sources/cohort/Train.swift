@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(name: .train(TrainFlags.globalBatch), parsing: .unconditional, help: "Global mini-batch size (all ranks together); each rank takes global ÷ ranks.") var batchSize = TrainFlags.defaultGlobalBatch
     @Option(parsing: .unconditional, help: "Accumulate gradients over k micro-batches per optimizer step (communicating once).") var accumulate = 1
     @Flag(name: .train(TrainFlags.deterministic), help: "Deterministic mode: bitwise-identical updates for any world size dividing --virtual-shards (1 BLAS thread unless --threads).") var deterministic = false
-    @Option(name: .train(TrainFlags.virtualShards), parsing: .unconditional, help: "Virtual shards per global batch in deterministic mode (a power of two).") var virtualShards = TrainFlags.defaultVirtualShards
+    @Option(name: .train(TrainFlags.virtualShards), parsing: .unconditional, help: "Virtual shards per global batch in deterministic mode; results are bitwise the same for every world size dividing it (e.g. 12: 1, 2, 3, 4, 6 or 12 ranks).") var virtualShards = TrainFlags.defaultVirtualShards
     @Option(name: .train(TrainFlags.bucketMB), parsing: .unconditional, help: "Gradient bucket size for the data-parallel allreduce, in MB.") var bucketMB: Double = 25
     @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated (mlp; default 512,256; none: no hidden layer), or the LSTM's hidden size (default 256).") var hidden: String?
     @Option(parsing: .unconditional, help: "Layers (gpt, lstm).") var layers = 4

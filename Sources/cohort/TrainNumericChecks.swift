@@ -20,9 +20,6 @@ extension Train {
         try positive(valEvery, "--val-every")
         try positive(haltAt, "--halt-at")
         guard layers >= 0 else { throw ValidationError("--layers must be ≥ 0, got \(layers)") }
-        guard virtualShards & (virtualShards - 1) == 0 else {
-            throw ValidationError("--virtual-shards must be a power of two, got \(virtualShards)")
-        }
         guard bucketMB > 0, bucketMB.isFinite else { throw ValidationError("--bucket-mb must be a positive number, got \(bucketMB)") }
         try atLeastZero(momentum, "--momentum")
         try atLeastZero(weightDecay, "--weight-decay")

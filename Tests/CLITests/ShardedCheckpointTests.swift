@@ -2,7 +2,8 @@
 // checkpoint and rank 0 the one manifest; the checkpoint holds exactly what a rank-0
 // save holds (bitwise); runs killed at random points inside sharded saves at np=2 and
 // np=4 always resume from the newest complete checkpoint and end at the uninterrupted
-// run's weights; a checkpoint written by 4 ranks resumes on 2, 1 and 3; a directory one rank
+// run's weights; a checkpoint written by 4 ranks resumes on 2, 1 and 3 (bitwise 4 → 2 → 3 with
+// 12 virtual shards); a directory one rank
 // does not see is found before the first step.
 import Foundation
 import Testing
@@ -59,8 +60,8 @@ import Testing
         #expect(last.status == 0 && last.output.contains("step-00000020"), "\(last.output)")
         #expect(try sha(dir + "/k.json") == expected)
 
-        // Three ranks (deterministic mode's power-of-two shards cannot split over 3): a 4-rank
-        // stage-2 checkpoint resumes on 3 ranks with stage 1, which saves by three writers.
+        // Without deterministic mode: a 4-rank stage-2 checkpoint resumes on 3 ranks with stage 1,
+        // which saves by three writers (bitwise 4 → 2 → 3: fourToTwoToThreeRanksIsBitwiseWithTwelveShards).
         let n = dir + "/n"
         let plain = base + ["--checkpoint-dir", n]
         #expect(try CLI.mpirun(4, plain + ["--zero", "2", "--inject-fault", "kill@25:rank=3"], timeout: 120).status != 0)
@@ -72,6 +73,26 @@ import Testing
         let reference = try CLI.readJSON(dir + "/ref.json")["train_loss"] as? Double ?? .nan
         #expect(abs(loss - reference) <= 0.05 * abs(reference), "np=4 → 3 loss \(loss), one process \(reference)")
         #expect(try CLI.run(["ckpt", "verify", n], timeout: 60).status == 0)
+    }
+
+    /// K = 12 virtual shards divide among 4, 2 and 3 ranks: a run resharded 4 → 2 → 3 through
+    /// sharded checkpoints (each killed part-way) ends at the uninterrupted one-process run's weights.
+    @Test func fourToTwoToThreeRanksIsBitwiseWithTwelveShards() throws {
+        let dir = try CLI.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let det12 = base + ["--deterministic", "--virtual-shards", "12", "--zero", "1"]
+        let one = try CLI.run(det12 + ["--checkpoint-dir", dir + "/one", "--summary-json", dir + "/ref.json"], timeout: 120)
+        #expect(one.status == 0, "\(one.output)")
+        let k = dir + "/k"
+        let four = try CLI.mpirun(4, det12 + ["--checkpoint-dir", k, "--inject-fault", "kill@15:rank=2"], timeout: 120)
+        #expect(four.status != 0 && writers(k + "/step-00000010") == ranks(4), "\(four.output)")
+        let two = try CLI.mpirun(2, det12 + ["--checkpoint-dir", k, "--resume", "auto", "--inject-fault", "kill@25:rank=1"], timeout: 120)
+        #expect(two.status != 0 && writers(k + "/step-00000020") == ranks(2), "\(two.output)")
+        let three = try CLI.mpirun(3, det12 + ["--checkpoint-dir", k, "--resume", "auto", "--summary-json", dir + "/k.json"], timeout: 120)
+        #expect(three.status == 0 && three.output.contains("step-00000020") && writers(k + "/step-00000030") == ranks(3), "\(three.output)")
+        #expect(try sha(dir + "/k.json") == sha(dir + "/ref.json"))
+        let diff = try CLI.run(["ckpt", "diff", dir + "/one/step-00000030", k + "/step-00000030", "--atol", "0", "--rtol", "0"], timeout: 60)
+        #expect(diff.status == 0, "\(diff.output)")
     }
 
     /// Kills at repeatable random points inside sharded saves — a rank mid-write
