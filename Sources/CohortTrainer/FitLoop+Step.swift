@@ -65,10 +65,7 @@ extension FitLoop {
     func forwardBackward(_ pieces: [M.Batch]) throws -> Float {
         var localLoss: Float = 0
         if let reducer, let lockstep {
-            for (i, shard) in try runInLockstep(lockstep, pieces).enumerated() {
-                localLoss += shard.loss / Float(reducer.perRank)
-                reducer.store(local: i, from: shard.gradients.pointer)
-            }
+            localLoss = try runInLockstep(lockstep, pieces, storingInto: reducer)
         } else if let reducer {
             for (i, piece) in pieces.enumerated() {
                 arena.zeroGrad()
@@ -91,9 +88,10 @@ extension FitLoop {
     }
 
     /// Deterministic SyncBatchNorm: this rank's virtual shards, forward and backward, all at once in
-    /// `lockstep` (their batch norms share statistics), one BLAS thread each. Each shard's loss and
-    /// gradient arena (trainable entries filled, the rest zero), in shard order.
-    func runInLockstep(_ lockstep: ShardLockstep, _ pieces: [M.Batch]) throws -> [(loss: Float, gradients: Storage)] {
+    /// `lockstep` (their batch norms share statistics), one BLAS thread each. Each shard's gradients
+    /// (returned, not accumulated: the threads share the arena) go to `reducer` through the gradient
+    /// arena, as in the one-after-another path. Returns this rank's mean loss.
+    func runInLockstep(_ lockstep: ShardLockstep, _ pieces: [M.Batch], storingInto reducer: VirtualShardReducer) throws -> Float {
         let trainable = arena.tensors.indices.filter { arena.tensors[$0].requiresGrad }
         let parameters = trainable.map { arena.tensors[$0] }
         let shards = try traced(.forward) {
@@ -102,13 +100,16 @@ extension FitLoop {
                 return (loss: try loss.item(), grads: try Autograd.gradients(of: loss, withRespectTo: parameters))
             }
         }
-        return shards.map { shard in
-            let gradients = Storage(zeros: arena.count)
+        var loss: Float = 0
+        for (i, shard) in shards.enumerated() {
+            arena.zeroGrad()
             for (e, g) in zip(trainable, shard.grads) {
-                g.withContiguousBuffer { (gradients.pointer + arena.entries[e].offset).update(from: $0, count: g.count) }
+                g.withContiguousBuffer { (arena.grads.pointer + arena.entries[e].offset).update(from: $0, count: g.count) }
             }
-            return (shard.loss, gradients)
+            reducer.store(local: i, from: arena.grads.pointer)
+            loss += shard.loss / Float(reducer.perRank)
         }
+        return loss
     }
 
     /// Reduce phase, deterministic mode: the virtual shards' gradients combined by the fixed tree.
