@@ -2,10 +2,12 @@
 # `make test`'s second pass: the numeric test suites again under another OpenBLAS
 # kernel than the one OpenBLAS picks on this machine, so that a kernel-dependent
 # assumption (an exact zero from LAPACK, a last digit of a GEMM) fails everywhere,
-# not only on the machine whose kernel differs. Usage: second-blas-kernel.sh BUILD_DIR
-# (after `swift test --scratch-path BUILD_DIR`; COHORT_BIN names the release cohort).
+# not only on the machine whose kernel differs. Usage: second-blas-kernel.sh BUILD_DIR [CONFIG]
+# (after the tests were built in BUILD_DIR, CONFIG debug (default) or release as `make test`
+# builds them; COHORT_BIN names the release cohort).
 set -euo pipefail
 build_dir=${1:-.build}
+config=${2:-debug}
 bin=${COHORT_BIN:?COHORT_BIN must name the release cohort binary}
 suites='CohortKernelsTests|CohortTensorTests|CohortNNTests|CohortLinalgTests|CohortCalculusTests|CohortProbabilityTests'
 
@@ -42,7 +44,7 @@ echo "== numeric suites under OPENBLAS_CORETYPE=$second (OpenBLAS picks $default
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-OPENBLAS_CORETYPE=$second "${SWIFT:-swift}" test --skip-build --scratch-path "$build_dir" --filter "$suites" 2>&1 | tee "$log" || status=$?
+OPENBLAS_CORETYPE=$second "${SWIFT:-swift}" test -c "$config" --skip-build --scratch-path "$build_dir" --filter "$suites" 2>&1 | tee "$log" || status=$?
 ran=$(sed -n 's/.*Test run with \([0-9][0-9]*\) tests\{0,1\}.*/\1/p' "$log" | tail -n 1)
 if [ "$status" -ne 0 ]; then echo "second-blas-kernel: the numeric suites failed under OPENBLAS_CORETYPE=$second"; exit "$status"; fi
 if [ -z "$ran" ] || [ "$ran" -eq 0 ]; then echo "second-blas-kernel: no test ran (filter '$suites')"; exit 1; fi
