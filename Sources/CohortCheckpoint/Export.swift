@@ -144,12 +144,13 @@ public enum CheckpointExport {
         var out: [ExportedTensor] = []
         var seen = Set<String>()
         for (index, t) in Array(checkpoint.manifest.tensors.enumerated()) + tiedCopies(checkpoint, nameMap) {
-            if t.name.hasPrefix("optimizer/") && !includeOptimizer { continue }
-            var (name, transposed) = (t.name.hasPrefix("model/") ? String(t.name.dropFirst(6)) : t.name, false)
+            if RecordName.isOptimizer(t.name) && !includeOptimizer { continue }
+            let modelTensor = RecordName.modelTensor(of: t.name)
+            var (name, transposed) = (modelTensor ?? t.name, false)
             var shape = t.shape
-            if let nameMap, t.name.hasPrefix("model/") {
-                (name, transposed) = nameMap.external(name)
-                if let tie = nameMap.ties.first(where: { $0.cohortName == String(t.name.dropFirst(6)) }), index < 0 { name = tie.name }
+            if let nameMap, let modelTensor {
+                (name, transposed) = nameMap.external(modelTensor)
+                if let tie = nameMap.ties.first(where: { $0.cohortName == modelTensor }), index < 0 { name = tie.name }
                 if transposed {
                     guard shape.count == 2, t.dtype == .float32 else {
                         throw CheckpointError.io(path: checkpoint.path, "cannot export \(t.name) transposed (name map \(nameMap.origin)): it is \(describeShape(shape)) \(t.dtype), not a 2-D float32 matrix")
@@ -178,7 +179,7 @@ public enum CheckpointExport {
         let records = checkpoint.manifest.tensors
         var copies: [(offset: Int, element: TensorRecord)] = []
         for tie in nameMap?.ties ?? [] {
-            if let i = records.firstIndex(where: { $0.name == "model/" + tie.cohortName }) { copies.append((-i - 1, records[i])) }
+            if let i = records.firstIndex(where: { $0.name == RecordName.model(tie.cohortName) }) { copies.append((-i - 1, records[i])) }
         }
         return copies
     }

@@ -52,9 +52,9 @@ public enum PretrainedWeights {
             checkpoint = newest
         }
         var arrays: [NamedArray] = []
-        for record in checkpoint.manifest.tensors where record.name.hasPrefix("model/") {
-            guard record.dtype == .float32 else { continue }
-            arrays.append(NamedArray(name: String(record.name.dropFirst(6)), shape: record.shape, values: try checkpoint.readFloats(record.name)))
+        for record in checkpoint.manifest.tensors {
+            guard let name = RecordName.modelTensor(of: record.name), record.dtype == .float32 else { continue }
+            arrays.append(NamedArray(name: name, shape: record.shape, values: try checkpoint.readFloats(record.name)))
         }
         var metadata: [String: String] = [:]
         let model = checkpoint.manifest.model

@@ -15,25 +15,7 @@ public enum TrainingCheckpoint {
     /// buffers, e.g. the whole state gathered from a ZeRO-sharded optimizer's ranks.
     public static func payloads(arena: ParameterArena, optimizer: (any Optimizer)?,
                                 state: [(name: String, storage: Storage)]? = nil) -> [TensorPayload] {
-        var out: [TensorPayload] = []
-        for e in arena.entries {
-            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
-                                     bytes: UnsafeRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4),
-                                     owner: arena.values))
-        }
-        for e in arena.bufferEntries {
-            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
-                                     bytes: UnsafeRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4),
-                                     owner: arena.buffers))
-        }
-        for (buffer, storage) in state ?? wholeState(optimizer) {
-            for e in arena.entries {
-                out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
-                                         bytes: UnsafeRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4),
-                                         owner: storage))
-            }
-        }
-        return out
+        payloads(arena, values: arena.values, buffers: arena.buffers, state: state ?? wholeState(optimizer))
     }
 
     /// Copies of the parameters and optimizer buffers (one memcpy per arena-sized
@@ -46,22 +28,22 @@ public enum TrainingCheckpoint {
             c.pointer.update(from: s.pointer, count: s.count)
             return c
         }
-        let values = copy(arena.values)
-        var out = arena.entries.map { e in
-            TensorPayload(name: "model/" + e.name, shape: e.shape,
-                          bytes: UnsafeRawBufferPointer(start: values.pointer + e.offset, count: e.count * 4), owner: values)
+        return payloads(arena, values: copy(arena.values), buffers: copy(arena.buffers),
+                        state: state ?? wholeState(optimizer).map { ($0.name, copy($0.storage)) })
+    }
+
+    /// Every record of the state in `values`, `buffers` and `state` (laid out like `arena`), in
+    /// `tensorOrder`'s order, pointing into those buffers.
+    private static func payloads(_ arena: ParameterArena, values: Storage, buffers: Storage,
+                                 state: [(name: String, storage: Storage)]) -> [TensorPayload] {
+        func whole(_ name: String, _ e: ArenaEntry, _ storage: Storage) -> TensorPayload {
+            TensorPayload(name: name, shape: e.shape,
+                          bytes: UnsafeRawBufferPointer(start: storage.pointer + e.offset, count: e.count * 4), owner: storage)
         }
-        let buffers = copy(arena.buffers)
-        for e in arena.bufferEntries {
-            out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
-                                     bytes: UnsafeRawBufferPointer(start: buffers.pointer + e.offset, count: e.count * 4), owner: buffers))
-        }
-        for (buffer, storage) in state ?? wholeState(optimizer) {
-            let c = state == nil ? copy(storage) : storage
-            for e in arena.entries {
-                out.append(TensorPayload(name: "optimizer/\(buffer)/\(e.name)", shape: e.shape,
-                                         bytes: UnsafeRawBufferPointer(start: c.pointer + e.offset, count: e.count * 4), owner: c))
-            }
+        var out = arena.entries.map { whole(RecordName.model($0.name), $0, values) }
+        out += arena.bufferEntries.map { whole(RecordName.model($0.name), $0, buffers) }
+        for (buffer, storage) in state {
+            out += arena.entries.map { whole(RecordName.optimizer(buffer, $0.name), $0, storage) }
         }
         return out
     }
@@ -69,10 +51,10 @@ public enum TrainingCheckpoint {
     /// The tensors a checkpoint of this state holds, in `payloads`' order: what a sharded save's
     /// pieces must add up to.
     public static func tensorOrder(arena: ParameterArena, optimizer: (any Optimizer)?) -> [(name: String, shape: [Int], dtype: DType)] {
-        var out = arena.entries.map { ("model/" + $0.name, $0.shape, DType.float32) }
-        out += arena.bufferEntries.map { ("model/" + $0.name, $0.shape, DType.float32) }
+        var out = arena.entries.map { (RecordName.model($0.name), $0.shape, DType.float32) }
+        out += arena.bufferEntries.map { (RecordName.model($0.name), $0.shape, DType.float32) }
         for buffer in optimizer?.stateBuffers.map(\.name) ?? [] {
-            out += arena.entries.map { ("optimizer/\(buffer)/\($0.name)", $0.shape, DType.float32) }
+            out += arena.entries.map { (RecordName.optimizer(buffer, $0.name), $0.shape, DType.float32) }
         }
         return out
     }
@@ -92,10 +74,10 @@ public enum TrainingCheckpoint {
                                      bytes: UnsafeRawBufferPointer(start: storage.pointer + (start - base), count: mine.count * 4),
                                      owner: storage, elements: (start - e.offset)..<(start - e.offset + mine.count)))
         }
-        for e in arena.entries { add("model/" + e.name, e, arena.values, base: 0) }
+        for e in arena.entries { add(RecordName.model(e.name), e, arena.values, base: 0) }
         if moduleBuffers {
             for e in arena.bufferEntries {
-                out.append(TensorPayload(name: "model/" + e.name, shape: e.shape,
+                out.append(TensorPayload(name: RecordName.model(e.name), shape: e.shape,
                                          bytes: UnsafeRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4),
                                          owner: arena.buffers))
             }
@@ -104,7 +86,7 @@ public enum TrainingCheckpoint {
             precondition(o.shardRange.lowerBound <= range.lowerBound && range.upperBound <= o.shardRange.upperBound || range.isEmpty,
                          "a sharded save's range \(range) must lie in the optimizer's shard \(o.shardRange)")
             for (buffer, storage) in o.stateBuffers {
-                for e in arena.entries { add("optimizer/\(buffer)/\(e.name)", e, storage, base: o.shardRange.lowerBound) }
+                for e in arena.entries { add(RecordName.optimizer(buffer, e.name), e, storage, base: o.shardRange.lowerBound) }
             }
         }
         return out
@@ -137,7 +119,7 @@ public enum TrainingCheckpoint {
         let m = checkpoint.manifest
         let path = checkpoint.path
         var expected: [String: [Int]] = [:]
-        for e in arena.entries + arena.bufferEntries { expected["model/" + e.name] = e.shape }
+        for e in arena.entries + arena.bufferEntries { expected[RecordName.model(e.name)] = e.shape }
         if let o = optimizer {
             guard m.optimizer.kind == o.kind else {
                 throw CheckpointError.mismatch(path: path, "it was saved with optimizer \(m.optimizer.kind.isEmpty ? "none" : m.optimizer.kind), this run uses \(o.kind)")
@@ -145,14 +127,14 @@ public enum TrainingCheckpoint {
             guard m.optimizer.buffers == o.stateBuffers.map(\.name) else {
                 throw CheckpointError.mismatch(path: path, "optimizer buffers \(m.optimizer.buffers) differ from this run's \(o.stateBuffers.map(\.name))")
             }
-            for b in o.stateBuffers.map(\.name) { for e in arena.entries { expected["optimizer/\(b)/\(e.name)"] = e.shape } }
+            for b in o.stateBuffers.map(\.name) { for e in arena.entries { expected[RecordName.optimizer(b, e.name)] = e.shape } }
             let saved = m.optimizer.hyperParameters.map { HyperParameter($0.name, $0.value) }
             if let why = o.parameterGroupMismatch(saved, ignoringLearningRates: groupLearningRatesMayChange) {
                 throw CheckpointError.mismatch(path: path, why)
             }
         }
         for e in arena.entries {
-            guard let t = checkpoint.record("model/" + e.name) else {
+            guard let t = checkpoint.record(RecordName.model(e.name)) else {
                 throw CheckpointError.mismatch(path: path, "the model's parameter \(e.name) \(e.shape) is not in the checkpoint (saved model: \(m.model.name), \(m.model.parameterCount) parameters)")
             }
             guard t.shape == e.shape else {
@@ -161,14 +143,14 @@ public enum TrainingCheckpoint {
             guard t.dtype == .float32 else { throw CheckpointError.mismatch(path: path, "parameter \(e.name) is \(t.dtype) in the checkpoint, not float32") }
         }
         for e in arena.bufferEntries {
-            guard let t = checkpoint.record("model/" + e.name) else {
+            guard let t = checkpoint.record(RecordName.model(e.name)) else {
                 throw CheckpointError.mismatch(path: path, "the model's buffer \(e.name) \(e.shape) is not in the checkpoint (saved model: \(m.model.name))")
             }
             guard t.shape == e.shape, t.dtype == .float32 else {
                 throw CheckpointError.mismatch(path: path, "buffer \(e.name) is \(t.dtype) \(t.shape) in the checkpoint but float32 \(e.shape) in the model")
             }
         }
-        for t in m.tensors where t.name.hasPrefix("model/") || (optimizer != nil && t.name.hasPrefix("optimizer/")) {
+        for t in m.tensors where RecordName.modelTensor(of: t.name) != nil || (optimizer != nil && RecordName.isOptimizer(t.name)) {
             guard let shape = expected[t.name] else {
                 throw CheckpointError.mismatch(path: path, "the checkpoint holds \(t.name) \(t.shape), which this model/optimizer does not have")
             }
@@ -184,16 +166,16 @@ public enum TrainingCheckpoint {
                                groupLearningRatesMayChange: Bool = false) throws {
         try checkCompatible(checkpoint, arena: arena, optimizer: optimizer, groupLearningRatesMayChange: groupLearningRatesMayChange)
         for e in arena.entries {
-            try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4))
+            try checkpoint.read(RecordName.model(e.name), into: UnsafeMutableRawBufferPointer(start: arena.values.pointer + e.offset, count: e.count * 4))
         }
         for e in arena.bufferEntries {
-            try checkpoint.read("model/" + e.name, into: UnsafeMutableRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4))
+            try checkpoint.read(RecordName.model(e.name), into: UnsafeMutableRawBufferPointer(start: arena.buffers.pointer + e.offset, count: e.count * 4))
         }
         if let o = optimizer {
             let shard = o.shardRange
             for (buffer, storage) in o.stateBuffers {
                 for e in arena.entries {
-                    let name = "optimizer/\(buffer)/\(e.name)", wanted = (e.offset..<(e.offset + e.count)).clamped(to: shard)
+                    let name = RecordName.optimizer(buffer, e.name), wanted = (e.offset..<(e.offset + e.count)).clamped(to: shard)
                     guard !wanted.isEmpty else { continue }
                     let destination = storage.pointer + (wanted.lowerBound - shard.lowerBound)
                     if wanted.count == e.count {
