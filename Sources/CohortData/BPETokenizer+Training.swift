@@ -11,7 +11,7 @@ extension BPETokenizer {
     /// Each step merges the pair of adjacent tokens that occurs most often in the corpus (counted
     /// within chunks, `BPEPreSplit`), ties broken by the smallest pair, so the same corpus and size
     /// give the same merges on every rank and every run. Tiny Shakespeare (1.1 MB) to 2,048 tokens
-    /// takes about a second in a release build (docs/cli.md, `--tokenizer`).
+    /// takes about 0.1 s in a release build (docs/cli.md, `--tokenizer`).
     /// - Throws: `CohortError.invalidArgument` when `vocabularySize` is not in 257…`maxVocabularySize`.
     public static func train(corpus: [UInt8], vocabularySize: Int) throws -> BPETokenizer {
         guard vocabularySize > 256, vocabularySize <= maxVocabularySize else {
