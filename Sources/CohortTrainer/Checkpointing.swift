@@ -48,7 +48,7 @@ public final class TrainCheckpointing {
     public let config: [KeyValue]
     /// Config keys a resume may change (an extension: `TrainerOptions.extend`); empty: none.
     public var extendable: Set<String> = []
-    /// Config key → the flag that sets it, named when a resume is refused (`TrainerOptions.configFlags`).
+    /// Config key (or `data`: the data identity) → the flag that sets it, named when a resume is refused (`TrainerOptions.configFlags`).
     public var flags: [String: String] = [:]
 
     /// Called with each committed checkpoint's path (on the writer thread for async saves).
@@ -153,7 +153,7 @@ public final class TrainCheckpointing {
         }
         guard saved.dataSHA256 == data.sha256 else {
             throw CheckpointError.mismatch(path: c.path, "it was trained on \(DataIdentity(name: saved.dataName, sha256: saved.dataSHA256)) "
-                                           + "but this run's data is \(data)")
+                                           + "but this run's data is \(data)" + (flags["data"].map { " (set by \($0))" } ?? ""))
         }
     }
 

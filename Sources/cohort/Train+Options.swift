@@ -50,7 +50,7 @@ extension Train {
         // The tokenizer first: another one changes the dataset's size too, and --tokenizer is the flag to name.
         options.config = TokenizerFlags.config(task) + runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)
             + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? []) + syncBN.config
-        options.configFlags = ["tokenizer": "--tokenizer"]
+        options.configFlags = ["tokenizer": "--tokenizer", "data": "--data"]
         options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
         modelRecord.name = task is ForecastTask ? ForecastModels.recordName(model) : model

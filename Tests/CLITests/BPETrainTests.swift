@@ -1,7 +1,7 @@
 // `cohort train --tokenizer bpe:N` end to end on the release binary: a small GPT on tiny
 // Shakespeare starts at the loss of a uniform guess over the BPE vocabulary (ln 512) and
 // learns; `cohort generate` reads the BPE form from its checkpoint; a resume with another
-// tokenizer is refused naming the flag; the flag is refused where there is no text.
+// tokenizer or corpus is refused naming the flag; the flag is refused where there is no text.
 import Foundation
 import Testing
 
@@ -43,6 +43,11 @@ import Testing
                                            "--checkpoint-dir", ckpt, "--resume", "auto"])
             #expect(again.status != 0 && again.stderr.contains("--tokenizer") && again.stderr.contains("bpe:512"), "\(again.output)")
         }
+        // Another corpus (here the first 300 kB of it) would give other merges: refused by its fingerprint, naming --data.
+        let part = dir.appendingPathComponent("part.txt").path
+        try Data(contentsOf: URL(fileURLWithPath: Self.shakespeare + "/input.txt")).prefix(300_000).write(to: URL(fileURLWithPath: part))
+        let otherCorpus = try CLI.run(gpt + ["--data", part, "--tokenizer", "bpe:512", "--steps", "20", "--checkpoint-dir", ckpt, "--resume", "auto"])
+        #expect(otherCorpus.status != 0 && otherCorpus.stderr.contains("(set by --data)"), "\(otherCorpus.output)")
         let same = try CLI.run(gpt + ["--data", Self.shakespeare, "--tokenizer", "bpe:512", "--steps", "21",
                                       "--checkpoint-dir", ckpt, "--resume", "auto", "--extend"])
         #expect(same.status == 0 && same.stderr.contains("resumed from"), "\(same.output)")
