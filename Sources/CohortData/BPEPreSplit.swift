@@ -7,7 +7,12 @@
 /// `\n`, `\v`, `\f`, `\r`) and punctuation (everything else). A chunk is a run of one class,
 /// where a letter, digit or punctuation run takes one space before it (`" the"`, `" 42"`, `" --"`);
 /// a whitespace run before such a run leaves it its last space, as GPT-2's `\s+(?!\S)` does.
+/// A run longer than `maxChunkBytes` is cut into pieces of at most that many bytes (not inside a
+/// UTF-8 character), which bounds the work of encoding text without spaces (a long token, CJK).
 public enum BPEPreSplit {
+    /// Longest chunk, in bytes.
+    public static let maxChunkBytes = 256
+
     enum ByteClass: UInt8 { case letter, digit, space, punctuation }
 
     /// byte → class.
@@ -31,24 +36,29 @@ public enum BPEPreSplit {
                     while j < n && cls[Int(b[j])] == c { j += 1 }
                     return j
                 }
+                /// `end`, or the cut of a chunk from `i` that is too long: before the start of a UTF-8 character.
+                func capped(_ i: Int, _ end: Int) -> Int {
+                    guard end - i > maxChunkBytes else { return end }
+                    var cut = i + maxChunkBytes
+                    while cut > i + maxChunkBytes - 3 && b[cut] & 0xC0 == 0x80 { cut -= 1 }
+                    return cut
+                }
                 var i = 0
                 while i < n {
                     let c = cls[Int(b[i])]
+                    var end: Int
                     if b[i] == 0x20, i + 1 < n, cls[Int(b[i + 1])] != .space {
-                        let end = runEnd(from: i + 1, cls[Int(b[i + 1])])
-                        body(i..<end)
-                        i = end
+                        end = runEnd(from: i + 1, cls[Int(b[i + 1])])
                     } else if c == .space {
-                        var end = runEnd(from: i, .space)
+                        end = runEnd(from: i, .space)
                         // Leave the last space to the word that follows (" the"), unless it is the whole run.
                         if end < n, end - 1 > i, b[end - 1] == 0x20 { end -= 1 }
-                        body(i..<end)
-                        i = end
                     } else {
-                        let end = runEnd(from: i, c)
-                        body(i..<end)
-                        i = end
+                        end = runEnd(from: i, c)
                     }
+                    end = capped(i, end)
+                    body(i..<end)
+                    i = end
                 }
             }
         }

@@ -43,6 +43,21 @@ import Testing
         let chunks = BPEPreSplit.chunks(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
         #expect(chunks == ["Hello", ",", " world", "!", " ", " 42", " times", "\n\n", "ok", " é", "--", "x"])
         #expect(BPEPreSplit.chunks([]).isEmpty)
+        // A run longer than 256 bytes is cut, never inside a UTF-8 character: "é" (2 bytes) would
+        // straddle byte 256 here, so the first piece ends before it.
+        let long = Array((String(repeating: "a", count: 255) + String(repeating: "é", count: 300)).utf8)
+        let pieces = BPEPreSplit.chunks(long)
+        #expect(pieces.map(\.count) == [255, 256, 256, 88])
+        #expect(pieces.allSatisfy { String(validating: Array($0), as: UTF8.self) != nil })
+    }
+
+    @Test func textWithoutSpacesEncodesQuickly() throws {
+        // One 200 kB "word": without the cut, each merge would rescan all of it.
+        let t = try BPETokenizer.train(corpus: Array(String(repeating: "abcab", count: 400).utf8), vocabularySize: 300)
+        let word = Array(String(repeating: "abcabcab", count: 25_000).utf8)
+        let start = Date()
+        #expect(try t.decodeBytes(t.encode(word)) == word)
+        #expect(Date().timeIntervalSince(start) < 5)
     }
 
     @Test func randomBytesRoundTripExactly() throws {
