@@ -43,9 +43,10 @@ extension CheckpointExport {
                 kv.append(r)
             }
         }
-        if let hex = m.model.settings.first(where: { $0.key == "tokenizer" })?.value, let t = try? CharTokenizer(serialized: hex) {
-            // Token id i is vocabulary[i] (one byte each; a non-ASCII byte shows as U+FFFD).
-            kv.append(KeyValue("inference.vocabulary", jsonStringArray(t.vocabulary.map { String(decoding: [$0], as: UTF8.self) })))
+        if let text = m.model.settings.first(where: { $0.key == "tokenizer" })?.value, let t = try? TextTokenizer(serialized: text) {
+            // Token id i's text is vocabulary[i] (its bytes as UTF-8; a byte sequence that is not whole UTF-8 shows as U+FFFD;
+            // `model.tokenizer` holds the exact bytes).
+            kv.append(KeyValue("inference.vocabulary", jsonStringArray(t.tokenStrings)))
         }
         if !m.data.dataSHA256.isEmpty {
             kv += [KeyValue("inference.data_name", m.data.dataName), KeyValue("inference.data_sha256", m.data.dataSHA256)]

@@ -84,9 +84,39 @@ public struct MetricPoint: Sendable, Equatable {
 /// What the model was built from.
 public struct ModelRecord: Sendable, Equatable {
     public var name = ""
+    /// Settings with their whole values; the manifest stores a value longer than a checkpoint string
+    /// may be (a BPE `tokenizer`) as `key`, `key#2`, `key#3`, … and the reader joins them again.
     public var settings: [KeyValue] = []
     public var parameterCount = 0
     public init() {}
+
+    /// `settings` as stored: each value cut into pieces of at most `limit` UTF-8 bytes (whole
+    /// characters), the pieces after the first under `key#2`, `key#3`, ….
+    static func storedSettings(_ settings: [KeyValue], limit: Int) -> [KeyValue] {
+        settings.flatMap { kv -> [KeyValue] in
+            guard kv.value.utf8.count > limit else { return [kv] }
+            var parts: [String] = [""]
+            for c in kv.value {
+                if parts[parts.count - 1].utf8.count + c.utf8.count > limit { parts.append("") }
+                parts[parts.count - 1].append(c)
+            }
+            return parts.enumerated().map { KeyValue(kv.key + ($0.offset == 0 ? "" : "#\($0.offset + 1)"), $0.element) }
+        }
+    }
+
+    /// Stored settings joined again: `key#N` (N ≥ 2) continues the value of the `key` before it.
+    static func joinedSettings(_ stored: [KeyValue]) -> [KeyValue] {
+        var out: [KeyValue] = []
+        for kv in stored {
+            if let hash = kv.key.lastIndex(of: "#"), let n = Int(kv.key[kv.key.index(after: hash)...]), n >= 2,
+               let last = out.last, last.key == kv.key[..<hash] {
+                out[out.count - 1].value += kv.value
+            } else {
+                out.append(kv)
+            }
+        }
+        return out
+    }
 }
 
 /// Which global sample comes next (world-size independent).

@@ -48,6 +48,8 @@ public final class TrainCheckpointing {
     public let config: [KeyValue]
     /// Config keys a resume may change (an extension: `TrainerOptions.extend`); empty: none.
     public var extendable: Set<String> = []
+    /// Config key (or `data`: the data identity) → the flag that sets it, named when a resume is refused (`TrainerOptions.configFlags`).
+    public var flags: [String: String] = [:]
 
     /// Called with each committed checkpoint's path (on the writer thread for async saves).
     let onSaved: @Sendable (String) -> Void
@@ -151,7 +153,7 @@ public final class TrainCheckpointing {
         }
         guard saved.dataSHA256 == data.sha256 else {
             throw CheckpointError.mismatch(path: c.path, "it was trained on \(DataIdentity(name: saved.dataName, sha256: saved.dataSHA256)) "
-                                           + "but this run's data is \(data)")
+                                           + "but this run's data is \(data)" + (flags["data"].map { " (set by \($0))" } ?? ""))
         }
     }
 
@@ -173,14 +175,15 @@ public final class TrainCheckpointing {
         }
         var changes: [String] = []
         for kv in config {
-            guard let old = saved.first(where: { $0.key == kv.key }) else {
+            guard let old = saved.first(where: { $0.key == kv.key }) ?? TrainCheckpointing.absentMeans[kv.key].map({ KeyValue(kv.key, $0) }) else {
                 throw CheckpointError.mismatch(path: c.path, "it has no value for \(kv.key) (this run: \(kv.value))")
             }
             if kv.key == "dataset" && c.manifest.data.dataSHA256.isEmpty && TrainCheckpointing.sameSampleCount(old.value, kv.value) { continue }
             guard old.value == kv.value else {
                 if extendable.contains(kv.key) { changes.append("\(kv.key) \(old.value) → \(kv.value)"); continue }
                 let hint = extendable.isEmpty && TrainerOptions.extendableSettings.contains(kv.key) ? " (an extended run may change it)" : ""
-                throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)\(hint)")
+                let flag = flags[kv.key].map { " (set by \($0))" } ?? ""
+                throw CheckpointError.mismatch(path: c.path, "it was saved with \(kv.key) \(old.value), this run has \(kv.value)\(flag)\(hint)")
             }
         }
         return changes
@@ -202,6 +205,9 @@ public final class TrainCheckpointing {
     /// Settings a run records only when they are on (older checkpoints lack them), so a checkpoint
     /// holding one cannot be resumed by a run without it (`val_split`: the data the run trains on).
     public static let absentMeansOff: Set<String> = ["val_split", "freeze", "unfreeze_at"]
+    /// Settings older checkpoints lack, with the value they meant (`tokenizer`: checkpoints before
+    /// `--tokenizer` used the byte vocabulary), so those checkpoints still resume.
+    public static let absentMeans: [String: String] = ["tokenizer": "bytes"]
 
     /// Whether a checkpoint is due after `step` steps (1-based count of completed steps).
     public func due(afterStep step: Int, total: Int) -> Bool {

@@ -147,6 +147,7 @@ final class FitLoop<M: TrainingModule> {
                                              async: o.asyncCheckpoint && !sharded, config: o.config, onSaved: trainer.supervision.reportSaved)
         guard !o.extend || o.resume != nil else { throw CohortError.invalidParameter(name: "extend", "needs a checkpoint to continue (`resume`)") }
         if o.extend { checkpoints.extendable = TrainerOptions.extendableSettings }
+        checkpoints.flags = o.configFlags
         self.checkpoints = checkpoints
         history = LossHistory(recentCapacity: LossHistory.recentCapacity(stepsPerEpoch: stepsPerEpoch))
         collectiveGuard = CollectiveGuard(watchdog: trainer.supervision.watchdog, groupSize: comm.size)

@@ -70,6 +70,9 @@ public struct TrainerOptions: Sendable {
     public var resume: String?
     /// Settings that decide the result; a resumed run must match them exactly.
     public var config: [KeyValue] = []
+    /// The flag that sets a `config` key (or `data`, the training data's identity), where its name is
+    /// not obvious from the key: a refused resume names it (`tokenizer` → `--tokenizer`).
+    public var configFlags: [String: String] = [:]
     /// Continue the resumed run with other `extendableSettings` (more steps, a new learning rate):
     /// they may differ from the checkpoint's `config`, every other setting must still match. Each
     /// change is logged and recorded in checkpoint metadata (`extended.N`), kept by later saves.

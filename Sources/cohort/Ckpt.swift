@@ -106,7 +106,7 @@ extension Ckpt {
             line("global batch", "\(m.globalBatchSize)")
             line("world size", "\(m.worldSize)")
             line("virtual shards", m.virtualShards == 0 ? "0 (off)" : "\(m.virtualShards)")
-            line("model", "\(m.model.name.isEmpty ? "(unnamed)" : m.model.name), \(m.model.parameterCount) parameters; \(kv(m.model.settings))")
+            line("model", "\(m.model.name.isEmpty ? "(unnamed)" : m.model.name), \(m.model.parameterCount) parameters; \(kv(m.model.settings.map { $0.value.utf8.count > 64 ? KeyValue($0.key, "\($0.value.prefix(24))… (\($0.value.utf8.count) bytes)") : $0 }))")
             line("optimizer", m.optimizer.kind.isEmpty ? "(none)"
                  : "\(m.optimizer.kind) at step \(m.optimizer.step); \(named(m.optimizer.hyperParameters)); buffers \(m.optimizer.buffers.joined(separator: ", "))")
             line("schedule", m.schedule.kind.isEmpty ? "(none)" : "\(m.schedule.kind) at step \(m.schedule.step); \(named(m.schedule.parameters))")

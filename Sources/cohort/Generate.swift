@@ -17,7 +17,7 @@ struct Generate: ParsableCommand {
             + "          cohort generate --checkpoint runs/gan --out samples.png --images 64")
 
     @Option(help: "A checkpoint directory, or a run directory (its newest valid checkpoint).") var checkpoint: String
-    @Option(help: "Text the sample continues (every character must be in the model's vocabulary).") var prompt = "\n"
+    @Option(help: "Text the sample continues (with a byte vocabulary every character must be in it; a BPE tokenizer takes any text).") var prompt = "\n"
     @Option(parsing: .unconditional, help: "Tokens to generate.") var tokens = 200
     @Option(parsing: .unconditional, help: "Sampling temperature (0: greedy).") var temperature: Float = 1
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample among the k most likely tokens only (gpt).") var topK: Int?
@@ -41,7 +41,10 @@ struct Generate: ParsableCommand {
               let outputs = settings["classes"].flatMap({ Int($0) }) else {
             throw CohortError.badFlag(flag: "--checkpoint", "\(c.path) does not record its tokenizer and sizes (saved by an older cohort?)")
         }
-        let tokenizer = try CharTokenizer(serialized: vocabulary)
+        let tokenizer: TextTokenizer
+        do { tokenizer = try TextTokenizer(serialized: vocabulary) } catch {
+            throw CohortError.badFlag(flag: "--checkpoint", "\(c.path): its model setting tokenizer is unreadable: \(error)")
+        }
         var g = RandomGenerator(seed: 0)
         let model = try ModelZoo.build(ModelSpec(name: record.name, settings: settings),
                                        shape: ModelShape(inputs: inputs, outputs: outputs, sequence: true), generator: &g)

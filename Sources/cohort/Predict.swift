@@ -72,7 +72,7 @@ struct Predict: ParsableCommand {
                 throw CohortError.badFile(path: input, message)   // names the prompt and its line
             }
             for (i, (p, o)) in zip(mine, zip(prompts[mine], outs)) { lines += writer.text(row: i, prompt: p, continuation: o) }
-            Log.main("cohort predict: \(prompts.count) prompts, \(tokens) characters each, \(comm.size) rank(s)")
+            Log.main("cohort predict: \(prompts.count) prompts, \(tokens) tokens each, \(comm.size) rank(s)")
         } else {
             let rows: InputRows
             switch kind {

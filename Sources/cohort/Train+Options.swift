@@ -47,8 +47,10 @@ extension Train {
         options.checkpointSharding = try checkpointWrites.sharding()
         (options.resume, options.extend) = (resume, extend)
         options.jobID = ProcessInfo.processInfo.environment[ControlEnvironment.runID]   // set by cohort launch, the same for every attempt
-        options.config = runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)
+        // The tokenizer first: another one changes the dataset's size too, and --tokenizer is the flag to name.
+        options.config = TokenizerFlags.config(task) + runConfig(task: task, totalSteps: totalSteps)   // and the freeze settings when set (older checkpoints resume)
             + (freeze.map { [KeyValue("freeze", $0)] } ?? []) + (unfreezeAt.map { [KeyValue("unfreeze_at", "\($0)")] } ?? []) + syncBN.config
+        options.configFlags = ["tokenizer": "--tokenizer", "data": "--data"]
         options.metadata = try parsedMetadata() + CheckpointExport.inferenceRecords(task.inference)
         var modelRecord = ModelRecord()
         modelRecord.name = task is ForecastTask ? ForecastModels.recordName(model) : model

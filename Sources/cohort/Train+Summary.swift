@@ -1,6 +1,7 @@
 // `--summary-json PATH`: one JSON object with the run's outcome (loss, metrics, speed,
 // weights hash, timing split, best checkpoint), written by rank 0 of the job (or fold group).
 import CohortCollectives
+import CohortCore
 import CohortKernels
 import CohortNN
 import CohortRuntime
@@ -39,5 +40,17 @@ extension Train {
             summary["tokens_per_sample"] = shape.sequence ? shape.inputs : 0
         }
         try writeJSON(summary, to: path)
+    }
+}
+
+/// Writes `object` as pretty, key-sorted JSON, creating parent directories.
+func writeJSON(_ object: [String: Any], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url, options: .atomic)
+    } catch {
+        throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
     }
 }

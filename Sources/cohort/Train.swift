@@ -94,6 +94,7 @@ struct Train: ParsableCommand {
     @Option(help: "Training-image augmentation, e.g. crop:2,hflip,affine:10,noise:0.05,cutout:8 (docs/augmentation.md); seeded per step and sample.") var augment: String?
     @Option(name: .customLong("inject-fault"), help: "Faults to inject, KIND@STEP[:rank=R][:attempt=A][:ms=M],… (docs/cli.md); overrides COHORT_FAULT.") var injectFault: String?
     @OptionGroup var forecast: ForecastFlags
+    @OptionGroup var tokenizer: TokenizerFlags
     @OptionGroup var trace: TraceFlags
     @OptionGroup var allreduce: AllreduceFlags
     @OptionGroup var activations: ActivationFlags
@@ -115,6 +116,7 @@ struct Train: ParsableCommand {
         guard ["classification", "regression", "forecast", "detect"].contains(taskKind) else { throw ValidationError("--task must be classification, regression, forecast or detect, got \(taskKind)") }
         try validateForecast()
         try validateDetection()
+        try tokenizer.check(model: model, data: data, taskKind: taskKind)
         try activations.validate(model: model)
         if taskKind == "regression" && !(data ?? "").lowercased().hasSuffix(".csv") {
             throw ValidationError("--task regression needs --data FILE.csv (got \(data ?? "the built-in dataset"))")
@@ -341,7 +343,7 @@ struct Train: ParsableCommand {
         let exists = FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory)
         let text = !exists || isDirectory.boolValue ? data + "/input.txt" : data
         if exists && (!isDirectory.boolValue || FileManager.default.fileExists(atPath: text)) && sequenceModel {
-            return try LanguageModelTask(corpusPath: text, context: context, validationFraction: valSplit)
+            return try LanguageModelTask(corpusPath: text, context: context, validationFraction: valSplit, tokenizer: try tokenizer.choice())
         }
         if sequenceModel {
             throw CohortError.badFlag(flag: "--data", "\(data): --model \(model) needs a text file (or a directory with input.txt), or 'addition'")
@@ -383,17 +385,5 @@ struct Train: ParsableCommand {
         (o.parameterGroups, o.decayAll) = (ParameterGroupRules(try paramGroup.map { try ParameterGroupRules.Rule(parsing: $0, baseLearningRate: lr) }), decayAll)
         o.labelSmoothing = labelSmoothing
         return o
-    }
-}
-
-/// Writes `object` as pretty, key-sorted JSON, creating parent directories.
-func writeJSON(_ object: [String: Any], to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw CohortError.badFile(path: path, "cannot write the summary: \(error.localizedDescription)")
     }
 }

@@ -93,4 +93,23 @@ final class IdentifiedClassifier: TrainingModule {
         #expect(TrainCheckpointing.sameSampleCount("mnist-train (60000 samples)", "fashion-mnist-train (60000 samples)"))
         #expect(!TrainCheckpointing.sameSampleCount("mnist-train (60000 samples)", "iris-train (120 samples)"))
     }
+
+    @Test func aSettingOlderCheckpointsLackMeansItsDefaultAndAChangeNamesItsFlag() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Saved before the setting existed: a run with the value it meant ("bytes") resumes.
+        try Trainer(options(steps: 4) { $0.checkpointDirectory = dir }, callbacks: []).fit(try TinyClassifier())
+        let withBytes = options(steps: 6) { $0.checkpointDirectory = dir; $0.resume = "auto"; $0.config += [KeyValue("tokenizer", "bytes")] }
+        #expect(try Trainer(withBytes, callbacks: []).fit(try TinyClassifier()).startStep == 4)
+        let withBPE = options(steps: 8) {
+            $0.checkpointDirectory = dir; $0.resume = "auto"; $0.config += [KeyValue("tokenizer", "bpe:512")]
+            $0.configFlags = ["tokenizer": "--tokenizer"]
+        }
+        do {
+            try Trainer(withBPE, callbacks: []).fit(try TinyClassifier())
+            Issue.record("a resume with another tokenizer was accepted")
+        } catch let e as ResumeError {
+            #expect("\(e)".contains("it was saved with tokenizer bytes, this run has bpe:512 (set by --tokenizer)"), "\(e)")
+        }
+    }
 }

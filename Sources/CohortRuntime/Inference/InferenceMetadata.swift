@@ -43,7 +43,7 @@ public struct InferenceMetadata: Sendable {
         case classification
         /// One standardized real value per sample (`targetNormalization` maps it back).
         case regression
-        /// Next-token logits over a character vocabulary (`[B, T]` ids → `[B, T, V]`).
+        /// Next-token logits over a token vocabulary (`[B, T]` ids → `[B, T, V]`).
         case text
     }
 
@@ -65,8 +65,8 @@ public struct InferenceMetadata: Sendable {
     public var targetNormalization: (mean: Float, std: Float)?
     /// Regression: the target column's name, when recorded.
     public var targetName: String?
-    /// Text models: the character tokenizer.
-    public var tokenizer: CharTokenizer?
+    /// Text models: the tokenizer (byte vocabulary or BPE).
+    public var tokenizer: TextTokenizer?
     /// Output width: classes, vocabulary size, or 1 for regression.
     public var outputs: Int
 
@@ -95,7 +95,7 @@ public struct InferenceMetadata: Sendable {
             throw bad("the model record has no input and class counts (model.inputs, model.classes); saved by an older cohort?")
         }
         if let hex = settings["tokenizer"] {
-            do { tokenizer = try CharTokenizer(serialized: hex) } catch { throw bad("model.tokenizer: \(error)") }
+            do { tokenizer = try TextTokenizer(serialized: hex) } catch { throw bad("model.tokenizer: \(error)") }
             task = .text
         } else {
             task = m["config.task"] == "regression" ? .regression : .classification

@@ -215,7 +215,7 @@ public final class InferenceModel: @unchecked Sendable {
         }
     }
 
-    /// Greedy continuations of `prompts` (text models): `tokens` new characters each.
+    /// Greedy continuations of `prompts` (text models): `tokens` new tokens each (characters with a byte vocabulary).
     /// - Throws: `CohortError.invalidArgument` naming the prompt's line (`firstLine` for the first)
     ///   when it is empty or has a character outside the vocabulary, or when the model is not a text model.
     public func continueText(_ prompts: [String], tokens: Int, firstLine: Int = 1) throws -> [String] {

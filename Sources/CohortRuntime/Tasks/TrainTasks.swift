@@ -25,7 +25,7 @@ public protocol TrainTask {
     /// Model settings the task implies (input width, classes or vocabulary size, context).
     var modelShape: ModelShape { get }
     /// The tokenizer of text tasks (saved with checkpoints for `cohort generate`).
-    var tokenizer: CharTokenizer? { get }
+    var tokenizer: TextTokenizer? { get }
     /// What running the model elsewhere needs to know about its inputs and outputs (checkpoints
     /// keep it as `inference.<key>` metadata; `cohort ckpt export` writes it): `input_shape`
     /// (one sample, JSON), `input_dtype`, and where they apply `normalization`, `class_names`,
@@ -118,7 +118,7 @@ public struct ModelShape {
 }
 
 extension TrainTask {
-    public var tokenizer: CharTokenizer? { nil }
+    public var tokenizer: TextTokenizer? { nil }
     /// Sequence tasks: token ids (int64 for PyTorch's embeddings) of the context's length.
     public var inference: [(key: String, value: String)] {
         let s = modelShape
@@ -207,8 +207,12 @@ public struct ClassificationTask: TrainTask {
 /// Next-token prediction over a text corpus: the first 90 % train (its last `--val-split` part,
 /// chronologically, for validation), the last 10 % test; metric: loss.
 public struct LanguageModelTask: TrainTask {
-    public let vocabulary: CharTokenizer
-    public var tokenizer: CharTokenizer? { vocabulary }
+    public let vocabulary: TextTokenizer
+    public var tokenizer: TextTokenizer? { vocabulary }
+    /// How the corpus was tokenized (`--tokenizer`).
+    public let tokenizerChoice: TokenizerChoice
+    /// Seconds spent building the tokenizer and encoding the corpus (shown for BPE).
+    public let tokenizerSeconds: (build: Double, encode: Double)
     public let train: TokenWindows
     /// Windows over the tokens just before the test part (`--val-split`), if any.
     public let validation: TokenWindows?
@@ -216,10 +220,21 @@ public struct LanguageModelTask: TrainTask {
     /// Held-out windows scored per part (the first ones, fixed, so runs compare).
     public let scoredWindows: Int
 
-    public init(corpusPath: String, context: Int, validationFraction: Double = 0, scoredWindows: Int = 64) throws {
+    /// - Parameter tokenizer: the corpus's byte vocabulary, or BPE trained on the first 90 % of its
+    ///   bytes (the test part's text stays unseen).
+    public init(corpusPath: String, context: Int, validationFraction: Double = 0, scoredWindows: Int = 64,
+                tokenizer: TokenizerChoice = .bytes) throws {
         let bytes = try TextCorpus.load(path: corpusPath)
-        vocabulary = CharTokenizer(corpus: bytes)
+        tokenizerChoice = tokenizer
+        let started = Date()
+        if case .bytes = tokenizer {
+            vocabulary = try tokenizer.build(corpus: bytes)
+        } else {
+            vocabulary = try tokenizer.build(corpus: Array(bytes[..<(bytes.count * 9 / 10)]))
+        }
+        let built = Date()
         let ids = try vocabulary.encode(bytes)
+        tokenizerSeconds = (built.timeIntervalSince(started), Date().timeIntervalSince(built))
         let cut = ids.count * 9 / 10
         // Chronological: training windows end before the validation tokens begin (no shared token).
         let trainEnd = try validationFraction > 0 ? ValidationSplit.chronologicalCut(count: cut, fraction: validationFraction, what: corpusPath) : cut
@@ -235,9 +250,13 @@ public struct LanguageModelTask: TrainTask {
     public var hasValidation: Bool { validation != nil }
     public var summary: String {
         "\(train.name) \(train.tokens.count) train / " + (validation.map { "\($0.tokens.count) validation / " } ?? "")
-            + "\(test.tokens.count) test tokens, vocabulary \(vocabulary.count), context \(train.context)"
+            + "\(test.tokens.count) test tokens, tokenizer \(vocabulary.summary)\(timing), context \(train.context)"
     }
     public var modelShape: ModelShape { ModelShape(inputs: train.context, outputs: vocabulary.count, sequence: true) }
+    /// How long a BPE took to train and to encode the corpus (empty for bytes).
+    private var timing: String {
+        tokenizerChoice == .bytes ? "" : String(format: ", built in %.2f s, corpus encoded in %.2f s", tokenizerSeconds.build, tokenizerSeconds.encode)
+    }
 
     public func batch(_ indices: [Int], step: Int) throws -> (inputs: Tensor, targets: Targets) {
         let b = train.makeBatch(indices: indices)
@@ -269,7 +288,7 @@ public struct LanguageModelTask: TrainTask {
 /// The built-in addition corpus (no download): next-token loss on the answers only;
 /// metric: held-out exact match of greedily decoded answers.
 public struct AdditionTask: TrainTask {
-    public var tokenizer: CharTokenizer? { AdditionProblems.tokenizer }
+    public var tokenizer: TextTokenizer? { .bytes(AdditionProblems.tokenizer) }
     public let train: AdditionProblems
     /// The last `--val-split` of the generated training problems, if any (at most `testCount` are scored).
     public let validation: AdditionProblems?
