@@ -79,7 +79,11 @@ public final class Tensor {
     /// Runs `body` with a pointer to contiguous elements (copies first if this is not contiguous).
     public func withContiguousBuffer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         if isContiguous { return try body(UnsafePointer(base)) }
-        return try body(UnsafePointer(contiguous().base))
+        // The copy must outlive `body`: a temporary's life ends at its last use (taking the
+        // pointer), and its buffer would go back to the buffer cache, where another thread's
+        // new tensor could take it and write over it while `body` reads.
+        let copy = contiguous()
+        return try withExtendedLifetime(copy) { try body(UnsafePointer(copy.base)) }
     }
 
     /// Runs `body` with a mutable pointer to this tensor's elements; requires contiguity.
