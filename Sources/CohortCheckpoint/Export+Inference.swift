@@ -22,14 +22,7 @@ extension CheckpointExport {
     /// Checkpoint metadata for inference facts (`inference.<key>`): a value longer than a
     /// checkpoint string may be (a standardizer of many features) continues in `inference.<key>#2`, `#3`, ….
     public static func inferenceRecords(_ facts: [(key: String, value: String)], limit: Int = CheckpointLimits.standard.maxStringBytes) -> [KeyValue] {
-        facts.flatMap { fact -> [KeyValue] in
-            var parts: [String] = [""]
-            for c in fact.value {
-                if parts[parts.count - 1].utf8.count + c.utf8.count > limit { parts.append("") }
-                parts[parts.count - 1].append(c)
-            }
-            return parts.enumerated().map { KeyValue("inference.\(fact.key)" + ($0.offset == 0 ? "" : "#\($0.offset + 1)"), $0.element) }
-        }
+        KeyValue.inPieces(facts.map { KeyValue("inference.\($0.key)", $0.value) }, limit: limit)
     }
 
     /// `inference.*` keys: what training recorded (continuations joined), the vocabulary (from

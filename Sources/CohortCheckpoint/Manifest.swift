@@ -89,11 +89,14 @@ public struct ModelRecord: Sendable, Equatable {
     public var settings: [KeyValue] = []
     public var parameterCount = 0
     public init() {}
+}
 
-    /// `settings` as stored: each value cut into pieces of at most `limit` UTF-8 bytes (whole
-    /// characters), the pieces after the first under `key#2`, `key#3`, ….
-    static func storedSettings(_ settings: [KeyValue], limit: Int) -> [KeyValue] {
-        settings.flatMap { kv -> [KeyValue] in
+extension KeyValue {
+    /// `values` as a checkpoint stores them: each value cut into pieces of at most `limit` UTF-8
+    /// bytes (whole characters), the pieces after the first under `key#2`, `key#3`, … (model
+    /// settings such as a BPE `tokenizer`, and `inference.*` metadata).
+    static func inPieces(_ values: [KeyValue], limit: Int) -> [KeyValue] {
+        values.flatMap { kv -> [KeyValue] in
             guard kv.value.utf8.count > limit else { return [kv] }
             var parts: [String] = [""]
             for c in kv.value {
@@ -104,8 +107,8 @@ public struct ModelRecord: Sendable, Equatable {
         }
     }
 
-    /// Stored settings joined again: `key#N` (N ≥ 2) continues the value of the `key` before it.
-    static func joinedSettings(_ stored: [KeyValue]) -> [KeyValue] {
+    /// Pieces joined again: `key#N` (N ≥ 2) continues the value of the `key` just before it.
+    static func joiningPieces(_ stored: [KeyValue]) -> [KeyValue] {
         var out: [KeyValue] = []
         for kv in stored {
             if let hash = kv.key.lastIndex(of: "#"), let n = Int(kv.key[kv.key.index(after: hash)...]), n >= 2,

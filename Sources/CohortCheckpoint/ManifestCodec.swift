@@ -79,7 +79,7 @@ enum ManifestCodec {
         let model = a.alloc(Cohort__Checkpoint__ModelConfig.self)
         cohort__checkpoint__model_config__init(model)
         model.pointee.name = a.string(m.model.name)
-        (model.pointee.n_settings, model.pointee.settings) = keyValues(ModelRecord.storedSettings(m.model.settings, limit: maxStringBytes), a)
+        (model.pointee.n_settings, model.pointee.settings) = keyValues(KeyValue.inPieces(m.model.settings, limit: maxStringBytes), a)
         model.pointee.parameter_count = Int64(m.model.parameterCount)
         msg.pointee.model = model
         let rngs: [UnsafeMutablePointer<Cohort__Checkpoint__RngState>?] = m.rng.map { r in
@@ -207,7 +207,7 @@ enum ManifestCodec {
         m.virtualShards = try int(Int64(c.virtual_shards), "virtual_shards")
         if let mc = c.model?.pointee {
             m.model.name = try str(mc.name, "model.name")
-            m.model.settings = ModelRecord.joinedSettings(try kvs(mc.n_settings, mc.settings, "model.settings"))
+            m.model.settings = KeyValue.joiningPieces(try kvs(mc.n_settings, mc.settings, "model.settings"))
             m.model.parameterCount = try int(mc.parameter_count, "model.parameter_count")
         }
         if let rp = c.rng {

@@ -49,13 +49,13 @@ extension CheckpointTests {
             let long = "bpe1:2048:" + String(repeating: "0061", count: 3584)
             var m = Manifest()
             m.model.settings = [KeyValue("inputs", "32"), KeyValue("tokenizer", long), KeyValue("classes", "2048")]
-            let stored = ModelRecord.storedSettings(m.model.settings, limit: CheckpointLimits.standard.maxStringBytes)
+            let stored = KeyValue.inPieces(m.model.settings, limit: CheckpointLimits.standard.maxStringBytes)
             #expect(stored.map(\.key) == ["inputs", "tokenizer", "tokenizer#2", "tokenizer#3", "tokenizer#4", "classes"])
             #expect(stored.allSatisfy { $0.value.utf8.count <= 4096 })
             #expect(try ManifestCodec.decode(ManifestCodec.encode(m)) == m)
             // A key that merely contains '#' is not a continuation unless it follows its base key.
             let odd = [KeyValue("a#2", "x"), KeyValue("b", "y"), KeyValue("b#1", "z")]
-            #expect(ModelRecord.joinedSettings(odd) == odd)
+            #expect(KeyValue.joiningPieces(odd) == odd)
         }
 
         @Test func tensorsAndManifestSurviveAWriteBitwise() throws {
